@@ -1,0 +1,77 @@
+// Package address validates and normalizes subscriber email addresses:
+// one bare addr-spec, no display name, no comments or quoting tricks, no
+// control characters, within RFC 5321 length limits.
+package address
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// Limits from RFC 5321 section 4.5.3.1.
+const (
+	MaxLength      = 254
+	MaxLocalLength = 64
+)
+
+// ErrInvalid wraps every validation failure.
+var ErrInvalid = errors.New("invalid email address")
+
+// Normalize checks s and returns the canonical form used as the
+// subscriber's key: trimmed, domain lower-cased (the local part too, since
+// virtually every provider treats it case-insensitively and one person
+// must not subscribe twice).
+func Normalize(s string) (string, error) {
+	fail := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: %s", ErrInvalid, why)
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return fail("contains a line break")
+	}
+	s = strings.Trim(s, " \t")
+	switch {
+	case s == "":
+		return fail("empty")
+	case len(s) > MaxLength:
+		return fail(fmt.Sprintf("longer than %d characters", MaxLength))
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return fail("contains control characters")
+		}
+		if r > 0x7e {
+			return fail("contains non-ASCII characters")
+		}
+		if strings.ContainsRune(" <>()\",;:[]\\", r) {
+			return fail(fmt.Sprintf("contains %q: give only the bare address, like name@example.org", r))
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return fail("not of the form name@example.org")
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], strings.ToLower(s[at+1:])
+	if len(local) > MaxLocalLength {
+		return fail(fmt.Sprintf("part before @ longer than %d characters", MaxLocalLength))
+	}
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return fail("misplaced dot before @")
+	}
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return fail("domain must be a full name like example.org")
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return fail("malformed domain")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return fail("malformed domain")
+			}
+		}
+	}
+	return strings.ToLower(local) + "@" + domain, nil
+}

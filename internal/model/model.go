@@ -1,0 +1,184 @@
+// Package model holds the plain data types that flow through papermail:
+// papers (from feeds into the store), subscribers, and the records of what
+// was sent. It has no behaviour beyond small helpers and no dependencies, so
+// every other package can share it.
+package model
+
+import (
+	"strings"
+	"time"
+)
+
+// Paper is one research paper as papermail stores it. It is also the schema
+// of the jsonl feed format and of `papermail export`.
+type Paper struct {
+	// ID is the arXiv id without version suffix ("2401.01234"), or, for
+	// papers without one, "t:" followed by a hash of the normalized title.
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Abstract    string   `json:"abstract"`
+	Authors     []string `json:"authors,omitempty"`
+	Categories  []string `json:"categories,omitempty"`
+	Keywords    []string `json:"keywords,omitempty"`
+	AISummary   string   `json:"ai_summary,omitempty"`
+	URL         string   `json:"url,omitempty"`
+	GitHubRepo  string   `json:"github_repo,omitempty"`
+	ProjectPage string   `json:"project_page,omitempty"`
+	Thumbnail   string   `json:"thumbnail,omitempty"`
+	Upvotes     int      `json:"upvotes,omitempty"`
+	Comments    int      `json:"comments,omitempty"`
+	// Clicks counts anonymous clicks on this paper's links in digests
+	// (only when click tracking is enabled).
+	Clicks int `json:"clicks,omitempty"`
+	// Published is when the paper appeared (arXiv publication date).
+	Published time.Time `json:"published,omitzero"`
+	// TrendingAt is when a trending source (Hugging Face daily papers)
+	// listed the paper.
+	TrendingAt time.Time `json:"trending_at,omitzero"`
+	// Ingested is when papermail first stored the paper; Updated when it
+	// last changed.
+	Ingested time.Time `json:"ingested,omitzero"`
+	Updated  time.Time `json:"updated,omitzero"`
+	// Source names the feed format the paper last came from (hf, arxiv,
+	// page, jsonl).
+	Source string `json:"source,omitempty"`
+}
+
+// Date is the time that places the paper in a digest window: when a
+// trending source listed it, else its publication, else when papermail
+// first saw it.
+func (p *Paper) Date() time.Time {
+	switch {
+	case !p.TrendingAt.IsZero():
+		return p.TrendingAt
+	case !p.Published.IsZero():
+		return p.Published
+	default:
+		return p.Ingested
+	}
+}
+
+// Link is the best public link to the paper.
+func (p *Paper) Link() string {
+	if p.URL != "" {
+		return p.URL
+	}
+	if p.ID != "" && !strings.HasPrefix(p.ID, "t:") {
+		return "https://arxiv.org/abs/" + p.ID
+	}
+	return ""
+}
+
+// State is a subscriber's lifecycle state.
+type State string
+
+// Subscriber states.
+const (
+	StatePending      State = "pending"
+	StateActive       State = "active"
+	StatePaused       State = "paused"
+	StateUnsubscribed State = "unsubscribed"
+	StateBounced      State = "bounced"
+)
+
+// States lists every state in display order.
+var States = []State{StatePending, StateActive, StatePaused, StateUnsubscribed, StateBounced}
+
+// Frequencies a subscriber can choose.
+const (
+	FrequencyDaily  = "daily"
+	FrequencyWeekly = "weekly"
+)
+
+// Feedback is a reader's "more like this" (+1) or "less like this" (-1) on
+// a paper.
+type Feedback struct {
+	PaperID string    `json:"paper_id"`
+	Title   string    `json:"title,omitempty"`
+	Value   int       `json:"value"`
+	At      time.Time `json:"at"`
+}
+
+// Subscriber is one person on the list.
+type Subscriber struct {
+	ID        uint64   `json:"id"`
+	Email     string   `json:"email"`
+	Interests []string `json:"interests"`
+	State     State    `json:"state"`
+
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+	// Source says how the subscriber arrived: cli, import, web.
+	Source string `json:"source,omitempty"`
+
+	// Timezone is an IANA zone name; empty means digest.timezone.
+	Timezone string `json:"timezone,omitempty"`
+	// Hour is the local delivery hour 0-23; -1 means the default hour of
+	// digest.schedule.
+	Hour int `json:"hour"`
+	// Frequency is daily or weekly; Weekday (0 = Sunday) applies to weekly.
+	Frequency   string    `json:"frequency,omitempty"`
+	Weekday     int       `json:"weekday,omitempty"`
+	PausedUntil time.Time `json:"paused_until,omitzero"`
+
+	// LastDigest is the local date (YYYY-MM-DD) of the last digest sent.
+	LastDigest string `json:"last_digest,omitempty"`
+	// ConfirmSentAt is when the last confirmation mail was queued.
+	ConfirmSentAt time.Time `json:"confirm_sent_at,omitzero"`
+	// ConfirmNonce binds confirmation tokens; it changes when a
+	// subscription is confirmed, so a used token cannot be used again.
+	ConfirmNonce string `json:"confirm_nonce,omitempty"`
+
+	Feedback []Feedback `json:"feedback,omitempty"`
+	// Examples are arXiv ids or titles of papers the reader likes.
+	Examples []string `json:"examples,omitempty"`
+	// SoftBounces holds the dates (YYYY-MM-DD) of temporary delivery
+	// failures since the last success.
+	SoftBounces []string `json:"soft_bounces,omitempty"`
+}
+
+// Location returns the subscriber's time zone, falling back to def.
+func (s *Subscriber) Location(def *time.Location) *time.Location {
+	if s.Timezone != "" {
+		if loc, err := time.LoadLocation(s.Timezone); err == nil {
+			return loc
+		}
+	}
+	return def
+}
+
+// Delivery states of one subscriber in one digest run (the ledger).
+const (
+	DeliveryPending = "pending"
+	DeliverySent    = "sent"
+	DeliveryFailed  = "failed"
+	DeliverySkipped = "skipped"
+	DeliveryBounced = "bounced"
+)
+
+// Delivery is one ledger line: what happened to one subscriber in one run.
+type Delivery struct {
+	SubscriberID uint64    `json:"subscriber_id"`
+	State        string    `json:"state"`
+	Reason       string    `json:"reason,omitempty"`
+	Attempts     int       `json:"attempts,omitempty"`
+	MessageID    string    `json:"message_id,omitempty"`
+	Papers       []string  `json:"papers,omitempty"`
+	At           time.Time `json:"at,omitzero"`
+}
+
+// Run is the summary of one digest run for one date.
+type Run struct {
+	Date       string    `json:"date"`
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished,omitzero"`
+	Due        int       `json:"due"`
+	Sent       int       `json:"sent"`
+	Failed     int       `json:"failed"`
+	Skipped    int       `json:"skipped"`
+	Bounced    int       `json:"bounced"`
+	DurationMS int64     `json:"duration_ms"`
+	// Attempts counts how often this date's run was started or resumed.
+	Attempts int `json:"attempts"`
+}

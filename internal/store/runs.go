@@ -1,0 +1,246 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// BeginRun creates the run for date or, when one exists (an interrupted or
+// earlier run that day), resumes it: its ledger is kept and Attempts grows.
+func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
+	var run model.Run
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRuns)
+		if v := rb.Get([]byte(date)); v != nil {
+			if err := json.Unmarshal(v, &run); err != nil {
+				return fmt.Errorf("run %s unreadable: %w", date, err)
+			}
+		} else {
+			run = model.Run{Date: date}
+		}
+		run.Started = now
+		run.Finished = time.Time{}
+		run.DurationMS = 0
+		run.Attempts++
+		if _, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists([]byte(date)); err != nil {
+			return err
+		}
+		return putRun(rb, &run)
+	})
+	return run, err
+}
+
+// FinishRun marks the run for date finished now.
+func (s *Store) FinishRun(date string, now time.Time) (model.Run, error) {
+	var run model.Run
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		run, err = getRun(tx, date)
+		if err != nil {
+			return err
+		}
+		run.Finished = now
+		run.DurationMS = now.Sub(run.Started).Milliseconds()
+		return putRun(tx.Bucket(bucketRuns), &run)
+	})
+	return run, err
+}
+
+// Run returns the run for one date.
+func (s *Store) Run(date string) (model.Run, error) {
+	var run model.Run
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		run, err = getRun(tx, date)
+		return err
+	})
+	return run, err
+}
+
+// Runs returns the most recent runs, newest first.
+func (s *Store) Runs(limit int) ([]model.Run, error) {
+	var out []model.Run
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRuns).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var r model.Run
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("run %s unreadable: %w", k, err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func getRun(tx *bolt.Tx, date string) (model.Run, error) {
+	var run model.Run
+	v := tx.Bucket(bucketRuns).Get([]byte(date))
+	if v == nil {
+		return run, fmt.Errorf("run %s: %w", date, ErrNotFound)
+	}
+	err := json.Unmarshal(v, &run)
+	return run, err
+}
+
+func putRun(rb *bolt.Bucket, run *model.Run) error {
+	buf, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	return rb.Put([]byte(run.Date), buf)
+}
+
+// AddDue writes a pending ledger line for each subscriber id that has no
+// line yet in the run for date (one transaction), and returns how many
+// were added. Lines that already exist (sent, failed...) are kept.
+func (s *Store) AddDue(date string, ids []uint64) (int, error) {
+	added := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		added = 0
+		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
+		if lb == nil {
+			return fmt.Errorf("run %s has not begun", date)
+		}
+		buf, _ := json.Marshal(model.Delivery{State: model.DeliveryPending})
+		for _, id := range ids {
+			k := u64(id)
+			if lb.Get(k) != nil {
+				continue
+			}
+			if err := lb.Put(k, buf); err != nil {
+				return err
+			}
+			added++
+		}
+		if added == 0 {
+			return nil
+		}
+		run, err := getRun(tx, date)
+		if err != nil {
+			return err
+		}
+		run.Due += added
+		return putRun(tx.Bucket(bucketRuns), &run)
+	})
+	return added, err
+}
+
+// Ledger returns the delivery lines of the run for date, keyed by subscriber id.
+func (s *Store) Ledger(date string) (map[uint64]model.Delivery, error) {
+	out := make(map[uint64]model.Delivery)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
+		if lb == nil {
+			return fmt.Errorf("run %s: %w", date, ErrNotFound)
+		}
+		return lb.ForEach(func(k, v []byte) error {
+			var d model.Delivery
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			d.SubscriberID = btoi(k)
+			out[btoi(k)] = d
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Outcome is what happened to one subscriber's digest, for Record.
+type Outcome struct {
+	Date     string // run date (the subscriber's local digest date)
+	Delivery model.Delivery
+	// SoftLimit is bounce.soft_limit: distinct days of temporary failure
+	// after which the address counts as bounced.
+	SoftLimit int
+}
+
+// Record writes one outcome durably. For a sent digest the ledger line,
+// the sent-papers history and the subscriber's last-digest date are
+// written in the same transaction. Concurrent calls share one commit
+// (bbolt Batch), so callers may call it once per message.
+func (s *Store) Record(o Outcome) error {
+	return s.db.Batch(func(tx *bolt.Tx) error { return record(tx, o) })
+}
+
+func record(tx *bolt.Tx, o Outcome) error {
+	d := o.Delivery
+	lb, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists([]byte(o.Date))
+	if err != nil {
+		return err
+	}
+	key := u64(d.SubscriberID)
+	var prev model.Delivery
+	if v := lb.Get(key); v != nil {
+		if err := json.Unmarshal(v, &prev); err != nil {
+			return err
+		}
+	}
+	buf, err := json.Marshal(&d)
+	if err != nil {
+		return err
+	}
+	if err := lb.Put(key, buf); err != nil {
+		return err
+	}
+	run, err := getRun(tx, o.Date)
+	if err != nil {
+		return err
+	}
+	if prev.State == "" {
+		run.Due++
+	}
+	adjust(&run, prev.State, -1)
+	adjust(&run, d.State, +1)
+	if err := putRun(tx.Bucket(bucketRuns), &run); err != nil {
+		return err
+	}
+
+	sub, err := getSubscriber(tx, d.SubscriberID)
+	if err != nil {
+		return err
+	}
+	switch d.State {
+	case model.DeliverySent:
+		if err := putSent(tx, d.SubscriberID, o.Date, d.Papers); err != nil {
+			return err
+		}
+		if o.Date > sub.LastDigest {
+			sub.LastDigest = o.Date
+		}
+		sub.SoftBounces = nil
+	case model.DeliveryBounced:
+		sub.State = model.StateBounced
+	case model.DeliveryFailed:
+		if !slices.Contains(sub.SoftBounces, o.Date) {
+			sub.SoftBounces = append(sub.SoftBounces, o.Date)
+		}
+		if o.SoftLimit > 0 && len(sub.SoftBounces) >= o.SoftLimit {
+			sub.State = model.StateBounced
+		}
+	default:
+		return nil
+	}
+	return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+}
+
+func adjust(run *model.Run, state string, by int) {
+	switch state {
+	case model.DeliverySent:
+		run.Sent += by
+	case model.DeliveryFailed:
+		run.Failed += by
+	case model.DeliverySkipped:
+		run.Skipped += by
+	case model.DeliveryBounced:
+		run.Bounced += by
+	}
+}

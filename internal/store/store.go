@@ -1,0 +1,228 @@
+// Package store owns papermail's single bbolt file: papers, subscribers,
+// what each subscriber has been sent, digest runs with their delivery
+// ledger, and the outbox of transactional mail. One Store type, one file per
+// entity; every method is one short transaction unless it says otherwise.
+package store
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this build reads and writes. A file written by
+// a newer version is refused.
+const SchemaVersion = 1
+
+// Errors callers test with errors.Is.
+var (
+	// ErrNotFound means the requested record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a record with the same key (an email address) exists.
+	ErrExists = errors.New("already exists")
+	// ErrNewerSchema means the file was written by a newer papermail.
+	ErrNewerSchema = errors.New("store written by a newer papermail")
+	// ErrLocked means another process (usually `papermail serve`) holds the file.
+	ErrLocked = errors.New("store is in use by another papermail process")
+)
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketPapers      = []byte("papers")
+	bucketPaperDates  = []byte("paper_dates")
+	bucketSubscribers = []byte("subscribers")
+	bucketEmails      = []byte("subscriber_emails")
+	bucketSent        = []byte("sent")
+	bucketRuns        = []byte("runs")
+	bucketLedger      = []byte("ledger")
+	bucketOutbox      = []byte("outbox")
+
+	keySchema = []byte("schema_version")
+	keySecret = []byte("secret")
+)
+
+var allBuckets = [][]byte{bucketMeta, bucketPapers, bucketPaperDates, bucketSubscribers,
+	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox}
+
+// Options tune Open.
+type Options struct {
+	// Timeout is how long to wait for the file lock; 0 means 250ms.
+	Timeout time.Duration
+	// ReadOnly opens the file without writing (shared lock).
+	ReadOnly bool
+	// NoSync skips fsync; only for benchmarks of the non-durable path.
+	NoSync bool
+}
+
+// Store is the bbolt-backed database.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	secret []byte
+}
+
+// Open opens or creates the store at path, checking its schema version.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 250 * time.Millisecond
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: create folder: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("store %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	db.MaxBatchDelay = 2 * time.Millisecond
+	s := &Store{db: db, path: path}
+	if err := s.init(opts.ReadOnly); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(readOnly bool) error {
+	check := func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		if v := meta.Get(keySchema); v != nil {
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				return fmt.Errorf("unreadable schema version %q", v)
+			}
+			if n > SchemaVersion {
+				return fmt.Errorf("%w: schema version %d, this build reads up to %d; upgrade papermail or restore a backup", ErrNewerSchema, n, SchemaVersion)
+			}
+		}
+		if sec := meta.Get(keySecret); sec != nil {
+			s.secret = append([]byte(nil), sec...)
+		}
+		return nil
+	}
+	if readOnly {
+		return s.db.View(check)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keySchema) == nil {
+			if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+				return err
+			}
+		}
+		if s.secret == nil {
+			sec := make([]byte, 32)
+			if _, err := rand.Read(sec); err != nil {
+				return err
+			}
+			if err := meta.Put(keySecret, sec); err != nil {
+				return err
+			}
+			s.secret = sec
+		}
+		return nil
+	})
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the file's path.
+func (s *Store) Path() string { return s.path }
+
+// Secret is the token-signing secret generated once and kept in the store.
+func (s *Store) Secret() []byte { return s.secret }
+
+// Ping checks the file is open and readable (for /readyz).
+func (s *Store) Ping() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errors.New("store: meta bucket missing")
+		}
+		return nil
+	})
+}
+
+// Backup writes a consistent copy of the whole store to w while others keep
+// using it.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a consistent copy to path (via a temporary file renamed into place).
+func (s *Store) BackupFile(path string) (int64, error) {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	n, err := s.Backup(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// CheckFile opens a store file read-only and checks it is a papermail store
+// of a schema this build reads (for restore).
+func CheckFile(path string) error {
+	s, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketMeta).Get(keySchema) == nil {
+			return fmt.Errorf("%s is not a papermail store", path)
+		}
+		return nil
+	})
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
