@@ -25,26 +25,42 @@ type OutboxItem struct {
 	LastError    string          `json:"last_error,omitempty"`
 }
 
-// SaveSubscriber creates (when sub.ID is 0) or replaces a subscriber and,
-// when item is not nil, queues item in the outbox in the same transaction.
-// A new subscriber whose address is taken gets ErrExists.
+// ReserveSubscriberID allocates an id for a subscriber about to be saved
+// (so links signed with it can go into the same transaction's outbox mail).
+func (s *Store) ReserveSubscriberID() (uint64, error) {
+	var id uint64
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		var err error
+		id, err = tx.Bucket(bucketSubscribers).NextSequence()
+		return err
+	})
+	return id, err
+}
+
+// SaveSubscriber creates or replaces a subscriber and, when item is not
+// nil, queues item in the outbox in the same transaction. An address not
+// yet on the list is created (with sub.ID when set, else a new id); an
+// address that belongs to another id gets ErrExists.
 func (s *Store) SaveSubscriber(sub *model.Subscriber, item *OutboxItem) error {
 	return s.db.Batch(func(tx *bolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSubscribers), tx.Bucket(bucketEmails)
-		if sub.ID == 0 {
-			if eb.Get([]byte(sub.Email)) != nil {
+		if v := eb.Get([]byte(sub.Email)); v != nil {
+			if btoi(v) != sub.ID {
 				return fmt.Errorf("subscriber %s: %w", sub.Email, ErrExists)
 			}
-			id, err := sb.NextSequence()
-			if err != nil {
+		} else {
+			if sub.ID == 0 {
+				id, err := sb.NextSequence()
+				if err != nil {
+					return err
+				}
+				sub.ID = id
+			} else if sb.Get(u64(sub.ID)) != nil {
+				return fmt.Errorf("subscriber %d has another address: %w", sub.ID, ErrExists)
+			}
+			if err := eb.Put([]byte(sub.Email), u64(sub.ID)); err != nil {
 				return err
 			}
-			sub.ID = id
-			if err := eb.Put([]byte(sub.Email), u64(id)); err != nil {
-				return err
-			}
-		} else if sb.Get(u64(sub.ID)) == nil {
-			return fmt.Errorf("subscriber %d: %w", sub.ID, ErrNotFound)
 		}
 		if err := putSubscriber(sb, sub); err != nil {
 			return err

@@ -161,6 +161,9 @@ type Outcome struct {
 	// SoftLimit is bounce.soft_limit: distinct days of temporary failure
 	// after which the address counts as bounced.
 	SoftLimit int
+	// NotBounce marks a failure that says nothing about the address (our
+	// relay was down): it is not counted as a soft bounce.
+	NotBounce bool
 }
 
 // Record writes one outcome durably. For a sent digest the ledger line,
@@ -220,6 +223,9 @@ func record(tx *bolt.Tx, o Outcome) error {
 	case model.DeliveryBounced:
 		sub.State = model.StateBounced
 	case model.DeliveryFailed:
+		if o.NotBounce {
+			return nil
+		}
 		if !slices.Contains(sub.SoftBounces, o.Date) {
 			sub.SoftBounces = append(sub.SoftBounces, o.Date)
 		}
@@ -243,4 +249,43 @@ func adjust(run *model.Run, state string, by int) {
 	case model.DeliveryBounced:
 		run.Bounced += by
 	}
+}
+
+// LedgerStates returns the ledger state of each given subscriber in the
+// run for date; subscribers without a line are absent.
+func (s *Store) LedgerStates(date string, ids []uint64) (map[uint64]string, error) {
+	out := make(map[uint64]string)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
+		if lb == nil {
+			return nil
+		}
+		for _, id := range ids {
+			if v := lb.Get(u64(id)); v != nil {
+				var d model.Delivery
+				if err := json.Unmarshal(v, &d); err != nil {
+					return err
+				}
+				out[id] = d.State
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RecordMany writes many outcomes in one transaction (skips found while
+// selecting, say).
+func (s *Store) RecordMany(os []Outcome) error {
+	if len(os) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, o := range os {
+			if err := record(tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

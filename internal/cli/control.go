@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+)
+
+// The control socket lets commands run inside `papermail serve`, which
+// holds the bbolt file lock. A client sends one JSON request line; the
+// daemon answers with frames: a kind byte ('o' stdout, 'e' stderr, 'x'
+// exit), a 4-byte big-endian length and the payload.
+
+type controlRequest struct {
+	Args []string `json:"args"`
+	Cwd  string   `json:"cwd"`
+}
+
+const maxFrame = 1 << 20
+
+// forward runs args inside the daemon through its control socket.
+func (e *env) forward(args []string) error {
+	conn, err := net.Dial("unix", e.cfg.SocketPath())
+	if err != nil {
+		return fmt.Errorf("the store %s is in use by another process, and its control socket %s does not answer (%v); stop that process or run this command through it",
+			e.cfg.DBPath(), e.cfg.SocketPath(), err)
+	}
+	defer conn.Close()
+	if err := json.NewEncoder(conn).Encode(controlRequest{Args: args, Cwd: e.cwd}); err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	r := bufio.NewReader(conn)
+	var hdr [5]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return fmt.Errorf("control socket: the daemon closed the connection before the command finished: %w", err)
+		}
+		n := binary.BigEndian.Uint32(hdr[1:])
+		if n > maxFrame {
+			return errors.New("control socket: oversized frame")
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return fmt.Errorf("control socket: %w", err)
+		}
+		switch hdr[0] {
+		case 'o':
+			e.stdout.Write(buf)
+		case 'e':
+			e.stderr.Write(buf)
+		case 'x':
+			if len(buf) == 0 {
+				return nil
+			}
+			msg := string(buf)
+			if strings.HasPrefix(msg, "usage: ") {
+				return fmt.Errorf("%w: %s", errUsage, strings.TrimPrefix(msg, "usage: "))
+			}
+			return errors.New(msg)
+		}
+	}
+}
+
+type frameWriter struct {
+	mu   *sync.Mutex
+	w    io.Writer
+	kind byte
+}
+
+func (f frameWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for off := 0; off < len(p) || off == 0; off += maxFrame {
+		chunk := p[off:min(off+maxFrame, len(p))]
+		var hdr [5]byte
+		hdr[0] = f.kind
+		binary.BigEndian.PutUint32(hdr[1:], uint32(len(chunk)))
+		if _, err := f.w.Write(hdr[:]); err != nil {
+			return 0, err
+		}
+		if _, err := f.w.Write(chunk); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// serveControl accepts commands on the control socket until ln is closed.
+func (d *daemon) serveControl(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go d.handleControl(conn)
+	}
+}
+
+func (d *daemon) handleControl(conn net.Conn) {
+	defer conn.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("control command panicked", "panic", r)
+		}
+	}()
+	var req controlRequest
+	dec := json.NewDecoder(io.LimitReader(conn, 1<<20))
+	if err := dec.Decode(&req); err != nil {
+		return
+	}
+	mu := &sync.Mutex{}
+	out := frameWriter{mu: mu, w: conn, kind: 'o'}
+	errw := frameWriter{mu: mu, w: conn, kind: 'e'}
+	e := &env{ctx: d.ctx, stdout: out, stderr: errw, cwd: req.Cwd, cfg: d.cfg, log: d.log, daemon: d}
+	if e.cwd == "" {
+		e.cwd, _ = os.Getwd()
+	}
+	err := e.run(req.Args)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		if errors.Is(err, errUsage) {
+			msg = "usage: " + strings.TrimPrefix(msg, "usage: ")
+		}
+	}
+	frameWriter{mu: mu, w: conn, kind: 'x'}.Write([]byte(msg))
+}

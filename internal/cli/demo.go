@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/sample"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// demoReader is the subscriber the demo creates.
+const demoReader = "reader@example.org"
+
+func cmdDemo(e *env, args []string) error {
+	fs := newFlags(e, "demo", "demo [--no-serve]")
+	noServe := fs.Bool("no-serve", false, "deliver the sample digest and exit instead of serving the pages")
+	if _, err := flags(fs, args); err != nil {
+		return err
+	}
+	st, err := e.store()
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: stop the running papermail first, or use it directly", err)
+	}
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	papers, err := feeds.Parse(bytes.NewReader(sample.PapersJSONL), feeds.FormatJSONL, "sample papers", now)
+	if err != nil {
+		return fmt.Errorf("sample papers: %w", err)
+	}
+	// The samples trend today: spread over the last hours.
+	for i := range papers {
+		papers[i].TrendingAt = now.Add(-time.Duration(i) * 17 * time.Minute).UTC()
+		papers[i].Source = "sample"
+	}
+	res, err := st.PutPapers(papers, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "loaded %d sample papers (%d new) into %s\n", len(papers), res.Added, st.Path())
+	if _, err := st.SubscriberByEmail(demoReader); errors.Is(err, store.ErrNotFound) {
+		sub := newSubscriber(demoReader, []string{"making LLM inference faster", "retrieval-augmented generation", "graph neural networks"},
+			model.StateActive, "demo", now.UTC())
+		sub.ConfirmedAt = now.UTC()
+		if err := st.AddSubscriber(&sub); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added the subscriber %s (interests: %v)\n", demoReader, sub.Interests)
+	}
+	p, err := buildParts(e, st)
+	if err != nil {
+		return err
+	}
+	date := now.In(e.cfg.Location()).Format(digest.DateLayout)
+	sum, err := p.runner.Run(e.ctx, digest.Spec{Now: now, Date: date})
+	if err != nil {
+		return err
+	}
+	maildir, _ := filepath.Abs(e.cfg.MaildirPath())
+	fmt.Fprintf(e.stdout, "digest %s: %d sent, %d skipped (already had today's digest: %d)\n", date, sum.Sent, sum.Skipped, max(sum.Due-sum.Sent-sum.Skipped, 0))
+	fmt.Fprintf(e.stdout, "mail is in the Maildir %s/new (one file per message; open it with any mail client)\n", maildir)
+	if *noServe {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "\nNow open %s/ in a browser: subscribe with any address, then read the mail papermail wrote at %s/mailbox,\n"+
+		"confirm, change your preferences and ask for a digest now. Stop with Ctrl-C.\n\n", e.cfg.BaseURL, e.cfg.BaseURL)
+	return serveWith(e, p, nil)
+}

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/mailer"
+)
+
+func cmdDKIM(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "keygen" {
+		return fmt.Errorf("%w: dkim keygen --domain D --selector S [--algorithm rsa|ed25519] [--out FILE]", errUsage)
+	}
+	fs := newFlags(e, "dkim keygen", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] [--out FILE]")
+	domain := fs.String("domain", "", "signing domain (d=), normally the domain of mail.from")
+	selector := fs.String("selector", "", "selector (s=), e.g. papermail2026")
+	alg := fs.String("algorithm", "rsa", "rsa (2048 bits, understood everywhere) or ed25519")
+	out := fs.String("out", "", "private key file (default DATA_DIR/dkim-SELECTOR.pem)")
+	if _, err := flags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *domain == "" || *selector == "" {
+		return fmt.Errorf("%w: --domain and --selector are required", errUsage)
+	}
+	if strings.ContainsAny(*domain+*selector, " \t\r\n/;=") {
+		return fmt.Errorf("%w: --domain and --selector must be plain DNS labels", errUsage)
+	}
+	priv, record, err := mailer.GenerateDKIMKey(*alg)
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = filepath.Join(e.cfg.DataDir, "dkim-"+*selector+".pem")
+	}
+	path = e.abs(path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write private key: %w (an existing key is never overwritten)", err)
+	}
+	if _, err := f.Write(priv); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "private key written to %s\n\n", path)
+	fmt.Fprintf(e.stdout, "Publish this TXT record in DNS:\n\n%s._domainkey.%s. IN TXT %s\n\n", *selector, *domain, quoteTXT(record))
+	fmt.Fprintf(e.stdout, "Then configure:\n\ndkim:\n  domain: %s\n  selector: %s\n  private_key_file: %s\n", *domain, *selector, path)
+	return nil
+}
+
+// quoteTXT splits a record into quoted strings of at most 255 characters.
+func quoteTXT(s string) string {
+	var parts []string
+	for len(s) > 255 {
+		parts = append(parts, `"`+s[:255]+`"`)
+		s = s[255:]
+	}
+	parts = append(parts, `"`+s+`"`)
+	return strings.Join(parts, " ")
+}
+
+type check struct {
+	ok   bool
+	warn bool
+	msg  string
+}
+
+func cmdDoctor(e *env, args []string) error {
+	fs := newFlags(e, "doctor", "doctor")
+	if _, err := flags(fs, args); err != nil {
+		return err
+	}
+	cfg := e.cfg
+	var checks []check
+	add := func(ok bool, msg string, a ...any) { checks = append(checks, check{ok: ok, msg: fmt.Sprintf(msg, a...)}) }
+	warn := func(msg string, a ...any) { checks = append(checks, check{ok: true, warn: true, msg: fmt.Sprintf(msg, a...)}) }
+
+	add(true, "configuration is valid")
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" {
+		add(true, "base_url %s is https (RFC 8058 one-click unsubscribe needs it)", cfg.BaseURL)
+	} else {
+		add(false, "base_url %s is not https: Gmail and Yahoo ignore one-click unsubscribe over http", cfg.BaseURL)
+	}
+	from := cfg.FromDomain()
+	if cfg.UsesMaildir() {
+		warn("smtp.host is empty: mail goes into the local Maildir %s, nothing reaches real inboxes", cfg.MaildirPath())
+	}
+	var record string
+	if cfg.DKIM.Domain == "" {
+		add(false, "dkim is not configured: bulk mail must be DKIM-signed (papermail dkim keygen)")
+	} else {
+		pem, err := os.ReadFile(cfg.DKIM.PrivateKeyFile)
+		if err != nil {
+			add(false, "dkim.private_key_file: %v", err)
+		} else if record, err = mailer.DKIMRecordForKey(pem); err != nil {
+			add(false, "dkim.private_key_file: %v", err)
+		} else {
+			add(true, "DKIM key %s loads", cfg.DKIM.PrivateKeyFile)
+		}
+		aligned := strings.EqualFold(from, cfg.DKIM.Domain) || strings.HasSuffix(strings.ToLower(from), "."+strings.ToLower(cfg.DKIM.Domain))
+		add(aligned, "From domain %s is aligned with the DKIM domain %s (DMARC relaxed alignment)", from, cfg.DKIM.Domain)
+	}
+
+	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+	defer cancel()
+	r := &net.Resolver{}
+	txt := func(name string) ([]string, error) { return r.LookupTXT(ctx, name) }
+	if _, err := txt(from); err != nil && !isNotFound(err) {
+		warn("DNS is not reachable from here (%v): SPF, DKIM and DMARC records were not checked", err)
+	} else {
+		spf := findTXT(txt, from, "v=spf1")
+		add(spf != "", "SPF record for %s: %s", from, orMissing(spf))
+		dmarc := findTXT(txt, "_dmarc."+from, "v=DMARC1")
+		add(dmarc != "", "DMARC record for _dmarc.%s: %s", from, orMissing(dmarc))
+		if cfg.DKIM.Domain != "" {
+			name := cfg.DKIM.Selector + "._domainkey." + cfg.DKIM.Domain
+			pub := findTXT(txt, name, "")
+			switch {
+			case pub == "":
+				add(false, "DKIM record %s: missing", name)
+			case record != "" && keyOf(pub) != keyOf(record):
+				add(false, "DKIM record %s does not match the private key (publish the record 'papermail dkim keygen' printed)", name)
+			default:
+				add(true, "DKIM record %s matches the key", name)
+			}
+		}
+	}
+	failed := 0
+	for _, c := range checks {
+		mark := "ok  "
+		switch {
+		case !c.ok:
+			mark = "FAIL"
+			failed++
+		case c.warn:
+			mark = "warn"
+		}
+		fmt.Fprintf(e.stdout, "%s  %s\n", mark, c.msg)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d checks failed", failed)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
+}
+
+func findTXT(lookup func(string) ([]string, error), name, prefix string) string {
+	recs, err := lookup(name)
+	if err != nil {
+		return ""
+	}
+	for _, r := range recs {
+		if prefix == "" || strings.HasPrefix(strings.TrimSpace(r), prefix) {
+			return r
+		}
+	}
+	return ""
+}
+
+func orMissing(s string) string {
+	if s == "" {
+		return "missing"
+	}
+	return s
+}
+
+// keyOf extracts the p= tag of a DKIM record.
+func keyOf(rec string) string {
+	for _, part := range strings.Split(rec, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.TrimSpace(k) == "p" {
+			return strings.Join(strings.Fields(v), "")
+		}
+	}
+	return ""
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/ingest"
+	"github.com/papermail/papermail/internal/model"
+)
+
+func cmdIngest(e *env, args []string) error {
+	fs := newFlags(e, "ingest", "ingest [--format auto|hf|arxiv|page|jsonl] SOURCE...")
+	format := fs.String("format", feeds.FormatAuto, "source format: auto, hf, arxiv, page or jsonl")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case feeds.FormatAuto, feeds.FormatHF, feeds.FormatArxiv, feeds.FormatPage, feeds.FormatJSONL:
+	default:
+		return fmt.Errorf("%w: --format must be auto, hf, arxiv, page or jsonl, got %q", errUsage, *format)
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: ingest needs at least one SOURCE (a file or an http(s) URL)", errUsage)
+	}
+	st, err := e.store()
+	if err != nil {
+		return err
+	}
+	var m = e.metrics()
+	failed := 0
+	bar := newProgress(e, "ingest")
+	for i, src := range pos {
+		res, err := ingest.Source(e.ctx, st, e.abs(src), *format, time.Now(), m)
+		bar.update(i+1, len(pos))
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "papermail: ingest %s: %v\n", src, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s (%s): %d papers, %d added, %d updated\n", src, res.Format, res.Papers, res.Added, res.Updated)
+	}
+	bar.finish()
+	if e.daemon != nil {
+		e.daemon.parts.runner.Invalidate()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d sources failed; their papers were not stored", failed, len(pos))
+	}
+	return nil
+}
+
+func cmdExport(e *env, args []string) error {
+	fs := newFlags(e, "export", "export [--out FILE]")
+	out := fs.String("out", "-", "file to write (default standard output)")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: export takes no arguments", errUsage)
+	}
+	st, err := e.store()
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	var f *os.File
+	if *out != "-" {
+		if f, err = os.Create(e.abs(*out)); err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	n := 0
+	if err := st.ForEachPaper(func(p *model.Paper) error { n++; return enc.Encode(p) }); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f != nil {
+		fmt.Fprintf(e.stderr, "exported %d papers to %s\n", n, *out)
+		return f.Close()
+	}
+	return nil
+}

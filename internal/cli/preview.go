@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/address"
+	"github.com/papermail/papermail/internal/selection"
+)
+
+type previewItem struct {
+	ID        string   `json:"id"`
+	Title     string   `json:"title"`
+	Score     float64  `json:"score"`
+	Relevance float64  `json:"relevance"`
+	Trending  float64  `json:"trending"`
+	Interest  string   `json:"interest,omitempty"`
+	Matched   []string `json:"matched"`
+	Fallback  bool     `json:"fallback,omitempty"`
+}
+
+func cmdPreview(e *env, args []string) error {
+	fs := newFlags(e, "preview", `preview --interests "a; b" [--limit N] [--format text|json] | preview --email ADDR --out FILE.eml`)
+	interests := fs.String("interests", "", "interests separated by ';'")
+	limit := fs.Int("limit", 0, "how many papers (default digest.max_papers)")
+	format := fs.String("format", "text", "output format: text or json")
+	email := fs.String("email", "", "a subscriber's address: write the digest they would get now")
+	out := fs.String("out", "", "with --email: the .eml file to write")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: preview takes no arguments (got %q); quote the interests: --interests \"a; b\"", errUsage, pos[0])
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("%w: --format must be text or json", errUsage)
+	}
+	if (*interests == "") == (*email == "") {
+		return fmt.Errorf("%w: give either --interests or --email", errUsage)
+	}
+	if *limit < 0 || *limit > 500 {
+		return fmt.Errorf("%w: --limit must be 1-500", errUsage)
+	}
+	p, err := e.parts()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if *email != "" {
+		addr, err := address.Normalize(*email)
+		if err != nil {
+			return err
+		}
+		sub, err := p.store.SubscriberByEmail(addr)
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			return fmt.Errorf("%w: --email needs --out FILE.eml", errUsage)
+		}
+		f, err := os.Create(e.abs(*out))
+		if err != nil {
+			return err
+		}
+		ok, err := p.runner.WriteDigestEML(f, &sub, now)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			os.Remove(e.abs(*out))
+			fmt.Fprintf(e.stdout, "%s would get no digest now: nothing new matches their interests\n", addr)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "wrote the digest %s would get now to %s\n", addr, *out)
+		return nil
+	}
+	list, err := selection.ValidateInterests(*interests)
+	if err != nil {
+		return fmt.Errorf("%w: --interests: %v", errUsage, err)
+	}
+	picks, err := p.runner.Preview(selection.Profile{Interests: list}, *limit, now)
+	if err != nil {
+		return err
+	}
+	items := make([]previewItem, len(picks))
+	for i, pk := range picks {
+		items[i] = previewItem{ID: pk.Paper.ID, Title: pk.Paper.Title, Score: round(pk.Score), Relevance: round(pk.Relevance),
+			Trending: round(pk.Trending), Interest: pk.Interest, Matched: pk.Matched, Fallback: pk.Fallback}
+		if items[i].Matched == nil {
+			items[i].Matched = []string{}
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(e.stdout, "No paper in the current window matches these interests.")
+		return nil
+	}
+	for i, it := range items {
+		fmt.Fprintf(e.stdout, "%2d. %s\n    %s  score %.3f", i+1, it.Title, it.ID, it.Score)
+		if len(it.Matched) > 0 {
+			fmt.Fprintf(e.stdout, "  matched %q: %s", it.Interest, strings.Join(it.Matched, ", "))
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	return nil
+}
+
+func round(f float64) float64 { return float64(int64(f*10000+0.5)) / 10000 }

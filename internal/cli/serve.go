@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/ingest"
+	"github.com/papermail/papermail/internal/scheduler"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/web"
+)
+
+// daemon is the running `papermail serve`: it owns the store and lends it
+// to commands arriving on the control socket.
+type daemon struct {
+	ctx   context.Context
+	cfg   config.Config
+	log   *slog.Logger
+	store *store.Store
+	parts *parts
+}
+
+func cmdServe(e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve")
+	if _, err := flags(fs, args); err != nil {
+		return err
+	}
+	st, err := e.store()
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: is another 'papermail serve' running on data_dir %s?", err, e.cfg.DataDir)
+	}
+	if err != nil {
+		return err
+	}
+	p, err := buildParts(e, st)
+	if err != nil {
+		return err
+	}
+	return serveWith(e, p, nil)
+}
+
+// serveWith runs the daemon until e.ctx ends. ready, when set, is called
+// once the web server listens.
+func serveWith(e *env, p *parts, ready func(addr string)) error {
+	cfg, log := e.cfg, e.log
+	// Work runs under its own context so shutdown can first stop new work
+	// and then give in-flight messages shutdown_timeout to finish.
+	work, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	d := &daemon{ctx: work, cfg: cfg, log: log, store: p.store, parts: p}
+
+	srv, err := web.New(web.Deps{
+		Config: cfg, Store: p.store, Engine: p.engine, Links: p.links, Signer: p.signer,
+		Runner: p.runner, Outbox: p.outbox, Metrics: p.metrics, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	hs := srv.HTTPServer(cfg.HTTP.Listen)
+
+	sock := cfg.SocketPath()
+	os.Remove(sock) // a stale socket from a killed daemon; we hold the store lock
+	ctl, err := net.Listen("unix", sock)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("control socket %s: %w", sock, err)
+	}
+	os.Chmod(sock, 0o600)
+	go d.serveControl(ctl)
+
+	done := make(chan struct{})
+	background := func(name string, fn func()) {
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("background task panicked", "task", name, "panic", fmt.Sprint(r))
+					p.metrics.Panics.Inc()
+				}
+			}()
+			fn()
+		}()
+	}
+	background("outbox", func() { p.outbox.Run(work) })
+	background("resume", func() {
+		if err := p.runner.ResumeInterrupted(work, time.Now()); err != nil && work.Err() == nil {
+			log.Error("resume interrupted runs", "error", err)
+		}
+	})
+	sched, err := scheduler.New(work, cfg, scheduler.Jobs{
+		Digest: func(ctx context.Context, now time.Time) {
+			if _, err := p.runner.Run(ctx, digest.Spec{Now: now}); err != nil && ctx.Err() == nil {
+				log.Error("scheduled digest", "error", err)
+			}
+		},
+		Fetch: func(ctx context.Context, f config.Feed) {
+			res, err := ingest.Source(ctx, p.store, f.URL, f.Format, time.Now(), p.metrics)
+			if err != nil {
+				log.Error("feed fetch", "feed", f.URL, "error", err)
+				return
+			}
+			p.runner.Invalidate()
+			log.Info("feed fetched", "feed", f.URL, "format", res.Format, "papers", res.Papers, "added", res.Added, "updated", res.Updated)
+		},
+	}, log, p.metrics)
+	if err != nil {
+		return err
+	}
+	sched.Start()
+
+	httpErr := make(chan error, 1)
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+	}()
+	log.Info("papermail serving", "listen", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", cfg.DataDir,
+		"delivery", deliveryName(cfg), "schedule", cfg.Digest.Schedule, "timezone", cfg.Digest.Timezone)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case <-e.ctx.Done():
+		log.Info("shutting down: no new messages; waiting for those in flight", "timeout", cfg.ShutdownTimeout)
+	case err := <-httpErr:
+		log.Error("web server failed", "error", err)
+	}
+	stopWork()
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	hs.Shutdown(shutdown)
+	ctl.Close()
+	os.Remove(sock)
+	select {
+	case <-sched.Stop().Done():
+	case <-shutdown.Done():
+		log.Warn("shutdown timeout: some work did not finish; it resumes at the next start")
+	}
+	<-done
+	log.Info("papermail stopped")
+	return nil
+}
+
+func deliveryName(cfg config.Config) string {
+	if cfg.UsesMaildir() {
+		return "maildir " + cfg.MaildirPath()
+	}
+	return fmt.Sprintf("smtp %s:%d (%s)", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS)
+}

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Default returns the configuration with every default filled in. The
+// digest time zone is the machine's local zone (see LocalZone).
+func Default() Config {
+	return Config{
+		DataDir:         DefaultDataDir,
+		BaseURL:         DefaultBaseURL,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		HTTP:            HTTP{Listen: DefaultListen, SubscribeRate: DefaultSubscribeRate},
+		Log:             Log{Format: DefaultLogFormat, Level: DefaultLogLevel},
+		Mail:            Mail{From: DefaultFrom},
+		SMTP: SMTP{
+			Port:             DefaultSMTPPort,
+			TLS:              DefaultSMTPTLS,
+			Connections:      DefaultConnections,
+			MaxAttempts:      DefaultMaxAttempts,
+			MaxPerConnection: DefaultMaxPerConnection,
+			Timeout:          DefaultSMTPTimeout,
+		},
+		Bounce: Bounce{SoftLimit: DefaultSoftLimit},
+		Digest: Digest{
+			Schedule:  DefaultSchedule,
+			Timezone:  LocalZone(),
+			MaxPapers: DefaultMaxPapers,
+			Window:    DefaultWindow,
+			Fallback:  DefaultFallback,
+			Tick:      DefaultTick,
+		},
+	}
+}
+
+// LocalZone returns the IANA name of the machine's local time zone ("Europe/Berlin"),
+// found from time.Local, the TZ variable, /etc/timezone or the target of
+// the /etc/localtime link, in that order; "UTC" when none names a zone
+// this machine can load. It is worked out once per process.
+func LocalZone() string { return localZone() }
+
+var localZone = sync.OnceValue(func() string {
+	return zoneName(time.Local.String(), os.Getenv("TZ"), "/")
+})
+
+// zoneName picks the first loadable zone name among local (time.Local's
+// name), tz (the TZ variable) and the files below root.
+func zoneName(local, tz, root string) string {
+	candidates := []func() string{
+		func() string { return local },
+		func() string { return tz },
+		func() string {
+			b, err := os.ReadFile(filepath.Join(root, "etc", "timezone"))
+			if err != nil {
+				return ""
+			}
+			first, _, _ := strings.Cut(string(b), "\n")
+			return first
+		},
+		func() string {
+			target, err := os.Readlink(filepath.Join(root, "etc", "localtime"))
+			if err != nil {
+				return ""
+			}
+			return target
+		},
+	}
+	for _, c := range candidates {
+		if name := cleanZone(c()); name != "" {
+			return name
+		}
+	}
+	return "UTC"
+}
+
+// cleanZone turns a zone name, a TZ value (":Europe/Paris") or a path into
+// the zoneinfo database ("/usr/share/zoneinfo/Europe/Paris") into a name
+// time.LoadLocation accepts, or "" when it cannot.
+func cleanZone(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), ":")
+	if _, after, ok := strings.Cut(s, "zoneinfo/"); ok {
+		s = after
+	}
+	if s == "" || s == "Local" {
+		return ""
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return ""
+	}
+	return s
+}

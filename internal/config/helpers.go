@@ -1,0 +1,95 @@
+package config
+
+import (
+	"net/mail"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Location returns the digest time zone; UTC when it cannot be loaded
+// (Validate reports that). Loaded zones are cached.
+func (c Config) Location() *time.Location {
+	if loc, ok := locations.Load(c.Digest.Timezone); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(c.Digest.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	locations.Store(c.Digest.Timezone, loc)
+	return loc
+}
+
+var locations sync.Map // zone name -> *time.Location
+
+// UsesMaildir reports whether mail is delivered to the local Maildir
+// instead of an SMTP server (no smtp.host).
+func (c Config) UsesMaildir() bool { return c.SMTP.Host == "" }
+
+// DBPath is the bbolt store file.
+func (c Config) DBPath() string { return filepath.Join(c.DataDir, "papermail.db") }
+
+// MaildirPath is the Maildir that receives mail when no SMTP host is set.
+func (c Config) MaildirPath() string { return filepath.Join(c.DataDir, "Maildir") }
+
+// SocketPath is the control socket the command line talks to.
+func (c Config) SocketPath() string { return filepath.Join(c.DataDir, "papermail.sock") }
+
+// FromDomain is the lower-cased domain of mail.from, "" when it does not parse.
+func (c Config) FromDomain() string {
+	a, err := mail.ParseAddress(c.Mail.From)
+	if err != nil {
+		return ""
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(a.Address[at+1:])
+}
+
+// ListID is the id part of the List-Id header: mail.list_id, else
+// "digest." followed by the From domain.
+func (c Config) ListID() string {
+	if c.Mail.ListID != "" {
+		return c.Mail.ListID
+	}
+	d := c.FromDomain()
+	if d == "" {
+		d = "localhost"
+	}
+	return "digest." + d
+}
+
+// DefaultHour returns the hour (0-23) and minute of digest.schedule when
+// it is a simple daily schedule ("M H * * *", "@daily", "@midnight",
+// optionally after "CRON_TZ=Zone "), else those of DefaultSchedule.
+func (c Config) DefaultHour() (int, int) {
+	if h, m, ok := dailyTime(c.Digest.Schedule); ok {
+		return h, m
+	}
+	h, m, _ := dailyTime(DefaultSchedule)
+	return h, m
+}
+
+func dailyTime(spec string) (hour, minute int, ok bool) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		_, spec, _ = strings.Cut(spec, " ")
+	}
+	f := strings.Fields(spec)
+	switch {
+	case len(f) == 1 && (f[0] == "@daily" || f[0] == "@midnight"):
+		return 0, 0, true
+	case len(f) != 5 || f[2] != "*" || f[3] != "*" || f[4] != "*":
+		return 0, 0, false
+	}
+	m, err1 := strconv.Atoi(f[0])
+	h, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || m < 0 || m > 59 || h < 0 || h > 23 {
+		return 0, 0, false
+	}
+	return h, m, true
+}

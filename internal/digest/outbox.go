@@ -1,0 +1,99 @@
+package digest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// OutboxMaxAttempts is how many times a transactional mail is tried before
+// it is dropped (and logged).
+const OutboxMaxAttempts = 12
+
+// Outbox delivers transactional mail (confirmations) queued in the store.
+// Items are written in the same transaction as the change that caused them
+// and removed only after the server accepted them, so a crash in between
+// loses nothing (it may send one twice).
+type Outbox struct {
+	Store  *store.Store
+	Sender Sender
+	Log    *slog.Logger
+	wake   chan struct{}
+}
+
+// NewOutbox returns an outbox worker.
+func NewOutbox(st *store.Store, s Sender, log *slog.Logger) *Outbox {
+	return &Outbox{Store: st, Sender: s, Log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks the worker to look at the outbox now.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due items until ctx ends.
+func (o *Outbox) Run(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-t.C:
+		}
+		if _, err := o.Flush(ctx); err != nil && ctx.Err() == nil {
+			o.Log.Error("outbox", "error", err)
+		}
+		t.Reset(10 * time.Second)
+	}
+}
+
+// Flush delivers every item due now and returns how many were sent.
+func (o *Outbox) Flush(ctx context.Context) (int, error) {
+	items, err := o.Store.DueOutbox(time.Now(), 500)
+	if err != nil || len(items) == 0 {
+		return 0, err
+	}
+	in := make(chan *mailer.Job, len(items))
+	for i := range items {
+		var msg mailer.Message
+		if err := json.Unmarshal(items[i].Message, &msg); err != nil {
+			o.Log.Error("outbox item unreadable, dropped", "item", items[i].ID, "error", err)
+			o.Store.OutboxDone(items[i].ID)
+			continue
+		}
+		in <- &mailer.Job{Ref: items[i].SubscriberID, Msg: &msg, Meta: &items[i]}
+	}
+	close(in)
+	var sent atomic.Int64
+	err = o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
+		it := j.Meta.(*store.OutboxItem)
+		switch {
+		case j.Result == mailer.Sent:
+			sent.Add(1)
+			if err := o.Store.OutboxDone(it.ID); err != nil {
+				o.Log.Error("outbox", "item", it.ID, "error", err)
+			}
+		case j.Result == mailer.Bounced || j.Result == mailer.Failed || it.Attempts+1 >= OutboxMaxAttempts:
+			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
+			o.Store.OutboxDone(it.ID)
+		case j.Attempts == 0:
+			// never attempted (shutting down): stays due
+		default:
+			backoff := time.Duration(1<<min(it.Attempts, 10)) * 30 * time.Second
+			backoff += time.Duration(rand.Int64N(int64(backoff/4) + 1))
+			o.Store.OutboxRetry(*it, time.Now().Add(backoff), errString(j.LastErr))
+		}
+	})
+	return int(sent.Load()), err
+}

@@ -1,0 +1,199 @@
+package digest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/selection"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// prepare selects, renders and composes one subscriber's digest. It returns
+// a job to send, or nil and the skip outcome to record.
+func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job, store.Outcome) {
+	skip := func(reason string) (*mailer.Job, store.Outcome) {
+		return nil, store.Outcome{Date: p.date, Delivery: model.Delivery{
+			SubscriberID: p.sub.ID, State: model.DeliverySkipped, Reason: reason, At: time.Now().UTC()}}
+	}
+	t := time.Now()
+	picks := r.pick(ix, &p.sub, sp.Now, p.sent)
+	t1 := time.Now()
+	r.Stages.Select.Add(int64(t1.Sub(t)))
+	if len(picks) == 0 {
+		if ix.Len() == 0 {
+			return skip("no new papers")
+		}
+		return skip("nothing relevant")
+	}
+	msg, err := r.message(&p.sub, p.date, picks)
+	t2 := time.Now()
+	r.Stages.Render.Add(int64(t2.Sub(t1)))
+	if err != nil {
+		r.Log.Error("render digest", "subscriber", p.sub.ID, "error", err)
+		return skip("render error: " + err.Error())
+	}
+	raw, err := r.Composer.Compose(msg)
+	r.Stages.Compose.Add(int64(time.Since(t2)))
+	if err != nil {
+		r.Log.Error("compose digest", "subscriber", p.sub.ID, "error", err)
+		return skip("compose error: " + err.Error())
+	}
+	ids := make([]string, len(picks))
+	for i := range picks {
+		ids[i] = picks[i].Paper.ID
+	}
+	return &mailer.Job{Ref: p.sub.ID, Msg: msg, Raw: raw, Meta: &jobMeta{date: p.date, papers: ids}}, store.Outcome{}
+}
+
+// pick runs selection for one subscriber: papers newer than the window (or
+// than their last digest, so a gap is covered), never sent before, above
+// the relevance floor; the trending fallback when configured.
+func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent map[string]struct{}) []selection.Pick {
+	since := now.Add(-r.Config.Digest.Window)
+	if sub.LastDigest != "" {
+		if last, err := time.ParseInLocation(DateLayout, sub.LastDigest, sub.Location(r.defLoc)); err == nil && last.Before(since) {
+			since = last
+		}
+	}
+	exclude := func(id string) bool {
+		if _, ok := sent[id]; ok {
+			return true
+		}
+		if p := ix.Paper(id); p != nil && p.Date().Before(since) {
+			return true
+		}
+		return false
+	}
+	prof := profile(sub)
+	prof.Exclude = exclude
+	picks := ix.Select(ix.Compile(prof), r.Config.Digest.MaxPapers)
+	if len(picks) == 0 && r.Config.Digest.Fallback == "trending" {
+		picks = ix.Trending(r.Config.Digest.MaxPapers, exclude)
+	}
+	return picks
+}
+
+// profile turns a subscriber's interests and feedback into a ranking profile.
+func profile(sub *model.Subscriber) selection.Profile {
+	p := selection.Profile{Interests: sub.Interests, Examples: sub.Examples}
+	for _, f := range sub.Feedback {
+		switch {
+		case f.Value > 0:
+			p.Liked = append(p.Liked, f.PaperID)
+		case f.Value < 0:
+			p.Disliked = append(p.Disliked, f.PaperID)
+		}
+	}
+	return p
+}
+
+// message renders the digest for sub into a mail message.
+func (r *Runner) message(sub *model.Subscriber, date string, picks []selection.Pick) (*mailer.Message, error) {
+	v := r.view(sub, date, picks)
+	subject, text, html, err := r.Engine.Digest(v)
+	if err != nil {
+		return nil, err
+	}
+	return &mailer.Message{
+		From:            r.Config.Mail.From,
+		ReplyTo:         r.Config.Mail.ReplyTo,
+		To:              sub.Email,
+		Subject:         subject,
+		Text:            text,
+		HTML:            html,
+		Date:            time.Now(),
+		ListUnsubscribe: v.UnsubscribeURL,
+		ListID:          r.listID(),
+		Bulk:            true,
+		EntityRefID:     newID(),
+	}, nil
+}
+
+func (r *Runner) listID() string {
+	return "papermail digest <" + r.Config.ListID() + ">"
+}
+
+// view builds the template view of one digest.
+func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick) *render.DigestView {
+	v := &render.DigestView{
+		Email:          sub.Email,
+		Interests:      sub.Interests,
+		DateLabel:      dateLabel(date),
+		PreferencesURL: r.Links.Preferences(sub.ID),
+		UnsubscribeURL: r.Links.Unsubscribe(sub.ID),
+		FeedURL:        r.Links.Feed(sub.ID),
+		BaseURL:        r.Links.Base,
+		ListName:       "papermail",
+		Papers:         make([]render.PaperView, len(picks)),
+	}
+	allFallback := true
+	for i := range picks {
+		pk := &picks[i]
+		p := pk.Paper
+		pv := &v.Papers[i]
+		*pv = render.PaperView{
+			N:          i + 1,
+			ID:         p.ID,
+			Title:      p.Title,
+			Link:       p.Link(),
+			Abstract:   render.Shorten(p.Abstract, 600),
+			Authors:    render.Authors(p.Authors, 4),
+			Signal:     signal(p),
+			Interest:   pk.Interest,
+			Matched:    pk.Matched,
+			Fallback:   pk.Fallback,
+			CodeURL:    p.GitHubRepo,
+			ProjectURL: p.ProjectPage,
+		}
+		if r.Config.Tracking.Clicks && pv.Link != "" {
+			pv.Link = r.Links.Click(p.ID, pv.Link)
+		}
+		if !pk.Fallback {
+			allFallback = false
+			pv.TitleParts = segments(selection.Highlight(pv.Title, pk.Matched))
+			pv.AbstractParts = segments(selection.Highlight(pv.Abstract, pk.Matched))
+		}
+		pv.MoreURL, pv.LessURL = r.Links.FeedbackPair(sub.ID, p.ID)
+	}
+	v.Fallback = allFallback && len(picks) > 0
+	return v
+}
+
+func segments(in []selection.Segment) []render.Segment {
+	out := make([]render.Segment, len(in))
+	for i, s := range in {
+		out[i] = render.Segment{Text: s.Text, Match: s.Match}
+	}
+	return out
+}
+
+// signal describes the trending signal honestly.
+func signal(p *model.Paper) string {
+	var parts []string
+	if p.Upvotes > 0 {
+		parts = append(parts, plural(p.Upvotes, "upvote"))
+	}
+	if p.Comments > 0 {
+		parts = append(parts, plural(p.Comments, "comment"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func dateLabel(date string) string {
+	t, err := time.Parse(DateLayout, date)
+	if err != nil {
+		return date
+	}
+	return t.Format("Monday, 2 January 2006")
+}

@@ -1,0 +1,414 @@
+// Package digest runs the daily digest: it finds the subscribers due,
+// selects papers for each (selection), renders their mail (render), hands
+// it to a sender (mailer) and writes every outcome to the run's ledger in
+// the store, so an interrupted run resumes without repeating or skipping
+// anyone. It also runs the outbox of transactional mail.
+package digest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/links"
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/metrics"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/selection"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// Sender delivers mail jobs; mailer.SMTP and mailer.Maildir implement it.
+type Sender interface {
+	Deliver(ctx context.Context, in <-chan *mailer.Job, done func(*mailer.Job)) error
+}
+
+// Deps are what a Runner works with.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Engine   *render.Engine
+	Links    *links.Builder
+	Composer *mailer.Composer
+	Sender   Sender
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics // may be nil
+	// Progress, when set, is called after each subscriber is settled.
+	Progress func(done, due int)
+}
+
+// Runner runs digests. One run at a time; Run is safe to call from the
+// scheduler and from commands concurrently (they queue).
+type Runner struct {
+	Deps
+	mu      sync.Mutex
+	defLoc  *time.Location
+	defHour int
+	defMin  int
+
+	idxMu   sync.Mutex
+	idx     *selection.Index
+	idxAt   time.Time
+	idxFrom time.Time
+
+	// Stage timers, in nanoseconds, summed over runs (for benchmarks).
+	Stages Stages
+}
+
+// Stages accumulates time spent per stage across prepare workers.
+type Stages struct {
+	Load, Select, Render, Compose, Record atomic.Int64
+}
+
+// New returns a runner.
+func New(d Deps) *Runner {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	h, m := d.Config.DefaultHour()
+	return &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m}
+}
+
+// Summary is what Run returns: one Run record per digest date touched.
+type Summary struct {
+	Runs     []model.Run
+	Sent     int
+	Failed   int
+	Skipped  int
+	Bounced  int
+	Due      int
+	Duration time.Duration
+}
+
+// candidateSpan is how far back the run's index reaches: the window, or a
+// week so weekly digests and gaps without papers are covered.
+func (r *Runner) candidateSpan() time.Duration {
+	return max(r.Config.Digest.Window, 8*24*time.Hour)
+}
+
+// index returns the candidate index for a run at now, rebuilt when stale.
+func (r *Runner) index(now time.Time, fresh bool) (*selection.Index, error) {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	if !fresh && r.idx != nil && now.Sub(r.idxAt) < time.Minute && now.Sub(r.idxAt) >= 0 {
+		return r.idx, nil
+	}
+	from := now.Add(-r.candidateSpan())
+	papers, err := r.Store.PapersSince(from)
+	if err != nil {
+		return nil, fmt.Errorf("load candidate papers: %w", err)
+	}
+	// Papers dated in the future (clock skew in a feed) count as now.
+	r.idx = selection.NewIndex(papers, selection.Options{Now: now})
+	r.idxAt, r.idxFrom = now, from
+	return r.idx, nil
+}
+
+// Invalidate drops the cached index (after an ingest).
+func (r *Runner) Invalidate() {
+	r.idxMu.Lock()
+	r.idx = nil
+	r.idxMu.Unlock()
+}
+
+type prepared struct {
+	sub  model.Subscriber
+	date string
+	sent map[string]struct{}
+}
+
+// Run sends the digest to every subscriber due under sp and records each
+// outcome. It returns when every due subscriber is settled or ctx ends;
+// after ctx ends, subscribers not yet attempted stay pending in the ledger
+// and a later run resumes them.
+func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := time.Now()
+	if sp.Now.IsZero() {
+		sp.Now = time.Now()
+	}
+	var sum Summary
+	t0 := time.Now()
+	ix, err := r.index(sp.Now, true)
+	if err != nil {
+		return sum, err
+	}
+	r.Stages.Load.Add(int64(time.Since(t0)))
+
+	begun := map[string]bool{}
+	var dueTotal, settled atomic.Int64
+	progress := func() {
+		if r.Progress != nil {
+			r.Progress(int(settled.Load()), int(dueTotal.Load()))
+		}
+	}
+
+	jobs := make(chan *mailer.Job, 2*max(r.Config.SMTP.Connections, 1))
+	sendDone := make(chan error, 1)
+	var recErr atomic.Pointer[error]
+	setErr := func(err error) {
+		if err != nil {
+			recErr.CompareAndSwap(nil, &err)
+		}
+	}
+	go func() {
+		sendDone <- r.Sender.Deliver(ctx, jobs, func(j *mailer.Job) {
+			defer func() { settled.Add(1); progress() }()
+			o, ok := r.outcome(j)
+			if !ok {
+				return // never attempted: stays pending for the resumed run
+			}
+			t := time.Now()
+			setErr(r.Store.Record(o))
+			r.Stages.Record.Add(int64(time.Since(t)))
+		})
+	}()
+
+	// Prepare workers: select, render and compose in parallel.
+	work := make(chan *prepared, 256)
+	var skipMu sync.Mutex
+	var skips []store.Outcome
+	flushSkips := func() {
+		skipMu.Lock()
+		batch := skips
+		skips = nil
+		skipMu.Unlock()
+		if len(batch) > 0 {
+			setErr(r.Store.RecordMany(batch))
+			settled.Add(int64(len(batch)))
+			progress()
+		}
+	}
+	var wg sync.WaitGroup
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				job, skip := r.prepare(ix, sp, p)
+				if job == nil {
+					skipMu.Lock()
+					skips = append(skips, skip)
+					skipMu.Unlock()
+					continue
+				}
+				select {
+				case jobs <- job:
+				case <-ctx.Done():
+				}
+			}
+		}()
+	}
+
+	produceErr := r.Store.ForEachSubscriber(1000, func(batch []model.Subscriber) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		byDate := map[string][]uint64{}
+		var due []prepared
+		for i := range batch {
+			date, ok := sp.Due(&batch[i], r.defLoc, r.defHour, r.defMin)
+			if !ok {
+				continue
+			}
+			byDate[date] = append(byDate[date], batch[i].ID)
+			due = append(due, prepared{sub: batch[i], date: date})
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		settledInTick := map[uint64]bool{}
+		for date, ids := range byDate {
+			if !begun[date] {
+				if _, err := r.Store.BeginRun(date, sp.Now); err != nil {
+					return err
+				}
+				begun[date] = true
+			}
+			if sp.Date == "" {
+				// Scheduled ticks do not reconsider who was already settled today.
+				states, err := r.Store.LedgerStates(date, ids)
+				if err != nil {
+					return err
+				}
+				for id, st := range states {
+					if st == model.DeliverySkipped || st == model.DeliverySent || st == model.DeliveryBounced {
+						settledInTick[id] = true
+					}
+				}
+			}
+			if _, err := r.Store.AddDue(date, ids); err != nil {
+				return err
+			}
+		}
+		var withHistory []uint64
+		for _, p := range due {
+			if p.sub.LastDigest != "" {
+				withHistory = append(withHistory, p.sub.ID)
+			}
+		}
+		sent, err := r.Store.SentSets(withHistory)
+		if err != nil {
+			return err
+		}
+		for i := range due {
+			if settledInTick[due[i].sub.ID] {
+				continue
+			}
+			dueTotal.Add(1)
+			p := due[i]
+			p.sent = sent[p.sub.ID]
+			select {
+			case work <- &p:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		flushSkips()
+		return nil
+	})
+	close(work)
+	wg.Wait()
+	flushSkips()
+	close(jobs)
+	sendErr := <-sendDone
+	if e := recErr.Load(); e != nil && produceErr == nil {
+		produceErr = *e
+	}
+
+	dates := make([]string, 0, len(begun))
+	for d := range begun {
+		dates = append(dates, d)
+	}
+	sort.Strings(dates)
+	interrupted := ctx.Err() != nil
+	for _, d := range dates {
+		var run model.Run
+		var err error
+		if interrupted || produceErr != nil {
+			run, err = r.Store.Run(d)
+		} else {
+			run, err = r.Store.FinishRun(d, time.Now())
+		}
+		if err != nil {
+			return sum, err
+		}
+		sum.Runs = append(sum.Runs, run)
+	}
+	sum.Duration = time.Since(start)
+	for _, run := range sum.Runs {
+		sum.Sent += run.Sent
+		sum.Failed += run.Failed
+		sum.Skipped += run.Skipped
+		sum.Bounced += run.Bounced
+		sum.Due += run.Due
+		r.Log.Info("digest run", "date", run.Date, "due", run.Due, "sent", run.Sent, "failed", run.Failed,
+			"skipped", run.Skipped, "bounced", run.Bounced, "attempt", run.Attempts,
+			"duration_ms", sum.Duration.Milliseconds(), "interrupted", interrupted)
+	}
+	if r.Metrics != nil && len(sum.Runs) > 0 {
+		r.Metrics.RunDuration.Observe(sum.Duration.Seconds())
+	}
+	switch {
+	case produceErr != nil && !errors.Is(produceErr, context.Canceled) && !errors.Is(produceErr, context.DeadlineExceeded):
+		return sum, produceErr
+	case sendErr != nil && !interrupted:
+		return sum, sendErr
+	case interrupted:
+		return sum, ctx.Err()
+	}
+	return sum, nil
+}
+
+// outcome turns a finished job into a ledger outcome; ok is false for a job
+// that was never attempted (the run was interrupted first).
+func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
+	meta := j.Meta.(*jobMeta)
+	d := model.Delivery{SubscriberID: j.Ref, Attempts: j.Attempts, MessageID: j.Msg.MessageID, At: time.Now().UTC()}
+	switch j.Result {
+	case mailer.Sent:
+		d.State = model.DeliverySent
+		d.Papers = meta.papers
+	case mailer.Bounced:
+		d.State = model.DeliveryBounced
+		d.Reason = errString(j.LastErr)
+	case mailer.Failed:
+		d.State = model.DeliveryFailed
+		d.Reason = errString(j.LastErr)
+		r.Log.Warn("digest not delivered", "subscriber", j.Ref, "date", meta.date, "error", d.Reason)
+	default: // TempFailed
+		if errors.Is(j.LastErr, context.Canceled) || errors.Is(j.LastErr, context.DeadlineExceeded) {
+			return store.Outcome{}, false // interrupted: stays pending for the resumed run
+		}
+		d.State = model.DeliveryFailed
+		d.Reason = errString(j.LastErr)
+		r.Log.Warn("digest delivery failed, will retry in a later run", "subscriber", j.Ref, "date", meta.date, "attempts", j.Attempts, "error", d.Reason)
+	}
+	// Only a 4xx reply about this message counts toward a soft bounce; a
+	// relay that is down or a lost connection says nothing of the address.
+	_, _, reason := mailer.Classify(j.LastErr)
+	notBounce := d.State == model.DeliveryFailed && !softReply.MatchString(reason)
+	return store.Outcome{Date: meta.date, Delivery: d, SoftLimit: r.Config.Bounce.SoftLimit, NotBounce: notBounce}, true
+}
+
+var softReply = regexp.MustCompile(`\b4\d\d\b`)
+
+type jobMeta struct {
+	date   string
+	papers []string
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ResumeInterrupted finishes every recent run that did not finish (the
+// process was killed or stopped mid-run): each subscriber still pending or
+// failed in its ledger, and due, gets that date's digest.
+func (r *Runner) ResumeInterrupted(ctx context.Context, now time.Time) error {
+	runs, err := r.Store.Runs(14)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		if !run.Finished.IsZero() {
+			continue
+		}
+		ledger, err := r.Store.Ledger(run.Date)
+		if err != nil {
+			return err
+		}
+		todo := make(map[uint64]bool)
+		for id, d := range ledger {
+			if d.State == model.DeliveryPending || d.State == model.DeliveryFailed {
+				todo[id] = true
+			}
+		}
+		r.Log.Info("resuming interrupted digest run", "date", run.Date, "remaining", len(todo))
+		if _, err := r.Run(ctx, Spec{Now: now, Date: run.Date, Resume: todo}); err != nil {
+			return fmt.Errorf("resume run %s: %w", run.Date, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,344 @@
+// Package feeds turns paper sources into model.Paper values and fetches
+// them. It reads four formats: Hugging Face daily papers JSON (hf), arXiv
+// Atom and RSS feeds (arxiv), scraped listing pages saved as text (page)
+// and papermail's own one-paper-per-line JSON (jsonl).
+//
+// Parsing is all-or-nothing: a source either yields every paper in it or
+// an error that names the source and the place (line, byte offset, entry)
+// where it went wrong, so callers never store half a feed.
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// Format names accepted by Parse and Load.
+const (
+	// FormatAuto lets Detect pick the format.
+	FormatAuto = "auto"
+	// FormatHF is the Hugging Face daily papers JSON array.
+	FormatHF = "hf"
+	// FormatArxiv is an arXiv API Atom feed or an rss.arxiv.org RSS/Atom feed.
+	FormatArxiv = "arxiv"
+	// FormatPage is a listing page saved as text: title lines, each
+	// followed by an abstract line, with page chrome skipped. A title that
+	// appears twice yields two papers with the same id in source order,
+	// so the later one wins when stored.
+	FormatPage = "page"
+	// FormatJSONL is one model.Paper JSON object per line.
+	FormatJSONL = "jsonl"
+)
+
+// Formats lists the concrete formats, for flags and messages.
+var Formats = []string{FormatHF, FormatArxiv, FormatPage, FormatJSONL}
+
+// Limits on sources and fields; exceeding one is an error.
+const (
+	// MaxSourceBytes is the largest source Open, Parse and Load read:
+	// room for a jsonl export of well over 100k papers.
+	MaxSourceBytes = 256 << 20
+	// MaxLineBytes is the longest line in the line-based formats (page,
+	// jsonl).
+	MaxLineBytes = 1 << 20
+	// MaxTitleChars is the longest title, in characters, after cleaning.
+	MaxTitleChars = 1000
+	// MaxAbstractChars is the longest abstract, in characters, after
+	// cleaning.
+	MaxAbstractChars = 20000
+)
+
+// ParseError says where in which source parsing failed.
+type ParseError struct {
+	// Source is the name the source was parsed under.
+	Source string
+	// Line is the 1-based line, 0 if unknown.
+	Line int
+	// Offset is the byte offset, -1 if unknown.
+	Offset int64
+	// Entry is the 1-based index of the paper entry, 0 if none.
+	Entry int
+	// Err is what was wrong.
+	Err error
+}
+
+// Error formats the error as "source: line 3, byte offset 40: entry 2: what".
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	sep := ": "
+	if e.Line > 0 {
+		b.WriteString(sep + "line " + strconv.Itoa(e.Line))
+		sep = ", "
+	}
+	if e.Offset >= 0 {
+		b.WriteString(sep + "byte offset " + strconv.FormatInt(e.Offset, 10))
+	}
+	if e.Entry > 0 {
+		b.WriteString(": entry " + strconv.Itoa(e.Entry))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ErrTooLarge is wrapped by errors about sources, lines or fields over a
+// limit.
+var ErrTooLarge = errors.New("over the size limit")
+
+// Parse reads one whole source in the given format (FormatAuto or "" to
+// detect it) and returns its papers in source order. name appears in
+// error messages. Papers without an ingestion time get now as Ingested;
+// no other date is invented. Titles, abstracts and author names go
+// through CleanText, ids are folded by NormalizeArxivID or made by
+// TitleID. Any problem fails the whole source with a *ParseError.
+func Parse(r io.Reader, format, name string, now time.Time) ([]model.Paper, error) {
+	data, err := readLimited(r, name)
+	if err != nil {
+		return nil, err
+	}
+	papers, _, err := parseBytes(data, format, name, now)
+	return papers, err
+}
+
+// Load opens source (a file path or http(s) URL, see Open), detects the
+// format when format is FormatAuto or "", and parses it. It returns the
+// papers and the format used.
+func Load(ctx context.Context, source, format string, now time.Time) ([]model.Paper, string, error) {
+	rc, err := Open(ctx, source)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rc.Close()
+	data, err := readLimited(rc, source)
+	if err != nil {
+		return nil, "", err
+	}
+	return parseBytes(data, format, source, now)
+}
+
+func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper, string, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	switch format {
+	case "", FormatAuto:
+		format = Detect(data[:min(len(data), 512)], name)
+	case FormatHF, FormatArxiv, FormatPage, FormatJSONL:
+	default:
+		return nil, "", fmt.Errorf("%s: unknown feed format %q (want %s or %s)", name, format, strings.Join(Formats, ", "), FormatAuto)
+	}
+	if err := checkText(data, name); err != nil {
+		return nil, format, err
+	}
+	p := parser{name: name, now: now, format: format, data: data}
+	var err error
+	switch format {
+	case FormatHF:
+		err = p.hf()
+	case FormatArxiv:
+		err = p.arxiv()
+	case FormatPage:
+		err = p.page()
+	case FormatJSONL:
+		err = p.jsonl()
+	}
+	if err != nil {
+		return nil, format, err
+	}
+	return p.papers, format, nil
+}
+
+// readLimited reads all of r, failing when it holds more than
+// MaxSourceBytes.
+func readLimited(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSourceBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(data) > MaxSourceBytes {
+		return nil, fmt.Errorf("%s: source is larger than %d MiB: %w", name, MaxSourceBytes>>20, ErrTooLarge)
+	}
+	return data, nil
+}
+
+// checkText rejects sources that are not valid UTF-8 or hold NUL bytes.
+func checkText(data []byte, name string) error {
+	if bytes.IndexByte(data, 0) < 0 && utf8.Valid(data) {
+		return nil
+	}
+	for i := 0; i < len(data); {
+		if data[i] == 0 {
+			return &ParseError{Source: name, Line: lineAt(data, i), Offset: int64(i), Err: errors.New("NUL byte (binary data?)")}
+		}
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return &ParseError{Source: name, Line: lineAt(data, i), Offset: int64(i), Err: errors.New("invalid UTF-8 (the source must be UTF-8 text)")}
+		}
+		i += size
+	}
+	return nil
+}
+
+// lineAt returns the 1-based line of byte offset off.
+func lineAt(data []byte, off int) int {
+	off = min(max(off, 0), len(data))
+	return bytes.Count(data[:off], []byte{'\n'}) + 1
+}
+
+// Detect guesses the format of a source from its first bytes, using the
+// name's extension when the bytes say nothing: a JSON array is hf, XML is
+// arxiv, JSON objects are jsonl, other text is page.
+func Detect(head []byte, name string) string {
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) == 0 {
+		switch strings.ToLower(filepath.Ext(stripQuery(name))) {
+		case ".json":
+			return FormatHF
+		case ".jsonl", ".ndjson":
+			return FormatJSONL
+		case ".xml", ".atom", ".rss":
+			return FormatArxiv
+		}
+		return FormatPage
+	}
+	switch head[0] {
+	case '[':
+		rest := bytes.TrimLeft(head[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] == '{' || rest[0] == ']' {
+			return FormatHF
+		}
+	case '<':
+		return FormatArxiv
+	case '{':
+		return FormatJSONL
+	}
+	return FormatPage
+}
+
+// stripQuery drops a URL's query and fragment so the extension shows.
+func stripQuery(name string) string {
+	if i := strings.IndexAny(name, "?#"); i >= 0 && strings.Contains(name, "://") {
+		return name[:i]
+	}
+	return name
+}
+
+// parser collects the papers of one source.
+type parser struct {
+	name   string
+	now    time.Time
+	format string
+	data   []byte
+	papers []model.Paper
+}
+
+// errAt builds a *ParseError at a line and entry (0 if unknown).
+func (p *parser) errAt(line, entry int, format string, args ...any) error {
+	return &ParseError{Source: p.name, Line: line, Offset: -1, Entry: entry, Err: fmt.Errorf(format, args...)}
+}
+
+// add cleans and checks one paper and appends it. line and entry place
+// it for error messages.
+func (p *parser) add(pp model.Paper, line, entry int) error {
+	pp.Title = CleanText(pp.Title)
+	if pp.Title == "" {
+		return p.errAt(line, entry, "paper has no title")
+	}
+	if n := utf8.RuneCountInString(pp.Title); n > MaxTitleChars {
+		return p.errAt(line, entry, "title has %d characters, more than the limit of %d: %w", n, MaxTitleChars, ErrTooLarge)
+	}
+	pp.Abstract = CleanText(pp.Abstract)
+	if n := utf8.RuneCountInString(pp.Abstract); n > MaxAbstractChars {
+		return p.errAt(line, entry, "abstract of %q has %d characters, more than the limit of %d: %w", short(pp.Title), n, MaxAbstractChars, ErrTooLarge)
+	}
+	pp.AISummary = CleanText(pp.AISummary)
+	if n := utf8.RuneCountInString(pp.AISummary); n > MaxAbstractChars {
+		return p.errAt(line, entry, "ai summary of %q has %d characters, more than the limit of %d: %w", short(pp.Title), n, MaxAbstractChars, ErrTooLarge)
+	}
+	pp.Authors = cleanList(pp.Authors)
+	pp.Categories = cleanList(pp.Categories)
+	pp.Keywords = cleanList(pp.Keywords)
+	pp.URL = strings.TrimSpace(pp.URL)
+	pp.GitHubRepo = strings.TrimSpace(pp.GitHubRepo)
+	pp.ProjectPage = strings.TrimSpace(pp.ProjectPage)
+	pp.Thumbnail = strings.TrimSpace(pp.Thumbnail)
+	if pp.ID == "" {
+		pp.ID = TitleID(pp.Title)
+	}
+	if pp.Ingested.IsZero() {
+		pp.Ingested = p.now
+	}
+	if pp.Source == "" {
+		pp.Source = p.format
+	}
+	p.papers = append(p.papers, pp)
+	return nil
+}
+
+// cleanList cleans each item and drops empty ones and repeats, in place.
+func cleanList(list []string) []string {
+	out := list[:0]
+	var seen map[string]bool
+	if len(list) > 16 {
+		seen = make(map[string]bool, len(list))
+	}
+	for _, s := range list {
+		s = CleanText(s)
+		if s == "" {
+			continue
+		}
+		if seen != nil {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+		} else if slices.Contains(out, s) {
+			continue
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// short shortens a title for messages.
+func short(s string) string {
+	if utf8.RuneCountInString(s) <= 60 {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:57]) + "..."
+}
+
+// parseTime reads the date formats feeds use; "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC1123Z, time.RFC1123, "Mon, 2 Jan 2006 15:04:05 -0700", "Mon, 2 Jan 2006 15:04:05 MST", "2 Jan 2006 15:04:05 -0700", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read date %q", s)
+}

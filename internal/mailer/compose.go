@@ -1,0 +1,276 @@
+package mailer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+	gomail "github.com/wneessen/go-mail"
+)
+
+// maxLine is the RFC 5322 limit for a line without its CRLF.
+const maxLine = 998
+
+// Composer renders Messages to RFC 5322 bytes and signs them with DKIM when
+// configured. It is safe for concurrent use.
+type Composer struct {
+	dkim *dkim.SignOptions // nil: no signing
+}
+
+// NewComposer loads and checks the DKIM key; d == nil disables signing.
+func NewComposer(d *DKIMConfig) (*Composer, error) {
+	if d == nil {
+		return &Composer{}, nil
+	}
+	if d.Domain == "" || d.Selector == "" || d.PrivateKeyFile == "" {
+		return nil, fmt.Errorf("mailer: DKIM needs domain, selector and private key file (have domain %q, selector %q, key %q)",
+			d.Domain, d.Selector, d.PrivateKeyFile)
+	}
+	signer, err := loadDKIMKey(d.PrivateKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &Composer{dkim: &dkim.SignOptions{
+		Domain:                 d.Domain,
+		Selector:               d.Selector,
+		Signer:                 signer,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
+		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
+	}}, nil
+}
+
+// WriteEML composes m and writes it to w.
+func (c *Composer) WriteEML(w io.Writer, m *Message) error {
+	b, err := c.Compose(m)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("mailer: write message: %w", err)
+	}
+	return nil
+}
+
+// Compose renders m: CRLF line endings, no line over 998 octets,
+// MIME-Version, Date, Message-ID, encoded-words for non-ASCII headers,
+// quoted-printable bodies, multipart/alternative with the text part first,
+// then the DKIM signature when configured. It fills in m.Date and
+// m.MessageID when they are empty. Field values with CR, LF or NUL are
+// refused (header injection) with an error wrapping ErrInvalidMessage.
+func (c *Composer) Compose(m *Message) ([]byte, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil message", ErrInvalidMessage)
+	}
+	if err := checkFields(m); err != nil {
+		return nil, err
+	}
+	from, err := mail.ParseAddress(m.From)
+	if err != nil {
+		return nil, fmt.Errorf("%w: From %q: %v", ErrInvalidMessage, m.From, err)
+	}
+	fromDomain := domainOf(from.Address)
+	if fromDomain == "" {
+		return nil, fmt.Errorf("%w: From %q has no domain", ErrInvalidMessage, m.From)
+	}
+	to, err := mail.ParseAddress(m.To)
+	if err != nil {
+		return nil, fmt.Errorf("%w: To %q: %v", ErrInvalidMessage, m.To, err)
+	}
+	if m.Text == "" && m.HTML == "" {
+		return nil, fmt.Errorf("%w: no text or HTML body", ErrInvalidMessage)
+	}
+
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	if m.ReplyTo != "" {
+		rt, err := mail.ParseAddress(m.ReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalidMessage, m.ReplyTo, err)
+		}
+		msg.ReplyToMailAddress(rt)
+	}
+	msg.Subject(m.Subject)
+	if m.Date.IsZero() {
+		m.Date = time.Now()
+	}
+	msg.SetDateWithValue(m.Date)
+	if m.MessageID == "" {
+		m.MessageID = newMessageID(fromDomain)
+	}
+	msg.SetMessageIDWithValue(m.MessageID)
+
+	var signed []string
+	if m.ReplyTo != "" {
+		signed = append(signed, "Reply-To")
+	}
+	if m.ListID != "" {
+		v, err := formatListID(m.ListID)
+		if err != nil {
+			return nil, err
+		}
+		msg.SetGenHeaderPreformatted("List-Id", v)
+		signed = append(signed, "List-Id")
+	}
+	if m.ListUnsubscribe != "" {
+		// Set by hand: go-mail's one-click helper refuses http URLs, which
+		// local installations use.
+		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+m.ListUnsubscribe+">")
+		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+		signed = append(signed, "List-Unsubscribe", "List-Unsubscribe-Post")
+	}
+	if m.Bulk {
+		msg.SetBulk()
+	}
+	if m.AutoSubmitted {
+		msg.SetGenHeaderPreformatted("Auto-Submitted", "auto-generated")
+	}
+	if m.EntityRefID != "" {
+		msg.SetGenHeaderPreformatted("X-Entity-Ref-ID", m.EntityRefID)
+	}
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	}
+
+	var buf bytes.Buffer
+	buf.Grow(len(m.Text) + len(m.HTML) + len(m.HTML)/8 + 2048)
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("mailer: render message to %s: %w", to.Address, err)
+	}
+	raw := buf.Bytes()
+	if err := checkLines(raw); err != nil {
+		return nil, err
+	}
+	if c.dkim == nil {
+		return raw, nil
+	}
+	return c.sign(raw, signed)
+}
+
+// sign prepends a DKIM-Signature covering the standard headers plus extra.
+func (c *Composer) sign(raw []byte, extra []string) ([]byte, error) {
+	opts := *c.dkim
+	opts.HeaderKeys = append([]string{"From", "To", "Subject", "Date", "Message-ID"}, extra...)
+	opts.HeaderKeys = append(opts.HeaderKeys, "MIME-Version", "Content-Type")
+	s, err := dkim.NewSigner(&opts)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: DKIM signer for %s: %w", opts.Domain, err)
+	}
+	if _, err := s.Write(raw); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("mailer: DKIM sign: %w", err)
+	}
+	if err := s.Close(); err != nil {
+		return nil, fmt.Errorf("mailer: DKIM sign: %w", err)
+	}
+	sig := s.Signature()
+	out := make([]byte, 0, len(sig)+len(raw))
+	out = append(out, sig...)
+	return append(out, raw...), nil
+}
+
+// checkFields refuses control characters that would end a header line.
+func checkFields(m *Message) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"From", m.From}, {"Reply-To", m.ReplyTo}, {"To", m.To}, {"Subject", m.Subject},
+		{"Message-ID", m.MessageID}, {"List-Unsubscribe", m.ListUnsubscribe},
+		{"List-Id", m.ListID}, {"X-Entity-Ref-ID", m.EntityRefID},
+	} {
+		if strings.ContainsAny(f.v, "\r\n\x00") {
+			return fmt.Errorf("%w: %s contains a line break or NUL (header injection refused): %q", ErrInvalidMessage, f.name, f.v)
+		}
+	}
+	if m.MessageID != "" {
+		m.MessageID = strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
+		if !printableASCII(m.MessageID, " <>") || !strings.Contains(m.MessageID, "@") {
+			return fmt.Errorf("%w: Message-ID %q must be printable ASCII id@domain without spaces", ErrInvalidMessage, m.MessageID)
+		}
+	}
+	if m.EntityRefID != "" && !printableASCII(m.EntityRefID, " ") {
+		return fmt.Errorf("%w: X-Entity-Ref-ID %q must be printable ASCII without spaces", ErrInvalidMessage, m.EntityRefID)
+	}
+	if m.ListUnsubscribe != "" {
+		u, err := url.Parse(m.ListUnsubscribe)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !printableASCII(m.ListUnsubscribe, " <>") {
+			return fmt.Errorf("%w: List-Unsubscribe %q must be an absolute http(s) URL", ErrInvalidMessage, m.ListUnsubscribe)
+		}
+	}
+	return nil
+}
+
+// printableASCII reports whether s is printable ASCII (space included)
+// without any byte of deny.
+func printableASCII(s, deny string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || strings.IndexByte(deny, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// formatListID encodes the phrase of "phrase <list.id>" when needed.
+func formatListID(v string) (string, error) {
+	i := strings.LastIndexByte(v, '<')
+	if i < 0 || !strings.HasSuffix(v, ">") {
+		return "", fmt.Errorf("%w: List-Id %q must look like \"name <list.example.org>\"", ErrInvalidMessage, v)
+	}
+	id := v[i+1 : len(v)-1]
+	if id == "" || !printableASCII(id, " <>") {
+		return "", fmt.Errorf("%w: List-Id %q has an invalid id", ErrInvalidMessage, v)
+	}
+	phrase := strings.TrimSpace(v[:i])
+	if phrase == "" {
+		return "<" + id + ">", nil
+	}
+	return mime.QEncoding.Encode("utf-8", phrase) + " <" + id + ">", nil
+}
+
+// checkLines verifies that every line ends in CRLF and is short enough.
+func checkLines(b []byte) error {
+	for n := 1; len(b) > 0; n++ {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			if i == 0 || b[i-1] != '\r' {
+				return fmt.Errorf("mailer: rendered line %d ends in a bare LF", n)
+			}
+			line, b = b[:i-1], b[i+1:]
+		} else {
+			b = nil
+		}
+		if len(line) > maxLine {
+			return fmt.Errorf("%w: line %d is %d octets long (limit %d); shorten the header value", ErrInvalidMessage, n, len(line), maxLine)
+		}
+	}
+	return nil
+}
+
+// newMessageID returns a random id on the sender's domain (never the host
+// name, which would leak it and hurt deliverability).
+func newMessageID(domain string) string {
+	var r [16]byte
+	_, _ = rand.Read(r[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(r[:]) + "@" + domain
+}
+
+// domainOf returns the part after the last @ of addr.
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
+}

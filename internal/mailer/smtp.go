@@ -1,0 +1,637 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultConnections      = 4
+	DefaultMaxAttempts      = 5
+	DefaultMaxPerConnection = 100
+	DefaultTimeout          = 60 * time.Second
+	DefaultRetryBase        = time.Second
+	DefaultRetryMax         = 30 * time.Second
+)
+
+// SMTP delivers jobs over SMTP: Config.Connections workers, each with its
+// own long-lived connection, a token bucket shared by all of them, and a
+// delayed-retry queue so a job waiting for its retry never holds back the
+// rest of the run.
+type SMTP struct {
+	cfg     Config
+	comp    *Composer
+	hooks   Hooks
+	addr    string
+	tls     *tls.Config
+	limiter *limiter
+	closed  atomic.Bool
+}
+
+// NewSMTP checks cfg, fills in defaults and returns the transport. comp ==
+// nil builds a Composer from cfg.DKIM.
+func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
+	if cfg.Host == "" {
+		return nil, errors.New("mailer: SMTP host is empty")
+	}
+	cfg.TLS = strings.ToLower(strings.TrimSpace(cfg.TLS))
+	defPort := 0
+	switch cfg.TLS {
+	case "", "starttls":
+		cfg.TLS, defPort = "starttls", 587
+	case "none":
+		defPort = 25
+	case "tls":
+		defPort = 465
+	default:
+		return nil, fmt.Errorf("mailer: SMTP tls mode %q is not none, starttls or tls", cfg.TLS)
+	}
+	if cfg.Port == 0 {
+		cfg.Port = defPort
+	}
+	if cfg.Port < 1 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("mailer: SMTP port %d is out of range", cfg.Port)
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{{"connections", &cfg.Connections, DefaultConnections}, {"max_attempts", &cfg.MaxAttempts, DefaultMaxAttempts},
+		{"max_per_connection", &cfg.MaxPerConnection, DefaultMaxPerConnection}} {
+		if *f.v < 0 {
+			return nil, fmt.Errorf("mailer: SMTP %s is negative (%d)", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	if cfg.RatePerSecond < 0 {
+		return nil, fmt.Errorf("mailer: SMTP rate per second is negative (%v)", cfg.RatePerSecond)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = DefaultRetryBase
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = DefaultRetryMax
+	}
+	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryBase)
+	if cfg.UnavailableAfter <= 0 {
+		// Twice the longest time one job spends waiting through its retries.
+		for n := 1; n < cfg.MaxAttempts; n++ {
+			cfg.UnavailableAfter += 2 * min(cfg.RetryBase<<min(n-1, 30), cfg.RetryMax)
+		}
+		cfg.UnavailableAfter = max(cfg.UnavailableAfter, 2*cfg.RetryMax)
+	}
+	if cfg.HELO != "" && !printableASCII(cfg.HELO, " ") {
+		return nil, fmt.Errorf("mailer: SMTP helo name %q must be printable ASCII without spaces", cfg.HELO)
+	}
+	if comp == nil {
+		var err error
+		if comp, err = NewComposer(cfg.DKIM); err != nil {
+			return nil, err
+		}
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tc = cfg.TLSConfig.Clone()
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = cfg.Host
+	}
+	s := &SMTP{cfg: cfg, comp: comp, hooks: hooks, addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), tls: tc}
+	if cfg.RatePerSecond > 0 {
+		s.limiter = &limiter{interval: time.Duration(float64(time.Second) / cfg.RatePerSecond)}
+	}
+	return s, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *SMTP) Config() Config { return s.cfg }
+
+// Close makes further Deliver calls fail; connections belong to a Deliver
+// call and are closed when it returns.
+func (s *SMTP) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Deliver implements Transport. It returns ErrClosed after Close, the
+// context's error when ctx ended before in was closed, and nil otherwise.
+func (s *SMTP) Deliver(ctx context.Context, in <-chan *Job, done func(*Job)) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	r := newRun(ctx, done, s.cfg)
+	go r.feed(in)
+	var wg sync.WaitGroup
+	for range s.cfg.Connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{s: s, r: r}
+			defer w.quit()
+			for {
+				select {
+				case j := <-r.work:
+					w.handle(j)
+				case <-r.allDone:
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if !r.inputComplete.Load() {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// run is the bookkeeping of one Deliver call.
+type run struct {
+	ctx           context.Context
+	done          func(*Job)
+	work          chan *Job
+	allDone       chan struct{}
+	inputComplete atomic.Bool // in was closed (not abandoned on cancel)
+
+	mu         sync.Mutex
+	pending    int // received and not finished
+	inputEnded bool
+	canceled   bool
+	timers     map[*Job]*time.Timer
+
+	// Server health: while no connection could be set up for longer than
+	// giveUpAfter, jobs fail fast instead of each waiting through its own
+	// retries; one worker probes the server every probeEvery.
+	giveUpAfter, probeEvery time.Duration
+	downSince, nextProbe    time.Time
+	lastConnErr             error
+}
+
+func newRun(ctx context.Context, done func(*Job), cfg Config) *run {
+	r := &run{ctx: ctx, done: done, work: make(chan *Job), allDone: make(chan struct{}), timers: make(map[*Job]*time.Timer),
+		giveUpAfter: cfg.UnavailableAfter, probeEvery: cfg.RetryMax}
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.flush()
+		case <-r.allDone:
+		}
+	}()
+	return r
+}
+
+// feed hands jobs from in to the workers until in is closed or ctx ends.
+func (r *run) feed(in <-chan *Job) {
+	defer r.endInput()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case j, ok := <-in:
+			if !ok {
+				r.inputComplete.Store(true)
+				return
+			}
+			if j == nil {
+				continue
+			}
+			r.mu.Lock()
+			r.pending++
+			r.mu.Unlock()
+			select {
+			case r.work <- j:
+			case <-r.ctx.Done():
+				r.cancel(j)
+				return
+			}
+		}
+	}
+}
+
+func (r *run) endInput() {
+	r.mu.Lock()
+	r.inputEnded = true
+	r.checkLocked()
+	r.mu.Unlock()
+}
+
+func (r *run) checkLocked() {
+	if r.inputEnded && r.pending == 0 {
+		select {
+		case <-r.allDone:
+		default:
+			close(r.allDone)
+		}
+	}
+}
+
+// finish records the outcome and calls done.
+func (r *run) finish(j *Job, res Result, err error) {
+	j.Result, j.LastErr = res, err
+	r.done(j)
+	r.mu.Lock()
+	r.pending--
+	r.checkLocked()
+	r.mu.Unlock()
+}
+
+// cancel finishes a job that will not be attempted again because ctx ended.
+func (r *run) cancel(j *Job) {
+	err := r.ctx.Err()
+	if err == nil {
+		err = context.Canceled
+	}
+	if j.LastErr != nil {
+		err = fmt.Errorf("%w (last attempt: %w)", err, j.LastErr)
+	}
+	r.finish(j, TempFailed, err)
+}
+
+// retryLater puts j back into the work queue after delay.
+func (r *run) retryLater(j *Job, delay time.Duration) {
+	r.mu.Lock()
+	if r.canceled {
+		r.mu.Unlock()
+		r.cancel(j)
+		return
+	}
+	r.timers[j] = time.AfterFunc(delay, func() {
+		r.mu.Lock()
+		delete(r.timers, j)
+		r.mu.Unlock()
+		select {
+		case r.work <- j:
+		case <-r.ctx.Done():
+			r.cancel(j)
+		}
+	})
+	r.mu.Unlock()
+}
+
+// flush finishes every job still waiting for a retry once ctx has ended.
+func (r *run) flush() {
+	r.mu.Lock()
+	r.canceled = true
+	var stopped []*Job
+	for j, t := range r.timers {
+		if t.Stop() {
+			stopped = append(stopped, j)
+		}
+		delete(r.timers, j)
+	}
+	r.mu.Unlock()
+	for _, j := range stopped {
+		r.cancel(j)
+	}
+}
+
+// connResult records whether setting up a connection worked.
+func (r *run) connResult(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.downSince, r.lastConnErr = time.Time{}, nil
+		return
+	}
+	if r.downSince.IsZero() {
+		r.downSince = time.Now()
+	}
+	r.lastConnErr = err
+}
+
+// unavailable returns an error when the server has been unreachable for
+// longer than a job's whole retry schedule and it is not time to probe.
+func (r *run) unavailable() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if r.downSince.IsZero() || now.Sub(r.downSince) < r.giveUpAfter {
+		return nil
+	}
+	if !now.Before(r.nextProbe) {
+		r.nextProbe = now.Add(r.probeEvery)
+		return nil // this caller probes
+	}
+	return fmt.Errorf("%w: no connection for %v: %w", ErrServerUnavailable, now.Sub(r.downSince).Round(time.Millisecond), r.lastConnErr)
+}
+
+// worker owns one connection.
+type worker struct {
+	s         *SMTP
+	r         *run
+	c         *smtp.Client
+	n         int // transactions started on c
+	connFails int // consecutive failures to set up a connection
+}
+
+func (w *worker) handle(j *Job) {
+	s, r := w.s, w.r
+	if r.ctx.Err() != nil {
+		r.cancel(j)
+		return
+	}
+	if j.Msg == nil {
+		s.hooks.attempt("failed", "invalid message", 0)
+		r.finish(j, Failed, fmt.Errorf("%w: job %d has no message", ErrInvalidMessage, j.Ref))
+		return
+	}
+	if j.Raw == nil {
+		raw, err := s.comp.Compose(j.Msg)
+		if err != nil {
+			s.hooks.attempt("failed", "invalid message", 0)
+			r.finish(j, Failed, err)
+			return
+		}
+		j.Raw = raw
+	}
+	from, err1 := mail.ParseAddress(j.Msg.From)
+	to, err2 := mail.ParseAddress(j.Msg.To)
+	if err := errors.Join(err1, err2); err != nil {
+		s.hooks.attempt("failed", "invalid message", 0)
+		r.finish(j, Failed, fmt.Errorf("%w: envelope of job %d: %w", ErrInvalidMessage, j.Ref, err))
+		return
+	}
+
+	if w.c == nil {
+		if err := r.unavailable(); err != nil {
+			s.hooks.attempt("failed", "server unavailable", 0)
+			r.finish(j, TempFailed, err)
+			return
+		}
+		if w.connFails > 0 && !sleep(r.ctx, backoff(s.cfg.RetryBase, s.cfg.RetryMax, w.connFails)) {
+			r.cancel(j)
+			return
+		}
+		start := time.Now()
+		err := w.connect(from.Address)
+		if err != nil && r.ctx.Err() != nil {
+			r.cancel(j)
+			return
+		}
+		r.connResult(err)
+		if err != nil {
+			w.connFails++
+			j.Attempts++
+			w.outcome(j, err, time.Since(start))
+			return
+		}
+		w.connFails = 0
+	}
+	if err := s.limiter.wait(r.ctx); err != nil {
+		r.cancel(j)
+		return
+	}
+	start := time.Now()
+	j.Attempts++
+	reused := w.n > 0
+	err := w.transact(from.Address, to.Address, j.Raw)
+	if err != nil && reused && w.c == nil && staleConn(err) {
+		// The server had dropped the idle connection before we started:
+		// not the message's fault. Re-dial once and try again.
+		cerr := w.connect(from.Address)
+		r.connResult(cerr)
+		if cerr != nil {
+			err = cerr
+		} else {
+			err = w.transact(from.Address, to.Address, j.Raw)
+		}
+	}
+	w.outcome(j, err, time.Since(start))
+	if w.c != nil && w.n >= s.cfg.MaxPerConnection {
+		w.quit()
+	}
+}
+
+// outcome reports an attempt and finishes or re-queues the job.
+func (w *worker) outcome(j *Job, err error, d time.Duration) {
+	s, r := w.s, w.r
+	if err == nil {
+		s.hooks.attempt("sent", "", d)
+		r.finish(j, Sent, nil)
+		return
+	}
+	temp, bounce, reason := Classify(err)
+	switch {
+	case bounce:
+		s.hooks.attempt("bounced", reason, d)
+		r.finish(j, Bounced, err)
+	case !temp:
+		s.hooks.attempt("failed", reason, d)
+		r.finish(j, Failed, err)
+	case j.Attempts >= s.cfg.MaxAttempts:
+		s.hooks.attempt("failed", reason, d)
+		r.finish(j, TempFailed, fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
+	default:
+		s.hooks.attempt("retry", reason, d)
+		j.LastErr = err
+		r.retryLater(j, backoff(s.cfg.RetryBase, s.cfg.RetryMax, j.Attempts))
+	}
+}
+
+// staleConn reports whether err at MAIL FROM means the connection was
+// already gone (closed by the server while idle).
+func staleConn(err error) bool {
+	var se *stageError
+	if !errors.As(err, &se) || se.stage != stageMail {
+		return false
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code == 421
+	}
+	_, _, reason := Classify(err)
+	return reason == "connection lost"
+}
+
+// connect dials and sets up a connection: TLS, EHLO, STARTTLS, AUTH.
+func (w *worker) connect(fromAddr string) error {
+	s := w.s
+	ctx, cancel := context.WithTimeout(w.r.ctx, s.cfg.Timeout)
+	defer cancel()
+	d := net.Dialer{Timeout: s.cfg.Timeout}
+	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		return staged(stageDial, err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(s.cfg.Timeout))
+	if s.cfg.TLS == "tls" {
+		tc := tls.Client(conn, s.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			return staged(stageTLS, err)
+		}
+		conn = tc
+	}
+	c, err := smtp.NewClient(conn, s.cfg.Host)
+	if err != nil {
+		_ = conn.Close()
+		return staged(stageGreeting, err)
+	}
+	fail := func(stage string, err error) error {
+		_ = c.Close()
+		return staged(stage, err)
+	}
+	helo := s.cfg.HELO
+	if helo == "" {
+		if helo = domainOf(fromAddr); helo == "" {
+			helo = "localhost"
+		}
+	}
+	if err := c.Hello(helo); err != nil {
+		return fail(stageEHLO, err)
+	}
+	if err := c.Noop(); err != nil { // sends EHLO and surfaces its error
+		return fail(stageEHLO, err)
+	}
+	if s.cfg.TLS == "starttls" {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return fail(stageStartTLS, fmt.Errorf("server %s does not offer STARTTLS (set tls: none to send unencrypted)", s.addr))
+		}
+		if err := c.StartTLS(s.tls); err != nil {
+			return fail(stageStartTLS, err)
+		}
+	}
+	if s.cfg.Username != "" {
+		_, mechs := c.Extension("AUTH")
+		var a smtp.Auth
+		switch fields := " " + strings.ToUpper(mechs) + " "; {
+		case strings.Contains(fields, " PLAIN "):
+			a = smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host, false)
+		case strings.Contains(fields, " LOGIN "):
+			a = smtp.LoginAuth(s.cfg.Username, s.cfg.Password, s.cfg.Host, false)
+		default:
+			return fail(stageAuth, fmt.Errorf("server %s offers no PLAIN or LOGIN authentication (offers %q)", s.addr, mechs))
+		}
+		if err := c.Auth(a); err != nil {
+			return fail(stageAuth, err)
+		}
+	}
+	w.c, w.n = c, 0
+	return nil
+}
+
+// transact sends one message on the open connection. After a failure the
+// connection is reset (reply errors) or discarded (anything else).
+func (w *worker) transact(from, to string, raw []byte) (err error) {
+	c := w.c
+	if c == nil {
+		return staged(stageMail, errors.New("no connection"))
+	}
+	if err := c.UpdateDeadline(w.s.cfg.Timeout); err != nil {
+		w.discard()
+		return staged(stageMail, err)
+	}
+	w.n++
+	defer func() {
+		if err == nil {
+			return
+		}
+		var te *textproto.Error
+		if errors.As(err, &te) && te.Code != 421 && c.Reset() == nil {
+			return
+		}
+		w.discard()
+	}()
+	if err := c.Mail("<" + from + ">"); err != nil {
+		return staged(stageMail, err)
+	}
+	if err := c.Rcpt("<" + to + ">"); err != nil {
+		return staged(stageRcpt, err)
+	}
+	wc, err := c.Data()
+	if err != nil {
+		return staged(stageData, err)
+	}
+	if _, err := wc.Write(raw); err != nil {
+		_ = wc.Close()
+		return staged(stageData, err)
+	}
+	return staged(stageData, wc.Close())
+}
+
+// quit ends the connection politely.
+func (w *worker) quit() {
+	if w.c == nil {
+		return
+	}
+	_ = w.c.UpdateDeadline(min(w.s.cfg.Timeout, 10*time.Second))
+	if err := w.c.Quit(); err != nil {
+		_ = w.c.Close()
+	}
+	w.c, w.n = nil, 0
+}
+
+func (w *worker) discard() {
+	if w.c != nil {
+		_ = w.c.Close()
+	}
+	w.c, w.n = nil, 0
+}
+
+// backoff is base·2^(n-1) capped at maxD, with jitter in [d/2, d].
+func backoff(base, maxD time.Duration, n int) time.Duration {
+	d := maxD
+	if n < 31 {
+		if b := base << (n - 1); b > 0 && b < maxD {
+			d = b
+		}
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d or until ctx ends; it reports whether the full time passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// limiter is a token bucket of size one shared by all connections: calls
+// to wait are spaced at least interval apart.
+type limiter struct {
+	interval time.Duration
+	mu       sync.Mutex
+	next     time.Time
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	if l == nil {
+		return ctx.Err()
+	}
+	l.mu.Lock()
+	now := time.Now()
+	at := l.next
+	if at.Before(now) {
+		at = now
+	}
+	l.next = at.Add(l.interval)
+	l.mu.Unlock()
+	if d := at.Sub(now); d > 0 && !sleep(ctx, d) {
+		return ctx.Err()
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,542 @@
+// Package render turns digest and confirmation views into mail parts
+// (subject, plain text, HTML) and renders the web pages, all from the
+// templates embedded by package templates, optionally replaced file by file
+// from a directory (config templates_dir).
+//
+// Every template is parsed, and every mail template tried on sample views,
+// once in New; rendering only executes into pooled buffers. Subjects and
+// plain-text parts use text/template with every output action cleaned of
+// control characters (input cannot add lines to a mail or a header); HTML
+// parts and pages use html/template, which escapes untrusted titles and
+// abstracts.
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"text/template/parse"
+	"time"
+
+	"github.com/papermail/papermail/templates"
+)
+
+// Template paths, relative to the templates folder.
+const (
+	layoutPage = "web/layout.html"
+	// contentName is the template the layout shows a page's body with.
+	contentName = "content"
+	// maxSubject caps a subject, in runes.
+	maxSubject = 200
+)
+
+// mailFiles are the templates every mail needs, by mail kind.
+var mailFiles = []string{"digest", "confirm"}
+
+// Engine renders mails and web pages. It is safe for concurrent use.
+type Engine struct {
+	digest, confirm mailTemplates
+	pages           map[string]*htmltemplate.Template
+}
+
+// mailTemplates are the three parts of one kind of mail.
+type mailTemplates struct {
+	subject, text *texttemplate.Template
+	html          *htmltemplate.Template
+	// origins name the files of subject, text and html, for errors.
+	origins [3]string
+	// fast are the compiled forms of subject, text and html (see
+	// fast.go); nil where a template uses what they do not cover.
+	fast [3]*fastProg
+}
+
+// file is one template's source and where it came from, for errors.
+type file struct {
+	src    string
+	origin string
+}
+
+// New parses every template at start-up from the embedded templates.FS,
+// with files in overrideDir (config templates_dir; "" = none) replacing
+// embedded ones of the same relative path; overrideDir may also add web
+// pages (web/*.html). A missing or broken template fails here, naming the
+// file; mail templates are also tried on sample views, so one naming a
+// field that does not exist fails here too.
+func New(overrideDir string) (*Engine, error) {
+	return newEngine(templates.FS, overrideDir)
+}
+
+func newEngine(base fs.FS, overrideDir string) (*Engine, error) {
+	files, err := loadFiles(base, overrideDir)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{pages: map[string]*htmltemplate.Template{}}
+	for _, kind := range mailFiles {
+		m, err := parseMail(files, kind)
+		if err != nil {
+			return nil, err
+		}
+		if kind == "digest" {
+			e.digest = m
+		} else {
+			e.confirm = m
+		}
+	}
+	for _, d := range sampleDigests() {
+		if err := e.digest.try(d); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range sampleConfirms() {
+		if err := e.confirm.try(c); err != nil {
+			return nil, err
+		}
+	}
+	// The samples have escaped the HTML templates; compile all parts.
+	e.digest.compile()
+	e.confirm.compile()
+	if err := e.parsePages(files); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// loadFiles reads every template of base under mail/ and web/, then lets
+// the files of overrideDir with the same relative path replace them, and
+// adds the override's own web pages.
+func loadFiles(base fs.FS, overrideDir string) (map[string]file, error) {
+	files := map[string]file{}
+	for _, root := range []string{"mail", "web"} {
+		err := fs.WalkDir(base, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(base, p)
+			if err != nil {
+				return err
+			}
+			files[p] = file{src: string(b), origin: p + " (embedded)"}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("render: read embedded templates: %w", err)
+		}
+	}
+	if overrideDir == "" {
+		return files, nil
+	}
+	if st, err := os.Stat(overrideDir); err != nil {
+		return nil, fmt.Errorf("render: templates_dir: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("render: templates_dir %s is not a directory", overrideDir)
+	}
+	names := make([]string, 0, len(files))
+	for p := range files {
+		names = append(names, p)
+	}
+	extra, err := filepath.Glob(filepath.Join(overrideDir, "web", "*.html"))
+	if err != nil {
+		return nil, fmt.Errorf("render: templates_dir %s: %w", overrideDir, err)
+	}
+	for _, x := range extra {
+		names = append(names, "web/"+filepath.Base(x))
+	}
+	for _, p := range names {
+		full := filepath.Join(overrideDir, filepath.FromSlash(p))
+		b, err := os.ReadFile(full)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("render: read template override %s: %w", full, err)
+		}
+		files[p] = file{src: string(b), origin: full}
+	}
+	return files, nil
+}
+
+// funcs are the helpers every template may call.
+var funcs = map[string]any{
+	"clean":      cleanValue,
+	"wrap":       func(width int, indent, s string) textBlock { return hang(width, indent, indent, s) },
+	"hang":       hang,
+	"join":       func(sep string, list []string) string { return strings.Join(list, sep) },
+	"short":      func(n int, s string) string { return Shorten(s, n) },
+	"shortparts": func(n int, parts []Segment) []Segment { return ShortenParts(parts, n) },
+	"oneline":    func(s string) string { return oneLine(s, maxSubject) },
+	"budget":     budget,
+	"plural":     plural,
+	"add":        func(a, b int) int { return a + b },
+	"sub":        func(a, b int) int { return a - b },
+	"shortdate":  shortDate,
+	"plain":      plain,
+	"why":        why,
+	"link":       link,
+	"others":     others,
+	"parts":      parts,
+}
+
+// parts returns highlighted parts cut to limit runes, or, when there are
+// none, text cut to limit as a single part.
+func parts(limit int, segs []Segment, text string) []Segment {
+	if len(segs) > 0 {
+		return ShortenParts(segs, limit)
+	}
+	if text == "" {
+		return nil
+	}
+	return []Segment{{Text: Shorten(text, limit)}}
+}
+
+// plain joins the text of highlighted parts.
+func plain(parts []Segment) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// others returns the matched words that differ from the interest itself
+// (ignoring case), so "speech recognition (speech recognition)" is not
+// said twice.
+func others(interest string, matched []string) []string {
+	if !slices.ContainsFunc(matched, func(w string) bool { return strings.EqualFold(w, interest) }) {
+		return matched
+	}
+	return slices.DeleteFunc(slices.Clone(matched), func(w string) bool { return strings.EqualFold(w, interest) })
+}
+
+// why says what a paper matched: "diffusion models (diffusion, noise)".
+func why(interest string, matched []string) string {
+	matched = others(interest, matched)
+	switch {
+	case len(matched) == 0:
+		return interest
+	case interest == "":
+		return strings.Join(matched, ", ")
+	}
+	return interest + " (" + strings.Join(matched, ", ") + ")"
+}
+
+// link makes a URL safe to stand alone on a plain-text line: controls are
+// dropped and spaces percent-encoded, so the URL stays one word. Only
+// http, https and mailto links are kept; others give "". The result
+// needs no further cleaning.
+func link(u string) textBlock {
+	if needsClean(u) {
+		u = cleanLine(u)
+	}
+	u = strings.TrimSpace(u)
+	if !hasPrefixFold(u, "https://") && !hasPrefixFold(u, "http://") && !hasPrefixFold(u, "mailto:") {
+		return ""
+	}
+	if !hasBreak(u) {
+		return textBlock(u)
+	}
+	return textBlock(strings.Map(func(r rune) rune {
+		if isBreak(r) {
+			return -1
+		}
+		return r
+	}, strings.ReplaceAll(u, " ", "%20")))
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// budget shares total characters among n items: total/n, but at least lo
+// and at most hi. Templates use it to cut abstracts of long digests so the
+// HTML part stays under Gmail's clipping size.
+func budget(total, n, lo, hi int) int {
+	return min(max(total/max(n, 1), lo), hi)
+}
+
+// plural returns "1 paper" or "8 papers".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// shortDate turns a date label "Friday, 27 November 2026" into
+// "Fri 27 Nov"; other labels are returned as they are.
+func shortDate(label string) string {
+	t, err := time.Parse("Monday, 2 January 2006", label)
+	if err != nil {
+		return label
+	}
+	return t.Format("Mon 2 Jan")
+}
+
+// parseText parses a text template and guards every output action with
+// clean, so no value can add a line break or control character.
+func parseText(name string, f file) (*texttemplate.Template, error) {
+	t, err := texttemplate.New(name).Funcs(funcs).Parse(f.src)
+	if err != nil {
+		return nil, fmt.Errorf("render: template %s: %w", f.origin, err)
+	}
+	for _, x := range t.Templates() {
+		if x.Tree != nil {
+			guard(x.Tree, x.Tree.Root)
+		}
+	}
+	return t, nil
+}
+
+// guard appends "| clean" to every action below n that prints something.
+func guard(t *parse.Tree, n parse.Node) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			guard(t, c)
+		}
+	case *parse.ActionNode:
+		if len(n.Pipe.Decl) == 0 {
+			id := parse.NewIdentifier("clean").SetTree(t).SetPos(n.Pos)
+			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{id}})
+		}
+	case *parse.IfNode:
+		guard(t, n.List)
+		guard(t, n.ElseList)
+	case *parse.RangeNode:
+		guard(t, n.List)
+		guard(t, n.ElseList)
+	case *parse.WithNode:
+		guard(t, n.List)
+		guard(t, n.ElseList)
+	}
+}
+
+// parseMail parses mail/<kind>.subject.txt, mail/<kind>.txt and
+// mail/<kind>.html.
+func parseMail(files map[string]file, kind string) (mailTemplates, error) {
+	var m mailTemplates
+	get := func(name string) (file, error) {
+		f, ok := files[name]
+		if !ok {
+			return f, fmt.Errorf("render: template %s is missing", name)
+		}
+		return f, nil
+	}
+	name := "mail/" + kind + ".subject.txt"
+	f, err := get(name)
+	if err != nil {
+		return m, err
+	}
+	if m.subject, err = parseText(name, f); err != nil {
+		return m, err
+	}
+	m.origins[0] = f.origin
+	name = "mail/" + kind + ".txt"
+	if f, err = get(name); err != nil {
+		return m, err
+	}
+	if m.text, err = parseText(name, f); err != nil {
+		return m, err
+	}
+	m.origins[1] = f.origin
+	name = "mail/" + kind + ".html"
+	if f, err = get(name); err != nil {
+		return m, err
+	}
+	if m.html, err = htmltemplate.New(name).Funcs(funcs).Parse(f.src); err != nil {
+		return m, fmt.Errorf("render: template %s: %w", f.origin, err)
+	}
+	m.origins[2] = f.origin
+	return m, nil
+}
+
+// try renders a sample view, so that templates that parse but cannot
+// render (a misspelt field, an HTML escaping problem) fail at start-up.
+func (m *mailTemplates) try(data any) error {
+	for i, x := range []interface{ Execute(io.Writer, any) error }{m.subject, m.text, m.html} {
+		if err := x.Execute(io.Discard, data); err != nil {
+			return fmt.Errorf("render: template %s fails on sample data: %w", m.origins[i], err)
+		}
+	}
+	return nil
+}
+
+// compile builds the fast forms of the three parts. A part the compiler
+// does not cover keeps only its standard form.
+func (m *mailTemplates) compile() {
+	m.fast[0], _ = compileFast(m.subject.Name(), false, textLookup(m.subject))
+	m.fast[1], _ = compileFast(m.text.Name(), false, textLookup(m.text))
+	m.fast[2], _ = compileFast(m.html.Name(), true, func(name string) *parse.Tree {
+		if t := m.html.Lookup(name); t != nil {
+			return t.Tree
+		}
+		return nil
+	})
+}
+
+func textLookup(set *texttemplate.Template) func(string) *parse.Tree {
+	return func(name string) *parse.Tree {
+		if t := set.Lookup(name); t != nil {
+			return t.Tree
+		}
+		return nil
+	}
+}
+
+// parsePages builds one template set per web page: the layout (or a bare
+// one when there is none) with the page's body as its "content" template.
+// Pages are the *.html files directly under web/.
+func (e *Engine) parsePages(files map[string]file) error {
+	lf, ok := files[layoutPage]
+	if !ok {
+		lf = file{src: `{{block "content" .}}{{end}}`, origin: "built-in layout"}
+	}
+	layout, err := htmltemplate.New(layoutPage).Funcs(funcs).Parse(lf.src)
+	if err != nil {
+		return fmt.Errorf("render: template %s: %w", lf.origin, err)
+	}
+	names := make([]string, 0, len(files))
+	for p := range files {
+		if path.Dir(p) == "web" && path.Ext(p) == ".html" && p != layoutPage {
+			names = append(names, p)
+		}
+	}
+	slices.Sort(names)
+	for _, p := range names {
+		f := files[p]
+		t, err := layout.Clone()
+		if err != nil {
+			return fmt.Errorf("render: template %s: %w", f.origin, err)
+		}
+		if _, err = t.New(p).Parse(f.src); err != nil {
+			return fmt.Errorf("render: template %s: %w", f.origin, err)
+		}
+		if body := t.Lookup(p).Tree; body != nil && !parse.IsEmptyTree(body.Root) {
+			if _, err = t.AddParseTree(contentName, body.Copy()); err != nil {
+				return fmt.Errorf("render: template %s: %w", f.origin, err)
+			}
+		}
+		// Escaping happens on first execution; do it now so a page that
+		// html/template cannot escape safely fails at start-up. Errors of
+		// the missing data itself are expected and ignored.
+		var escErr *htmltemplate.Error
+		if err := t.Execute(io.Discard, nil); errors.As(err, &escErr) {
+			return fmt.Errorf("render: template %s: %w", f.origin, err)
+		}
+		e.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	return nil
+}
+
+// bufPool recycles render buffers; oversized ones are dropped.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		b.Reset()
+		bufPool.Put(b)
+	}
+}
+
+// render executes the three parts of a mail.
+func (m *mailTemplates) render(data any) (subject, text, html string, err error) {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err = m.run(0, buf, data); err != nil {
+		return "", "", "", err
+	}
+	subject = oneLine(buf.String(), maxSubject)
+	buf.Reset()
+	if err = m.run(1, buf, data); err != nil {
+		return "", "", "", err
+	}
+	text = buf.String()
+	buf.Reset()
+	if err = m.run(2, buf, data); err != nil {
+		return "", "", "", err
+	}
+	return subject, text, buf.String(), nil
+}
+
+// run executes part i (subject, text, html) into buf: the compiled form
+// when it can, else the standard one.
+func (m *mailTemplates) run(i int, buf *bytes.Buffer, data any) error {
+	if f := m.fast[i]; f != nil {
+		if f.execute(buf, data) == nil {
+			return nil
+		}
+		buf.Reset()
+	}
+	var err error
+	switch i {
+	case 0:
+		err = m.subject.Execute(buf, data)
+	case 1:
+		err = m.text.Execute(buf, data)
+	default:
+		err = m.html.Execute(buf, data)
+	}
+	if err != nil {
+		return fmt.Errorf("render: %s: %w", m.origins[i], err)
+	}
+	return nil
+}
+
+// Digest renders a digest mail: a one-line subject, the plain-text part
+// and the HTML part.
+func (e *Engine) Digest(v *DigestView) (subject, text, html string, err error) {
+	if v == nil {
+		return "", "", "", errors.New("render: digest view is nil")
+	}
+	return e.digest.render(v)
+}
+
+// Confirm renders a confirmation mail: a one-line subject, the plain-text
+// part and the HTML part.
+func (e *Engine) Confirm(v *ConfirmView) (subject, text, html string, err error) {
+	if v == nil {
+		return "", "", "", errors.New("render: confirm view is nil")
+	}
+	return e.confirm.render(v)
+}
+
+// HasPage reports whether the web page "web/<name>.html" exists.
+func (e *Engine) HasPage(name string) bool {
+	_, ok := e.pages[name]
+	return ok
+}
+
+// Page renders the web page "web/<name>.html" inside web/layout.html (the
+// page's body, or its {{define "content"}}, fills the layout's "content"
+// block) with data. Nothing is written when rendering fails.
+func (e *Engine) Page(w io.Writer, name string, data any) error {
+	t, ok := e.pages[name]
+	if !ok {
+		return fmt.Errorf("render: no web page %q", name)
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := t.Execute(buf, data); err != nil {
+		return fmt.Errorf("render: page %s: %w", name, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("render: write page %s: %w", name, err)
+	}
+	return nil
+}

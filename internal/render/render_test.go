@@ -1,0 +1,759 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"unicode/utf8"
+
+	"github.com/papermail/papermail/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// newEngine builds the engine from the embedded templates.
+func testEngine(t testing.TB) *Engine {
+	t.Helper()
+	e, err := New("")
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return e
+}
+
+// loadJSON reads a fixture from testdata into v.
+func loadJSON(t testing.TB, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func loadDigest(t testing.TB, name string) *DigestView {
+	t.Helper()
+	v := new(DigestView)
+	loadJSON(t, name, v)
+	return v
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(run with -update if the change is intended)", name, i+1, g, w)
+			}
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	e := testEngine(t)
+	for _, name := range []string{"digest", "fallback", "confirm"} {
+		t.Run(name, func(t *testing.T) {
+			var subject, text, html string
+			var err error
+			if name == "confirm" {
+				v := new(ConfirmView)
+				loadJSON(t, name+".json", v)
+				subject, text, html, err = e.Confirm(v)
+			} else {
+				subject, text, html, err = e.Digest(loadDigest(t, name+".json"))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".subject.golden", subject+"\n")
+			golden(t, name+".txt.golden", text)
+			golden(t, name+".html.golden", html)
+		})
+	}
+}
+
+func TestSubject(t *testing.T) {
+	e := testEngine(t)
+	long := strings.Repeat("word ", 100)
+	tests := []struct {
+		name string
+		view *DigestView
+		want string
+	}{
+		{"fixture", loadDigest(t, "digest.json"),
+			"Your papers for Fri 27 Nov: Über-fast décoding — 🚀: speculative sampling for diffusion… and 2 more"},
+		{"fallback", loadDigest(t, "fallback.json"), "Trending papers for Sat 28 Nov: Scaling laws for small models and 1 more"},
+		{"one paper", &DigestView{DateLabel: "Monday, 30 November 2026", Papers: []PaperView{{N: 1, Title: "Only one"}}},
+			"Your papers for Mon 30 Nov: Only one"},
+		{"parts only", &DigestView{Papers: []PaperView{{N: 1, TitleParts: []Segment{{Text: "From "}, {Text: "parts", Match: true}}}}},
+			"Your papers: From parts"},
+		{"odd date label", &DigestView{DateLabel: "27.11.2026", Papers: []PaperView{{N: 1, Title: "T"}}}, "Your papers for 27.11.2026: T"},
+		{"injection", &DigestView{DateLabel: "Friday,\r\nBcc: x@example.org", Papers: []PaperView{{N: 1, Title: "A\r\nSubject: evil\x00\x1b[1m"}}},
+			"Your papers for Friday, Bcc: x@example.org: A Subject: evil [1m"},
+		{"long title", &DigestView{Papers: []PaperView{{N: 1, Title: long}}}, "Your papers: " + strings.TrimSpace(Shorten(long, 60))},
+		{"empty", &DigestView{}, "Your papers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			subject, _, _, err := e.Digest(tt.view)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.want {
+				t.Errorf("subject\n got %q\nwant %q", subject, tt.want)
+			}
+			if strings.ContainsFunc(subject, isControl) || strings.Contains(subject, "  ") {
+				t.Errorf("subject %q is not one clean line", subject)
+			}
+		})
+	}
+}
+
+// urlLine matches a line that is nothing but a link (and indentation).
+var urlLine = regexp.MustCompile(`^ *(https?://|mailto:)\S+$`)
+
+// checkText asserts the rules every plain-text part follows.
+func checkText(t *testing.T, text string) {
+	t.Helper()
+	if !utf8.ValidString(text) {
+		t.Error("text part is not valid UTF-8")
+	}
+	if i := strings.IndexFunc(text, func(r rune) bool { return r != '\n' && isControl(r) }); i >= 0 {
+		t.Errorf("text part has control character %q at %d", text[i], i)
+	}
+	if !strings.HasSuffix(text, "\n") || strings.HasSuffix(text, "\n\n") {
+		t.Errorf("text part should end in exactly one newline: %q", text[max(0, len(text)-20):])
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if w := Width(line); (w > 78 || utf8.RuneCountInString(line) > 78) && !urlLine.MatchString(line) {
+			t.Errorf("line %d is %d columns wide and not a lone link: %q", i+1, w, line)
+		}
+		if line != "-- " && strings.TrimRight(line, " ") != line {
+			t.Errorf("line %d has trailing spaces: %q", i+1, line)
+		}
+	}
+}
+
+// lines returns the lines of text with their indentation trimmed.
+func lines(text string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		m[strings.TrimSpace(l)] = true
+	}
+	return m
+}
+
+func TestTextPart(t *testing.T) {
+	e := testEngine(t)
+	for _, name := range []string{"digest.json", "fallback.json"} {
+		t.Run(name, func(t *testing.T) {
+			v := loadDigest(t, name)
+			_, text, _, err := e.Digest(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkText(t, text)
+			// Papers are numbered 1..n, in order, at the start of a line.
+			var nums []string
+			for _, m := range regexp.MustCompile(`(?m)^ ?(\d+)\. \S`).FindAllStringSubmatch(text, -1) {
+				nums = append(nums, m[1])
+			}
+			var want []string
+			for i := range v.Papers {
+				want = append(want, fmt.Sprint(i+1))
+			}
+			if fmt.Sprint(nums) != fmt.Sprint(want) {
+				t.Errorf("paper numbers %v, want %v", nums, want)
+			}
+			// Every link of the view stands alone on a line.
+			ls := lines(text)
+			urls := []string{v.PreferencesURL, v.UnsubscribeURL, v.FeedURL, v.BaseURL}
+			for _, p := range v.Papers {
+				urls = append(urls, p.Link, p.MoreURL, p.LessURL, p.CodeURL, p.ProjectURL)
+			}
+			for _, u := range urls {
+				if strings.HasPrefix(u, "http") && !ls[u] {
+					t.Errorf("link %q is not alone on a line", u)
+				}
+			}
+			for _, p := range v.Papers {
+				switch {
+				case p.Fallback:
+					if !strings.Contains(text, "Why: trending today") {
+						t.Error("fallback paper does not say it is trending")
+					}
+				case !strings.Contains(text, "Why: matched "+p.Interest):
+					t.Errorf("paper %d: no %q", p.N, "Why: matched "+p.Interest)
+				}
+			}
+			if !strings.Contains(text, "Manage preferences") || !strings.Contains(text, "Unsubscribe") {
+				t.Error("footer lacks preferences or unsubscribe")
+			}
+			if v.Fallback != strings.Contains(text, "Nothing matched your interests today; here is what is trending.") {
+				t.Errorf("fallback notice shown = %v, want %v", !v.Fallback, v.Fallback)
+			}
+		})
+	}
+	// Input line breaks never start a line of their own.
+	_, text, _, err := e.Digest(loadDigest(t, "digest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"\nSecond line after a CRLF", "\nalignment methods", "\r", "\x00", "\x1b", "\u2028"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("text part contains %q from input", bad)
+		}
+	}
+	if !strings.Contains(text, " 3. A survey of alignment methods with a title split by a CR LF") {
+		t.Error("title with CR LF was not joined into one line")
+	}
+}
+
+// tagRE finds start and end tags; htmlVoid are elements without end tag.
+var (
+	tagRE    = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>`)
+	anchorRE = regexp.MustCompile(`(?s)<a\b([^>]*)>(.*?)</a>`)
+	htmlVoid = map[string]bool{"meta": true, "br": true, "img": true, "hr": true, "link": true, "input": true}
+)
+
+// checkHTML asserts the rules every HTML mail part follows: well nested,
+// accessible, no scripts or external styles, at most 600 px wide.
+func checkHTML(t *testing.T, html, preheader string) {
+	t.Helper()
+	var stack []string
+	for _, m := range tagRE.FindAllStringSubmatch(html, -1) {
+		name := strings.ToLower(m[2])
+		switch {
+		case htmlVoid[name]:
+		case m[1] == "":
+			stack = append(stack, name)
+		case len(stack) == 0 || stack[len(stack)-1] != name:
+			t.Fatalf("HTML does not nest: </%s> closes %v", name, stack)
+		default:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("HTML leaves %v open", stack)
+	}
+	if strings.Count(html, "<") != len(tagRE.FindAllString(html, -1))+1 { // +1 for <!DOCTYPE html>
+		t.Error("HTML has a stray '<' outside tags")
+	}
+	low := strings.ToLower(html)
+	for _, tag := range tagRE.FindAllString(html, -1) {
+		if regexp.MustCompile(`(?i)\son\w+=`).MatchString(tag) {
+			t.Errorf("HTML tag with event handler: %s", tag)
+		}
+	}
+	for _, bad := range []string{"<script", "<link", "javascript:", "@import", "<img", "url("} {
+		if strings.Contains(low, bad) {
+			t.Errorf("HTML contains %q", bad)
+		}
+	}
+	for _, want := range []string{`<html lang="en"`, `<meta name="color-scheme" content="light dark">`,
+		`<meta name="supported-color-schemes" content="light dark">`, "max-width:600px", "prefers-color-scheme:dark"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`<title>([^<]+)</title>`).FindStringSubmatch(html); m == nil || strings.TrimSpace(m[1]) == "" {
+		t.Error("HTML has no title")
+	}
+	tables := strings.Count(html, "<table")
+	if tables == 0 || strings.Count(html, `<table role="presentation"`) != tables {
+		t.Errorf("%d tables, not all role=presentation", tables)
+	}
+	pre := regexp.MustCompile(`<div style="display:none;max-height:0;[^"]*overflow:hidden;[^"]*">([^<]*)</div>`).FindStringSubmatch(html)
+	if pre == nil || !strings.HasPrefix(pre[1], preheader) {
+		t.Errorf("no hidden preheader starting %q", preheader)
+	}
+	as := anchorRE.FindAllStringSubmatch(html, -1)
+	if len(as) == 0 {
+		t.Error("HTML has no links")
+	}
+	for _, a := range as {
+		text := strings.TrimSpace(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(a[2], ""))
+		if text == "" || strings.EqualFold(text, "click here") || strings.EqualFold(text, "here") {
+			t.Errorf("link %s has no real text: %q", a[1], a[2])
+		}
+		if !regexp.MustCompile(`href="[^"]+"`).MatchString(a[1]) {
+			t.Errorf("link %q has no href", a[1])
+		}
+	}
+}
+
+func TestHTMLPart(t *testing.T) {
+	e := testEngine(t)
+	v := loadDigest(t, "digest.json")
+	_, _, html, err := e.Digest(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, html, v.Preheader)
+	for _, want := range []string{
+		"&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; Jailbreaking", // title escaped
+		"&lt;/p&gt;&lt;img src=x onerror=alert(1)&gt;",                    // abstract escaped
+		"Mallory &lt;mallory@example.org&gt;",
+		`<mark style="background:#fff0a8;color:#1f2328;">diffusion</mark> transformers</a>`, // title highlight
+		`We make <mark style="background:#fff0a8;color:#1f2328;">diffusion</mark>`,           // abstract highlight
+		`Matched <strong>diffusion models</strong>: diffusion, denoising`,
+		"142 upvotes · 12 comments", ">Code</a>", ">Project page</a>", ">More like this</a>", ">Less like this</a>",
+		">Manage preferences</a>", ">Unsubscribe</a>", ">Your papers as a feed</a>",
+		`href="https://papers.example.org/feedback?p=2611.01234&amp;v=1&amp;t=`,
+		"Über-fast décoding — 🚀",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	// The javascript: code link is neutralised, the paper without a link
+	// shows its title unlinked, and a paper without upvotes shows its
+	// honest signal instead.
+	if !strings.Contains(html, `href="#ZgotmplZ"`) {
+		t.Error("javascript: URL was not neutralised")
+	}
+	if !strings.Contains(html, "<h2 style=\"margin:0 0 4px;font-size:17px;line-height:24px;\">3. A survey of") {
+		t.Error("paper without link should show a plain title")
+	}
+	if !strings.Contains(html, "Mallory &lt;mallory@example.org&gt;, Eve<br>new today</p>") {
+		t.Error("paper without upvotes should show \"new today\"")
+	}
+	if strings.Contains(html, "Nothing matched") {
+		t.Error("a matched digest says nothing matched")
+	}
+
+	fb := loadDigest(t, "fallback.json")
+	_, _, html, err = e.Digest(fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, html, "Nothing matched your interests today: 2 trending papers")
+	for _, want := range []string{"Nothing matched your interests today; here is what is trending.", "87 upvotes", "Trending today; it did not match your interests."} {
+		if !strings.Contains(html, want) {
+			t.Errorf("fallback HTML lacks %q", want)
+		}
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	e := testEngine(t)
+	v := new(ConfirmView)
+	loadJSON(t, "confirm.json", v)
+	subject, text, html, err := e.Confirm(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Confirm your papermail subscription" {
+		t.Errorf("subject %q", subject)
+	}
+	checkText(t, text)
+	checkHTML(t, html, "One click to start")
+	if !lines(text)[v.ConfirmURL] {
+		t.Error("confirm link is not alone on a line of the text part")
+	}
+	if n := strings.Count(html, `href="`+v.ConfirmURL+`"`); n != 1 {
+		t.Errorf("HTML has %d confirm links, want 1", n)
+	}
+	for part, s := range map[string]string{"text": text, "html": html} {
+		for _, want := range []string{v.Email, "diffusion models", "until Friday, 4 December 2026", "no mail will ever be sent"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s part lacks %q", part, want)
+			}
+		}
+	}
+	if !strings.Contains(html, "speech &lt;b&gt;recognition&lt;/b&gt;") {
+		t.Error("interest not escaped in HTML")
+	}
+	// Without an expiry date the mail still says when the link expires.
+	_, text, html, err = e.Confirm(&ConfirmView{Email: "x@example.org", ConfirmURL: "https://example.org/c?t=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "works for 7 days") || !strings.Contains(html, "works for 7 days") {
+		t.Error("default expiry missing")
+	}
+	if _, _, _, err := e.Confirm(nil); err == nil {
+		t.Error("nil view: no error")
+	}
+}
+
+// maxDigest builds the largest digest a configuration allows: n papers
+// with titles of 1,000 characters, long abstracts shortened the way the
+// digest package does, several highlights each, and every link set.
+func maxDigest(n int) *DigestView {
+	words := strings.Fields("efficient diffusion transformers for long context retrieval with sparse attention and learned token merging across modalities")
+	text := func(chars int, seed int) string {
+		var b strings.Builder
+		for i := seed; b.Len() < chars; i++ {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[i%len(words)])
+		}
+		return b.String()[:chars]
+	}
+	parts := func(s string) []Segment {
+		var out []Segment
+		for len(s) > 0 {
+			i := strings.Index(s, "diffusion")
+			if i < 0 {
+				return append(out, Segment{Text: s})
+			}
+			out = append(out, Segment{Text: s[:i]}, Segment{Text: "diffusion", Match: true})
+			s = s[i+len("diffusion"):]
+		}
+		return out
+	}
+	sig := "t=" + strings.Repeat("eyJzIjoxMjM0NTY3", 6)
+	v := &DigestView{
+		Email: "someone.with.a.long.address@example.org", Interests: []string{"diffusion models", "retrieval", "sparse attention", "multimodal learning"},
+		DateLabel: "Wednesday, 30 December 2026", ListName: "papermail",
+		PreferencesURL: "https://papers.example.org/preferences?" + sig, UnsubscribeURL: "https://papers.example.org/unsubscribe?" + sig,
+		FeedURL: "https://papers.example.org/feed?" + sig, BaseURL: "https://papers.example.org/",
+	}
+	for i := range n {
+		title := text(1000, i) + " & <more>"
+		abs := Shorten(text(5000, i+3), 600)
+		v.Papers = append(v.Papers, PaperView{
+			N: i + 1, ID: fmt.Sprintf("2612.%05d", i), Title: title, Link: fmt.Sprintf("https://arxiv.org/abs/2612.%05d", i),
+			TitleParts: parts(title), Abstract: abs, AbstractParts: parts(abs),
+			Authors: "Alexandra Very-Long-Surname, Bartholomew Another-Long-Name, Chen Xiaoming et al.",
+			Signal:  "1234 upvotes · 321 comments", Interest: "diffusion models", Matched: []string{"diffusion", "transformers", "attention"},
+			MoreURL:    fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
+			LessURL:    fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
+			CodeURL:    "https://github.com/some-organisation/a-repository-with-a-long-name",
+			ProjectURL: "https://some-organisation.github.io/a-repository-with-a-long-name/",
+		})
+	}
+	return v
+}
+
+// gmailClip is the HTML size from which Gmail clips a message (102 KB).
+const gmailClip = 102 * 1000
+
+func TestSize(t *testing.T) {
+	e := testEngine(t)
+	for _, tt := range []struct {
+		papers, limit int
+	}{{50, gmailClip}, {8, gmailClip / 3}, {20, gmailClip}} {
+		t.Run(fmt.Sprint(tt.papers), func(t *testing.T) {
+			_, text, html, err := e.Digest(maxDigest(tt.papers))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d papers: HTML %d bytes, text %d bytes", tt.papers, len(html), len(text))
+			if len(html) >= tt.limit {
+				t.Errorf("HTML part of %d papers is %d bytes, want < %d", tt.papers, len(html), tt.limit)
+			}
+			if strings.Count(html, "<h2 ") != tt.papers {
+				t.Errorf("HTML shows %d papers, want %d", strings.Count(html, "<h2 "), tt.papers)
+			}
+			checkText(t, text)
+		})
+	}
+}
+
+func TestNilAndEmpty(t *testing.T) {
+	e := testEngine(t)
+	if _, _, _, err := e.Digest(nil); err == nil {
+		t.Error("nil view: no error")
+	}
+	s, text, html, err := e.Digest(&DigestView{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s == "" || text == "" || html == "" {
+		t.Error("empty view gave an empty part")
+	}
+	checkText(t, text)
+}
+
+// writeFiles writes name -> content below dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOverride(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"mail/confirm.subject.txt": "Please confirm {{.Email}}",
+		"web/extra.html":           `{{define "title"}}Extra{{end}}{{define "content"}}<p>extra {{.X}}</p>{{end}}`,
+		"unrelated.txt":            "{{ not a template",
+	})
+	e, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := testEngine(t)
+	v := &ConfirmView{Email: "a@example.org\r\nBcc: b@example.org", ConfirmURL: "https://example.org/c"}
+	s1, text1, html1, err := e.Confirm(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, text2, html2, err := def.Confirm(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1 != "Please confirm a@example.org Bcc: b@example.org" {
+		t.Errorf("overridden subject %q", s1)
+	}
+	if s1 == s2 || text1 != text2 || html1 != html2 {
+		t.Error("override should replace the subject and nothing else")
+	}
+	if !e.HasPage("extra") || def.HasPage("extra") {
+		t.Error("override dir should add web/extra.html")
+	}
+	var b bytes.Buffer
+	if err := e.Page(&b, "extra", map[string]string{"X": "<x>"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<title>Extra</title>") || !strings.Contains(b.String(), "<p>extra &lt;x&gt;</p>") {
+		t.Errorf("page with defines rendered %q", b.String())
+	}
+}
+
+func TestOverrideErrors(t *testing.T) {
+	tests := []struct {
+		name, file, src, want string
+	}{
+		{"parse error", "mail/digest.html", "<p>{{if .Fallback}}</p>", "mail/digest.html"},
+		{"unknown function", "mail/digest.txt", "{{nosuchfunc .Email}}", "mail/digest.txt"},
+		{"unknown field", "mail/confirm.txt", "{{.Emial}}", "mail/confirm.txt"},
+		{"unknown field in html", "mail/digest.html", "{{range .Papers}}{{.Titel}}{{end}}", "mail/digest.html"},
+		{"escaping error", "mail/confirm.html", `<a href="{{if .Email}}x">{{end}}`, "mail/confirm.html"},
+		{"broken layout", "web/layout.html", "{{block \"content\" .}}", "web/layout.html"},
+		{"broken page", "web/message.html", "{{.Title", "web/message.html"},
+		{"page escaping error", "web/message.html", `<a href="{{if .Title}}x">{{end}}`, "web/message.html"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{tt.file: tt.src})
+			_, err := New(dir)
+			if err == nil {
+				t.Fatal("New accepted a broken template")
+			}
+			if want := filepath.Join(dir, filepath.FromSlash(tt.want)); !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %s", err, want)
+			}
+		})
+	}
+	if _, err := New(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "templates_dir") {
+		t.Errorf("missing templates_dir: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "file")
+	writeFiles(t, filepath.Dir(f), map[string]string{"file": ""})
+	if _, err := New(f); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("templates_dir is a file: %v", err)
+	}
+}
+
+func TestMissingTemplate(t *testing.T) {
+	base := mailFS(t, nil)
+	if _, err := newEngine(base, ""); err != nil {
+		t.Fatalf("all mail templates and no web pages: %v", err)
+	}
+	delete(base, "mail/confirm.html")
+	_, err := newEngine(base, "")
+	if err == nil || !strings.Contains(err.Error(), "mail/confirm.html is missing") {
+		t.Errorf("missing template: %v", err)
+	}
+}
+
+// mailFS returns the embedded mail templates plus the given files.
+func mailFS(t *testing.T, files map[string]string) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, p := range mailPaths {
+		b, err := templates.FS.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[p] = &fstest.MapFile{Data: b}
+	}
+	for p, src := range files {
+		fsys[p] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return fsys
+}
+
+func TestPage(t *testing.T) {
+	e, err := newEngine(mailFS(t, map[string]string{
+		"web/layout.html": `<!DOCTYPE html><html lang="en"><title>{{block "title" .}}papermail{{end}}</title><main>{{block "content" .}}{{end}}</main></html>`,
+		"web/hello.html":  `{{define "title"}}Hi {{.Name}}{{end}}<p>Hello {{.Name}}, <a href="{{.URL}}">home</a></p>`,
+		"web/defs.html":   `{{define "content"}}<p>defined {{.Name}}</p>{{end}}`,
+		"web/sub/x.html":  `{{.Ignored}}`,
+	}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"hello": true, "defs": true, "layout": false, "sub/x": false, "x": false, "nope": false} {
+		if e.HasPage(name) != want {
+			t.Errorf("HasPage(%q) = %v, want %v", name, !want, want)
+		}
+	}
+	type data struct{ Name, URL string }
+	tests := []struct {
+		page string
+		data data
+		want string
+	}{
+		{"hello", data{"<b>Ann</b>", "https://example.org/?a=1&b=2"},
+			`<!DOCTYPE html><html lang="en"><title>Hi &lt;b&gt;Ann&lt;/b&gt;</title><main><p>Hello &lt;b&gt;Ann&lt;/b&gt;, <a href="https://example.org/?a=1&amp;b=2">home</a></p></main></html>`},
+		{"hello", data{"Bo", "javascript:alert(1)"},
+			`<!DOCTYPE html><html lang="en"><title>Hi Bo</title><main><p>Hello Bo, <a href="#ZgotmplZ">home</a></p></main></html>`},
+		{"defs", data{"Cy", ""}, `<!DOCTYPE html><html lang="en"><title>papermail</title><main><p>defined Cy</p></main></html>`},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		if err := e.Page(&b, tt.page, tt.data); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("page %s:\n got %s\nwant %s", tt.page, b.String(), tt.want)
+		}
+	}
+	var b bytes.Buffer
+	if err := e.Page(&b, "nope", nil); err == nil || b.Len() != 0 {
+		t.Errorf("unknown page: err %v, wrote %d bytes", err, b.Len())
+	}
+	// A failing render writes nothing.
+	if err := e.Page(&b, "hello", struct{ Name string }{"x"}); err == nil || b.Len() != 0 {
+		t.Errorf("bad data: err %v, wrote %d bytes", err, b.Len())
+	}
+	if err := e.Page(failWriter{}, "hello", data{}); err == nil {
+		t.Error("write error not reported")
+	}
+	// Without a layout a page renders alone.
+	solo, err := newEngine(mailFS(t, map[string]string{"web/solo.html": `<p>{{.}}</p>`}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := solo.Page(&b, "solo", "<x>"); err != nil || b.String() != "<p>&lt;x&gt;</p>" {
+		t.Errorf("page without layout: %q, %v", b.String(), err)
+	}
+}
+
+// mailPaths are the mail templates.
+var mailPaths = []string{"mail/digest.subject.txt", "mail/digest.txt", "mail/digest.html", "mail/confirm.subject.txt", "mail/confirm.txt", "mail/confirm.html"}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestConcurrent(t *testing.T) {
+	e := testEngine(t)
+	v := loadDigest(t, "digest.json")
+	s0, t0, h0, err := e.Digest(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				s, text, html, err := e.Digest(v)
+				if err != nil || s != s0 || text != t0 || html != h0 {
+					t.Error("concurrent render differs")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func FuzzDigest(f *testing.F) {
+	f.Add("Über-fast décoding — 🚀", "<script>alert(1)</script>", "a\r\nb", "https://x.org/a b")
+	f.Add("\x00\x1b\u2028\u0085", "\xff\xfe", "", "javascript:alert(1)")
+	e := testEngine(f)
+	std := standard(e)
+	f.Fuzz(func(t *testing.T, title, abstract, interest, link string) {
+		v := &DigestView{
+			Email: interest + "@example.org", Interests: []string{interest}, DateLabel: title,
+			Papers: []PaperView{{
+				N: 1, Title: title, Link: link, Abstract: abstract, Authors: interest, Signal: abstract, Interest: interest, Matched: []string{title},
+				TitleParts:    []Segment{{Text: title, Match: true}, {Text: abstract}},
+				AbstractParts: []Segment{{Text: abstract}, {Text: interest, Match: true}},
+				MoreURL:       link, CodeURL: link,
+			}},
+			PreferencesURL: link, UnsubscribeURL: "https://example.org/u",
+		}
+		subject, text, html, err := e.Digest(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, text2, html2, err := std.Digest(v)
+		if err != nil || s2 != subject || text2 != text || html2 != html {
+			t.Errorf("compiled and standard templates differ (%v)", err)
+		}
+		if strings.ContainsFunc(subject, isControl) || strings.ContainsFunc(text, func(r rune) bool { return r != '\n' && isControl(r) }) {
+			t.Errorf("control character in subject %q or text", subject)
+		}
+		low := strings.ToLower(html)
+		if strings.Contains(low, "<script") || strings.Contains(low, "<img") || strings.Contains(low, "javascript:") {
+			t.Error("input reached the HTML unescaped")
+		}
+		if !utf8.ValidString(subject) || !utf8.ValidString(text) {
+			t.Error("invalid UTF-8 in subject or text")
+		}
+	})
+}
+
+func BenchmarkDigest(b *testing.B) {
+	e := testEngine(b)
+	v := maxDigest(8)
+	// Realistic sizes: titles of about 90 characters.
+	for i := range v.Papers {
+		p := &v.Papers[i]
+		p.Title = Shorten(p.Title, 90)
+		p.TitleParts = ShortenParts(p.TitleParts, 90)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := e.Digest(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

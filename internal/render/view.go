@@ -1,0 +1,116 @@
+package render
+
+// Segment is one piece of a highlighted text: Match marks the words that
+// matched the reader's interest.
+type Segment struct {
+	Text  string
+	Match bool
+}
+
+// PaperView is one paper of a digest, ready to show. Every string may come
+// from untrusted feeds; the templates escape or clean it.
+type PaperView struct {
+	// N is the paper's number in the digest, from 1.
+	N     int
+	ID    string
+	Title string
+	// Link is the paper's public page; empty leaves the title unlinked.
+	Link string
+	// TitleParts and AbstractParts are Title and Abstract cut into
+	// highlighted pieces; when empty the plain strings are shown.
+	TitleParts    []Segment
+	AbstractParts []Segment
+	// Abstract is shortened for mail, about 600 characters at a word
+	// boundary ending in "…" (see Shorten); the templates cut it further
+	// only when a digest holds many papers.
+	Abstract string
+	// Authors is the formatted list, such as "A, B, C et al." (see Authors).
+	Authors string
+	// Signal says why the paper is notable, honestly: "142 upvotes ·
+	// 12 comments" or "new today"; empty shows nothing.
+	Signal string
+	// Interest is the reader's interest the paper matched, and Matched the
+	// words of the paper that matched it.
+	Interest string
+	Matched  []string
+	// Fallback marks a trending paper shown although it matched nothing.
+	Fallback bool
+	// MoreURL and LessURL are signed "more/less like this" feedback links;
+	// empty hides them.
+	MoreURL, LessURL string
+	// CodeURL and ProjectURL link the code repository and the project
+	// page; empty hides them.
+	CodeURL, ProjectURL string
+}
+
+// DigestView is everything a digest mail shows.
+type DigestView struct {
+	// Email is the recipient's address, named in the footer.
+	Email     string
+	Interests []string
+	// DateLabel is the digest's local date, "Friday, 27 November 2026";
+	// subjects shorten labels of that form to "Fri 27 Nov".
+	DateLabel string
+	Papers    []PaperView
+	// Fallback marks a digest made only of trending papers because nothing
+	// matched the reader's interests.
+	Fallback bool
+	// PreferencesURL and UnsubscribeURL are signed links for this reader;
+	// FeedURL (optional) is their personal feed; BaseURL the site.
+	PreferencesURL, UnsubscribeURL, FeedURL, BaseURL string
+	// ListName names the list in the mail ("papermail" when empty).
+	ListName string
+	// Preheader is the preview line mail clients show after the subject;
+	// empty uses a summary of the digest.
+	Preheader string
+}
+
+// ConfirmView is everything a confirmation (double opt-in) mail shows.
+type ConfirmView struct {
+	// Email is the address that asked to subscribe.
+	Email     string
+	Interests []string
+	// ConfirmURL is the signed link that confirms the subscription.
+	ConfirmURL string
+	// ExpiresLabel is when ConfirmURL stops working, as a date such as
+	// "Friday, 4 December 2026"; empty says "in 7 days".
+	ExpiresLabel string
+	BaseURL      string
+	// ListName names the list ("papermail" when empty).
+	ListName string
+	// Preheader is the preview line; empty uses a default.
+	Preheader string
+}
+
+// sampleDigests are the views every digest template is tried with at
+// start-up, so a template naming a field that does not exist fails New
+// instead of a digest run: one view with every optional field set and one
+// trending fallback with none.
+func sampleDigests() []*DigestView {
+	full := &DigestView{
+		Email: "reader@example.org", Interests: []string{"diffusion models", "speech"},
+		DateLabel: "Friday, 27 November 2026", ListName: "papermail", Preheader: "Two papers",
+		PreferencesURL: "https://example.org/p", UnsubscribeURL: "https://example.org/u",
+		FeedURL: "https://example.org/f", BaseURL: "https://example.org/",
+		Papers: []PaperView{{
+			N: 1, ID: "2611.00001", Title: "Fast diffusion", Link: "https://arxiv.org/abs/2611.00001",
+			TitleParts:    []Segment{{Text: "Fast "}, {Text: "diffusion", Match: true}},
+			AbstractParts: []Segment{{Text: "We study "}, {Text: "diffusion", Match: true}, {Text: "."}},
+			Abstract:      "We study diffusion.", Authors: "A. Author et al.", Signal: "3 upvotes",
+			Interest: "diffusion models", Matched: []string{"diffusion"},
+			MoreURL: "https://example.org/m", LessURL: "https://example.org/l",
+			CodeURL: "https://example.org/c", ProjectURL: "https://example.org/w",
+		}, {N: 2, ID: "t:x", Title: "Other", Abstract: "Text.", Fallback: true}},
+	}
+	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Title: "Trending", Fallback: true}}}
+	return []*DigestView{full, fallback, {}}
+}
+
+// sampleConfirms are the views every confirmation template is tried with
+// at start-up (see sampleDigests).
+func sampleConfirms() []*ConfirmView {
+	return []*ConfirmView{{
+		Email: "reader@example.org", Interests: []string{"speech"}, ConfirmURL: "https://example.org/c",
+		ExpiresLabel: "Friday, 4 December 2026", BaseURL: "https://example.org/", ListName: "papermail", Preheader: "Confirm",
+	}, {}}
+}

@@ -1,0 +1,603 @@
+package selection
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Scoring constants of one interest.
+const (
+	phraseGap     = 1    // content words allowed between the words of a phrase
+	nearWindow    = 3    // extra span within which all words count as near
+	nearCredit    = 0.7  // all words of a phrase near each other
+	apartCredit   = 0.5  // all words of a phrase in the paper, apart
+	altShare      = 0.3  // share of non-best alternatives added to a slot
+	slotMatched   = 0.25 // slot value that counts a paper as matching it
+	coverageMatch = 0.15 // slot value that counts towards coverage
+	minHit        = 0.01 // relevance below which a paper is not kept
+	foreignCredit = 0.25 // a word found only inside phrases of another meaning
+	specificDF    = 5    // percent of papers an expansion may be in at full weight
+	minSpecific   = 0.25 // least weight share of a very common expansion
+)
+
+// docVal is a value for one paper.
+type docVal struct {
+	doc uint32
+	v   float32
+}
+
+// alt is one way an interest slot can be found in a paper: the words the
+// reader wrote or a lexicon expansion.
+type alt struct {
+	ids    []int32   // term ids, -1 for words no paper has
+	idfw   []float32 // per word: idf, scaled down for generic words
+	weight  float32
+	generic bool     // every word is a generic research word
+	full    []docVal // phrases: papers containing it whole, saturated tf
+	// sense holds, for single words, the papers where some occurrences
+	// are inside phrases of another meaning, with the share that is not.
+	sense []docVal
+	key   string // stems joined by ' '
+}
+
+// slot is one concept of an interest with its alternatives.
+type slot struct {
+	imp  float32
+	alts []alt
+}
+
+// interest is a compiled interest: its concepts and the relevance of
+// every matching paper.
+type interest struct {
+	slots  []slot
+	whole  *alt     // the whole interest as a phrase, when it spans slots
+	vector bool     // a paper's distinctive terms, scored without coverage
+	hits   []docVal // relevance 0..1 by doc, sorted by doc
+}
+
+// interestFor compiles (or fetches from the cache) one interest text.
+func (ix *Index) interestFor(text string) *interest {
+	ws := stems(text, true)
+	if len(ws) == 0 {
+		return nil
+	}
+	key := strings.Join(ws, " ")
+	if v, ok := ix.cache.Load(key); ok {
+		return v.(*interest)
+	}
+	in := ix.compileInterest(ws)
+	v, _ := ix.cache.LoadOrStore(key, in)
+	return v.(*interest)
+}
+
+// compileInterest splits stems into slots, each one concept: first
+// multi-word lexicon keys as written, then multi-word keys whose words
+// the interest has in another order or apart ("order of words"), then
+// single-word keys, and last runs of words the lexicon does not know.
+func (ix *Index) compileInterest(ws []string) *interest {
+	type found struct {
+		at int
+		s  slot
+	}
+	var slots []found
+	used := make([]bool, len(ws))
+	take := func(at int, s slot, pos ...int) {
+		for _, p := range pos {
+			used[p] = true
+		}
+		if len(s.alts) > 0 {
+			slots = append(slots, found{at, s})
+		}
+	}
+	for i := 0; i < len(ws); {
+		if key, l := ix.lex.match(ws, i); l >= 2 {
+			take(i, ix.lexSlot(ws[i:i+l], key), seq(i, i+l)...)
+			i += l
+			continue
+		}
+		i++
+	}
+	for {
+		key, at := ix.lex.matchBag(ws, used)
+		if key == "" {
+			break
+		}
+		take(slices.Min(at), ix.lexSlot(strings.Fields(key), key), at...)
+	}
+	for i := range ws {
+		if used[i] {
+			continue
+		}
+		if key, l := ix.lex.match(ws[i:i+1], 0); l == 1 {
+			take(i, ix.lexSlot(ws[i:i+1], key), i)
+		}
+	}
+	for i := 0; i < len(ws); {
+		if used[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(ws) && !used[j] {
+			j++
+		}
+		if run, _ := dropKeyOnly(ws[i:j]); len(run) > 0 {
+			take(i, slot{alts: []alt{ix.newAlt(run, 1)}})
+		}
+		i = j
+	}
+	slices.SortStableFunc(slots, func(a, b found) int { return a.at - b.at })
+	in := &interest{}
+	for _, f := range slots {
+		in.slots = append(in.slots, f.s)
+	}
+	if all, _ := dropKeyOnly(ws); len(in.slots) > 1 && len(all) > 1 && len(all) <= 6 {
+		w := ix.newAlt(all, 1)
+		in.whole = &w
+	}
+	ix.scoreInterest(in)
+	return in
+}
+
+// seq returns the integers from a up to b (exclusive).
+func seq(a, b int) []int {
+	out := make([]int, 0, b-a)
+	for i := a; i < b; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// lexSlot builds the slot of a lexicon key matched by the words own: the
+// reader's words, unless a negation or the like changes their meaning
+// ("without labels", then only the lexicon's reading is used), and the
+// key's expansions.
+func (ix *Index) lexSlot(own []string, key string) slot {
+	var s slot
+	if o, dropped := dropKeyOnly(own); !dropped {
+		s.alts = append(s.alts, ix.newAlt(o, 1))
+	}
+	if kw := strings.Fields(key); strings.Join(own, " ") != key {
+		if k, dropped := dropKeyOnly(kw); !dropped {
+			s.alts = append(s.alts, ix.newAlt(k, synonymWeight))
+		}
+	}
+	for _, e := range ix.lex.lookup(key) {
+		if _, dropped := dropKeyOnly(e.stems); !dropped {
+			// An expansion made of generic words only ("networking" is
+			// "network" to the stemmer) would match everything.
+			if a := ix.newAlt(e.stems, e.weight); !a.generic || len(a.ids) > 1 {
+				s.alts = append(s.alts, a)
+			}
+		}
+	}
+	if len(s.alts) > 0 {
+		ix.senses(&s)
+	}
+	return s
+}
+
+// newAlt resolves a stem sequence against the index; phrases get the
+// list of papers that contain them whole.
+func (ix *Index) newAlt(st []string, weight float32) alt {
+	a := alt{ids: make([]int32, len(st)), idfw: make([]float32, len(st)), weight: weight, key: strings.Join(st, " ")}
+	n := len(ix.papers)
+	a.generic = true
+	for i, s := range st {
+		a.ids[i] = ix.termID(s)
+		if a.ids[i] >= 0 {
+			a.idfw[i] = ix.idf[a.ids[i]]
+		} else {
+			a.idfw[i] = idf(0, n)
+		}
+		if genericWords[s] {
+			a.idfw[i] *= genericWeight
+		} else {
+			a.generic = false
+		}
+	}
+	if len(st) > 1 && !slices.Contains(a.ids, -1) {
+		rare := a.ids[0]
+		for _, id := range a.ids[1:] {
+			if len(ix.post[id]) < len(ix.post[rare]) {
+				rare = id
+			}
+		}
+		for _, p := range ix.post[rare] {
+			if wtf := ix.phraseWTF(p.doc, a.ids); wtf > 0 {
+				a.full = append(a.full, docVal{doc: p.doc, v: sat(wtf)})
+			}
+		}
+	}
+	if weight < 1 {
+		// An expansion that half the papers contain says little about
+		// the interest: scale it by how specific it is.
+		df := len(a.full)
+		if len(st) == 1 && a.ids[0] >= 0 {
+			df = len(ix.post[a.ids[0]])
+		}
+		ref := idf(max(2, n*specificDF/100), n)
+		a.weight *= min(1, max(minSpecific, idf(df, n)/ref))
+	}
+	return a
+}
+
+// phraseWTF is the field-weighted frequency of the phrase ids in paper d.
+func (ix *Index) phraseWTF(d uint32, ids []int32) float32 {
+	var tf [numFields]uint16
+	found := false
+	ix.phraseOcc(d, ids, func(first, _ uint16) bool {
+		tf[ix.docs[d].field(first)]++
+		found = true
+		return true
+	})
+	if !found {
+		return 0
+	}
+	return ix.docs[d].weighted(tf)
+}
+
+// phraseOcc calls fn with the first and last token position of each
+// occurrence of the phrase ids in paper d: the words in order, in one
+// field, with at most phraseGap other content words between neighbours.
+// fn returns false to stop.
+func (ix *Index) phraseOcc(d uint32, ids []int32, fn func(first, last uint16) bool) {
+	var lists [8][]uint16
+	if len(ids) > len(lists) {
+		return
+	}
+	for i, id := range ids {
+		p := ix.find(id, d)
+		if p == nil {
+			return
+		}
+		lists[i] = ix.positions(p)
+	}
+	di := &ix.docs[d]
+	toks := ix.toks[di.tokOff:]
+	for _, start := range lists[0] {
+		f := di.field(start)
+		cur, ok := start, true
+		for k := 1; k < len(ids) && ok; k++ {
+			ok = false
+			for _, q := range lists[k] {
+				if q > cur && q <= cur+1+phraseGap {
+					if di.field(q) == f && !breakBetween(toks, cur, q) {
+						cur, ok = q, true
+					}
+					break
+				}
+			}
+		}
+		if ok && !fn(start, cur) {
+			return
+		}
+	}
+}
+
+// breakBetween reports whether punctuation separates token positions a < b.
+func breakBetween(toks []tok, a, b uint16) bool {
+	for p := a + 1; p <= b; p++ {
+		if toks[p].brk {
+			return true
+		}
+	}
+	return false
+}
+
+// near reports whether all words ids occur in paper d within one field
+// and a window of len(ids)+nearWindow tokens.
+func (ix *Index) near(d uint32, ids []int32) bool {
+	var lists [8][]uint16
+	if len(ids) > len(lists) {
+		return false
+	}
+	for i, id := range ids {
+		p := ix.find(id, d)
+		if p == nil {
+			return false
+		}
+		lists[i] = ix.positions(p)
+	}
+	win := uint16(len(ids) + nearWindow)
+	di := &ix.docs[d]
+	for _, start := range lists[0] {
+		f := di.field(start)
+		all := true
+		for k := 1; k < len(ids) && all; k++ {
+			all = false
+			for _, q := range lists[k] {
+				if di.field(q) == f && (q+win > start && q < start+win) {
+					all = true
+					break
+				}
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// value is how well alt a matches paper d, in [0, 1): the saturated
+// frequency of a whole match, or partial credit for some of its words
+// scaled by the share of the phrase's information they carry.
+func (ix *Index) value(a *alt, d uint32) (v float32, whole bool) {
+	if len(a.ids) == 1 {
+		p := ix.find(a.ids[0], d)
+		if p == nil {
+			return 0, false
+		}
+		if i, ok := slices.BinarySearchFunc(a.sense, d, cmpDoc); ok {
+			if share := a.sense[i].v; share > 0 {
+				return sat(p.wtf * share), true
+			}
+			return foreignCredit * sat(p.wtf), false
+		}
+		return sat(p.wtf), true
+	}
+	if i, ok := slices.BinarySearchFunc(a.full, d, cmpDoc); ok {
+		return a.full[i].v, true
+	}
+	if a.weight < 1 {
+		// Lexicon expansions are exact concepts: only whole matches count.
+		return 0, false
+	}
+	var have, total, acc float32
+	for i, id := range a.ids {
+		total += a.idfw[i]
+		if p := ix.find(id, d); p != nil {
+			have += a.idfw[i]
+			acc += a.idfw[i] * sat(p.wtf)
+		}
+	}
+	if have == 0 || total == 0 {
+		return 0, false
+	}
+	avg := acc / have
+	if have >= total {
+		if ix.near(d, a.ids) {
+			return nearCredit * avg, false
+		}
+		return apartCredit * avg, false
+	}
+	cov := have / total
+	return apartCredit * cov * cov * avg, false
+}
+
+func cmpDoc(x docVal, d uint32) int { return int(x.doc) - int(d) }
+
+// senses finds, for the single-word alternatives of s, occurrences that
+// belong to lexicon phrases of another meaning ("circuits" in
+// "probabilistic circuits" for an interest in interpretability circuits)
+// and records per paper the share of occurrences that do not.
+func (ix *Index) senses(s *slot) {
+	own := make(map[string]bool, len(s.alts))
+	for _, a := range s.alts {
+		own[a.key] = true
+	}
+	for ai := range s.alts {
+		a := &s.alts[ai]
+		if len(a.ids) != 1 || a.ids[0] < 0 || a.generic {
+			continue
+		}
+		t := a.ids[0]
+		covered := map[uint32]map[uint16]bool{}
+		for _, p := range ix.lex.foreign(a.key, own) {
+			ids := make([]int32, 0, 4)
+			for _, st := range strings.Fields(p) {
+				ids = append(ids, ix.termID(st))
+			}
+			if slices.Contains(ids, -1) {
+				continue
+			}
+			rare := ids[0]
+			for _, id := range ids[1:] {
+				if len(ix.post[id]) < len(ix.post[rare]) {
+					rare = id
+				}
+			}
+			for _, pp := range ix.post[rare] {
+				d := pp.doc
+				ix.phraseOcc(d, ids, func(first, last uint16) bool {
+					for _, q := range ix.positions(ix.find(t, d)) {
+						if q >= first && q <= last {
+							if covered[d] == nil {
+								covered[d] = map[uint16]bool{}
+							}
+							covered[d][q] = true
+						}
+					}
+					return true
+				})
+			}
+		}
+		for d, c := range covered {
+			n := len(ix.positions(ix.find(t, d)))
+			a.sense = append(a.sense, docVal{doc: d, v: float32(n-len(c)) / float32(n)})
+		}
+		slices.SortFunc(a.sense, func(x, y docVal) int { return int(x.doc) - int(y.doc) })
+	}
+}
+
+// candidates appends the papers alt a can match at all.
+func (ix *Index) candidates(a *alt, mark []uint32, stamp uint32, out []uint32) []uint32 {
+	for _, id := range a.ids {
+		if id < 0 {
+			continue
+		}
+		for _, p := range ix.post[id] {
+			if mark[p.doc] != stamp {
+				mark[p.doc] = stamp
+				out = append(out, p.doc)
+			}
+		}
+	}
+	return out
+}
+
+// scoreInterest computes every paper's relevance to in: per slot the best
+// alternative plus a share of the others; slots weighed by how rare their
+// concept is; times the share of the interest's weight the paper covers.
+func (ix *Index) scoreInterest(in *interest) {
+	n := len(ix.papers)
+	m := make([][]float32, len(in.slots))
+	mark := make([]uint32, n)
+	var stamp uint32
+	var cands []uint32
+	var wholeV []float32
+	if in.whole != nil {
+		wholeV = make([]float32, n)
+		for _, h := range in.whole.full {
+			wholeV[h.doc] = h.v
+		}
+	}
+	for si := range in.slots {
+		s := &in.slots[si]
+		best := make([]float32, n)
+		sum := make([]float32, n)
+		for ai := range s.alts {
+			a := &s.alts[ai]
+			stamp++
+			cands = ix.candidates(a, mark, stamp, cands[:0])
+			for _, d := range cands {
+				v, whole := ix.value(a, d)
+				v *= a.weight
+				if whole {
+					sum[d] += v
+				}
+				best[d] = max(best[d], v)
+			}
+		}
+		df := 0
+		for d := range best {
+			best[d] = soften(best[d], max(0, sum[d]-best[d]), altShare)
+			if wholeV != nil {
+				best[d] = max(best[d], wholeV[d])
+			}
+			if best[d] >= slotMatched {
+				df++
+			}
+		}
+		m[si] = best
+		if !in.vector {
+			s.imp = idf(df, n)
+			if s.alts[0].generic {
+				// How rare an everyday word is in papers says nothing
+				// about the topic.
+				s.imp = genericWeight * min(s.imp, ix.idfSpecific)
+			}
+		}
+	}
+	// Coverage counts the slots that name research concepts; everyday
+	// words count only when an interest has nothing else.
+	var total, covTotal float32
+	anySpecific := false
+	for _, s := range in.slots {
+		total += s.imp
+		anySpecific = anySpecific || !s.alts[0].generic
+	}
+	for _, s := range in.slots {
+		if !anySpecific || !s.alts[0].generic {
+			covTotal += s.imp
+		}
+	}
+	if total == 0 || covTotal == 0 {
+		return
+	}
+	for d := range n {
+		var acc, cov float32
+		for si, s := range in.slots {
+			v := m[si][d]
+			acc += s.imp * v
+			if v >= coverageMatch && (!anySpecific || !s.alts[0].generic) {
+				cov += s.imp
+			}
+		}
+		rel := acc / total
+		if !in.vector {
+			rel *= cov / covTotal
+		}
+		if rel >= minHit {
+			in.hits = append(in.hits, docVal{doc: uint32(d), v: rel})
+		}
+	}
+}
+
+// paperVector compiles paper d's most distinctive terms into a
+// "more like this" interest, scored relative to the paper itself.
+func (ix *Index) paperVector(d int) *interest {
+	key := "\x00doc:" + itoa(d)
+	if v, ok := ix.cache.Load(key); ok {
+		return v.(*interest)
+	}
+	di := &ix.docs[d]
+	toks := ix.toks[di.tokOff : di.tokOff+uint32(di.fEnd[numFields-1])]
+	type ts struct {
+		id int32
+		w  float32
+	}
+	var cand []ts
+	for i, t := range toks {
+		id := int32(t.term)
+		dup := false
+		for _, u := range toks[:i] {
+			if u.term == t.term {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		w := sat(ix.find(id, uint32(d)).wtf) * ix.idf[id]
+		if genericWords[ix.stems[id]] {
+			w *= genericWeight
+		}
+		cand = append(cand, ts{id, w})
+	}
+	slices.SortStableFunc(cand, func(a, b ts) int {
+		switch {
+		case a.w > b.w:
+			return -1
+		case a.w < b.w:
+			return 1
+		}
+		return 0
+	})
+	in := &interest{vector: true}
+	for _, c := range cand[:min(len(cand), vectorTerms)] {
+		a := ix.newAlt([]string{ix.stems[c.id]}, 1)
+		in.slots = append(in.slots, slot{imp: c.w, alts: []alt{a}})
+	}
+	ix.scoreInterest(in)
+	var self float32
+	for _, h := range in.hits {
+		if h.doc == uint32(d) {
+			self = h.v
+		}
+	}
+	if self > 0 {
+		for i := range in.hits {
+			in.hits[i].v = min(1, in.hits[i].v/self)
+		}
+	}
+	v, _ := ix.cache.LoadOrStore(key, in)
+	return v.(*interest)
+}
+
+func itoa(i int) string {
+	return strconv.Itoa(i)
+}
+
+// soften adds more evidence to best without ever reaching 1: each unit
+// of more closes the share of the remaining gap given by rate.
+func soften(best, more, rate float32) float32 {
+	if more <= 0 {
+		return best
+	}
+	return 1 - (1-best)*float32(math.Exp(float64(-rate*more)))
+}

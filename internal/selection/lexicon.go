@@ -1,0 +1,392 @@
+package selection
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+//go:embed lexicon.txt
+var builtinLexicon string
+
+// Weights of lexicon expansions relative to the words a reader wrote.
+const (
+	synonymWeight = 0.9  // "a, b, c": the same thing said differently
+	relatedWeight = 0.6  // "a => b": b is a way or a kind of a
+	weakWeight    = 0.35 // "a ~> b": b is often about a
+)
+
+// ErrLexicon is wrapped by every lexicon parse error.
+var ErrLexicon = errors.New("lexicon")
+
+// Lexicon maps research terms and plain-language phrases to the terms
+// papers use for them. It is read-only once built and safe to share.
+//
+// The text format has one group per line; '#' starts a comment:
+//
+//	graph neural network, gnn, graph convolutional network
+//	decode faster, faster decoding => speculative decoding, kv cache
+//	explain ~> saliency
+//
+// Phrases separated by commas are synonyms of each other. Phrases right of
+// "=>" are related terms (ways, kinds, tools) of those on the left, and
+// those right of "~>" are weaker associations; neither points back.
+type Lexicon struct {
+	entries map[string][]expansion // key: stems joined by ' '
+	// phrases lists, per stem, the multi-word lexicon phrases (keys)
+	// containing it: other senses a word can have inside a phrase.
+	phrases map[string][]string
+	// variants lists single-word synonyms of a stem, tried when keys are
+	// matched ("photos" for "images").
+	variants map[string][]string
+	// bags lists, per stem, the multi-word keys containing it, for
+	// matching keys whose words an interest has in another order.
+	bags     map[string][]string
+	trie     *trieNode
+	maxLen   int // longest key in words
+	groups   int
+}
+
+// trieNode is a node of the trie of lexicon keys over stems.
+type trieNode struct {
+	next map[string]*trieNode
+	key  string // non-empty when a key ends here
+}
+
+// expansion is one term that a lexicon key expands to.
+type expansion struct {
+	stems  []string
+	text   string // the phrase as written in the lexicon
+	weight float32
+}
+
+var (
+	defaultLexOnce sync.Once
+	defaultLex     *Lexicon
+)
+
+// DefaultLexicon returns the built-in lexicon (lexicon.txt, embedded).
+func DefaultLexicon() *Lexicon {
+	defaultLexOnce.Do(func() {
+		lx, err := ParseLexicon(builtinLexicon)
+		if err != nil {
+			// The embedded file is covered by tests; keep serving with
+			// whatever parsed rather than failing at run time.
+			lx = &Lexicon{entries: map[string][]expansion{}}
+		}
+		defaultLex = lx
+	})
+	return defaultLex
+}
+
+// Groups returns how many lines (groups) the lexicon was built from.
+func (l *Lexicon) Groups() int {
+	if l == nil {
+		return 0
+	}
+	return l.groups
+}
+
+// ParseLexicon reads a lexicon in the format described at Lexicon. A line
+// with an empty phrase or more than one arrow is an error naming the line.
+func ParseLexicon(text string) (*Lexicon, error) {
+	l := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string)}
+	for n, line := range strings.Split(text, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if err := l.addLine(line); err != nil {
+			return nil, fmt.Errorf("%w: line %d %q: %w", ErrLexicon, n+1, line, err)
+		}
+		l.groups++
+	}
+	l.finish()
+	return l, nil
+}
+
+// finish builds the look-up structures once all entries are in.
+func (l *Lexicon) finish() {
+	l.trie = &trieNode{}
+	l.variants = make(map[string][]string)
+	l.bags = make(map[string][]string)
+	keys := make([]string, 0, len(l.entries))
+	for key := range l.entries {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		exps := l.entries[key]
+		if ws := strings.Fields(key); len(ws) > 1 {
+			for _, st := range ws {
+				if !slices.Contains(l.bags[st], key) {
+					l.bags[st] = append(l.bags[st], key)
+				}
+			}
+		}
+		n := l.trie
+		for _, st := range strings.Fields(key) {
+			if n.next == nil {
+				n.next = make(map[string]*trieNode)
+			}
+			c := n.next[st]
+			if c == nil {
+				c = &trieNode{}
+				n.next[st] = c
+			}
+			n = c
+		}
+		n.key = key
+		if !strings.Contains(key, " ") {
+			for _, e := range exps {
+				if len(e.stems) == 1 && e.weight >= synonymWeight {
+					l.variants[key] = append(l.variants[key], e.stems[0])
+				}
+			}
+		}
+	}
+}
+
+// matchBag finds the multi-word key with the most words whose every word
+// (or a single-word synonym of it) is among the words of ws not yet used,
+// in any order but near each other, and returns it with the positions it
+// covers.
+func (l *Lexicon) matchBag(ws []string, used []bool) (key string, at []int) {
+	if l == nil {
+		return "", nil
+	}
+	find := func(st string, taken []int) int {
+		for i, w := range ws {
+			if !used[i] && !slices.Contains(taken, i) && (w == st || slices.Contains(l.variants[w], st)) {
+				return i
+			}
+		}
+		return -1
+	}
+	seen := map[string]bool{}
+	for i, w := range ws {
+		if used[i] {
+			continue
+		}
+		for _, v := range append([]string{w}, l.variants[w]...) {
+			for _, k := range l.bags[v] {
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				kw := strings.Fields(k)
+				if len(kw) <= len(at) || len(kw) > maxBag {
+					continue
+				}
+				var pos []int
+				for _, st := range kw {
+					p := find(st, pos)
+					if p < 0 {
+						pos = nil
+						break
+					}
+					pos = append(pos, p)
+				}
+				if pos != nil && slices.Max(pos)-slices.Min(pos) < len(kw)+bagSlack {
+					key, at = k, pos
+				}
+			}
+		}
+	}
+	return key, at
+}
+
+// Limits of matching keys out of order: at most maxBag words, spread over
+// at most their number plus bagSlack positions.
+const (
+	maxBag   = 4
+	bagSlack = 3
+)
+
+// match returns the longest lexicon key that the stems ws[i:] start with,
+// where each word may also stand for one of its single-word synonyms, and
+// how many words it spans.
+func (l *Lexicon) match(ws []string, i int) (key string, n int) {
+	if l == nil || l.trie == nil {
+		return "", 0
+	}
+	var walk func(node *trieNode, j int)
+	walk = func(node *trieNode, j int) {
+		if j >= len(ws) || j-i >= l.maxLen {
+			return
+		}
+		try := func(st string) {
+			c := node.next[st]
+			if c == nil {
+				return
+			}
+			if c.key != "" && j+1-i > n {
+				key, n = c.key, j+1-i
+			}
+			walk(c, j+1)
+		}
+		try(ws[j])
+		for _, v := range l.variants[ws[j]] {
+			try(v)
+		}
+	}
+	walk(l.trie, i)
+	return key, n
+}
+
+// Merge returns a lexicon with the entries of l and of more (more wins
+// nothing: weights of the same expansion keep the higher one).
+func (l *Lexicon) Merge(more *Lexicon) *Lexicon {
+	out := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string)}
+	for _, src := range []*Lexicon{l, more} {
+		if src == nil {
+			continue
+		}
+		for st, keys := range src.phrases {
+			for _, k := range keys {
+				out.addPhrase(st, k)
+			}
+		}
+		out.groups += src.groups
+		out.maxLen = max(out.maxLen, src.maxLen)
+		for k, exps := range src.entries {
+			for _, e := range exps {
+				out.add(k, e)
+			}
+		}
+	}
+	out.finish()
+	return out
+}
+
+func (l *Lexicon) addLine(line string) error {
+	arrow, weight := "", float32(0)
+	for _, a := range []struct {
+		s string
+		w float32
+	}{{"=>", relatedWeight}, {"~>", weakWeight}} {
+		if c := strings.Count(line, a.s); c > 0 {
+			if arrow != "" || c > 1 {
+				return errors.New("more than one arrow")
+			}
+			arrow, weight = a.s, a.w
+		}
+	}
+	left, right := line, ""
+	if arrow != "" {
+		left, right, _ = strings.Cut(line, arrow)
+	}
+	lhs, err := lexPhrases(left)
+	if err != nil {
+		return err
+	}
+	var rhs []expansion
+	if arrow != "" {
+		if rhs, err = lexPhrases(right); err != nil {
+			return err
+		}
+	}
+	for _, e := range append(lhs[:len(lhs):len(lhs)], rhs...) {
+		if len(e.stems) > 1 {
+			key := strings.Join(e.stems, " ")
+			for _, st := range e.stems {
+				l.addPhrase(st, key)
+			}
+		}
+	}
+	for _, a := range lhs {
+		key := strings.Join(a.stems, " ")
+		l.maxLen = max(l.maxLen, len(a.stems))
+		for _, b := range lhs {
+			if strings.Join(b.stems, " ") != key {
+				b.weight = synonymWeight
+				l.add(key, b)
+			}
+		}
+		for _, b := range rhs {
+			if strings.Join(b.stems, " ") != key {
+				b.weight = weight
+				l.add(key, b)
+			}
+		}
+	}
+	return nil
+}
+
+// add records e as an expansion of key, keeping the higher weight when the
+// same phrase is already there.
+func (l *Lexicon) add(key string, e expansion) {
+	ek := strings.Join(e.stems, " ")
+	list := l.entries[key]
+	for i := range list {
+		if strings.Join(list[i].stems, " ") == ek {
+			list[i].weight = max(list[i].weight, e.weight)
+			return
+		}
+	}
+	l.entries[key] = append(list, e)
+}
+
+// addPhrase records that the multi-word phrase key contains stem st.
+func (l *Lexicon) addPhrase(st, key string) {
+	if !slices.Contains(l.phrases[st], key) {
+		l.phrases[st] = append(l.phrases[st], key)
+	}
+}
+
+// foreign returns the lexicon phrases containing stem st that are other
+// concepts than the ones in own (keys of a slot's alternatives): phrases
+// that are not among own and do not expand to st or any of own.
+func (l *Lexicon) foreign(st string, own map[string]bool) []string {
+	var out []string
+	for _, p := range l.phrases[st] {
+		if own[p] {
+			continue
+		}
+		related := false
+		for _, e := range l.entries[p] {
+			if k := strings.Join(e.stems, " "); k == st || own[k] {
+				related = true
+				break
+			}
+		}
+		if !related {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// lexPhrases splits a comma-separated list of phrases and stems each.
+func lexPhrases(s string) ([]expansion, error) {
+	var out []expansion
+	for p := range strings.SplitSeq(s, ",") {
+		p = strings.Join(strings.Fields(p), " ")
+		if p == "" {
+			return nil, errors.New("empty phrase")
+		}
+		st := stems(p, true)
+		if len(st) == 0 {
+			st = stems(p, false)
+		}
+		if len(st) == 0 {
+			return nil, fmt.Errorf("phrase %q has only stop words", p)
+		}
+		out = append(out, expansion{stems: st, text: p})
+	}
+	return out, nil
+}
+
+// lookup returns the expansions of a stem sequence key.
+func (l *Lexicon) lookup(key string) []expansion {
+	if l == nil {
+		return nil
+	}
+	return l.entries[key]
+}

@@ -1,0 +1,316 @@
+package selection
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// Blend of relevance and trending: score = rel * (relShare + trendShare*trend).
+const (
+	relShare   = 0.8
+	trendShare = 0.2
+)
+
+// maxMatched is the most words and phrases a Pick lists as matched.
+const maxMatched = 8
+
+// Trending signal shape.
+const (
+	neutralTrend = 0.3   // popularity of a paper with no upvotes or comments
+	popularRef   = 200.0 // signal (upvotes + 2*comments) that counts as fully popular
+	undatedAge   = 4     // half-lives assumed for a paper without any date
+)
+
+// Pick is one paper chosen for a subscriber.
+type Pick struct {
+	Paper *model.Paper
+	// Score is the blended score the picks are ordered by.
+	Score float64
+	// Relevance is the normalized relevance to the profile, 0..1.
+	Relevance float64
+	// Trending is the paper's trending score, 0..1.
+	Trending float64
+	// Interest is the interest (as the reader wrote it) that matched best;
+	// for an example paper it is that paper's title.
+	Interest string
+	// Matched are the words and phrases that matched, as they appear in
+	// the paper, best first, without duplicates.
+	Matched []string
+	// Fallback marks a paper chosen only because it is trending.
+	Fallback bool
+}
+
+// TrendingScore rates how much a paper is trending at now, in [0, 1]:
+// popularity from upvotes, comments and clicks on a log scale, where a
+// paper without any signal counts as neutral rather than unpopular, times
+// an age decay that halves every halfLife after Paper.Date().
+func TrendingScore(p *model.Paper, now time.Time, halfLife time.Duration) float64 {
+	if p == nil {
+		return 0
+	}
+	if halfLife <= 0 {
+		halfLife = DefaultHalfLife
+	}
+	age := float64(undatedAge)
+	if d := p.Date(); !d.IsZero() {
+		age = max(0, now.Sub(d).Hours()/halfLife.Hours())
+	}
+	signal := max(0, float64(p.Upvotes)) + 2*max(0, float64(p.Comments)) + 0.25*max(0, float64(p.Clicks))
+	pop := min(1, math.Log1p(signal)/math.Log1p(popularRef))
+	return math.Exp2(-age) * (neutralTrend + (1-neutralTrend)*pop)
+}
+
+// scratch is per-call working memory of Select, pooled per index.
+type scratch struct {
+	mark    []uint32
+	stamp   uint32
+	best    []float32
+	sum     []float32
+	arg     []int32
+	delta   []float32
+	touched []uint32
+	top     []cand
+}
+
+type cand struct {
+	doc   uint32
+	score float32
+	rel   float32
+}
+
+func newScratch(n int) *scratch {
+	return &scratch{
+		mark:  make([]uint32, n),
+		best:  make([]float32, n),
+		sum:   make([]float32, n),
+		arg:   make([]int32, n),
+		delta: make([]float32, n),
+	}
+}
+
+// Select returns up to limit papers for q, best first: papers whose
+// relevance reaches the floor, not excluded, not disliked, ranked by
+// relevance blended with trending. q must come from this index's Compile;
+// a query compiled by another index is recompiled.
+func (ix *Index) Select(q *Query, limit int) []Pick {
+	if q == nil || limit <= 0 || len(ix.papers) == 0 {
+		return nil
+	}
+	if q.ix != ix {
+		q = ix.Compile(q.profile)
+	}
+	if len(q.parts) == 0 {
+		return nil
+	}
+	sc := ix.scratch.Get().(*scratch)
+	defer ix.scratch.Put(sc)
+	sc.stamp++
+	if sc.stamp == 0 {
+		clear(sc.mark)
+		sc.stamp = 1
+	}
+	stamp := sc.stamp
+	sc.touched = sc.touched[:0]
+	for pi := range q.parts {
+		pt := &q.parts[pi]
+		for _, h := range pt.in.hits {
+			v, d := h.v*pt.weight, h.doc
+			if sc.mark[d] != stamp {
+				sc.mark[d] = stamp
+				sc.best[d], sc.sum[d], sc.arg[d], sc.delta[d] = v, v, int32(pi), 0
+				sc.touched = append(sc.touched, d)
+				continue
+			}
+			sc.sum[d] += v
+			if v > sc.best[d] {
+				sc.best[d], sc.arg[d] = v, int32(pi)
+			}
+		}
+	}
+	for _, a := range q.adj {
+		if sc.mark[a.doc] == stamp {
+			sc.delta[a.doc] = a.v
+		}
+	}
+	top := sc.top[:0]
+	for _, d := range sc.touched {
+		rel := soften(sc.best[d], sc.sum[d]-sc.best[d], otherShare) + sc.delta[d]
+		rel = min(1, max(0, rel))
+		if rel < ix.floor || ix.dup[d] {
+			continue
+		}
+		score := rel * (relShare + trendShare*ix.trend[d])
+		if len(top) == limit && !better(score, d, top[len(top)-1]) {
+			continue
+		}
+		if _, skip := slices.BinarySearch(q.skip, d); skip {
+			continue
+		}
+		if q.profile.Exclude != nil && q.profile.Exclude(ix.papers[d].ID) {
+			continue
+		}
+		i := len(top)
+		for i > 0 && better(score, d, top[i-1]) {
+			i--
+		}
+		if len(top) < limit {
+			top = append(top, cand{})
+		}
+		copy(top[i+1:], top[i:len(top)-1])
+		top[i] = cand{doc: d, score: score, rel: rel}
+	}
+	sc.top = top
+	if len(top) == 0 {
+		return nil
+	}
+	picks := make([]Pick, len(top))
+	for i, c := range top {
+		best := int(sc.arg[c.doc])
+		picks[i] = Pick{
+			Paper:     &ix.papers[c.doc],
+			Score:     float64(c.score),
+			Relevance: float64(c.rel),
+			Trending:  float64(ix.trend[c.doc]),
+			Interest:  q.parts[best].label,
+			Matched:   ix.matched(q, best, c.doc),
+		}
+	}
+	return picks
+}
+
+// better orders candidates by score, then by index position.
+func better(score float32, d uint32, c cand) bool {
+	return score > c.score || (score == c.score && d < c.doc)
+}
+
+// Trending returns up to limit papers by trending score, best first,
+// skipping those exclude reports (exclude may be nil). Every pick has
+// Fallback set.
+func (ix *Index) Trending(limit int, exclude func(paperID string) bool) []Pick {
+	if limit <= 0 {
+		return nil
+	}
+	order := make([]uint32, len(ix.papers))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int {
+		switch ta, tb := ix.trend[a], ix.trend[b]; {
+		case ta > tb:
+			return -1
+		case ta < tb:
+			return 1
+		}
+		return 0
+	})
+	var out []Pick
+	for _, d := range order {
+		if len(out) == limit {
+			break
+		}
+		p := &ix.papers[d]
+		if ix.dup[d] || (exclude != nil && exclude(p.ID)) {
+			continue
+		}
+		t := float64(ix.trend[d])
+		out = append(out, Pick{Paper: p, Score: t, Trending: t, Fallback: true})
+	}
+	return out
+}
+
+// matched lists the surface forms of what made paper d relevant to q, the
+// best interest's matches first, each ordered by contribution.
+func (ix *Index) matched(q *Query, best int, d uint32) []string {
+	type hit struct {
+		w    float32
+		text string
+	}
+	var hits []hit
+	add := func(pi int) {
+		in := q.parts[pi].in
+		if in.vector {
+			return
+		}
+		boost := float32(1)
+		if pi == best {
+			boost = 10 // the best interest's words come first
+		}
+		for _, s := range in.slots {
+			for ai := range s.alts {
+				a := &s.alts[ai]
+				v, whole := ix.value(a, d)
+				if v <= 0 {
+					continue
+				}
+				w := boost * s.imp * a.weight * v
+				if whole {
+					if a.generic {
+						continue
+					}
+					if t := ix.surface(d, a.ids); t != "" {
+						hits = append(hits, hit{w, t})
+					}
+					continue
+				}
+				for i, id := range a.ids {
+					// Partial matches show only their telling words.
+					if id >= 0 && !genericWords[ix.stems[id]] && a.idfw[i] >= ix.idfSpecific {
+						if t := ix.surface(d, []int32{id}); t != "" {
+							hits = append(hits, hit{w * 0.5, t})
+						}
+					}
+				}
+			}
+		}
+	}
+	add(best)
+	for pi := range q.parts {
+		if pi != best {
+			add(pi)
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int {
+		switch {
+		case a.w > b.w:
+			return -1
+		case a.w < b.w:
+			return 1
+		}
+		return 0
+	})
+	var out []string
+	for _, h := range hits {
+		if len(out) == maxMatched {
+			break
+		}
+		dup := false
+		for _, o := range out {
+			if strings.EqualFold(o, h.text) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, h.text)
+		}
+	}
+	return out
+}
+
+// surface returns the text of the first occurrence (title first) of the
+// term sequence ids in paper d, or "".
+func (ix *Index) surface(d uint32, ids []int32) string {
+	di := &ix.docs[d]
+	var text string
+	ix.phraseOcc(d, ids, func(first, last uint16) bool {
+		f := di.field(first)
+		a, b := ix.toks[di.tokOff+uint32(first)], ix.toks[di.tokOff+uint32(last)]
+		text = di.text[f][a.start:b.end]
+		return false
+	})
+	return text
+}

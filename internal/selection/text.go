@@ -1,0 +1,308 @@
+package selection
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// wordSpan is one word found in a text: its lower-cased form and its byte
+// range in the original text.
+type wordSpan struct {
+	lower      string
+	start, end int
+}
+
+// isWordRune reports whether r belongs to a word.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// forEachWord calls fn for every word of s: a maximal run of letters and
+// digits. A possessive "'s" is dropped, and other apostrophes inside a word
+// ("don't") split it. lower is the lower-cased word; it is only valid
+// during the call when buf reuse is in effect, so callers that keep it must
+// copy it (map keys made with string(b) are copies).
+func forEachWord(s string, fn func(lower []byte, start, end int)) {
+	var buf [64]byte
+	i := 0
+	for i < len(s) {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if !isWordRune(r) {
+			i += size
+			continue
+		}
+		start := i
+		b := buf[:0]
+		for i < len(s) {
+			r, size = rune(s[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+			if !isWordRune(r) {
+				break
+			}
+			if r < utf8.RuneSelf {
+				c := byte(r)
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+			} else {
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			}
+			i += size
+		}
+		end := i
+		// Possessive: "model's" or "models’" -> drop the 's.
+		if i < len(s) && (s[i] == '\'' || strings.HasPrefix(s[i:], "’")) {
+			q := 1
+			if s[i] != '\'' {
+				q = len("’")
+			}
+			if i+q < len(s) && (s[i+q] == 's' || s[i+q] == 'S') && (i+q+1 == len(s) || !isWordByte(s, i+q+1)) {
+				i += q + 1
+			}
+		}
+		fn(b, start, end)
+	}
+}
+
+// isWordByte reports whether the rune starting at s[i] is a word rune.
+func isWordByte(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isWordRune(r)
+}
+
+// words splits s into words (see forEachWord) with their spans.
+func words(s string) []wordSpan {
+	var out []wordSpan
+	forEachWord(s, func(lower []byte, start, end int) {
+		out = append(out, wordSpan{lower: string(lower), start: start, end: end})
+	})
+	return out
+}
+
+// stemCache memoizes Snowball stems of lower-cased words for the whole
+// process. It stops growing at stemCacheMax entries; vocabularies of paper
+// text are far smaller in practice.
+var (
+	stemCache    sync.Map // string -> string
+	stemCacheLen atomic.Int64
+)
+
+const stemCacheMax = 500_000
+
+// stem returns the Snowball English stem of a lower-cased word. Words of
+// fewer than three bytes and words that are not plain letters are kept as
+// they are, apart from a plural "s" after digits or capitals ("3ds").
+func stem(lower string) string {
+	if v, ok := stemCache.Load(lower); ok {
+		return v.(string)
+	}
+	st := stemUncached(lower)
+	if stemCacheLen.Load() < stemCacheMax {
+		if _, loaded := stemCache.LoadOrStore(lower, st); !loaded {
+			stemCacheLen.Add(1)
+		}
+	}
+	return st
+}
+
+// stemBytes is stem for a word held in a byte slice, without allocating
+// when the word is cached.
+func stemBytes(lower []byte) string {
+	if v, ok := stemCache.Load(string(lower)); ok {
+		return v.(string)
+	}
+	return stem(string(lower))
+}
+
+func stemUncached(w string) string {
+	if len(w) < 3 {
+		return w
+	}
+	if s, ok := stemExceptions[w]; ok {
+		return s
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf || ('0' <= c && c <= '9') {
+			// Mixed letters and digits ("t5", "3d", "gpt4") or non-ASCII:
+			// keep, minus a trailing plural s after a digit ("3ds").
+			if len(w) > 2 && w[len(w)-1] == 's' && '0' <= w[len(w)-2] && w[len(w)-2] <= '9' {
+				return w[:len(w)-1]
+			}
+			return w
+		}
+	}
+	// Plural acronyms without vowels ("llms", "gnns", "cnns") keep their s
+	// in Snowball; drop it so they meet their singular.
+	if w[len(w)-1] == 's' && !strings.ContainsAny(w[:len(w)-1], "aeiouy") {
+		return w[:len(w)-1]
+	}
+	return english.Stem(w, true)
+}
+
+// stemExceptions override Snowball where it merges words of different
+// meaning ("generalization" and "general", "transformer" and "transform")
+// or splits words of one meaning ("explanation" and "explain").
+var stemExceptions = func() map[string]string {
+	m := map[string]string{}
+	for _, g := range []struct{ stem, words string }{
+		{"generaliz", "generalization generalizations generalize generalizes generalized generalizing generalisation generalise generalised generalizable generalizability"},
+		{"transformer", "transformer transformers"},
+		{"meaning", "meaning meanings"},
+		{"operator", "operator operators"},
+		{"recogn", "recognition recognitions recognize recognizes recognized recognizing recognise recognised"},
+		{"organiz", "organization organizations organisation organisations"},
+		{"universiti", "university universities"},
+		{"computer", "computer computers"},
+		{"explain", "explanation explanations explanatory explainable explainability"},
+		{"summar", "summary summaries summarization summarisation summarize summarizes summarized summarizing"},
+		{"visualiz", "visualization visualizations visualize visualizes visualized visualizing visualisation"},
+		{"residue", "residue residues"},
+		{"encoder", "encoder encoders"},
+		{"decoder", "decoder decoders"},
+		{"fast", "faster fastest"},
+		{"small", "smaller smallest"},
+		{"larg", "larger largest"},
+		{"deep", "deeper deepest"},
+		{"long", "longer longest"},
+		{"cheap", "cheaper cheapest"},
+		{"wide", "wider widest"},
+		{"strong", "stronger strongest"},
+		{"weak", "weaker weakest"},
+		{"simpl", "simpler simplest"},
+	} {
+		for _, w := range strings.Fields(g.words) {
+			m[w] = g.stem
+		}
+	}
+	return m
+}()
+
+// stopWords are function words that carry no topic. They are skipped when
+// indexing and when compiling interests.
+var stopWords = toSet(`a about above after again against all also am an and any are aren as at be
+because been before being below between both but by can cannot could did do does doing don down
+during each either etc even ever every few for from further had has have having he her here hers
+herself him himself his how however i if in into is isn it its itself just let ll me more most much
+must my myself neither no nor not now of off on once only or other others otherwise our ours
+ourselves out over own per rather re same shall she should since so some such than that the their
+theirs them themselves then there therefore these they this those though through thus to too toward
+towards under until up upon us ve very was we were what whatever when where whereas whether which
+while who whom whose will with within without would yet you your yours yourself yourselves via
+vs versus among amongst along across beyond eg ie et al`)
+
+// queryNoise are words people put into interest descriptions that say how
+// they want something rather than what; they are dropped from interests
+// (but still indexed in papers).
+var queryNoise = toSet(`anything everything something stuff thing things area areas paper papers
+article articles research researches interested interest interests want wanted wanting like likes
+liking love latest recent recently new related relating regarding concerning especially
+particularly mainly mostly make makes making made get gets getting got really please kind kinds lot
+lots know knows knowing knew think thinks thinking thought help helps helping helped handle handles
+handling handled deal deals dealing dealt tell tells telling told see sees seeing saw seen look
+looks looking looked find finds finding found do does doing done did go goes going gone went try
+tries trying tried need needs needing needed happen happens happening happened able allow allows
+allowing allowed let lets letting put puts putting keep keeps keeping kept give gives giving gave
+given take takes taking took taken come comes coming came way ways possible actually exactly good
+great nice cool interesting important use uses using used ideas idea whatever somehow`)
+
+// plainWords are everyday words that paraphrased interests are made of
+// ("teaching computers to read"). Like genericWords they weigh less, so
+// a word the papers never use does not sink an interest whose research
+// concept the lexicon recognized.
+var plainWords = `teach teaches teaching taught read reads reading write writes writing wrote human humans
+people person persons someone everyone watch watching hear hearing listen listening talk talking
+speak speaking say saying ask asking answer answering question questions computer computers machine
+machines world real everyday daily life time times place places part parts piece pieces whole form
+shape size amount big small large huge tiny long short old young early late fast slow quick quickly
+easy easily hard difficult simple complex complicated better worse best worst bad cheap cheaply
+expensive powerful smart clever intelligent work works working build builds building create creates
+creating design designs designing solve solves solving improve improves improving change changes
+changing move moves moving turn turns turning bring brings run runs running play plays playing start
+stop begin follow follows choose chooses choosing pick picks decide decides compare compares measure
+measures count counts fix fixes fixing check checks checking many much more less most least several
+various another same each every still even quite matter matters problem problems issue issues reason
+reasons day days year years thing kinds sort together without within across inside outside toward
+help automatically automatic automated ai artificial intelligence`
+
+// genericWords are stems so common in research abstracts that on their own
+// they say little about a topic, whatever their frequency in the current
+// corpus. Their weight is scaled down by genericWeight.
+var genericWords = stemSet(plainWords + ` model models modeling learning learn learned network networks neural deep
+method methods approach approaches propose proposed result results show shows task tasks data
+performance perform based use using used framework frameworks system systems technique techniques
+problem problems novel state art experiment experiments evaluate evaluation demonstrate achieve
+achieves present paper study studies analysis application applications existing various different
+improve improved improvement improvements effective large-scale work new also well set sets number
+high low significant significantly however first propose introduce introduces introduced provide
+provides recent tool tools`)
+
+const genericWeight = 0.25
+
+func toSet(s string) map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+func stemSet(s string) map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(s) {
+		for _, ws := range words(w) {
+			m[stem(ws.lower)] = true
+		}
+	}
+	return m
+}
+
+// stems turns s into the stems of its content words (stop words and, when
+// query is true, query noise dropped).
+//
+// In query mode, keyOnly words are kept (unstemmed) so that lexicon keys
+// such as "learning without labels" can be told from "labels"; they never
+// match paper text.
+func stems(s string, query bool) []string {
+	var out []string
+	forEachWord(s, func(lower []byte, _, _ int) {
+		w := string(lower)
+		if query && keyOnly[w] {
+			out = append(out, w)
+			return
+		}
+		if len(w) < 2 || stopWords[w] || (query && queryNoise[w]) {
+			return
+		}
+		out = append(out, stem(w))
+	})
+	return out
+}
+
+// keyOnly are stop words that change what an interest means ("without
+// labels", "decoder-only"): kept for lexicon look-ups, dropped for
+// matching papers.
+var keyOnly = toSet(`without no not only few why`)
+
+// dropKeyOnly returns st without keyOnly words, and whether any were
+// dropped.
+func dropKeyOnly(st []string) ([]string, bool) {
+	out := st[:0:0]
+	for _, w := range st {
+		if !keyOnly[w] {
+			out = append(out, w)
+		}
+	}
+	return out, len(out) != len(st)
+}

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// eraseView is the page that asks to confirm erasing everything.
+type eraseView struct {
+	base
+	CSRF, Action, Back string
+	Email              string
+}
+
+func (s *Server) eraseView(r *http.Request, email string) *eraseView {
+	return &eraseView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path), Action: r.URL.Path,
+		Back: "/preferences/" + r.PathValue("token"), Email: email}
+}
+
+// erasePage is GET /preferences/{token}/erase: the confirm step.
+func (s *Server) erasePage(w http.ResponseWriter, r *http.Request) {
+	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	if !ok {
+		return
+	}
+	s.page(w, r, http.StatusOK, "erase", s.eraseView(r, sub.Email))
+}
+
+// erase is POST /preferences/{token}/erase: with confirm=yes it deletes
+// the subscriber and its history for good; without, it shows the confirm
+// step again.
+func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	if !s.csrfOK(r) {
+		s.csrfFailed(w, r)
+		return
+	}
+	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	if !ok {
+		return
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		s.page(w, r, http.StatusOK, "erase", s.eraseView(r, sub.Email))
+		return
+	}
+	if err := s.Store.DeleteSubscriber(sub.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internal(w, r, "erase subscriber", err)
+		return
+	}
+	s.Log.Info("subscriber erased", "subscriber", sub.ID)
+	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "Everything is erased",
+		Message: "papermail no longer holds anything about you: your address, interests, feedback and the list of papers sent to you are deleted. " +
+			"No more mail will come, and the links in old mails no longer work.",
+		LinkURL: "/", LinkText: "Back to the start page"})
+}

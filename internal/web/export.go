@@ -1,0 +1,61 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// exportData is everything papermail holds about one subscriber.
+type exportData struct {
+	Exported    time.Time        `json:"exported"`
+	Subscriber  model.Subscriber `json:"subscriber"`
+	SentHistory []sentPaper      `json:"sent_history"`
+}
+
+// sentPaper is one paper sent to the subscriber and the digest date.
+type sentPaper struct {
+	PaperID string `json:"paper_id"`
+	Date    string `json:"date"`
+}
+
+// export is GET /preferences/{token}/export: a JSON file with the
+// subscriber's record and sent history.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	if !ok {
+		return
+	}
+	hist, err := s.Store.SentHistory(sub.ID)
+	if err != nil {
+		s.internal(w, r, "export sent history", err)
+		return
+	}
+	d := exportData{Exported: s.Now().UTC(), Subscriber: sub, SentHistory: make([]sentPaper, 0, len(hist))}
+	for id, date := range hist {
+		d.SentHistory = append(d.SentHistory, sentPaper{PaperID: id, Date: date})
+	}
+	sort.Slice(d.SentHistory, func(i, j int) bool {
+		a, b := d.SentHistory[i], d.SentHistory[j]
+		return a.Date < b.Date || a.Date == b.Date && a.PaperID < b.PaperID
+	})
+	body, err := json.MarshalIndent(&d, "", "  ")
+	if err != nil {
+		s.internal(w, r, "export encode", err)
+		return
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="papermail-data.json"`)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}

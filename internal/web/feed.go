@@ -1,0 +1,125 @@
+package web
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// Atom 1.0 (RFC 4287) documents.
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Author  atomPerson  `xml:"author"`
+	Links   []atomLink  `xml:"link"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Href string `xml:"href,attr"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+type atomEntry struct {
+	ID      string       `xml:"id"`
+	Title   atomText     `xml:"title"`
+	Updated string       `xml:"updated"`
+	Authors []atomPerson `xml:"author,omitempty"`
+	Links   []atomLink   `xml:"link,omitempty"`
+	Summary atomText     `xml:"summary"`
+}
+
+// feed is GET /feed/{token}.atom: the subscriber's current selection as an
+// Atom feed.
+func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutSuffix(r.PathValue("file"), ".atom")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	r.SetPathValue("token", tok)
+	_, sub, ok := s.subscriberFor(w, r, token.Feed)
+	if !ok {
+		return
+	}
+	now := s.Now().UTC()
+	self := s.Links.Feed(sub.ID)
+	f := atomFeed{
+		ID:     "urn:papermail:feed:" + strconv.FormatUint(sub.ID, 10) + ":" + url.PathEscape(s.Links.Base),
+		Title:  "papermail: papers for " + strings.Join(sub.Interests, "; "),
+		Author: atomPerson{Name: "papermail"},
+		Links:  []atomLink{{Rel: "self", Href: self, Type: "application/atom+xml"}},
+	}
+	if s.Runner != nil {
+		picks, err := s.Runner.PreviewFor(&sub, now)
+		if err != nil {
+			s.internal(w, r, "feed selection", err)
+			return
+		}
+		var newest time.Time
+		for _, pk := range picks {
+			p := pk.Paper
+			if p == nil {
+				continue
+			}
+			at := p.Date()
+			if at.IsZero() {
+				at = now
+			}
+			if at.After(newest) {
+				newest = at
+			}
+			e := atomEntry{
+				ID:      "urn:papermail:paper:" + url.PathEscape(p.ID),
+				Title:   atomText{Type: "text", Body: p.Title},
+				Updated: at.UTC().Format(time.RFC3339),
+				Summary: atomText{Type: "text", Body: render.Shorten(p.Abstract, 1200)},
+			}
+			if l := p.Link(); l != "" {
+				e.Links = append(e.Links, atomLink{Rel: "alternate", Href: l})
+			}
+			for _, a := range p.Authors {
+				e.Authors = append(e.Authors, atomPerson{Name: a})
+			}
+			f.Entries = append(f.Entries, e)
+		}
+		if !newest.IsZero() {
+			now = newest.UTC()
+		}
+	}
+	f.Updated = now.Format(time.RFC3339)
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(&f); err != nil {
+		s.internal(w, r, "feed encode", err)
+		return
+	}
+	buf.WriteByte('\n')
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}

@@ -1,0 +1,349 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/links"
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/metrics"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// testStart is the test clock's start: a day after the fixture papers.
+var testStart = time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+
+// env is a running server on a real store with a Maildir sender.
+type env struct {
+	t      *testing.T
+	cfg    config.Config
+	st     *store.Store
+	srv    *Server
+	ts     *httptest.Server
+	signer *token.Signer
+	links  *links.Builder
+	runner *digest.Runner
+	outbox *digest.Outbox
+	sender digest.Sender
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+// envOption changes the configuration before the server is built.
+type envOption func(*config.Config)
+
+// newEnv starts a server on a fresh store holding the fixture papers;
+// mail goes to a Maildir under the data folder unless an option sets an
+// SMTP host.
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Digest.Timezone = "UTC"
+	cfg.HTTP.Listen = "127.0.0.1:8080"
+	cfg.Mail.From = "papermail <digest@papermail.example>"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e := &env{t: t, now: testStart}
+	var handler http.Handler = http.NotFoundHandler()
+	var hmu sync.RWMutex
+	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hmu.RLock()
+		h := handler
+		hmu.RUnlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(e.ts.Close)
+	cfg.BaseURL = e.ts.URL
+	e.cfg = cfg
+	st, err := store.Open(cfg.DBPath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.st = st
+	papers := loadPapers(t)
+	if _, err := st.PutPapers(papers, testStart.Add(-12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if e.signer, err = token.NewSigner(st.Secret()); err != nil {
+		t.Fatal(err)
+	}
+	e.links = links.New(cfg.BaseURL, e.signer)
+	engine, err := render.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp, err := mailer.NewComposer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.UsesMaildir() {
+		e.sender, err = mailer.NewMaildir(cfg.MaildirPath(), comp, mailer.Hooks{})
+	} else {
+		e.sender, err = mailer.NewSMTP(mailer.Config{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: "none",
+			Connections: 1, MaxAttempts: 2, Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond}, comp, mailer.Hooks{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.runner = digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Composer: comp, Sender: e.sender, Log: log})
+	e.outbox = digest.NewOutbox(st, e.sender, log)
+	e.srv, err = New(Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Signer: e.signer, Runner: e.runner,
+		Outbox: e.outbox, Metrics: metrics.New(), Log: log, Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hmu.Lock()
+	handler = e.srv.Handler()
+	hmu.Unlock()
+	return e
+}
+
+func loadPapers(t *testing.T) []model.Paper {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "papers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var papers []model.Paper
+	if err := json.Unmarshal(b, &papers); err != nil {
+		t.Fatal(err)
+	}
+	return papers
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+// client does not follow redirects and keeps no cookies.
+var client = &http.Client{Timeout: 30 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// response is a finished request.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request with optional headers (pairs of name, value).
+func (e *env) do(method, path string, form url.Values, headers ...string) response {
+	e.t.Helper()
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = e.ts.URL + path
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (e *env) get(path string) response { e.t.Helper(); return e.do("GET", path, nil) }
+
+func (e *env) post(path string, form url.Values, headers ...string) response {
+	e.t.Helper()
+	return e.do("POST", path, form, headers...)
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// formToken fetches a page and returns the CSRF token of its first form
+// posting to action.
+func (e *env) formToken(page, action string) string {
+	e.t.Helper()
+	r := e.get(page)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("GET %s: %d\n%s", page, r.status, r.body)
+	}
+	for _, form := range strings.Split(r.body, "<form")[1:] {
+		if !strings.Contains(form, `action="`+html.EscapeString(action)+`"`) {
+			continue
+		}
+		if m := csrfInput.FindStringSubmatch(form); m != nil {
+			return m[1]
+		}
+	}
+	e.t.Fatalf("GET %s: no form posting to %s in\n%s", page, action, r.body)
+	return ""
+}
+
+// path strips the server address from a link.
+func (e *env) path(link string) string {
+	return strings.TrimPrefix(link, e.ts.URL)
+}
+
+// addSubscriber stores a subscriber directly.
+func (e *env) addSubscriber(email string, state model.State, interests ...string) model.Subscriber {
+	e.t.Helper()
+	if len(interests) == 0 {
+		interests = []string{"language model inference"}
+	}
+	sub := model.Subscriber{Email: email, Interests: interests, State: state, Created: testStart, Hour: -1,
+		Frequency: model.FrequencyDaily, ConfirmNonce: "nonce-" + email}
+	if state == model.StateActive {
+		sub.ConfirmedAt = testStart
+	}
+	if err := e.st.SaveSubscriber(&sub, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	return sub
+}
+
+func (e *env) sub(id uint64) model.Subscriber {
+	e.t.Helper()
+	sub, err := e.st.Subscriber(id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sub
+}
+
+// snapshot is everything a request could change, as JSON.
+func (e *env) snapshot() string {
+	e.t.Helper()
+	var parts []any
+	err := e.st.ForEachSubscriber(100, func(b []model.Subscriber) error {
+		for _, s := range b {
+			hist, err := e.st.SentHistory(s.ID)
+			if err != nil {
+				return err
+			}
+			parts = append(parts, s, hist)
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n, err := e.st.OutboxLen()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var clicks []int
+	for _, p := range loadPapers(e.t) {
+		sp, err := e.st.Paper(p.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		clicks = append(clicks, sp.Clicks)
+	}
+	b, _ := json.Marshal(map[string]any{"subs": parts, "outbox": n, "clicks": clicks})
+	return string(b)
+}
+
+// outboxItems returns the queued transactional mails.
+func (e *env) outboxItems() []store.OutboxItem {
+	e.t.Helper()
+	items, err := e.st.DueOutbox(time.Now().Add(24*time.Hour*365), 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return items
+}
+
+var confirmLink = regexp.MustCompile(`https?://[^\s"<>]+/confirm/[A-Za-z0-9_-]+`)
+
+// confirmURL finds the confirmation link in a queued confirmation mail.
+func (e *env) confirmURL(item store.OutboxItem) string {
+	e.t.Helper()
+	var m mailer.Message
+	if err := json.Unmarshal(item.Message, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	u := confirmLink.FindString(m.Text)
+	if u == "" {
+		e.t.Fatalf("no confirmation link in %q", m.Text)
+	}
+	return u
+}
+
+// subscribe posts the subscribe form as a browser would.
+func (e *env) subscribe(email, interests string, headers ...string) response {
+	e.t.Helper()
+	tok := e.formToken("/", "/subscribe")
+	return e.post("/subscribe", url.Values{"csrf": {tok}, "email": {email}, "interests": {interests}}, headers...)
+}
+
+var nonceAttr = regexp.MustCompile(`nonce="[^"]*"`)
+
+// normalize blanks the per-response nonces and CSRF tokens of a page.
+func normalize(body string) string {
+	body = nonceAttr.ReplaceAllString(body, `nonce=""`)
+	return csrfInput.ReplaceAllString(body, `name="csrf" value=""`)
+}
+
+// flushOutbox delivers the queued transactional mail.
+func (e *env) flushOutbox() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.outbox.Flush(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// maildirFiles lists the mail files in the Maildir's new folder.
+func (e *env) maildirFiles() []string {
+	e.t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.cfg.MaildirPath(), "new"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, x := range entries {
+		out = append(out, x.Name())
+	}
+	return out
+}

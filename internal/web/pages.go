@@ -1,0 +1,114 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/papermail/papermail/internal/token"
+)
+
+// base is what the layout of every page needs; each page's view embeds it.
+type base struct {
+	// Nonce lets the page's inline style and script run under the CSP.
+	Nonce string
+	// Mailbox shows a link to /mailbox (local Maildir mode).
+	Mailbox bool
+}
+
+func (s *Server) base(r *http.Request) base {
+	return base{Nonce: nonce(r), Mailbox: s.mailbox}
+}
+
+// messageView is a short page: a title, a message and an optional link.
+type messageView struct {
+	base
+	Title, Message    string
+	LinkURL, LinkText string
+}
+
+// page renders web/<name>.html with status. A failed render becomes a
+// plain 500.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.Engine.Page(&buf, name, data); err != nil {
+		s.Log.Error("render page", "page", name, "error", err)
+		http.Error(w, "internal error: the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// message renders the message page.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	s.page(w, r, status, "message", &messageView{base: s.base(r), Title: title, Message: msg})
+}
+
+// internal answers 500 after logging err.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, where string, err error) {
+	s.Log.Error("web: "+where, "path", r.URL.Path, "error", err)
+	s.message(w, r, http.StatusInternalServerError, "Something went wrong",
+		"papermail could not finish this request. Nothing you did caused it; please try again in a minute.")
+}
+
+// csrfFailed answers 403 to a form post without a valid token.
+func (s *Server) csrfFailed(w http.ResponseWriter, r *http.Request) {
+	s.message(w, r, http.StatusForbidden, "This form has expired",
+		"The form you sent was too old, came from another site, or was not sent from papermail's page. Nothing was changed. Go back, reload the page and try again.")
+}
+
+// parseForm reads a form body (urlencoded or multipart) into r.PostForm,
+// answering 413 or 400 itself when it cannot.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	var err error
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(MaxBody)
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
+	} else {
+		err = r.ParseForm()
+	}
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.message(w, r, http.StatusRequestEntityTooLarge, "Too much text",
+			"What you sent is larger than papermail accepts. Nothing was changed.")
+		return false
+	}
+	s.message(w, r, http.StatusBadRequest, "Unreadable form", "papermail could not read what you sent. Nothing was changed.")
+	return false
+}
+
+// tokenProblem answers a link whose token did not verify: 400 for a
+// damaged or misdirected link, 403 for a forged one, 410 for an expired
+// one.
+func (s *Server) tokenProblem(w http.ResponseWriter, r *http.Request, err error) {
+	status, title, msg := tokenStatus(err)
+	s.message(w, r, status, title, msg)
+}
+
+func tokenStatus(err error) (int, string, string) {
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return http.StatusGone, "This link has expired",
+			"The link is too old to use. Nothing was changed. If you still want to subscribe, fill in the form again and you will get a fresh link."
+	case errors.Is(err, token.ErrPurpose):
+		return http.StatusBadRequest, "Wrong link",
+			"This link belongs to another page of papermail. Nothing was changed. Use the link exactly as it appears in the mail."
+	case errors.Is(err, token.ErrForged):
+		return http.StatusForbidden, "This link is not valid",
+			"The link was changed, was already used, or no longer applies. Nothing was changed. If you wanted to confirm a subscription, subscribe again to get a fresh link."
+	}
+	return http.StatusBadRequest, "Broken link",
+		"This link is incomplete or damaged; perhaps the mail program split it over two lines. Nothing was changed. Copy the whole link from the mail into the address bar."
+}

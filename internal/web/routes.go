@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes registers every endpoint. GET patterns also answer HEAD; nothing
+// served on GET changes state.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.subscribePage)
+	mux.HandleFunc("GET /preview", s.subscribePreview)
+	mux.HandleFunc("POST /subscribe", s.subscribe)
+
+	mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
+	mux.HandleFunc("POST /confirm/{token}", s.confirm)
+
+	mux.HandleFunc("GET /preferences/{token}", s.preferencesPage)
+	mux.HandleFunc("POST /preferences/{token}", s.savePreferences)
+	mux.HandleFunc("GET /preferences/{token}/export", s.export)
+	mux.HandleFunc("GET /preferences/{token}/erase", s.erasePage)
+	mux.HandleFunc("POST /preferences/{token}/erase", s.erase)
+	mux.HandleFunc("POST /preferences/{token}/feedback/undo", s.undoFeedback)
+	mux.HandleFunc("POST /preferences/{token}/resubscribe", s.resubscribe)
+
+	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
+
+	mux.HandleFunc("GET /feedback/{token}", s.feedbackPage)
+	mux.HandleFunc("POST /feedback/{token}", s.feedback)
+
+	mux.HandleFunc("GET /feed/{file}", s.feed)
+
+	if s.Config.Tracking.Clicks {
+		mux.HandleFunc("GET /c/{token}", s.click)
+	}
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	}
+
+	if s.mailbox {
+		mux.HandleFunc("GET /mailbox", s.mailboxList)
+		mux.HandleFunc("GET /mailbox/{name}", s.mailboxMessage)
+		mux.HandleFunc("GET /mailbox/{name}/html", s.mailboxHTML)
+		mux.HandleFunc("POST /mailbox/send-now", s.sendNow)
+	}
+
+	mux.HandleFunc("/", s.notFound)
+}
+
+// notFound answers every path no route takes, with the site's page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.message(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+}

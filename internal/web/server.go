@@ -1,0 +1,172 @@
+// Package web serves papermail's pages: the subscribe form with its
+// double opt-in, the confirmation, preferences, unsubscribe (including the
+// RFC 8058 one-click POST) and feedback pages reached from signed links,
+// the personal Atom feed, click counting, health and metrics endpoints and,
+// for local use with Maildir delivery, a small mailbox to read what
+// papermail wrote.
+//
+// Every page is rendered by render.Engine from templates/web; every state
+// change happens on POST behind a CSRF token; every response carries strict
+// security headers.
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/links"
+	"github.com/papermail/papermail/internal/metrics"
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// MaxBody is the largest request body a handler reads.
+const MaxBody = 64 << 10
+
+// Deps are what the server works with. Runner, Outbox and Metrics may be
+// nil: previews and "send now" are then unavailable, queued confirmations
+// wait for the outbox's own timer, and /metrics answers 404.
+type Deps struct {
+	Config  config.Config
+	Store   *store.Store
+	Engine  *render.Engine
+	Links   *links.Builder
+	Signer  *token.Signer
+	Runner  *digest.Runner
+	Outbox  *digest.Outbox
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is papermail's HTTP front end.
+type Server struct {
+	Deps
+	handler http.Handler
+	csrfKey []byte
+	limiter *limiter
+	mailbox bool
+	// subMu serializes subscribe posts, so two posts for one address
+	// cannot both queue a confirmation.
+	subMu sync.Mutex
+}
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("web: Deps.Store is nil")
+	case d.Engine == nil:
+		return nil, errors.New("web: Deps.Engine is nil")
+	case d.Links == nil:
+		return nil, errors.New("web: Deps.Links is nil")
+	case d.Signer == nil:
+		return nil, errors.New("web: Deps.Signer is nil")
+	}
+	for _, p := range pageNames {
+		if !d.Engine.HasPage(p) {
+			return nil, fmt.Errorf("web: template web/%s.html is missing", p)
+		}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
+		limiter: newLimiter(d.Config.HTTP.SubscribeRate, time.Minute)}
+	s.mailbox = d.Config.UsesMaildir() && loopback(d.Config.HTTP.Listen)
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.secure(mux)
+	return s, nil
+}
+
+// pageNames are the web pages the server renders.
+var pageNames = []string{"message", "subscribe", "confirm", "preferences", "erase",
+	"unsubscribe", "unsubscribed", "feedback", "mailbox", "mail"}
+
+// Handler returns the root handler with every route and the security
+// headers.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// HTTPServer returns an http.Server for addr with the server's handler and
+// timeouts that keep slow or idle clients from holding connections.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// "send me a digest now" renders and delivers a whole digest.
+		WriteTimeout:   3 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 32 << 10,
+		ErrorLog:       slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+// MailboxEnabled reports whether /mailbox is served (Maildir delivery and
+// a loopback listen address).
+func (s *Server) MailboxEnabled() bool { return s.mailbox }
+
+// loopback reports whether a listen address only accepts local clients.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clientIP is the address rate limits count: the peer, or with
+// http.trust_proxy the last address the proxy appended to
+// X-Forwarded-For.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.Config.HTTP.TrustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// newNonce returns a random confirmation nonce.
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// rel turns a link built by links.Builder into a path on this server, so
+// forms post to the origin the visitor is on (CSP form-action 'self').
+func (s *Server) rel(u string) string {
+	if p, ok := strings.CutPrefix(u, s.Links.Base); ok && strings.HasPrefix(p, "/") {
+		return p
+	}
+	return u
+}

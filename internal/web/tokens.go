@@ -1,0 +1,73 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// subscriberFor verifies the request's {token} for purpose p and loads the
+// subscriber it names. On failure it has answered the request and ok is
+// false.
+func (s *Server) subscriberFor(w http.ResponseWriter, r *http.Request, p token.Purpose) (c token.Claims, sub model.Subscriber, ok bool) {
+	c, err := s.Signer.Verify(r.PathValue("token"), p, "", s.Now())
+	if err != nil {
+		s.tokenProblem(w, r, err)
+		return c, sub, false
+	}
+	sub, err = s.Store.Subscriber(c.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.message(w, r, http.StatusNotFound, "No subscription here",
+			"This link belongs to a subscription that no longer exists; its data was erased. Nothing was changed. You can subscribe again on the start page.")
+		return c, sub, false
+	case err != nil:
+		s.internal(w, r, "load subscriber", err)
+		return c, sub, false
+	}
+	return c, sub, true
+}
+
+// confirmSubscriber verifies a confirmation token, which is bound to the
+// subscriber's current confirmation nonce, and loads the subscriber. A
+// token of another purpose gets ErrPurpose when it is genuine; a token of
+// a subscriber that is gone, or whose nonce changed since (it confirmed),
+// does not verify and counts as forged.
+func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (model.Subscriber, bool) {
+	tok := r.PathValue("token")
+	c, err := token.Parse(tok)
+	if err != nil {
+		s.tokenProblem(w, r, err)
+		return model.Subscriber{}, false
+	}
+	if c.Purpose != token.Confirm {
+		_, err := s.Signer.Verify(tok, c.Purpose, "", s.Now())
+		if err == nil {
+			err = token.ErrPurpose
+		}
+		s.tokenProblem(w, r, err)
+		return model.Subscriber{}, false
+	}
+	sub, err := s.Store.Subscriber(c.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.tokenProblem(w, r, token.ErrForged)
+		return sub, false
+	case err != nil:
+		s.internal(w, r, "load subscriber", err)
+		return sub, false
+	}
+	if _, err := s.Signer.Verify(tok, token.Confirm, sub.ConfirmNonce, s.Now()); err != nil {
+		s.tokenProblem(w, r, err)
+		return sub, false
+	}
+	if sub.State != model.StatePending {
+		s.message(w, r, http.StatusGone, "Already confirmed",
+			"This subscription no longer waits for confirmation. Nothing was changed.")
+		return sub, false
+	}
+	return sub, true
+}
