@@ -85,8 +85,12 @@ func cmdDoctor(e *env, args []string) error {
 	}
 	cfg := e.cfg
 	var checks []check
-	add := func(ok bool, msg string, a ...any) { checks = append(checks, check{ok: ok, msg: fmt.Sprintf(msg, a...)}) }
-	warn := func(msg string, a ...any) { checks = append(checks, check{ok: true, warn: true, msg: fmt.Sprintf(msg, a...)}) }
+	add := func(ok bool, msg string, a ...any) {
+		checks = append(checks, check{ok: ok, msg: fmt.Sprintf(msg, a...)})
+	}
+	warn := func(msg string, a ...any) {
+		checks = append(checks, check{ok: true, warn: true, msg: fmt.Sprintf(msg, a...)})
+	}
 
 	add(true, "configuration is valid")
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" {

@@ -70,6 +70,9 @@ type Options struct {
 	TLS string
 	// RequireTLS refuses MAIL on connections that are not encrypted.
 	RequireTLS bool
+	// DataDelay makes the server wait this long after reading a message
+	// before it answers DATA (a slow relay; gives tests time to act mid-run).
+	DataDelay time.Duration
 }
 
 // Message is one message the server accepted.
@@ -572,6 +575,9 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	if err != nil {
 		return err
+	}
+	if s.opts.DataDelay > 0 {
+		time.Sleep(s.opts.DataDelay)
 	}
 
 	s.mu.Lock()
