@@ -32,7 +32,7 @@ func CleanText(s string) string {
 	c.b.Grow(len(s))
 	c.run()
 	out := c.b.String()
-	if c.nonASCII {
+	if c.needNFC {
 		out = norm.NFC.String(out)
 	}
 	return out
@@ -75,14 +75,16 @@ func isPlain(s string) bool {
 
 // cleaner is the state of one CleanText pass.
 type cleaner struct {
-	s        string
-	b        strings.Builder
-	space    bool   // a space is pending before the next visible character
-	groups   []byte // kinds of the open braces: keepBrace, dropBrace, fracBrace
-	quotes   int    // open `` quotes
-	mathEnd  int    // 1 + offset of the dollar closing the current math; 0 outside math
-	mathLen  int    // length of that closing delimiter
-	nonASCII bool
+	s       string
+	b       strings.Builder
+	space   bool   // a space is pending before the next visible character
+	groups  []byte // kinds of the open braces: keepBrace, dropBrace, fracBrace
+	quotes  int    // open `` quotes
+	mathEnd int    // 1 + offset of the dollar closing the current math; 0 outside math
+	mathLen int    // length of that closing delimiter
+	// needNFC is set once input text beyond ASCII or an accent mark is
+	// written; the symbols CleanText itself inserts are already NFC.
+	needNFC bool
 }
 
 // Kinds of open braces.
@@ -176,7 +178,7 @@ func (c *cleaner) writeRune(r rune) {
 		c.space = false
 	}
 	c.b.WriteRune(r)
-	c.nonASCII = true
+	c.needNFC = true
 }
 
 // addSpace records a space; it is written only between visible characters.
@@ -248,7 +250,7 @@ func (c *cleaner) run() {
 			case unicode.IsControl(r):
 			default:
 				c.writeString(s[i : i+size])
-				c.nonASCII = true
+				c.needNFC = true
 			}
 			i += size
 			continue
@@ -325,15 +327,6 @@ func isSpaceByte(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 func isLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
@@ -352,10 +345,8 @@ func (c *cleaner) dashes(i int) int {
 	switch {
 	case n == 2 && !flag && !arrow:
 		c.writeString("–")
-		c.nonASCII = true
 	case n == 3 && !flag && !arrow:
 		c.writeString("—")
-		c.nonASCII = true
 	default:
 		c.writeString(s[i:j])
 	}
@@ -470,7 +461,6 @@ func (c *cleaner) command(i int) int {
 			}
 			if w, ok := wordCommands[name]; ok {
 				c.writeString(w)
-				c.nonASCII = c.nonASCII || !isASCII(w)
 				return j
 			}
 			c.writeString(s[i:j])
@@ -495,7 +485,6 @@ func (c *cleaner) command(i int) int {
 		}
 		if name == "sqrt" {
 			c.writeString("√")
-			c.nonASCII = true
 		}
 		kind := byte(dropBrace)
 		if name == "frac" || name == "tfrac" || name == "dfrac" {
@@ -516,7 +505,6 @@ func (c *cleaner) command(i int) int {
 	}
 	if w, ok := wordCommands[name]; ok {
 		c.writeString(w)
-		c.nonASCII = c.nonASCII || !isASCII(w)
 		return j
 	}
 	c.writeString(s[i:j]) // unknown command: leave it

@@ -1,9 +1,12 @@
 package feeds
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -99,12 +102,18 @@ func TestParseUnknownFormat(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `src: unknown feed format "csv"`) {
 		t.Errorf("error = %v", err)
 	}
+	// Load refuses before fetching anything.
+	if _, _, err := Load(context.Background(), "/nonexistent/feed", "csv", testNow); err == nil || !strings.Contains(err.Error(), `unknown feed format "csv"`) {
+		t.Errorf("Load error = %v", err)
+	}
 }
 
 // TestParseJSONLParallelErrorOrder: in a source split across goroutines
 // the reported error is the first one in the source, with its true line.
 func TestParseJSONLParallelErrorOrder(t *testing.T) {
-	src := jsonlSource(6000) // several chunks
+	defer func(chunk, procs int) { jsonlChunk = chunk; runtime.GOMAXPROCS(procs) }(jsonlChunk, runtime.GOMAXPROCS(4))
+	jsonlChunk = 64 << 10
+	src := jsonlSource(6000) // 4 chunks
 	lines := strings.Split(src, "\n")
 	lines[1234] = `{"title":""}`
 	lines[5000] = `{broken`
@@ -119,5 +128,20 @@ func TestParseJSONLParallelErrorOrder(t *testing.T) {
 	_, err = parseString(strings.Join(lines, "\n"), FormatJSONL)
 	if err == nil || !strings.HasPrefix(err.Error(), "src: line 5001: invalid JSON") {
 		t.Errorf("error = %v, want line 5001", err)
+	}
+	// Without errors the chunks join up in source order.
+	lines[5000] = lines[4999]
+	papers, err = parseString(strings.Join(lines, "\n"), FormatJSONL)
+	if err != nil || len(papers) != 6000 {
+		t.Fatalf("got %d papers, err %v", len(papers), err)
+	}
+	for i, p := range papers {
+		want := fmt.Sprintf("2401.%05d", i)
+		if i == 1234 || i == 5000 {
+			want = fmt.Sprintf("2401.%05d", i-1)
+		}
+		if p.ID != want {
+			t.Fatalf("paper %d has id %q, want %q", i, p.ID, want)
+		}
 	}
 }

@@ -105,7 +105,8 @@ var ErrTooLarge = errors.New("over the size limit")
 // error messages. Papers without an ingestion time get now as Ingested;
 // no other date is invented. Titles, abstracts and author names go
 // through CleanText, ids are folded by NormalizeArxivID or made by
-// TitleID. Any problem fails the whole source with a *ParseError.
+// TitleID. Any problem fails the whole source with an error naming it (a
+// *ParseError saying where when the content is at fault).
 func Parse(r io.Reader, format, name string, now time.Time) ([]model.Paper, error) {
 	data, err := readLimited(r, name)
 	if err != nil {
@@ -119,6 +120,9 @@ func Parse(r io.Reader, format, name string, now time.Time) ([]model.Paper, erro
 // format when format is FormatAuto or "", and parses it. It returns the
 // papers and the format used.
 func Load(ctx context.Context, source, format string, now time.Time) ([]model.Paper, string, error) {
+	if err := checkFormat(format, source); err != nil {
+		return nil, "", err
+	}
 	rc, err := Open(ctx, source)
 	if err != nil {
 		return nil, "", err
@@ -133,12 +137,11 @@ func Load(ctx context.Context, source, format string, now time.Time) ([]model.Pa
 
 func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper, string, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	switch format {
-	case "", FormatAuto:
+	if err := checkFormat(format, name); err != nil {
+		return nil, "", err
+	}
+	if format == "" || format == FormatAuto {
 		format = Detect(data[:min(len(data), 512)], name)
-	case FormatHF, FormatArxiv, FormatPage, FormatJSONL:
-	default:
-		return nil, "", fmt.Errorf("%s: unknown feed format %q (want %s or %s)", name, format, strings.Join(Formats, ", "), FormatAuto)
 	}
 	if err := checkText(data, name); err != nil {
 		return nil, format, err
@@ -161,10 +164,21 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	return p.papers, format, nil
 }
 
+// checkFormat rejects unknown format names.
+func checkFormat(format, name string) error {
+	if format == "" || format == FormatAuto || slices.Contains(Formats, format) {
+		return nil
+	}
+	return fmt.Errorf("%s: unknown feed format %q (want %s or %s)", name, format, strings.Join(Formats, ", "), FormatAuto)
+}
+
 // readLimited reads all of r, failing when it holds more than
 // MaxSourceBytes.
 func readLimited(r io.Reader, name string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxSourceBytes+1))
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err // from Open's reader, which names the source
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: read: %w", name, err)
 	}

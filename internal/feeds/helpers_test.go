@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"github.com/papermail/papermail/internal/testutil"
+
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,11 +19,7 @@ var testNow = time.Date(2024, 1, 10, 7, 0, 0, 0, time.UTC)
 // samplePage is the real scraped page shared by the project.
 func samplePage(t testing.TB) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", "papers-page.txt")
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("sample page missing: %v", err)
-	}
-	return path
+	return testutil.SharedData(t, "papers-page.txt")
 }
 
 // parseFixture parses testdata/name in format.

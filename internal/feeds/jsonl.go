@@ -12,8 +12,8 @@ import (
 )
 
 // jsonlChunk is the smallest share of a jsonl source parsed on its own
-// goroutine.
-const jsonlChunk = 4 << 20
+// goroutine (a variable so tests can exercise the split on small input).
+var jsonlChunk = 4 << 20
 
 // jsonl parses one model.Paper JSON object per line. Blank lines are
 // skipped; unknown fields are ignored. An id must be an arXiv id (folded

@@ -213,9 +213,12 @@ func TestParseReaderLimit(t *testing.T) {
 // zeroSpaces is an endless source of spaces.
 type zeroSpaces struct{}
 
+var spaces = []byte(strings.Repeat(" ", 64<<10))
+
 func (zeroSpaces) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = ' '
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], spaces)
 	}
-	return len(p), nil
+	return n, nil
 }
