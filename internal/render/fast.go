@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template/parse"
 )
 
@@ -256,11 +257,24 @@ func (c *compiler) action(n *parse.ActionNode) (op, error) {
 		chain = append([]string{id.Ident}, chain...)
 		cmds = cmds[:len(cmds)-1]
 	}
+	// In HTML the escapers may follow the cleaner; both are fused.
+	clean := false
+	if c.p.html && len(cmds) > 1 {
+		last := cmds[len(cmds)-1]
+		if id, ok := last.Args[0].(*parse.IdentifierNode); ok && id.Ident == "clean" && len(last.Args) == 1 {
+			clean, cmds = true, cmds[:len(cmds)-1]
+		}
+	}
+	if !c.p.html && len(chain) > 0 && len(cmds) == 1 {
+		if id, ok := cmds[0].Args[0].(*parse.IdentifierNode); ok && (id.Ident == "wrap" || id.Ident == "hang") {
+			return c.wrapAction(id.Ident, cmds[0].Args[1:])
+		}
+	}
 	eval, err := c.cmds(cmds)
 	if err != nil {
 		return nil, err
 	}
-	write, err := c.writer(chain)
+	write, err := c.writer(chain, clean)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +287,37 @@ func (c *compiler) action(n *parse.ActionNode) (op, error) {
 	}, nil
 }
 
+// wrapAction compiles {{wrap ...}} and {{hang ...}} printed in a text
+// template: the text is laid out straight into the buffer.
+func (c *compiler) wrapAction(name string, args []parse.Node) (op, error) {
+	ft := reflect.TypeOf(funcs[name])
+	if len(args) != ft.NumIn() {
+		return nil, fmt.Errorf("render: compile: %s needs %d arguments", name, ft.NumIn())
+	}
+	vals, err := c.typedArgs(ft, args)
+	if err != nil {
+		return nil, err
+	}
+	return func(s *fstate, dot reflect.Value) error {
+		var a [4]reflect.Value
+		for i, get := range vals {
+			v, err := get(s, dot)
+			if err != nil {
+				return err
+			}
+			if a[i], err = assignable(v, ft.In(i)); err != nil {
+				return err
+			}
+		}
+		first, rest, text := a[1].String(), a[2].String(), a[3].String()
+		if name == "wrap" {
+			rest, text = first, a[2].String()
+		}
+		s.w.Write(appendHang(s.w.AvailableBuffer(), int(a[0].Int()), first, rest, text))
+		return nil
+	}, nil
+}
+
 // isWriter reports whether a pipeline command can be fused into the write.
 func (c *compiler) isWriter(name string) bool {
 	if c.p.html {
@@ -282,9 +327,9 @@ func (c *compiler) isWriter(name string) bool {
 	return name == "clean"
 }
 
-// writer compiles printing a value through a chain of escapers (HTML) or
-// the cleaner (text).
-func (c *compiler) writer(chain []string) (func(s *fstate, v reflect.Value) error, error) {
+// writer compiles printing a value through a chain of escapers (HTML),
+// after the cleaner when clean is set, or through the cleaner (text).
+func (c *compiler) writer(chain []string, clean bool) (func(s *fstate, v reflect.Value) error, error) {
 	if !c.p.html {
 		if len(chain) == 0 {
 			return printValue, nil
@@ -327,6 +372,9 @@ func (c *compiler) writer(chain []string) (func(s *fstate, v reflect.Value) erro
 		str, ok := plainString(v)
 		if !ok {
 			return errFallback
+		}
+		if clean && needsClean(str) { // only strings can need it
+			str = cleanLine(str)
 		}
 		for _, f := range filters {
 			str = f(str)
@@ -373,17 +421,21 @@ func plainString(v reflect.Value) (string, bool) {
 	return "", false
 }
 
-// htmlEscapes maps the bytes html/template replaces in plain text, in
-// text, attribute and RCDATA contexts alike, to their replacements.
-var htmlEscapes = [256]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
+// htmlEscapes lists the replacements html/template makes in plain text,
+// in text, attribute and RCDATA contexts alike; htmlEscapeIndex maps a
+// byte to its replacement's index plus one, or 0 for bytes kept.
+var (
+	htmlEscapes     = [...]string{"\uFFFD", "&#34;", "&amp;", "&#39;", "&#43;", "&lt;", "&gt;"}
+	htmlEscapeIndex = [256]uint8{0: 1, '"': 2, '&': 3, '\'': 4, '+': 5, '<': 6, '>': 7}
+)
 
 // writeHTMLEscaped writes s escaped as html/template escapes plain text.
 func writeHTMLEscaped(w *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		if r := htmlEscapes[s[i]]; r != "" {
+		if k := htmlEscapeIndex[s[i]]; k != 0 {
 			w.WriteString(s[last:i])
-			w.WriteString(r)
+			w.WriteString(htmlEscapes[k-1])
 			last = i + 1
 		}
 	}
@@ -742,7 +794,8 @@ func (c *compiler) operand(n parse.Node) (func(*fstate, reflect.Value) (reflect.
 	return nil, unsupported(n)
 }
 
-// fieldCache remembers, for the last receiver type seen, where a field is.
+// fieldCache remembers, for the last receiver type seen, where a field
+// is. Executions share it, so it is replaced, never changed.
 type fieldCache struct {
 	typ   reflect.Type
 	index []int
@@ -754,7 +807,7 @@ func (c *compiler) fields(recv func(*fstate, reflect.Value) (reflect.Value, erro
 	if len(names) == 0 {
 		return recv
 	}
-	caches := make([]fieldCache, len(names))
+	caches := make([]atomic.Pointer[fieldCache], len(names))
 	return func(s *fstate, dot reflect.Value) (reflect.Value, error) {
 		v, err := recv(s, dot)
 		if err != nil {
@@ -765,14 +818,15 @@ func (c *compiler) fields(recv func(*fstate, reflect.Value) (reflect.Value, erro
 			if v, isNil = indirect(v); isNil || v.Kind() != reflect.Struct {
 				return v, errFallback
 			}
-			fc := &caches[i]
-			if v.Type() != fc.typ {
+			fc := caches[i].Load()
+			if fc == nil || v.Type() != fc.typ {
 				t := v.Type()
 				f, ok := t.FieldByName(name)
 				if _, method := reflect.PointerTo(t).MethodByName(name); method || !ok || !f.IsExported() {
 					return v, errFallback
 				}
-				*fc = fieldCache{typ: t, index: f.Index}
+				fc = &fieldCache{typ: t, index: f.Index}
+				caches[i].Store(fc)
 			}
 			if len(fc.index) == 1 {
 				v = v.Field(fc.index[0])

@@ -7,8 +7,11 @@
 // once in New; rendering only executes into pooled buffers. Subjects and
 // plain-text parts use text/template with every output action cleaned of
 // control characters (input cannot add lines to a mail or a header); HTML
-// parts and pages use html/template, which escapes untrusted titles and
-// abstracts.
+// parts (cleaned the same way) and pages use html/template, which escapes
+// untrusted titles and abstracts. Mail templates run in a compiled form of
+// those very parse trees (see fast.go), several times faster than the
+// standard engines and checked against them by the tests; whatever it does
+// not cover runs on the standard engines.
 package render
 
 import (
@@ -26,7 +29,6 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"text/template/parse"
-	"time"
 
 	"github.com/papermail/papermail/templates"
 )
@@ -166,123 +168,6 @@ func loadFiles(base fs.FS, overrideDir string) (map[string]file, error) {
 	return files, nil
 }
 
-// funcs are the helpers every template may call.
-var funcs = map[string]any{
-	"clean":      cleanValue,
-	"wrap":       func(width int, indent, s string) textBlock { return hang(width, indent, indent, s) },
-	"hang":       hang,
-	"join":       func(sep string, list []string) string { return strings.Join(list, sep) },
-	"short":      func(n int, s string) string { return Shorten(s, n) },
-	"shortparts": func(n int, parts []Segment) []Segment { return ShortenParts(parts, n) },
-	"oneline":    func(s string) string { return oneLine(s, maxSubject) },
-	"budget":     budget,
-	"plural":     plural,
-	"add":        func(a, b int) int { return a + b },
-	"sub":        func(a, b int) int { return a - b },
-	"shortdate":  shortDate,
-	"plain":      plain,
-	"why":        why,
-	"link":       link,
-	"others":     others,
-	"parts":      parts,
-}
-
-// parts returns highlighted parts cut to limit runes, or, when there are
-// none, text cut to limit as a single part.
-func parts(limit int, segs []Segment, text string) []Segment {
-	if len(segs) > 0 {
-		return ShortenParts(segs, limit)
-	}
-	if text == "" {
-		return nil
-	}
-	return []Segment{{Text: Shorten(text, limit)}}
-}
-
-// plain joins the text of highlighted parts.
-func plain(parts []Segment) string {
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteString(p.Text)
-	}
-	return b.String()
-}
-
-// others returns the matched words that differ from the interest itself
-// (ignoring case), so "speech recognition (speech recognition)" is not
-// said twice.
-func others(interest string, matched []string) []string {
-	if !slices.ContainsFunc(matched, func(w string) bool { return strings.EqualFold(w, interest) }) {
-		return matched
-	}
-	return slices.DeleteFunc(slices.Clone(matched), func(w string) bool { return strings.EqualFold(w, interest) })
-}
-
-// why says what a paper matched: "diffusion models (diffusion, noise)".
-func why(interest string, matched []string) string {
-	matched = others(interest, matched)
-	switch {
-	case len(matched) == 0:
-		return interest
-	case interest == "":
-		return strings.Join(matched, ", ")
-	}
-	return interest + " (" + strings.Join(matched, ", ") + ")"
-}
-
-// link makes a URL safe to stand alone on a plain-text line: controls are
-// dropped and spaces percent-encoded, so the URL stays one word. Only
-// http, https and mailto links are kept; others give "". The result
-// needs no further cleaning.
-func link(u string) textBlock {
-	if needsClean(u) {
-		u = cleanLine(u)
-	}
-	u = strings.TrimSpace(u)
-	if !hasPrefixFold(u, "https://") && !hasPrefixFold(u, "http://") && !hasPrefixFold(u, "mailto:") {
-		return ""
-	}
-	if !hasBreak(u) {
-		return textBlock(u)
-	}
-	return textBlock(strings.Map(func(r rune) rune {
-		if isBreak(r) {
-			return -1
-		}
-		return r
-	}, strings.ReplaceAll(u, " ", "%20")))
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// budget shares total characters among n items: total/n, but at least lo
-// and at most hi. Templates use it to cut abstracts of long digests so the
-// HTML part stays under Gmail's clipping size.
-func budget(total, n, lo, hi int) int {
-	return min(max(total/max(n, 1), lo), hi)
-}
-
-// plural returns "1 paper" or "8 papers".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// shortDate turns a date label "Friday, 27 November 2026" into
-// "Fri 27 Nov"; other labels are returned as they are.
-func shortDate(label string) string {
-	t, err := time.Parse("Monday, 2 January 2006", label)
-	if err != nil {
-		return label
-	}
-	return t.Format("Mon 2 Jan")
-}
-
 // parseText parses a text template and guards every output action with
 // clean, so no value can add a line break or control character.
 func parseText(name string, f file) (*texttemplate.Template, error) {
@@ -359,6 +244,13 @@ func parseMail(files map[string]file, kind string) (mailTemplates, error) {
 	}
 	if m.html, err = htmltemplate.New(name).Funcs(funcs).Parse(f.src); err != nil {
 		return m, fmt.Errorf("render: template %s: %w", f.origin, err)
+	}
+	// Control characters are cleaned from the HTML part too (before
+	// html/template adds its escapers, which happens on first use).
+	for _, x := range m.html.Templates() {
+		if x.Tree != nil {
+			guard(x.Tree, x.Tree.Root)
+		}
 	}
 	m.origins[2] = f.origin
 	return m, nil

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -173,10 +174,16 @@ func Wrap(width int, indent, s string) string { return string(hang(width, indent
 func Hang(width int, first, rest, s string) string { return string(hang(width, first, rest, s)) }
 
 func hang(width int, first, rest, s string) textBlock {
+	return textBlock(appendHang(nil, width, first, rest, s))
+}
+
+// appendHang appends Hang's result to dst.
+func appendHang(dst []byte, width int, first, rest, s string) []byte {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	var b strings.Builder
+	b := dst
+	start := len(dst)
 	restW := Width(rest)
 	col := Width(first)
 	started := false // a word is on the current line
@@ -210,24 +217,24 @@ func hang(width int, first, rest, s string) textBlock {
 		}
 		word := s[i:j]
 		i = j
-		if b.Len() == 0 {
-			b.Grow(len(s) + len(first) + (len(s)/max(width-restW, 8)+1)*(len(rest)+1))
-			b.WriteString(first)
+		if len(b) == start {
+			b = slices.Grow(b, len(s)+len(first)+(len(s)/max(width-restW, 8)+1)*(len(rest)+1))
+			b = append(b, first...)
 		}
 		if started {
 			if col+1+w <= width {
-				b.WriteByte(' ')
-				b.WriteString(word)
+				b = append(b, ' ')
+				b = append(b, word...)
 				col += 1 + w
 				continue
 			}
-			b.WriteByte('\n')
-			b.WriteString(rest)
+			b = append(b, '\n')
+			b = append(b, rest...)
 			col = restW
 		}
 		started = true
 		if col+w <= width || isURL(word) {
-			b.WriteString(word)
+			b = append(b, word...)
 			col += w
 			continue
 		}
@@ -242,16 +249,16 @@ func hang(width int, first, rest, s string) textBlock {
 				n += utf8.RuneLen(r)
 				cw += rw
 			}
-			b.WriteString(word[:n])
+			b = append(b, word[:n]...)
 			col += cw
 			if word = word[n:]; word != "" {
-				b.WriteByte('\n')
-				b.WriteString(rest)
+				b = append(b, '\n')
+				b = append(b, rest...)
 				col = restW
 			}
 		}
 	}
-	return textBlock(b.String())
+	return b
 }
 
 // Shorten cuts s to at most limit runes, ending at a word boundary with "…"
@@ -272,7 +279,7 @@ func cutPoint(s string, limit int) (int, bool) {
 		return len(s), false
 	}
 	if limit <= 1 {
-		return 0, true
+		return 0, utf8.RuneCountInString(s) > limit
 	}
 	// keep is the byte offset after limit-1 runes (room for the ellipsis).
 	keep, n, more := 0, 0, false
