@@ -154,8 +154,9 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		}
 		if !pk.Fallback {
 			allFallback = false
-			pv.TitleParts = segments(selection.Highlight(pv.Title, pk.Matched))
-			pv.AbstractParts = segments(selection.Highlight(pv.Abstract, pk.Matched))
+			hl := selection.NewHighlighter(pk.Matched)
+			pv.TitleParts = segments(hl.Segments(pv.Title))
+			pv.AbstractParts = segments(hl.Segments(pv.Abstract))
 		}
 		pv.MoreURL, pv.LessURL = r.Links.FeedbackPair(sub.ID, p.ID)
 	}

@@ -1,8 +1,10 @@
 package selection
 
 import (
+	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/testutil"
+
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,43 +25,36 @@ type devProfile struct {
 	Relevant map[string]int `json:"relevant"`
 }
 
-// sharedData returns the path of a file in /work/shared/data, failing the
-// test when it is missing.
-func sharedData(t testing.TB, name string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared data %s missing: %v", name, err)
-	}
-	return p
-}
+// sharedData returns the path of a file in the shared data folder.
+func sharedData(t testing.TB, name string) string { return testutil.SharedData(t, name) }
 
-// loadPage parses papers-page.txt: two boilerplate lines, then title and
-// abstract line pairs; "Subscribe" is glued to the first title. All papers
-// get the same date and no trending signal.
+// loadPage ingests papers-page.txt the way `papermail ingest` does (the
+// real page parser; the later of two entries with one id wins) and dates
+// every paper the same, with no trending signal, as a page gives none.
 func loadPage(t testing.TB, date time.Time) []model.Paper {
 	t.Helper()
-	raw, err := os.ReadFile(sharedData(t, "papers-page.txt"))
+	f, err := os.Open(sharedData(t, "papers-page.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) < 4 {
-		t.Fatalf("papers page has %d lines", len(lines))
+	defer f.Close()
+	parsed, err := feeds.Parse(f, feeds.FormatPage, "papers-page.txt", date)
+	if err != nil {
+		t.Fatal(err)
 	}
-	lines = lines[2:]
+	pos := map[string]int{}
 	var papers []model.Paper
-	for i := 0; i+1 < len(lines); i += 2 {
-		title := strings.TrimSpace(lines[i])
-		if i == 0 {
-			title = strings.TrimPrefix(title, "Subscribe")
+	for _, p := range parsed {
+		p.Published = date
+		if i, ok := pos[p.ID]; ok {
+			papers[i] = p
+			continue
 		}
-		papers = append(papers, model.Paper{
-			ID:        fmt.Sprintf("page-%03d", i/2),
-			Title:     title,
-			Abstract:  strings.TrimSpace(lines[i+1]),
-			Published: date,
-		})
+		pos[p.ID] = len(papers)
+		papers = append(papers, p)
+	}
+	if len(papers) != 251 {
+		t.Fatalf("page gave %d distinct papers, want 251", len(papers))
 	}
 	return papers
 }
@@ -185,9 +180,6 @@ func runEval(t *testing.T, ix *Index, profiles []devProfile, text func(devProfil
 func TestRelevanceDev(t *testing.T) {
 	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	papers := loadPage(t, date)
-	if len(papers) != 252 {
-		t.Fatalf("parsed %d papers from the page, want 252", len(papers))
-	}
 	ix := NewIndex(papers, Options{Now: date.Add(2 * time.Hour)})
 	profiles := loadDev(t)
 	variants := []struct {

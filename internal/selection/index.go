@@ -42,7 +42,7 @@ const (
 )
 
 // BM25F parameters: field weights, length normalization, saturation.
-var fieldWeight = [numFields]float32{2.5, 1.5, 1}
+var fieldWeight = [numFields]float32{3, 1.5, 1}
 
 const (
 	bm25B  = 0.75
@@ -107,6 +107,9 @@ type Index struct {
 	// idfSpecific is the idf of a word in a tenth of the papers: rarer
 	// words are telling enough to show as a partial match.
 	idfSpecific float32
+
+	trendOnce  sync.Once
+	trendOrder []uint32 // papers by trending score, built on first use
 
 	cache   sync.Map // compiled interests by key
 	scratch sync.Pool
@@ -374,6 +377,11 @@ func normTitle(s string) string {
 // code or data can be found ("Code is available at https://..."): they
 // are not indexed, so "code" there does not match an interest in code.
 func boilerplate(text string) []span {
+	lower := strings.ToLower(text)
+	if !strings.Contains(lower, "http") && !strings.Contains(lower, "www.") && !strings.Contains(lower, "github") &&
+		!strings.Contains(lower, "available") && !strings.Contains(lower, "code") {
+		return nil
+	}
 	var out []span
 	start := 0
 	for start < len(text) {
@@ -382,6 +390,9 @@ func boilerplate(text string) []span {
 			end = start + i + 1
 		}
 		sent := strings.ToLower(text[start:end])
+		if len(lower) == len(text) {
+			sent = lower[start:end] // no allocation when lower-casing kept the byte offsets
+		}
 		if strings.Contains(sent, "http") || strings.Contains(sent, "github") || strings.Contains(sent, "www.") ||
 			strings.Contains(sent, "available at") ||
 			(strings.Contains(sent, "code") && (strings.Contains(sent, "available") || strings.Contains(sent, "released") || strings.Contains(sent, "open-source") || strings.Contains(sent, "open source"))) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Scoring constants of one interest.
@@ -12,7 +13,7 @@ const (
 	phraseGap     = 1    // content words allowed between the words of a phrase
 	nearWindow    = 3    // extra span within which all words count as near
 	nearCredit    = 0.7  // all words of a phrase near each other
-	apartCredit   = 0.5  // all words of a phrase in the paper, apart
+	apartCredit   = 0.35 // all words of a phrase in the paper, apart
 	altShare      = 0.3  // share of non-best alternatives added to a slot
 	slotMatched   = 0.25 // slot value that counts a paper as matching it
 	coverageMatch = 0.15 // slot value that counts towards coverage
@@ -31,8 +32,8 @@ type docVal struct {
 // alt is one way an interest slot can be found in a paper: the words the
 // reader wrote or a lexicon expansion.
 type alt struct {
-	ids    []int32   // term ids, -1 for words no paper has
-	idfw   []float32 // per word: idf, scaled down for generic words
+	ids     []int32   // term ids, -1 for words no paper has
+	idfw    []float32 // per word: idf, scaled down for generic words
 	weight  float32
 	generic bool     // every word is a generic research word
 	full    []docVal // phrases: papers containing it whole, saturated tf
@@ -48,6 +49,18 @@ type slot struct {
 	alts []alt
 }
 
+// generic reports whether s is no research concept: its words are
+// generic or everyday ones, and so are all its expansions but weak
+// associations.
+func (s *slot) generic() bool {
+	for i := range s.alts {
+		if a := &s.alts[i]; !a.generic && a.weight > weakWeight {
+			return false
+		}
+	}
+	return true
+}
+
 // interest is a compiled interest: its concepts and the relevance of
 // every matching paper.
 type interest struct {
@@ -55,6 +68,7 @@ type interest struct {
 	whole  *alt     // the whole interest as a phrase, when it spans slots
 	vector bool     // a paper's distinctive terms, scored without coverage
 	hits   []docVal // relevance 0..1 by doc, sorted by doc
+	surf   sync.Map // doc -> []surfHit, filled as papers are picked
 }
 
 // interestFor compiles (or fetches from the cache) one interest text.
@@ -485,7 +499,7 @@ func (ix *Index) scoreInterest(in *interest) {
 		m[si] = best
 		if !in.vector {
 			s.imp = idf(df, n)
-			if s.alts[0].generic {
+			if s.generic() {
 				// How rare an everyday word is in papers says nothing
 				// about the topic.
 				s.imp = genericWeight * min(s.imp, ix.idfSpecific)
@@ -498,10 +512,10 @@ func (ix *Index) scoreInterest(in *interest) {
 	anySpecific := false
 	for _, s := range in.slots {
 		total += s.imp
-		anySpecific = anySpecific || !s.alts[0].generic
+		anySpecific = anySpecific || !s.generic()
 	}
 	for _, s := range in.slots {
-		if !anySpecific || !s.alts[0].generic {
+		if !anySpecific || !s.generic() {
 			covTotal += s.imp
 		}
 	}
@@ -513,7 +527,7 @@ func (ix *Index) scoreInterest(in *interest) {
 		for si, s := range in.slots {
 			v := m[si][d]
 			acc += s.imp * v
-			if v >= coverageMatch && (!anySpecific || !s.alts[0].generic) {
+			if v >= coverageMatch && (!anySpecific || !s.generic()) {
 				cov += s.imp
 			}
 		}
@@ -530,7 +544,7 @@ func (ix *Index) scoreInterest(in *interest) {
 // paperVector compiles paper d's most distinctive terms into a
 // "more like this" interest, scored relative to the paper itself.
 func (ix *Index) paperVector(d int) *interest {
-	key := "\x00doc:" + itoa(d)
+	key := "\x00doc:" + strconv.Itoa(d)
 	if v, ok := ix.cache.Load(key); ok {
 		return v.(*interest)
 	}
@@ -550,7 +564,11 @@ func (ix *Index) paperVector(d int) *interest {
 				break
 			}
 		}
-		if dup {
+		// Words no other paper has cannot find similar papers.
+		if dup || len(ix.post[id]) < 2 {
+			continue
+		}
+		if noiseStems[ix.stems[id]] {
 			continue
 		}
 		w := sat(ix.find(id, uint32(d)).wtf) * ix.idf[id]
@@ -587,10 +605,6 @@ func (ix *Index) paperVector(d int) *interest {
 	}
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)
-}
-
-func itoa(i int) string {
-	return strconv.Itoa(i)
 }
 
 // soften adds more evidence to best without ever reaching 1: each unit

@@ -44,10 +44,10 @@ type Lexicon struct {
 	variants map[string][]string
 	// bags lists, per stem, the multi-word keys containing it, for
 	// matching keys whose words an interest has in another order.
-	bags     map[string][]string
-	trie     *trieNode
-	maxLen   int // longest key in words
-	groups   int
+	bags   map[string][]string
+	trie   *trieNode
+	maxLen int // longest key in words
+	groups int
 }
 
 // trieNode is a node of the trie of lexicon keys over stems.
@@ -240,8 +240,8 @@ func (l *Lexicon) match(ws []string, i int) (key string, n int) {
 	return key, n
 }
 
-// Merge returns a lexicon with the entries of l and of more (more wins
-// nothing: weights of the same expansion keep the higher one).
+// Merge returns a new lexicon with the entries of l and of more; where
+// both expand a phrase to the same term, the higher weight is kept.
 func (l *Lexicon) Merge(more *Lexicon) *Lexicon {
 	out := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string)}
 	for _, src := range []*Lexicon{l, more} {

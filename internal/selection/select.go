@@ -194,21 +194,23 @@ func (ix *Index) Trending(limit int, exclude func(paperID string) bool) []Pick {
 	if limit <= 0 {
 		return nil
 	}
-	order := make([]uint32, len(ix.papers))
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	slices.SortStableFunc(order, func(a, b uint32) int {
-		switch ta, tb := ix.trend[a], ix.trend[b]; {
-		case ta > tb:
-			return -1
-		case ta < tb:
-			return 1
+	ix.trendOnce.Do(func() {
+		ix.trendOrder = make([]uint32, len(ix.papers))
+		for i := range ix.trendOrder {
+			ix.trendOrder[i] = uint32(i)
 		}
-		return 0
+		slices.SortStableFunc(ix.trendOrder, func(a, b uint32) int {
+			switch ta, tb := ix.trend[a], ix.trend[b]; {
+			case ta > tb:
+				return -1
+			case ta < tb:
+				return 1
+			}
+			return 0
+		})
 	})
 	var out []Pick
-	for _, d := range order {
+	for _, d := range ix.trendOrder {
 		if len(out) == limit {
 			break
 		}
@@ -222,83 +224,95 @@ func (ix *Index) Trending(limit int, exclude func(paperID string) bool) []Pick {
 	return out
 }
 
-// matched lists the surface forms of what made paper d relevant to q, the
-// best interest's matches first, each ordered by contribution.
+// matched lists the surface forms of what made paper d relevant to q:
+// the best interest's matches first, then the others', each by
+// contribution, without case-insensitive duplicates, at most maxMatched.
 func (ix *Index) matched(q *Query, best int, d uint32) []string {
-	type hit struct {
-		w    float32
-		text string
-	}
-	var hits []hit
-	add := func(pi int) {
-		in := q.parts[pi].in
-		if in.vector {
-			return
-		}
-		boost := float32(1)
-		if pi == best {
-			boost = 10 // the best interest's words come first
-		}
-		for _, s := range in.slots {
-			for ai := range s.alts {
-				a := &s.alts[ai]
-				v, whole := ix.value(a, d)
-				if v <= 0 {
-					continue
-				}
-				w := boost * s.imp * a.weight * v
-				if whole {
-					if a.generic {
-						continue
-					}
-					if t := ix.surface(d, a.ids); t != "" {
-						hits = append(hits, hit{w, t})
-					}
-					continue
-				}
-				for i, id := range a.ids {
-					// Partial matches show only their telling words.
-					if id >= 0 && !genericWords[ix.stems[id]] && a.idfw[i] >= ix.idfSpecific {
-						if t := ix.surface(d, []int32{id}); t != "" {
-							hits = append(hits, hit{w * 0.5, t})
-						}
-					}
-				}
+	out := make([]string, 0, maxMatched)
+	add := func(hits []surfHit) {
+		for _, h := range hits {
+			if len(out) == maxMatched {
+				return
+			}
+			if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, h.text) }) {
+				out = append(out, h.text)
 			}
 		}
 	}
-	add(best)
-	for pi := range q.parts {
-		if pi != best {
-			add(pi)
-		}
-	}
-	slices.SortStableFunc(hits, func(a, b hit) int {
-		switch {
-		case a.w > b.w:
-			return -1
-		case a.w < b.w:
-			return 1
-		}
-		return 0
-	})
-	var out []string
-	for _, h := range hits {
-		if len(out) == maxMatched {
-			break
-		}
-		dup := false
-		for _, o := range out {
-			if strings.EqualFold(o, h.text) {
-				dup = true
-				break
+	add(ix.surfaces(q.parts[best].in, d))
+	if len(q.parts) > 1 {
+		var rest []surfHit
+		for pi := range q.parts {
+			if pi != best {
+				rest = append(rest, ix.surfaces(q.parts[pi].in, d)...)
 			}
 		}
-		if !dup {
-			out = append(out, h.text)
-		}
+		slices.SortStableFunc(rest, bySurfWeight)
+		add(rest)
 	}
 	return out
+}
+
+// surfHit is a matched word or phrase as a paper writes it, with how much
+// it contributed.
+type surfHit struct {
+	w    float32
+	text string
+}
+
+func bySurfWeight(a, b surfHit) int {
+	switch {
+	case a.w > b.w:
+		return -1
+	case a.w < b.w:
+		return 1
+	}
+	return 0
+}
+
+// surfaces returns what of interest in matched paper d, best first. The
+// result is memoized in the interest, which subscribers share.
+func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
+	if in.vector {
+		return nil
+	}
+	if v, ok := in.surf.Load(d); ok {
+		return v.([]surfHit)
+	}
+	var hits []surfHit
+	for _, s := range in.slots {
+		for ai := range s.alts {
+			a := &s.alts[ai]
+			v, whole := ix.value(a, d)
+			if v <= 0 {
+				continue
+			}
+			w := s.imp * a.weight * v
+			if whole {
+				if t := ix.surface(d, a.ids); t != "" && !a.generic {
+					hits = append(hits, surfHit{w, t})
+				}
+				continue
+			}
+			for i, id := range a.ids {
+				// Partial matches show only their telling words.
+				if id >= 0 && !genericWords[ix.stems[id]] && a.idfw[i] >= ix.idfSpecific {
+					if t := ix.surface(d, []int32{id}); t != "" {
+						hits = append(hits, surfHit{w / 2, t})
+					}
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(hits, bySurfWeight)
+	uniq := hits[:0]
+	for _, h := range hits {
+		if len(uniq) < 2*maxMatched && !slices.ContainsFunc(uniq, func(u surfHit) bool { return strings.EqualFold(u.text, h.text) }) {
+			uniq = append(uniq, h)
+		}
+	}
+	v, _ := in.surf.LoadOrStore(d, slices.Clip(uniq))
+	return v.([]surfHit)
 }
 
 // surface returns the text of the first occurrence (title first) of the

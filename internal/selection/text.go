@@ -19,14 +19,23 @@ type wordSpan struct {
 
 // isWordRune reports whether r belongs to a word.
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiWord[r]
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
+
 // forEachWord calls fn for every word of s: a maximal run of letters and
-// digits. A possessive "'s" is dropped, and other apostrophes inside a word
-// ("don't") split it. lower is the lower-cased word; it is only valid
-// during the call when buf reuse is in effect, so callers that keep it must
-// copy it (map keys made with string(b) are copies).
+// digits, with its byte range. A possessive "'s" is dropped, and other
+// apostrophes inside a word ("don't") split it. lower is the lower-cased
+// word in a buffer that is reused: it is valid only during the call.
 func forEachWord(s string, fn func(lower []byte, start, end int)) {
 	var buf [64]byte
 	i := 0
@@ -100,9 +109,10 @@ var (
 
 const stemCacheMax = 500_000
 
-// stem returns the Snowball English stem of a lower-cased word. Words of
-// fewer than three bytes and words that are not plain letters are kept as
-// they are, apart from a plural "s" after digits or capitals ("3ds").
+// stem returns the Snowball English stem of a lower-cased word, with the
+// exceptions of stemExceptions. Words of fewer than three bytes are kept,
+// and so are words with digits or non-ASCII letters, apart from a plural
+// "s" ("3ds").
 func stem(lower string) string {
 	if v, ok := stemCache.Load(lower); ok {
 		return v.(string)
@@ -116,15 +126,6 @@ func stem(lower string) string {
 	return st
 }
 
-// stemBytes is stem for a word held in a byte slice, without allocating
-// when the word is cached.
-func stemBytes(lower []byte) string {
-	if v, ok := stemCache.Load(string(lower)); ok {
-		return v.(string)
-	}
-	return stem(string(lower))
-}
-
 func stemUncached(w string) string {
 	if len(w) < 3 {
 		return w
@@ -136,8 +137,8 @@ func stemUncached(w string) string {
 		c := w[i]
 		if c >= utf8.RuneSelf || ('0' <= c && c <= '9') {
 			// Mixed letters and digits ("t5", "3d", "gpt4") or non-ASCII:
-			// keep, minus a trailing plural s after a digit ("3ds").
-			if len(w) > 2 && w[len(w)-1] == 's' && '0' <= w[len(w)-2] && w[len(w)-2] <= '9' {
+			// keep, minus a trailing plural s ("3ds", "1990s").
+			if c < utf8.RuneSelf && w[len(w)-1] == 's' {
 				return w[:len(w)-1]
 			}
 			return w
@@ -169,6 +170,7 @@ var stemExceptions = func() map[string]string {
 		{"summar", "summary summaries summarization summarisation summarize summarizes summarized summarizing"},
 		{"visualiz", "visualization visualizations visualize visualizes visualized visualizing visualisation"},
 		{"residue", "residue residues"},
+		{"conversely", "conversely"},
 		{"encoder", "encoder encoders"},
 		{"decoder", "decoder decoders"},
 		{"fast", "faster fastest"},
@@ -216,6 +218,16 @@ tries trying tried need needs needing needed happen happens happening happened a
 allowing allowed let lets letting put puts putting keep keeps keeping kept give gives giving gave
 given take takes taking took taken come comes coming came way ways possible actually exactly good
 great nice cool interesting important use uses using used ideas idea whatever somehow`)
+
+// noiseStems are the stems of queryNoise, left out of "more like this"
+// term vectors.
+var noiseStems = func() map[string]bool {
+	m := make(map[string]bool, len(queryNoise))
+	for w := range queryNoise {
+		m[stem(w)] = true
+	}
+	return m
+}()
 
 // plainWords are everyday words that paraphrased interests are made of
 // ("teaching computers to read"). Like genericWords they weigh less, so

@@ -1,0 +1,53 @@
+// Package selection ranks the candidate papers of a digest run for each
+// subscriber: by relevance to the subscriber's interests, blended with how
+// much each paper is trending, above a relevance floor, without papers
+// already sent, and with the words that made each pick relevant.
+//
+// # Use
+//
+// Build one Index per digest run with NewIndex over the candidate papers;
+// it is read-only afterwards and shared by all goroutines. Per subscriber,
+// Compile a Profile into a Query and call Select. Trending serves the
+// "trending" fallback for subscribers without matches, and Highlight (or a
+// Highlighter) marks Pick.Matched in titles and abstracts for templates.
+//
+// # Ranking
+//
+// Papers are indexed by field (title, keywords, abstract) with Snowball
+// stems, stop words dropped and code-availability sentences ignored. An
+// interest is split into concepts ("slots"): phrases of the lexicon
+// (lexicon.txt, embedded: research-term synonyms, abbreviations and
+// plain-language paraphrases such as "decode faster" for speculative
+// decoding, KV caches and the like), found as written, with single-word
+// synonyms ("photos" for "images") or with their words apart and in
+// another order ("order of words" for "word order"); words the lexicon
+// does not know form phrase concepts of their own.
+//
+// A concept matches a paper through any of its alternatives: the reader's
+// own words (as a phrase, words in order with at most one other word
+// between them and no punctuation; partial credit when only some words
+// are there, weighted by how rare each word is) or a lexicon expansion
+// (whole matches only, weighed down when the expansion is common in the
+// candidates). Term frequencies are BM25F-saturated with the title
+// weighing most. A word that occurs only inside a lexicon phrase of
+// another meaning ("circuits" in "probabilistic circuits") counts little.
+// An interest's relevance is the rarity-weighted mean of its concepts'
+// matches times the share of its research concepts the paper covers, so
+// one common word ("neural", "model") does not make a match, everyday
+// words ("teaching", "read") do not sink a paraphrase, and a concept the
+// candidates do not have at all keeps an interest from matching. Scores
+// are normalized to 0..1, so the floor (Options.Floor) means the same for
+// every interest and an interest nothing matches gets no papers.
+//
+// A profile's relevance for a paper is its best interest plus a softened
+// share of the others; feedback adds the likeness to liked papers and
+// takes away the likeness to disliked ones (which are never picked);
+// example papers act as "more like this" interests. The final score is
+// relevance × (0.8 + 0.2 × trending): relevance dominates and trending
+// reorders comparable papers. Papers with the same normalized title (one
+// paper from two feeds) are picked once.
+//
+// Compiled interests are cached in the Index, so subscribers who share an
+// interest share the compilation, and Select itself only merges the
+// compiled per-paper scores, allocating little.
+package selection

@@ -1,0 +1,158 @@
+package selection
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func expansionsOf(l *Lexicon, phrase string) []string {
+	var out []string
+	for _, e := range l.lookup(strings.Join(stems(phrase, true), " ")) {
+		out = append(out, e.text)
+	}
+	return out
+}
+
+func TestDefaultLexicon(t *testing.T) {
+	lx, err := ParseLexicon(builtinLexicon)
+	if err != nil {
+		t.Fatalf("built-in lexicon: %v", err)
+	}
+	if lx.Groups() < 450 {
+		t.Errorf("built-in lexicon has %d groups, want a wide one", lx.Groups())
+	}
+	if DefaultLexicon().Groups() != lx.Groups() {
+		t.Errorf("DefaultLexicon has %d groups, parsed %d", DefaultLexicon().Groups(), lx.Groups())
+	}
+	tests := []struct{ key, want string }{
+		{"GNN", "graph neural networks"},
+		{"GNNs", "graph neural networks"},
+		{"NMT", "neural machine translation"},
+		{"MoE", "mixture of experts"},
+		{"making LLMs decode faster", "speculative decoding"},
+		{"decode faster", "kv cache"},
+		{"explaining neural network decisions", "saliency"},
+		{"why did the model predict this", "feature attribution"},
+		{"sparse autoencoders", "superposition"},
+		{"protein folding", "alphafold"},
+		{"self-driving cars", "autonomous driving"},
+	}
+	for _, tt := range tests {
+		if got := expansionsOf(lx, tt.key); !slices.Contains(got, tt.want) {
+			t.Errorf("%q expands to %q, want it to include %q", tt.key, got, tt.want)
+		}
+	}
+	// Related terms point one way: a kind of compression does not expand
+	// to the general field.
+	if got := expansionsOf(lx, "kv cache"); slices.Contains(got, "decode faster") {
+		t.Errorf("kv cache expands back to %q", got)
+	}
+}
+
+func TestParseLexicon(t *testing.T) {
+	lx, err := ParseLexicon(`
+# comment
+foo bar, fb   # trailing comment
+widgets => gadgets, gizmo
+widgets ~> doohickey
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lx.Groups() != 3 {
+		t.Errorf("groups %d", lx.Groups())
+	}
+	weights := map[string]float32{}
+	for _, e := range lx.lookup(stem("widgets")) {
+		weights[e.text] = e.weight
+	}
+	if weights["gadgets"] != relatedWeight || weights["doohickey"] != weakWeight {
+		t.Errorf("widget expansions %v", weights)
+	}
+	if got := expansionsOf(lx, "fb"); !slices.Equal(got, []string{"foo bar"}) {
+		t.Errorf("fb -> %q", got)
+	}
+	if got := expansionsOf(lx, "gadgets"); got != nil {
+		t.Errorf("related term points back: %q", got)
+	}
+	for _, bad := range []string{"a, , b", "a => b => c", "a => b ~> c", "the, of", ",", "x =>"} {
+		if _, err := ParseLexicon("ok, fine\n" + bad); !errors.Is(err, ErrLexicon) || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("ParseLexicon(%q) error %v, want ErrLexicon naming line 2", bad, err)
+		}
+	}
+}
+
+func TestLexiconMergeAndOptions(t *testing.T) {
+	extra, err := ParseLexicon("zorblax, quantum widget => frobnication")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := DefaultLexicon().Merge(extra)
+	if merged.Groups() != DefaultLexicon().Groups()+1 {
+		t.Errorf("merged groups %d", merged.Groups())
+	}
+	if got := expansionsOf(merged, "GNN"); !slices.Contains(got, "graph neural networks") {
+		t.Errorf("merge lost built-in entries: %q", got)
+	}
+	ix := NewIndex(loadFixture(t), Options{Now: fixtureNow, Lexicon: merged})
+	// "zorblax" is unknown to the papers; through the lexicon it finds
+	// nothing either, but "frobnication" is not in any paper: no picks.
+	if picks := selectFor(ix, Profile{Interests: []string{"zorblax"}}, 3); len(picks) != 0 {
+		t.Errorf("picked %v", ids(picks))
+	}
+	mine, _ := ParseLexicon("car park => semantic segmentation")
+	ix = NewIndex(loadFixture(t), Options{Now: fixtureNow, Lexicon: mine})
+	if picks := selectFor(ix, Profile{Interests: []string{"car parks"}}, 3); len(picks) == 0 || picks[0].Paper.ID != "2501.00001" {
+		t.Errorf("custom lexicon: picked %v", ids(picks))
+	}
+}
+
+func TestLexiconMatching(t *testing.T) {
+	lx := DefaultLexicon()
+	// A single-word synonym stands in for a word of a key.
+	ws := stems("filling holes in photos", true)
+	if key, n := lx.match(ws, 0); n != len(ws) || key != strings.Join(stems("filling holes in images", true), " ") {
+		t.Errorf("match(%q) = %q, %d", ws, key, n)
+	}
+	// A key's words in another order and apart.
+	ws = stems("how transformers know the order of words", true)
+	used := make([]bool, len(ws))
+	key, at := lx.matchBag(ws, used)
+	var exps []string
+	for _, e := range lx.lookup(key) {
+		exps = append(exps, e.text)
+	}
+	if !slices.Contains(exps, "positional encoding") || !slices.Equal(at, []int{1, 2}) {
+		t.Errorf("matchBag(%q) = %q at %v, expanding to %q", ws, key, at, exps)
+	}
+}
+
+func FuzzParseLexicon(f *testing.F) {
+	f.Add(builtinLexicon[:2000])
+	f.Add("a, b => c ~> d")
+	f.Add("# only\n\n=>\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		lx, err := ParseLexicon(s)
+		if err != nil {
+			if !errors.Is(err, ErrLexicon) {
+				t.Fatalf("error %v does not wrap ErrLexicon", err)
+			}
+			return
+		}
+		for key, exps := range lx.entries {
+			for _, e := range exps {
+				if len(e.stems) == 0 || e.weight <= 0 || e.weight > 1 || strings.Join(e.stems, " ") == key {
+					t.Fatalf("bad expansion %+v of %q", e, key)
+				}
+			}
+		}
+		ws := stems(s, true)
+		for i := range ws {
+			if _, n := lx.match(ws, i); n > len(ws)-i {
+				t.Fatalf("match past the end")
+			}
+		}
+	})
+}

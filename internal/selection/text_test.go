@@ -1,0 +1,119 @@
+package selection
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"CLIP's image representation", []string{"clip", "image", "representation"}},
+		{"models’ outputs", []string{"models", "outputs"}},
+		{"Mixture-of-Experts (MoE) layers", []string{"mixture", "of", "experts", "moe", "layers"}},
+		{"don't", []string{"don", "t"}},
+		{"GPT-4 and T5, 3D ViTs", []string{"gpt", "4", "and", "t5", "3d", "vits"}},
+		{"Ünïcode naïve Straße", []string{"ünïcode", "naïve", "straße"}},
+		{"", nil},
+		{"  ...  ", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, w := range words(tt.in) {
+			got = append(got, w.lower)
+			if !strings.EqualFold(tt.in[w.start:w.end], w.lower) && !strings.ContainsAny(tt.in[w.start:w.end], "İ") {
+				t.Errorf("%q: span %q does not fold to %q", tt.in, tt.in[w.start:w.end], w.lower)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("words(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestStem(t *testing.T) {
+	tests := map[string]string{
+		"segmentation":     "segment",
+		"segmentations":    "segment",
+		"llms":             "llm",
+		"gnns":             "gnn",
+		"vaes":             "vae",
+		"3ds":              "3d",
+		"t5":               "t5",
+		"transformers":     "transformer",
+		"transform":        "transform",
+		"generalization":   "generaliz",
+		"general":          "general",
+		"explanations":     "explain",
+		"explaining":       "explain",
+		"faster":           "fast",
+		"encoders":         "encoder",
+		"decoding":         "decod",
+		"decoders":         "decoder",
+		"residues":         "residue",
+		"residual":         "residu",
+		"retrievers":       "retriev",
+		"quantization":     "quantiz",
+		"interpretability": "interpret",
+		"ab":               "ab",
+	}
+	for in, want := range tests {
+		if got := stem(in); got != want {
+			t.Errorf("stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestStemsQuery(t *testing.T) {
+	tests := []struct {
+		in    string
+		query bool
+		want  []string
+	}{
+		{"making LLMs decode faster", true, []string{"llm", "decod", "fast"}},
+		{"making LLMs decode faster", false, []string{"make", "llm", "decod", "fast"}},
+		{"learning without labels", true, []string{"learn", "without", "label"}},
+		{"learning without labels", false, []string{"learn", "label"}},
+		{"Why did the model predict this?", true, []string{"why", "model", "predict"}},
+		{"the of and", true, nil},
+	}
+	for _, tt := range tests {
+		if got := stems(tt.in, tt.query); !slices.Equal(got, tt.want) {
+			t.Errorf("stems(%q, %v) = %q, want %q", tt.in, tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestBoilerplateNotIndexed(t *testing.T) {
+	text := "We study code search with transformers. Code and models are available at https://github.com/x/y."
+	spans := boilerplate(text)
+	if len(spans) != 1 || !strings.HasPrefix(text[spans[0].start:], "Code and models") {
+		t.Fatalf("boilerplate spans %v", spans)
+	}
+	if inSpans(spans, strings.Index(text, "code search")) {
+		t.Error("content sentence marked as boilerplate")
+	}
+}
+
+func FuzzWords(f *testing.F) {
+	for _, s := range []string{"CLIP's", "Mixture-of-Experts", "x’s y", "\xff\xfe", "İstanbul", "a'", "'s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prev := 0
+		for _, w := range words(s) {
+			if w.start < prev || w.end <= w.start || w.end > len(s) {
+				t.Fatalf("bad span [%d,%d) after %d in %q", w.start, w.end, prev, s)
+			}
+			if w.lower == "" || !utf8.ValidString(w.lower) && utf8.ValidString(s) {
+				t.Fatalf("bad word %q in %q", w.lower, s)
+			}
+			prev = w.end
+		}
+		_ = stems(s, true)
+	})
+}
