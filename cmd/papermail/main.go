@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones also on minimal images
 
 	"github.com/papermail/papermail/internal/cli"
 )

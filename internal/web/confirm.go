@@ -26,7 +26,7 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.page(w, r, http.StatusOK, "confirm", &confirmView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path),
-		Action: r.URL.Path, Email: sub.Email, Interests: sub.Interests})
+		Action: s.public(r.URL.Path), Email: sub.Email, Interests: sub.Interests})
 }
 
 // confirm is POST /confirm/{token}: it activates the subscription and
@@ -67,5 +67,5 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "Welcome to papermail",
 		Message: "Your subscription is confirmed. The first digest arrives at the next delivery time. " +
 			"Keep the preferences link: it lets you change your interests, the delivery time and more.",
-		LinkURL: s.rel(s.Links.Preferences(sub.ID)), LinkText: "Open your preferences"})
+		LinkURL: s.public(s.rel(s.Links.Preferences(sub.ID))), LinkText: "Open your preferences"})
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/papermail/papermail/internal/links"
+
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/token"
 )
@@ -16,8 +18,8 @@ type eraseView struct {
 }
 
 func (s *Server) eraseView(r *http.Request, email string) *eraseView {
-	return &eraseView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path), Action: r.URL.Path,
-		Back: "/preferences/" + r.PathValue("token"), Email: email}
+	return &eraseView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path), Action: s.public(r.URL.Path),
+		Back: s.public(links.PathPreferences + r.PathValue("token")), Email: email}
 }
 
 // erasePage is GET /preferences/{token}/erase: the confirm step.
@@ -56,5 +58,5 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "Everything is erased",
 		Message: "papermail no longer holds anything about you: your address, interests, feedback and the list of papers sent to you are deleted. " +
 			"No more mail will come, and the links in old mails no longer work.",
-		LinkURL: "/", LinkText: "Back to the start page"})
+		LinkURL: s.public("/"), LinkText: "Back to the start page"})
 }

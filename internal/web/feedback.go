@@ -53,8 +53,8 @@ func (s *Server) feedbackTarget(w http.ResponseWriter, r *http.Request, v string
 		s.internal(w, r, "load paper", err)
 		return nil, sub, p, 0, false
 	}
-	fv := &feedbackView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path), Action: r.URL.Path, Value: v,
-		More: val > 0, Title: p.Title, Link: p.Link(), PreferencesURL: s.rel(s.Links.Preferences(sub.ID))}
+	fv := &feedbackView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path), Action: s.public(r.URL.Path), Value: v,
+		More: val > 0, Title: p.Title, Link: p.Link(), PreferencesURL: s.public(s.rel(s.Links.Preferences(sub.ID)))}
 	return fv, sub, p, val, true
 }
 

@@ -65,16 +65,16 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		o(&cfg)
 	}
 	e := &env{t: t, now: testStart}
-	var handler http.Handler = http.NotFoundHandler()
-	var hmu sync.RWMutex
-	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hmu.RLock()
-		h := handler
-		hmu.RUnlock()
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(e.ts.Close)
-	cfg.BaseURL = e.ts.URL
+	// The listener exists before the server, so base_url can name it;
+	// the server then runs with the http.Server of HTTPServer.
+	e.ts = httptest.NewUnstartedServer(nil)
+	// An option may set base_url to a bare path: papermail then sits
+	// behind a proxy that strips that path.
+	prefix := ""
+	if strings.HasPrefix(cfg.BaseURL, "/") {
+		prefix = cfg.BaseURL
+	}
+	cfg.BaseURL = "http://" + e.ts.Listener.Addr().String() + prefix
 	e.cfg = cfg
 	st, err := store.Open(cfg.DBPath(), store.Options{})
 	if err != nil {
@@ -115,9 +115,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hmu.Lock()
-	handler = e.srv.Handler()
-	hmu.Unlock()
+	e.ts.Config = e.srv.HTTPServer(e.ts.Listener.Addr().String())
+	if prefix != "" {
+		e.ts.Config.Handler = http.StripPrefix(prefix, e.ts.Config.Handler)
+	}
+	e.ts.Start()
+	t.Cleanup(e.ts.Close)
 	return e
 }
 

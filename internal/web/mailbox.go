@@ -69,7 +69,7 @@ type textPiece struct {
 }
 
 func (s *Server) mailboxView(r *http.Request) (*mailboxView, error) {
-	v := &mailboxView{base: s.base(r), CSRF: s.csrfToken("/mailbox/send-now"), SendPath: "/mailbox/send-now",
+	v := &mailboxView{base: s.base(r), CSRF: s.csrfToken("/mailbox/send-now"), SendPath: s.public("/mailbox/send-now"),
 		Dir: s.Config.MaildirPath()}
 	mails, err := s.listMaildir()
 	v.Mails = mails
@@ -189,7 +189,7 @@ func (s *Server) mailboxMessage(w http.ResponseWriter, r *http.Request) {
 		v.Date = m.date.Format("Mon, 2 Jan 2006 15:04 -0700")
 	}
 	if m.html != "" {
-		v.HTMLURL = "/mailbox/" + name + "/html"
+		v.HTMLURL = s.public("/mailbox/" + name + "/html")
 	}
 	for _, p := range v.Text {
 		if p.URL != "" && !slices.Contains(v.Links, p.URL) {

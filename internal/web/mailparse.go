@@ -148,6 +148,7 @@ func decodeTransfer(cte string, r io.Reader) io.Reader {
 // stripSpace drops the line breaks and spaces of base64 bodies.
 type stripSpace struct{ r io.Reader }
 
+// Read reads from the underlying reader, dropping white space.
 func (s *stripSpace) Read(p []byte) (int, error) {
 	for {
 		n, err := s.r.Read(p)

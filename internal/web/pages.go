@@ -16,10 +16,13 @@ type base struct {
 	Nonce string
 	// Mailbox shows a link to /mailbox (local Maildir mode).
 	Mailbox bool
+	// Root is the path of base_url ("" when papermail is at the root);
+	// links to fixed pages start with it.
+	Root string
 }
 
 func (s *Server) base(r *http.Request) base {
-	return base{Nonce: nonce(r), Mailbox: s.mailbox}
+	return base{Nonce: nonce(r), Mailbox: s.mailbox, Root: s.prefix}
 }
 
 // messageView is a short page: a title, a message and an optional link.

@@ -481,3 +481,38 @@ func TestMailLinksChangeNothing(t *testing.T) {
 		t.Errorf("GETs of mail links changed the store:\n%s\n%s", before, after)
 	}
 }
+
+// TestBasePathPrefix runs papermail behind a proxy that strips the path of
+// base_url: every form and link of the pages must carry that path.
+func TestBasePathPrefix(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.BaseURL = "/pm" })
+	home := e.get("/pm/")
+	if home.status != http.StatusOK || !strings.Contains(home.body, `action="/pm/subscribe"`) ||
+		!strings.Contains(home.body, `formaction="/pm/preview"`) || !strings.Contains(home.body, `href="/pm/"`) {
+		t.Fatalf("home: %d\n%s", home.status, home.body)
+	}
+	tok := csrfInput.FindStringSubmatch(home.body)[1]
+	if r := e.post("/pm/subscribe", url.Values{"csrf": {tok}, "email": {"pm@example.org"}, "interests": {"speech"}}); r.status != http.StatusOK {
+		t.Fatalf("subscribe: %d\n%s", r.status, r.body)
+	}
+	path := e.path(e.confirmURL(e.outboxItems()[0]))
+	if !strings.HasPrefix(path, "/pm/confirm/") {
+		t.Fatalf("confirmation link %s", path)
+	}
+	r := e.post(path, url.Values{"csrf": {e.formToken(path, path)}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, `href="/pm/preferences/`) {
+		t.Fatalf("confirm: %d\n%s", r.status, r.body)
+	}
+	sub, _ := e.st.SubscriberByEmail("pm@example.org")
+	prefs := e.path(e.links.Preferences(sub.ID))
+	page := e.get(prefs)
+	for _, want := range []string{`action="` + prefs + `"`, `href="` + prefs + `/erase"`, `href="` + prefs + `/export"`, `href="/pm/unsubscribe/`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("preferences page lacks %q", want)
+		}
+	}
+	form := prefsForm(e.formToken(prefs, prefs))
+	if r := e.post(prefs, form); r.status != http.StatusOK || e.sub(sub.ID).Interests[0] != "speech recognition" {
+		t.Errorf("save: %d", r.status)
+	}
+}

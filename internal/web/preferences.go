@@ -90,11 +90,11 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 	loc := sub.Location(s.Config.Location())
 	now := s.Now()
 	v := &prefsView{
-		base: s.base(r), CSRF: s.csrfToken(root), Action: root,
-		UndoCSRF: s.csrfToken(root + "/feedback/undo"), UndoAction: root + "/feedback/undo",
-		ResubscribeCSRF: s.csrfToken(root + "/resubscribe"), ResubscribeAction: root + "/resubscribe",
-		ExportURL: root + "/export", EraseURL: root + "/erase",
-		FeedURL: s.Links.Feed(sub.ID), UnsubscribeURL: s.rel(s.Links.Unsubscribe(sub.ID)),
+		base: s.base(r), CSRF: s.csrfToken(root), Action: s.public(root),
+		UndoCSRF: s.csrfToken(root + "/feedback/undo"), UndoAction: s.public(root + "/feedback/undo"),
+		ResubscribeCSRF: s.csrfToken(root + "/resubscribe"), ResubscribeAction: s.public(root + "/resubscribe"),
+		ExportURL: s.public(root + "/export"), EraseURL: s.public(root + "/erase"),
+		FeedURL: s.Links.Feed(sub.ID), UnsubscribeURL: s.public(s.rel(s.Links.Unsubscribe(sub.ID))),
 		Email: sub.Email, State: string(sub.State), Today: now.In(loc).Format(dateLayout),
 	}
 	switch sub.State {
@@ -271,7 +271,7 @@ func (s *Server) readPrefs(f url.Values, sub *model.Subscriber) (prefsInput, []s
 		}
 		seen[strings.ToLower(e)] = true
 		if n := utf8.RuneCountInString(e); n > maxExampleLen {
-			problems = append(problems, fmt.Sprintf("Example papers: line %d has %d characters, at most %d are allowed.", len(seen), n, maxExampleLen))
+			problems = append(problems, fmt.Sprintf("Example papers: example %d has %d characters, at most %d are allowed.", len(in.examples)+1, n, maxExampleLen))
 		}
 		in.examples = append(in.examples, e)
 	}
@@ -424,6 +424,6 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 	s.Log.Info("resubscribed", "subscriber", sub.ID)
 	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "You are subscribed again",
 		Message:  "Digests for " + sub.Email + " start again at the next delivery time.",
-		LinkURL:  links.PathPreferences + r.PathValue("token"),
+		LinkURL:  s.public(links.PathPreferences + r.PathValue("token")),
 		LinkText: "Open your preferences"})
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,9 @@ type Server struct {
 	csrfKey []byte
 	limiter *limiter
 	mailbox bool
+	// prefix is the path of base_url ("" at the root): a proxy in front
+	// strips it, so pages must add it to the paths they link.
+	prefix string
 	// subMu serializes subscribe posts, so two posts for one address
 	// cannot both queue a confirmation.
 	subMu sync.Mutex
@@ -89,6 +93,9 @@ func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
 		limiter: newLimiter(d.Config.HTTP.SubscribeRate, time.Minute)}
 	s.mailbox = d.Config.UsesMaildir() && loopback(d.Config.HTTP.Listen)
+	if u, err := url.Parse(d.Links.Base); err == nil {
+		s.prefix = strings.TrimRight(u.Path, "/")
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.secure(mux)
@@ -162,8 +169,13 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// rel turns a link built by links.Builder into a path on this server, so
-// forms post to the origin the visitor is on (CSP form-action 'self').
+// public turns a path of this server into the path visitors use: with
+// base_url's path in front.
+func (s *Server) public(p string) string { return s.prefix + p }
+
+// rel turns a link built by links.Builder into a path on this server
+// (without base_url); pages show it through public, so forms post to the
+// origin the visitor is on (CSP form-action 'self').
 func (s *Server) rel(u string) string {
 	if p, ok := strings.CutPrefix(u, s.Links.Base); ok && strings.HasPrefix(p, "/") {
 		return p

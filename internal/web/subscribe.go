@@ -118,7 +118,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		Message: "If this address is not subscribed yet, a mail with a confirmation link is on its way to it. " +
 			"Open the link within 7 days to start receiving digests; without it nothing is sent. " +
 			"If the address is already subscribed, nothing changes: the preferences link at the bottom of every digest lets you edit your interests.",
-		LinkURL: "/", LinkText: "Back to the start page"})
+		LinkURL: s.public("/"), LinkText: "Back to the start page"})
 }
 
 // limitKey is the rate limit key of a client address: IPv6 clients are

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,14 +80,19 @@ func TestConfirmAlreadyActive(t *testing.T) {
 	}
 }
 
-// forge flips the last character of a token's signature.
+// forge changes the last byte of a token's signature (of a link's last
+// path segment), keeping it well-formed base64.
 func forge(tok string) string {
-	last := tok[len(tok)-1]
-	repl := byte('A')
-	if last == 'A' {
-		repl = 'B'
+	prefix := ""
+	if i := strings.LastIndexByte(tok, '/'); i >= 0 {
+		prefix, tok = tok[:i+1], tok[i+1:]
 	}
-	return tok[:len(tok)-1] + string(repl)
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) == 0 {
+		return prefix + tok + "x"
+	}
+	raw[len(raw)-1] ^= 0x55
+	return prefix + base64.RawURLEncoding.EncodeToString(raw)
 }
 
 func TestBadTokens(t *testing.T) {

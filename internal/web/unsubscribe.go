@@ -34,7 +34,7 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.page(w, r, http.StatusOK, "unsubscribe", &unsubscribeView{base: s.base(r), CSRF: s.csrfToken(r.URL.Path),
-		Action: r.URL.Path, Email: sub.Email, Unsubscribed: sub.State == model.StateUnsubscribed})
+		Action: s.public(r.URL.Path), Email: sub.Email, Unsubscribed: sub.State == model.StateUnsubscribed})
 }
 
 // unsubscribe is POST /unsubscribe/{token}: the page's button (with a CSRF
@@ -65,7 +65,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	prefs := s.rel(s.Links.Preferences(sub.ID))
 	resub := prefs + "/resubscribe"
 	s.page(w, r, http.StatusOK, "unsubscribed", &unsubscribedView{base: s.base(r), Email: sub.Email,
-		ResubscribeCSRF: s.csrfToken(resub), Resubscribe: resub, PreferencesURL: prefs, SubscribeAgain: "/"})
+		ResubscribeCSRF: s.csrfToken(resub), Resubscribe: s.public(resub), PreferencesURL: s.public(prefs), SubscribeAgain: s.public("/")})
 }
 
 // setUnsubscribed is the store update of an unsubscribe.

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,17 @@ var commonZones = []string{
 	"Europe/Paris", "Europe/Rome", "Europe/Stockholm", "Europe/Warsaw", "Europe/Zurich",
 	"Pacific/Auckland", "Pacific/Honolulu",
 }
+
+// knownZones are the common zones this machine's zone database holds.
+var knownZones = sync.OnceValue(func() []string {
+	out := make([]string, 0, len(commonZones))
+	for _, z := range commonZones {
+		if _, err := time.LoadLocation(z); err == nil {
+			out = append(out, z)
+		}
+	}
+	return out
+})
 
 // errZone is returned for a time zone that is not an IANA name this
 // machine knows.
@@ -61,10 +73,10 @@ type option struct {
 // among them) added, and selected marked.
 func zoneOptions(selected string) []option {
 	out := make([]option, 0, len(commonZones)+1)
-	if selected != "" && !slices.Contains(commonZones, selected) && validZone(selected) == nil {
+	if selected != "" && !slices.Contains(knownZones(), selected) && validZone(selected) == nil {
 		out = append(out, option{Value: selected, Label: selected, Selected: true})
 	}
-	for _, z := range commonZones {
+	for _, z := range knownZones() {
 		out = append(out, option{Value: z, Label: z, Selected: z == selected})
 	}
 	return out

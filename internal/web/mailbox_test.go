@@ -1,0 +1,196 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/smtptest"
+)
+
+func TestMailboxOnlyLocal(t *testing.T) {
+	smtp := smtptest.StartT(t, smtptest.Options{})
+	tests := []struct {
+		name    string
+		listen  string
+		smtp    bool
+		enabled bool
+	}{
+		{"maildir on 127.0.0.1", "127.0.0.1:8080", false, true},
+		{"maildir on localhost", "localhost:8080", false, true},
+		{"maildir on ::1", "[::1]:8080", false, true},
+		{"maildir on all addresses", ":8080", false, false},
+		{"maildir on 0.0.0.0", "0.0.0.0:8080", false, false},
+		{"maildir on a public address", "192.0.2.7:8080", false, false},
+		{"smtp on 127.0.0.1", "127.0.0.1:8080", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *config.Config) {
+				c.HTTP.Listen = tc.listen
+				if tc.smtp {
+					c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS = smtp.Host(), smtp.Port(), "none"
+				}
+			})
+			want := http.StatusNotFound
+			if tc.enabled {
+				want = http.StatusOK
+			}
+			if r := e.get("/mailbox"); r.status != want {
+				t.Errorf("GET /mailbox: %d, want %d", r.status, want)
+			}
+			if got := strings.Contains(e.get("/").body, `href="/mailbox"`); got != tc.enabled {
+				t.Errorf("subscribe page links the mailbox: %v", got)
+			}
+			if !tc.enabled {
+				r := e.post("/mailbox/send-now", url.Values{"csrf": {e.srv.csrfToken("/mailbox/send-now")}, "email": {"a@example.org"}})
+				if r.status != http.StatusNotFound {
+					t.Errorf("POST send-now: %d", r.status)
+				}
+			}
+		})
+	}
+}
+
+func TestMailboxShowsMail(t *testing.T) {
+	e := newEnv(t)
+	e.subscribe("m@example.org", "speech recognition")
+	e.flushOutbox()
+	names := e.maildirFiles()
+	if len(names) != 1 {
+		t.Fatalf("maildir holds %v", names)
+	}
+	list := e.get("/mailbox")
+	if list.status != http.StatusOK || !strings.Contains(list.body, "m@example.org") || !strings.Contains(list.body, `href="/mailbox/`+names[0]+`"`) {
+		t.Fatalf("list: %d\n%s", list.status, list.body)
+	}
+	r := e.get("/mailbox/" + names[0])
+	if r.status != http.StatusOK || !strings.Contains(r.body, `<iframe src="/mailbox/`+names[0]+`/html" sandbox=`) ||
+		!strings.Contains(r.header.Get("Content-Security-Policy"), "frame-src 'self'") {
+		t.Fatalf("mail: %d\n%s", r.status, r.body)
+	}
+	// The confirmation link is clickable in the text part.
+	f, err := os.Open(filepath.Join(e.cfg.MaildirPath(), "new", names[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseMail(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := confirmLink.FindString(m.text)
+	if !strings.Contains(r.body, `<a href="`+link+`">`+link+`</a>`) {
+		t.Errorf("confirmation link not clickable:\n%s", r.body)
+	}
+	h := e.get("/mailbox/" + names[0] + "/html")
+	csp := h.header.Get("Content-Security-Policy")
+	if h.status != http.StatusOK || !strings.HasPrefix(csp, "sandbox") || strings.Contains(csp, "allow-scripts") ||
+		!strings.Contains(csp, "frame-ancestors 'self'") || h.header.Get("X-Frame-Options") != "SAMEORIGIN" ||
+		!strings.Contains(h.body, "/confirm/") || !strings.HasPrefix(h.body, `<!DOCTYPE html><base target="_blank">`) {
+		t.Errorf("html part: %d %q\n%s", h.status, csp, h.body)
+	}
+}
+
+func TestMailboxRefusesOtherFiles(t *testing.T) {
+	e := newEnv(t)
+	e.subscribe("m@example.org", "speech recognition")
+	e.flushOutbox()
+	secret := filepath.Join(e.cfg.DataDir, "secret.txt")
+	if err := os.WriteFile(secret, []byte("do not show"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A link planted in the Maildir pointing outside it.
+	if err := os.Symlink(secret, filepath.Join(e.cfg.MaildirPath(), "new", "1.M1P1Q1.evil")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(e.cfg.MaildirPath(), "new", "1.M2P2Q2.dir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"..", "../../secret.txt", "..%2f..%2fsecret.txt", "%2e%2e", ".hidden",
+		"new", "x%00y", "a%5c..%5c..%5csecret.txt", "1.M1P1Q1.evil", "1.M2P2Q2.dir", strings.Repeat("a", 300),
+		"1.M1P1Q1.evil/html"} {
+		r := e.get("/mailbox/" + name)
+		if r.status == http.StatusOK || strings.Contains(r.body, "do not show") {
+			t.Errorf("/mailbox/%s: %d\n%s", name, r.status, r.body)
+		}
+	}
+	if list := e.get("/mailbox"); strings.Contains(list.body, "1.M1P1Q1.evil") || strings.Contains(list.body, "1.M2P2Q2.dir") {
+		t.Errorf("list shows a link or folder:\n%s", list.body)
+	}
+}
+
+func TestMailboxSendNow(t *testing.T) {
+	e := newEnv(t)
+	e.addSubscriber("d@example.org", model.StateActive, "language model inference")
+	e.addSubscriber("p@example.org", model.StatePending)
+	tok := e.formToken("/mailbox", "/mailbox/send-now")
+	if r := e.post("/mailbox/send-now", url.Values{"email": {"d@example.org"}}); r.status != http.StatusForbidden {
+		t.Errorf("without CSRF token: %d", r.status)
+	}
+	if n := len(e.maildirFiles()); n != 0 {
+		t.Fatalf("%d mails before sending", n)
+	}
+	r := e.post("/mailbox/send-now", url.Values{"csrf": {tok}, "email": {"d@example.org"}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "was sent") {
+		t.Fatalf("send now: %d\n%s", r.status, r.body)
+	}
+	names := e.maildirFiles()
+	if len(names) != 1 {
+		t.Fatalf("maildir holds %v", names)
+	}
+	page := e.get("/mailbox/" + names[0])
+	if !strings.Contains(page.body, "Efficient Attention Kernels") || !strings.Contains(page.body, "/unsubscribe/") {
+		t.Errorf("digest page:\n%s", page.body)
+	}
+	// A second request the same day sends nothing more.
+	r = e.post("/mailbox/send-now", url.Values{"csrf": {tok}, "email": {"d@example.org"}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "already had") || len(e.maildirFiles()) != 1 {
+		t.Errorf("second send: %d\n%s", r.status, r.body)
+	}
+	for email, want := range map[string]string{"nobody@example.org": "No subscriber", "p@example.org": "is pending", "<b>@x": "Email:"} {
+		r := e.post("/mailbox/send-now", url.Values{"csrf": {tok}, "email": {email}})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, want) || strings.Contains(r.body, "<b>@x") {
+			t.Errorf("%s: %d, want %q", email, r.status, want)
+		}
+	}
+}
+
+// TestConfirmationOverSMTP delivers the confirmation mail to a real SMTP
+// server and follows its link.
+func TestConfirmationOverSMTP(t *testing.T) {
+	smtp := smtptest.StartT(t, smtptest.Options{})
+	e := newEnv(t, func(c *config.Config) { c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS = smtp.Host(), smtp.Port(), "none" })
+	e.subscribe("s@example.org", "robot learning")
+	e.subscribe("s@example.org", "robot learning") // within 15 minutes: no second mail
+	e.flushOutbox()
+	msgs := smtp.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "s@example.org" {
+		t.Fatalf("SMTP server got %d messages", len(msgs))
+	}
+	m, err := parseMail(bytes.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := string(msgs[0].Data[:bytes.Index(msgs[0].Data, []byte("\r\n\r\n"))])
+	if !strings.Contains(head, "Auto-Submitted: auto-generated") || strings.Contains(head, "List-Unsubscribe") || strings.Contains(head, "Precedence: bulk") {
+		t.Errorf("confirmation headers:\n%s", head)
+	}
+	link := confirmLink.FindString(m.text)
+	if link == "" {
+		t.Fatalf("no link in\n%s", m.text)
+	}
+	path := e.path(link)
+	if r := e.post(path, url.Values{"csrf": {e.formToken(path, path)}}); r.status != http.StatusOK {
+		t.Fatalf("confirm: %d", r.status)
+	}
+	if sub, _ := e.st.SubscriberByEmail("s@example.org"); sub.State != model.StateActive {
+		t.Errorf("state %s", sub.State)
+	}
+}

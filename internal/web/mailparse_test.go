@@ -1,0 +1,200 @@
+package web
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/papermail/papermail/internal/address"
+	"github.com/papermail/papermail/internal/selection"
+)
+
+func TestParseMail(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "multipart.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseMail(strings.NewReader(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText := "Hello reader – please confirm:\nhttp://127.0.0.1:8080/confirm/abc_DEF-123\nSoft line break done."
+	if m.text != wantText {
+		t.Errorf("text %q, want %q", m.text, wantText)
+	}
+	if !strings.Contains(m.html, `Hello <b>reader</b> – <a href="http://127.0.0.1:8080/confirm/abc_DEF-1">`) {
+		t.Errorf("html %q", m.html)
+	}
+	if m.subject != "Confirm your papermail subscription – now" || m.to != "reader@example.org" ||
+		!m.date.Equal(time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("header %+v", m)
+	}
+	h, err := readHeader(strings.NewReader(string(raw)))
+	if err != nil || h.subject != m.subject || h.from != m.from {
+		t.Errorf("readHeader %+v %v", h, err)
+	}
+}
+
+func TestParseMailRefusesBrokenMail(t *testing.T) {
+	nested := "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	for range maxMIMEDepth + 1 {
+		nested += "--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	}
+	for name, raw := range map[string]string{
+		"malformed header": "no colon here\r\n\r\nbody",
+		"bad content type": "Content-Type: text/\r\n\r\nbody",
+		"no boundary":      "Content-Type: multipart/mixed\r\n\r\nbody",
+		"too deep":         nested,
+	} {
+		if _, err := parseMail(strings.NewReader(raw)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestLinkify(t *testing.T) {
+	got := linkify("Open http://a.example/x?y=1&z=2. Or (https://b.example/p), then stop.")
+	var links []string
+	var joined strings.Builder
+	for _, p := range got {
+		joined.WriteString(p.Text)
+		if p.URL != "" {
+			links = append(links, p.URL)
+		}
+	}
+	if strings.Join(links, " ") != "http://a.example/x?y=1&z=2 https://b.example/p" {
+		t.Errorf("links %q", links)
+	}
+	if joined.String() != "Open http://a.example/x?y=1&z=2. Or (https://b.example/p), then stop." {
+		t.Errorf("text changed: %q", joined.String())
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(3, time.Minute)
+	t0 := testStart
+	for i := range 3 {
+		if !l.allow("a", t0.Add(time.Duration(i)*time.Second)) {
+			t.Fatalf("event %d refused", i+1)
+		}
+	}
+	if l.allow("a", t0.Add(10*time.Second)) {
+		t.Error("4th event in a minute allowed")
+	}
+	if !l.allow("b", t0.Add(10*time.Second)) {
+		t.Error("another key refused")
+	}
+	// The window slides: the first event leaves it after a minute.
+	if !l.allow("a", t0.Add(time.Minute+time.Second/2)) {
+		t.Error("event after the first left the window refused")
+	}
+	if l.allow("a", t0.Add(time.Minute+time.Second/2)) {
+		t.Error("window holds 3 again")
+	}
+	if !newLimiter(0, time.Minute).allow("a", t0) {
+		t.Error("a limit of 0 refuses")
+	}
+}
+
+func TestLimitKey(t *testing.T) {
+	if limitKey("2001:db8:1:2:3:4:5:6") != limitKey("2001:db8:1:2:ffff::1") {
+		t.Error("one IPv6 /64 counts as several clients")
+	}
+	if limitKey("2001:db8:1:2::1") == limitKey("2001:db8:1:3::1") {
+		t.Error("two IPv6 /64 count as one client")
+	}
+	if limitKey("192.0.2.1") != "192.0.2.1" {
+		t.Error("IPv4 key changed")
+	}
+}
+
+func TestValidZone(t *testing.T) {
+	for _, z := range []string{"", "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5"} {
+		if err := validZone(z); err != nil {
+			t.Errorf("%q: %v", z, err)
+		}
+	}
+	for _, z := range []string{"Local", "/etc/localtime", "../zoneinfo/UTC", "Europe/Berlin\x00", "Mars/Base",
+		"Europe/Berlin ", strings.Repeat("A", 65), "Europe\\Berlin"} {
+		if validZone(z) == nil {
+			t.Errorf("%q accepted", z)
+		}
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	d, err := parseDate("2026-04-01", time.UTC)
+	if err != nil || !d.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("%v %v", d, err)
+	}
+	for _, s := range []string{"2026-4-01", "2026-04-31", "2026-04-01T00:00", " 2026-04-01", "+026-04-01", "2026/04/01"} {
+		if _, err := parseDate(s, time.UTC); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func FuzzParseMail(f *testing.F) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "multipart.eml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(raw))
+	f.Add("Subject: =?utf-8?b?w6k=?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n6Q==\r\n")
+	f.Add("Content-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\n\r\nplain\r\n--x--\r\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := parseMail(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, v := range []string{m.text, m.html, m.subject, m.from, m.to} {
+			if !utf8.ValidString(v) {
+				t.Errorf("invalid UTF-8 %q", v)
+			}
+		}
+		if m.parts > maxMIMEParts {
+			t.Errorf("%d parts read", m.parts)
+		}
+	})
+}
+
+func FuzzLinkify(f *testing.F) {
+	f.Add("see https://example.org/a?b=c, and http://x.y/z.")
+	f.Add("http://")
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		for _, p := range linkify(s) {
+			b.WriteString(p.Text)
+			if p.URL != "" && (p.URL != p.Text || !strings.HasPrefix(p.URL, "http")) {
+				t.Errorf("piece %+v", p)
+			}
+		}
+		if b.String() != s {
+			t.Errorf("pieces join to %q, want %q", b.String(), s)
+		}
+	})
+}
+
+func FuzzReadSubscribe(f *testing.F) {
+	f.Add("reader@example.org", "speech; robots", "Europe/Berlin")
+	f.Add("<a@b.c>", "\n\n", "../x")
+	f.Fuzz(func(t *testing.T, email, interests, zone string) {
+		in, problems := readSubscribe(url.Values{"email": {email}, "interests": {interests}, "timezone": {zone}})
+		if len(problems) > 0 {
+			return
+		}
+		if again, err := address.Normalize(in.email); err != nil || again != in.email {
+			t.Errorf("accepted address %q normalizes to %q, %v", in.email, again, err)
+		}
+		if len(in.interests) == 0 || len(in.interests) > selection.MaxInterests {
+			t.Errorf("accepted %d interests", len(in.interests))
+		}
+		if _, err := time.LoadLocation(in.timezone); err != nil || in.timezone == "Local" {
+			t.Errorf("accepted zone %q", in.timezone)
+		}
+	})
+}
