@@ -35,7 +35,11 @@ func (r *Runner) QueueConfirmation(sub *model.Subscriber, now time.Time) (bool, 
 	}
 	sub.Updated = now.UTC()
 	sub.State = model.StatePending
-	sub.ConfirmNonce = newID()
+	if sub.ConfirmNonce == "" {
+		// Kept across resends, so the link of an earlier mail still works;
+		// confirming replaces it, so no link works twice.
+		sub.ConfirmNonce = newID()
+	}
 	sub.ConfirmSentAt = now.UTC()
 	msg, err := r.ConfirmMessage(sub, now)
 	if err != nil {
@@ -57,8 +61,8 @@ func (r *Runner) ConfirmMessage(sub *model.Subscriber, now time.Time) (*mailer.M
 	url, exp := r.Links.Confirm(sub.ID, sub.ConfirmNonce, now)
 	subject, text, html, err := r.Engine.Confirm(&render.ConfirmView{
 		Email: sub.Email, Interests: sub.Interests, ConfirmURL: url,
-		ExpiresLabel: exp.In(sub.Location(r.defLoc)).Format("Monday, 2 January 2006 at 15:04 MST"),
-		BaseURL:      r.Links.Base, ListName: "papermail",
+		ExpiresLabel: exp.In(sub.Location(r.defLoc)).Format("Monday, 2 January 2006"),
+		BaseURL:      r.Links.Base + "/", ListName: "papermail",
 	})
 	if err != nil {
 		return nil, err

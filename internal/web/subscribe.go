@@ -1,27 +1,18 @@
 package web
 
 import (
-	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/papermail/papermail/internal/address"
-	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/store"
 )
-
-// ConfirmInterval is the least time between two confirmation mails to one
-// address.
-const ConfirmInterval = 15 * time.Minute
 
 // goodInterests are the examples the subscribe page shows.
 var goodInterests = []string{
@@ -167,7 +158,7 @@ func readSubscribe(f url.Values) (subscribeInput, []string) {
 
 // register records a subscribe request and queues a confirmation mail
 // when one is due: for a new, pending, unsubscribed or bounced address,
-// at most one per ConfirmInterval. Active and paused subscribers are left
+// at most one per digest.ConfirmInterval. Active and paused subscribers are left
 // as they are.
 func (s *Server) register(in subscribeInput) error {
 	s.subMu.Lock()
@@ -178,64 +169,28 @@ func (s *Server) register(in subscribeInput) error {
 	case errors.Is(err, store.ErrNotFound):
 		sub = model.Subscriber{Email: in.email, Interests: in.interests, State: model.StatePending,
 			Created: now.UTC(), Updated: now.UTC(), Source: "web", Timezone: in.timezone, Hour: -1,
-			Frequency: model.FrequencyDaily, ConfirmNonce: newNonce()}
-		// The confirmation link names the subscriber's id, which the
-		// first save assigns.
-		if err := s.Store.SaveSubscriber(&sub, nil); err != nil {
-			return fmt.Errorf("save new subscriber: %w", err)
-		}
+			Frequency: model.FrequencyDaily}
 	case err != nil:
 		return fmt.Errorf("look up subscriber: %w", err)
 	case sub.State == model.StateActive || sub.State == model.StatePaused:
 		return nil
 	default:
-		if d := now.Sub(sub.ConfirmSentAt); !sub.ConfirmSentAt.IsZero() && d >= 0 && d < ConfirmInterval {
-			return nil
-		}
 		sub.Interests = in.interests
 		if in.timezone != "" {
 			sub.Timezone = in.timezone
 		}
-		sub.State = model.StatePending
-		if sub.ConfirmNonce == "" {
-			sub.ConfirmNonce = newNonce()
-		}
-		sub.Updated = now.UTC()
 	}
-	sub.ConfirmSentAt = now.UTC()
-	item, err := s.confirmation(&sub, now)
+	if s.Runner == nil {
+		return errors.New("confirmation mail is not available: no digest runner")
+	}
+	// The runner saves the subscriber and its confirmation mail in one
+	// transaction, at most one mail per address per digest.ConfirmInterval.
+	queued, err := s.Runner.QueueConfirmation(&sub, now)
 	if err != nil {
-		return err
+		return fmt.Errorf("queue confirmation for %s: %w", sub.Email, err)
 	}
-	if err := s.Store.SaveSubscriber(&sub, item); err != nil {
-		return fmt.Errorf("queue confirmation for subscriber %d: %w", sub.ID, err)
-	}
-	if s.Outbox != nil {
+	if queued && s.Outbox != nil {
 		s.Outbox.Wake()
 	}
 	return nil
-}
-
-// confirmation renders the double opt-in mail for sub as an outbox item.
-func (s *Server) confirmation(sub *model.Subscriber, now time.Time) (*store.OutboxItem, error) {
-	link, exp := s.Links.Confirm(sub.ID, sub.ConfirmNonce, now)
-	v := &render.ConfirmView{
-		Email: sub.Email, Interests: sub.Interests, ConfirmURL: link,
-		ExpiresLabel: exp.In(sub.Location(s.Config.Location())).Format("Monday, 2 January 2006"),
-		BaseURL:      s.Links.Base + "/", ListName: "papermail",
-	}
-	subject, text, html, err := s.Engine.Confirm(v)
-	if err != nil {
-		return nil, fmt.Errorf("render confirmation: %w", err)
-	}
-	m := s.Config.Mail
-	msg := mailer.Message{
-		From: cmp.Or(m.ConfirmFrom, m.From), ReplyTo: cmp.Or(m.ConfirmReplyTo, m.ReplyTo), To: sub.Email,
-		Subject: subject, Text: text, HTML: html, Date: now, AutoSubmitted: true, EntityRefID: newNonce(),
-	}
-	raw, err := json.Marshal(&msg)
-	if err != nil {
-		return nil, fmt.Errorf("encode confirmation: %w", err)
-	}
-	return &store.OutboxItem{Kind: "confirm", To: sub.Email, Message: raw, Created: now.UTC()}, nil
 }
