@@ -35,14 +35,7 @@ func (s *Server) erasePage(w http.ResponseWriter, r *http.Request) {
 // the subscriber and its history for good; without, it shows the confirm
 // step again.
 func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
-		return
-	}
-	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	_, sub, ok := s.postFor(w, r, token.Preferences)
 	if !ok {
 		return
 	}

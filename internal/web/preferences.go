@@ -211,14 +211,7 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 
 // savePreferences is POST /preferences/{token}.
 func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
-		return
-	}
-	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	_, sub, ok := s.postFor(w, r, token.Preferences)
 	if !ok {
 		return
 	}
@@ -363,14 +356,7 @@ func smallInt(s string, max int) (int, bool) {
 // undoFeedback is POST /preferences/{token}/feedback/undo: it forgets the
 // feedback on one paper.
 func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
-		return
-	}
-	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	_, sub, ok := s.postFor(w, r, token.Preferences)
 	if !ok {
 		return
 	}
@@ -394,14 +380,7 @@ func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
 // resubscribe is POST /preferences/{token}/resubscribe: a reader who holds
 // a preferences link (so reads the mailbox) starts receiving digests again.
 func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
-		return
-	}
-	_, sub, ok := s.subscriberFor(w, r, token.Preferences)
+	_, sub, ok := s.postFor(w, r, token.Preferences)
 	if !ok {
 		return
 	}

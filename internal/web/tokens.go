@@ -71,3 +71,17 @@ func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (mode
 	}
 	return sub, true
 }
+
+// postFor checks a page form's POST: the body parses, the CSRF token
+// holds, and the path's token is valid for purpose p. On any failure it
+// has answered and ok is false.
+func (s *Server) postFor(w http.ResponseWriter, r *http.Request, p token.Purpose) (c token.Claims, sub model.Subscriber, ok bool) {
+	if !s.parseForm(w, r) {
+		return c, sub, false
+	}
+	if !s.csrfOK(r) {
+		s.csrfFailed(w, r)
+		return c, sub, false
+	}
+	return s.subscriberFor(w, r, p)
+}
