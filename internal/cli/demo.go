@@ -64,7 +64,11 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	maildir, _ := filepath.Abs(e.cfg.MaildirPath())
-	fmt.Fprintf(e.stdout, "digest %s: %d sent, %d skipped (already had today's digest: %d)\n", date, sum.Sent, sum.Skipped, max(sum.Due-sum.Sent-sum.Skipped, 0))
+	if sum.Due == 0 {
+		fmt.Fprintf(e.stdout, "digest %s: everyone already had today's digest (run the demo again tomorrow, or use a new data_dir)\n", date)
+	} else {
+		fmt.Fprintf(e.stdout, "digest %s: %d sent, %d skipped (nothing relevant)\n", date, sum.Sent, sum.Skipped)
+	}
 	fmt.Fprintf(e.stdout, "mail is in the Maildir %s/new (one file per message; open it with any mail client)\n", maildir)
 	if *noServe {
 		return nil

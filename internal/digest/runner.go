@@ -356,14 +356,18 @@ func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 		d.Reason = errString(j.LastErr)
 		r.Log.Warn("digest delivery failed, will retry in a later run", "subscriber", j.Ref, "date", meta.date, "attempts", j.Attempts, "error", d.Reason)
 	}
-	// Only a 4xx reply about this message counts toward a soft bounce; a
-	// relay that is down or a lost connection says nothing of the address.
+	// Only a 4xx reply to this message's RCPT or DATA counts toward a soft
+	// bounce; a relay that is down, not ready or closing the channel (421,
+	// at any stage) or a lost connection says nothing of the address.
 	_, _, reason := mailer.Classify(j.LastErr)
-	notBounce := d.State == model.DeliveryFailed && !softReply.MatchString(reason)
+	m := softReply.FindStringSubmatch(reason)
+	notBounce := d.State == model.DeliveryFailed && (m == nil || m[1] == "421")
 	return store.Outcome{Date: meta.date, Delivery: d, SoftLimit: r.Config.Bounce.SoftLimit, NotBounce: notBounce}, true
 }
 
-var softReply = regexp.MustCompile(`\b4\d\d\b`)
+// softReply matches the Classify reason of a temporary reply about one
+// message ("rcpt to 451 4.2.2", "data 452"), capturing the code.
+var softReply = regexp.MustCompile(`^(?:rcpt to|data) (4\d\d)\b`)
 
 type jobMeta struct {
 	date   string

@@ -229,3 +229,42 @@ func TestRelevanceOwn(t *testing.T) {
 			res.literal, res.paraphrase, res.nomatch)
 	}
 }
+
+// TestRelevanceHeldout runs a larger set of our own judgments
+// (testdata/relevance-heldout.json), written by reading the abstracts
+// before the ranking was tuned on it: literal topics, plain-English
+// paraphrases and interests no paper is about, as keyword phrases and as
+// the interest string. It guards generality rather than the dev numbers.
+func TestRelevanceHeldout(t *testing.T) {
+	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	ix := NewIndex(loadPage(t, date), Options{Now: date})
+	raw, err := os.ReadFile(filepath.Join("testdata", "relevance-heldout.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Profiles []devProfile `json:"profiles"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		t.Fatalf("relevance-heldout.json: %v", err)
+	}
+	if len(set.Profiles) < 20 {
+		t.Fatalf("relevance-heldout.json has %d profiles, want at least 20", len(set.Profiles))
+	}
+	variants := []struct {
+		name string
+		text func(devProfile) string
+	}{
+		{"keywords", func(p devProfile) string { return strings.Join(p.Keywords, "; ") }},
+		{"interest", func(p devProfile) string { return p.Interest }},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			res := runEval(t, ix, set.Profiles, v.text)
+			if res.literal < 0.85 || res.paraphrase < 0.6 || res.nomatch > 1 {
+				t.Errorf("held-out judgments: literal %.3f (want >= 0.85), paraphrase %.3f (want >= 0.60), no-match %.2f papers (want <= 1)",
+					res.literal, res.paraphrase, res.nomatch)
+			}
+		})
+	}
+}
