@@ -98,6 +98,22 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			log.Error("resume interrupted runs", "error", err)
 		}
 	})
+	background("subscriber gauge", func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if counts, err := p.store.CountSubscribers(); err == nil {
+				for state, n := range counts {
+					p.metrics.Subscribers.WithLabelValues(string(state)).Set(float64(n))
+				}
+			}
+			select {
+			case <-work.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 	sched, err := scheduler.New(work, cfg, scheduler.Jobs{
 		Digest: func(ctx context.Context, now time.Time) {
 			if _, err := p.runner.Run(ctx, digest.Spec{Now: now}); err != nil && ctx.Err() == nil {

@@ -186,6 +186,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		skips = nil
 		skipMu.Unlock()
 		if len(batch) > 0 {
+			if r.Metrics != nil {
+				for _, o := range batch {
+					r.Metrics.Messages.WithLabelValues("skipped", o.Delivery.Reason).Inc()
+				}
+			}
 			setErr(r.Store.RecordMany(batch))
 			settled.Add(int64(len(batch)))
 			progress()
