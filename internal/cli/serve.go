@@ -163,7 +163,9 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	select {
 	case <-sched.Stop().Done():
 	case <-shutdown.Done():
-		log.Warn("shutdown timeout: some work did not finish; it resumes at the next start")
+	}
+	if !p.runner.Wait(shutdown) {
+		log.Warn("shutdown timeout: a digest run did not finish; it resumes at the next start")
 	}
 	<-done
 	log.Info("papermail stopped")

@@ -421,3 +421,20 @@ func (r *Runner) ResumeInterrupted(ctx context.Context, now time.Time) error {
 	}
 	return nil
 }
+
+// Wait blocks until no run is in progress or ctx ends; it reports whether
+// the runner went idle. Shutdown calls it before closing the store.
+func (r *Runner) Wait(ctx context.Context) bool {
+	idle := make(chan struct{})
+	go func() {
+		r.mu.Lock()
+		r.mu.Unlock()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
