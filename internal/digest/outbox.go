@@ -84,11 +84,11 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			if err := o.Store.OutboxDone(it.ID); err != nil {
 				o.Log.Error("outbox", "item", it.ID, "error", err)
 			}
+		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
+			// never attempted (shutting down, relay unreachable): stays due
 		case j.Result == mailer.Bounced || j.Result == mailer.Failed || it.Attempts+1 >= OutboxMaxAttempts:
 			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
 			o.Store.OutboxDone(it.ID)
-		case j.Attempts == 0:
-			// never attempted (shutting down): stays due
 		default:
 			backoff := time.Duration(1<<min(it.Attempts, 10)) * 30 * time.Second
 			backoff += time.Duration(rand.Int64N(int64(backoff/4) + 1))

@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,12 +142,13 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		sp.Now = time.Now()
 	}
 	var sum Summary
-	t0 := time.Now()
-	ix, err := r.index(sp.Now, true)
-	if err != nil {
-		return sum, err
-	}
-	r.Stages.Load.Add(int64(time.Since(t0)))
+	// The candidate index is built once per run, and only when someone is
+	// due (most scheduler ticks find nobody).
+	index := sync.OnceValues(func() (*selection.Index, error) {
+		t0 := time.Now()
+		defer func() { r.Stages.Load.Add(int64(time.Since(t0))) }()
+		return r.index(sp.Now, true)
+	})
 
 	begun := map[string]bool{}
 	var dueTotal, settled atomic.Int64
@@ -164,7 +167,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}
 	}
 	go func() {
-		sendDone <- r.Sender.Deliver(ctx, jobs, func(j *mailer.Job) {
+		err := r.Sender.Deliver(ctx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
 			o, ok := r.outcome(j)
 			if !ok {
@@ -174,6 +177,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			setErr(r.Store.Record(o))
 			r.Stages.Record.Add(int64(time.Since(t)))
 		})
+		// A sender that gave up early (closed, say) reads no more: drain
+		// so the prepare workers are not stuck; those jobs stay pending.
+		for range jobs {
+		}
+		sendDone <- err
 	}()
 
 	// Prepare workers: select, render and compose in parallel.
@@ -188,7 +196,10 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		if len(batch) > 0 {
 			if r.Metrics != nil {
 				for _, o := range batch {
-					r.Metrics.Messages.WithLabelValues("skipped", o.Delivery.Reason).Inc()
+					// "render error: <details>" -> "render error": a label
+					// must not take unbounded values.
+					reason, _, _ := strings.Cut(o.Delivery.Reason, ":")
+					r.Metrics.Messages.WithLabelValues("skipped", reason).Inc()
 				}
 			}
 			setErr(r.Store.RecordMany(batch))
@@ -202,6 +213,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		go func() {
 			defer wg.Done()
 			for p := range work {
+				ix, err := index()
+				if err != nil {
+					setErr(err)
+					continue
+				}
 				job, skip := r.prepare(ix, sp, p)
 				if job == nil {
 					skipMu.Lock()
@@ -236,14 +252,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}
 		settledInTick := map[uint64]bool{}
 		for date, ids := range byDate {
-			if !begun[date] {
-				if _, err := r.Store.BeginRun(date, sp.Now); err != nil {
-					return err
-				}
-				begun[date] = true
-			}
 			if sp.Date == "" {
-				// Scheduled ticks do not reconsider who was already settled today.
+				// Scheduled ticks do not reconsider who was already settled
+				// today, nor touch the day's run when that is everyone.
 				states, err := r.Store.LedgerStates(date, ids)
 				if err != nil {
 					return err
@@ -253,6 +264,18 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 						settledInTick[id] = true
 					}
 				}
+				if len(settledInTick) > 0 {
+					ids = slices.DeleteFunc(ids, func(id uint64) bool { return settledInTick[id] })
+				}
+				if len(ids) == 0 {
+					continue
+				}
+			}
+			if !begun[date] {
+				if _, err := r.Store.BeginRun(date, sp.Now); err != nil {
+					return err
+				}
+				begun[date] = true
 			}
 			if _, err := r.Store.AddDue(date, ids); err != nil {
 				return err
@@ -302,7 +325,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	for _, d := range dates {
 		var run model.Run
 		var err error
-		if interrupted || produceErr != nil {
+		if interrupted || produceErr != nil || sendErr != nil {
 			run, err = r.Store.Run(d)
 		} else {
 			run, err = r.Store.FinishRun(d, time.Now())
@@ -415,8 +438,15 @@ func (r *Runner) ResumeInterrupted(ctx context.Context, now time.Time) error {
 			}
 		}
 		r.Log.Info("resuming interrupted digest run", "date", run.Date, "remaining", len(todo))
-		if _, err := r.Run(ctx, Spec{Now: now, Date: run.Date, Resume: todo}); err != nil {
+		sum, err := r.Run(ctx, Spec{Now: now, Date: run.Date, Resume: todo})
+		if err != nil {
 			return fmt.Errorf("resume run %s: %w", run.Date, err)
+		}
+		if len(sum.Runs) == 0 {
+			// Nobody left is due (unsubscribed or served since): done.
+			if _, err := r.Store.FinishRun(run.Date, time.Now()); err != nil {
+				return fmt.Errorf("resume run %s: %w", run.Date, err)
+			}
 		}
 	}
 	return nil
