@@ -1,0 +1,286 @@
+package deliverability
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/links"
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/sample"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/token"
+)
+
+// Defaults of a realistic installation.
+const (
+	DefaultBaseURL = "https://papers.example.org"
+	DefaultFrom    = "Papermail <digest@papers.example.org>"
+)
+
+// Options configure an Instance.
+type Options struct {
+	// Dir is the data directory (store and Maildir); required.
+	Dir string
+	// BaseURL defaults to DefaultBaseURL.
+	BaseURL string
+	// Listen is http.listen, the address the caller serves the pages on
+	// (see cmd/screenshots); empty keeps the default.
+	Listen string
+	// From defaults to DefaultFrom.
+	From string
+	// Secret signs the links; empty means the store's own random secret.
+	// A fixed secret makes every token but the confirmation's repeatable.
+	Secret string
+	// TemplatesDir overrides the embedded templates file by file (config
+	// templates_dir); empty uses them as they are.
+	TemplatesDir string
+	// DKIM signs the mail when its domain is set.
+	DKIM config.DKIM
+	// Papers are stored at start; nil means the sample papers, trending in
+	// the hours before Now.
+	Papers []model.Paper
+	// Now is the clock of the instance; zero means time.Now(). For
+	// Confirmation it must not lie ahead of the real clock: the outbox
+	// sends only mail that is due.
+	Now time.Time
+	// Log receives the instance's logs; nil discards them.
+	Log *slog.Logger
+}
+
+// Instance is a papermail wired as internal/cli wires the daemon, with
+// Maildir delivery. Its parts are what web.New needs to serve the pages.
+// Its methods are for one goroutine at a time.
+type Instance struct {
+	Config config.Config
+	Store  *store.Store
+	Signer *token.Signer
+	Links  *links.Builder
+	Engine *render.Engine
+	Runner *digest.Runner
+	Outbox *digest.Outbox
+	// Now is the instance's clock, fixed at start.
+	Now time.Time
+
+	maildir string
+	seen    map[string]bool
+}
+
+// Start opens a store in opts.Dir, stores the papers and wires the parts.
+// Close releases everything.
+func Start(opts Options) (*Instance, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("deliverability: Options.Dir is empty")
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := config.Default()
+	cfg.DataDir = opts.Dir
+	cfg.Digest.Timezone = "UTC"
+	cfg.Secret = opts.Secret
+	cfg.DKIM = opts.DKIM
+	cfg.TemplatesDir = opts.TemplatesDir
+	cfg.Mail.From = orDefault(opts.From, DefaultFrom)
+	cfg.BaseURL = orDefault(opts.BaseURL, DefaultBaseURL)
+	cfg.HTTP.Listen = orDefault(opts.Listen, cfg.HTTP.Listen)
+
+	st, err := store.Open(cfg.DBPath(), store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	inst, err := wire(cfg, st, opts.Papers, now, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// wire builds the parts on an open store and stores the papers.
+func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Time, log *slog.Logger) (*Instance, error) {
+	secret := st.Secret()
+	if cfg.Secret != "" {
+		secret = []byte(cfg.Secret)
+	}
+	signer, err := token.NewSigner(secret)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: secret: %w", err)
+	}
+	engine, err := render.New(cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	var dk *mailer.DKIMConfig
+	if cfg.DKIM.Domain != "" {
+		dk = &mailer.DKIMConfig{Domain: cfg.DKIM.Domain, Selector: cfg.DKIM.Selector, PrivateKeyFile: cfg.DKIM.PrivateKeyFile}
+	}
+	comp, err := mailer.NewComposer(dk)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	sender, err := mailer.NewMaildir(cfg.MaildirPath(), comp, mailer.Hooks{})
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	if papers == nil {
+		if papers, err = SamplePapers(now); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := st.PutPapers(papers, now); err != nil {
+		return nil, fmt.Errorf("deliverability: store papers: %w", err)
+	}
+	lb := links.New(cfg.BaseURL, signer)
+	runner := digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: lb, Composer: comp, Sender: sender, Log: log})
+	return &Instance{
+		Config: cfg, Store: st, Signer: signer, Links: lb, Engine: engine, Runner: runner,
+		Outbox: digest.NewOutbox(st, sender, log), Now: now,
+		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
+	}, nil
+}
+
+// Close closes the store.
+func (in *Instance) Close() error { return in.Store.Close() }
+
+// AddReader stores an active, confirmed subscriber with a daily digest at
+// the default hour.
+func (in *Instance) AddReader(email string, interests []string) (model.Subscriber, error) {
+	now := in.Now.UTC()
+	sub := model.Subscriber{Email: email, Interests: interests, State: model.StateActive,
+		Created: now, Updated: now, ConfirmedAt: now, Source: "test", Hour: -1, Frequency: model.FrequencyDaily}
+	if err := in.Store.AddSubscriber(&sub); err != nil {
+		return sub, fmt.Errorf("deliverability: add %s: %w", email, err)
+	}
+	return sub, nil
+}
+
+// Digest runs the digest of the instance's date (Now, in UTC) for sub
+// alone through the runner and returns the message it delivered into the
+// Maildir.
+func (in *Instance) Digest(ctx context.Context, sub model.Subscriber) ([]byte, error) {
+	date := in.Now.In(in.Config.Location()).Format(digest.DateLayout)
+	if _, err := in.Runner.Run(ctx, digest.Spec{Now: in.Now, Date: date, Only: sub.ID}); err != nil {
+		return nil, fmt.Errorf("deliverability: digest run for %s: %w", sub.Email, err)
+	}
+	ledger, err := in.Store.Ledger(date)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: ledger of %s: %w", date, err)
+	}
+	if d := ledger[sub.ID]; d.State != model.DeliverySent {
+		return nil, fmt.Errorf("deliverability: the digest of %s for %s ended %q (%s), want sent", date, sub.Email, d.State, d.Reason)
+	}
+	return in.next()
+}
+
+// Confirmation subscribes email as the subscribe form does (a pending
+// subscriber with a confirmation mail in the outbox), delivers the outbox
+// and returns the subscriber and the confirmation mail.
+func (in *Instance) Confirmation(ctx context.Context, email string, interests []string) (model.Subscriber, []byte, error) {
+	sub := model.Subscriber{Email: email, Interests: interests, Source: "web", Hour: -1, Frequency: model.FrequencyDaily}
+	queued, err := in.Runner.QueueConfirmation(&sub, in.Now)
+	if err != nil {
+		return sub, nil, fmt.Errorf("deliverability: queue confirmation for %s: %w", email, err)
+	}
+	if !queued {
+		return sub, nil, fmt.Errorf("deliverability: confirmation for %s was not queued", email)
+	}
+	n, err := in.Outbox.Flush(ctx)
+	if err != nil {
+		return sub, nil, fmt.Errorf("deliverability: deliver the outbox: %w", err)
+	}
+	if n != 1 {
+		return sub, nil, fmt.Errorf("deliverability: the outbox delivered %d mails, want 1 (is Options.Now ahead of the real clock?)", n)
+	}
+	raw, err := in.next()
+	return sub, raw, err
+}
+
+// ConfirmURL is the confirmation link of a pending subscriber, as its
+// confirmation mail (made at the instance's Now) carries it.
+func (in *Instance) ConfirmURL(sub model.Subscriber) string {
+	u, _ := in.Links.Confirm(sub.ID, sub.ConfirmNonce, in.Now)
+	return u
+}
+
+// next returns the one message that arrived in the Maildir since the last
+// call.
+func (in *Instance) next() ([]byte, error) {
+	entries, err := os.ReadDir(in.maildir)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: read the Maildir: %w", err)
+	}
+	var fresh []string
+	for _, e := range entries {
+		if !in.seen[e.Name()] {
+			in.seen[e.Name()] = true
+			fresh = append(fresh, e.Name())
+		}
+	}
+	if len(fresh) != 1 {
+		return nil, fmt.Errorf("deliverability: %d new messages in %s, want 1", len(fresh), in.maildir)
+	}
+	b, err := os.ReadFile(filepath.Join(in.maildir, fresh[0]))
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: read the delivered message: %w", err)
+	}
+	return b, nil
+}
+
+// SamplePapers returns papermail's demo papers, trending one after another
+// in the hours before now, as `papermail demo` loads them.
+func SamplePapers(now time.Time) ([]model.Paper, error) {
+	papers, err := feeds.Parse(bytes.NewReader(sample.PapersJSONL), feeds.FormatJSONL, "sample papers", now)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: sample papers: %w", err)
+	}
+	for i := range papers {
+		papers[i].TrendingAt = now.Add(-time.Duration(i) * 17 * time.Minute).UTC()
+		papers[i].Source = "sample"
+	}
+	return papers, nil
+}
+
+// PagePapers parses a listing page saved as text (feeds format "page")
+// and dates its papers as trending in the hours before now, in page order,
+// as a daily fetch of that page would.
+func PagePapers(path string, now time.Time) ([]model.Paper, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	defer f.Close()
+	papers, err := feeds.Parse(f, feeds.FormatPage, filepath.Base(path), now)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: parse %s: %w", path, err)
+	}
+	for i := range papers {
+		if papers[i].TrendingAt.IsZero() {
+			papers[i].TrendingAt = now.Add(-time.Duration(i) * time.Minute).UTC()
+		}
+	}
+	return papers, nil
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
