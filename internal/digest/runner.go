@@ -166,6 +166,10 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			recErr.CompareAndSwap(nil, &err)
 		}
 	}
+	// Sent outcomes are group-committed: concurrent connections share
+	// each fsync.
+	rec := r.Store.NewRecorder()
+	defer rec.Close()
 	go func() {
 		err := r.Sender.Deliver(ctx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
@@ -174,7 +178,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 				return // never attempted: stays pending for the resumed run
 			}
 			t := time.Now()
-			setErr(r.Store.Record(o))
+			setErr(rec.Record(o))
 			r.Stages.Record.Add(int64(time.Since(t)))
 		})
 		// A sender that gave up early (closed, say) reads no more: drain

@@ -144,9 +144,12 @@ type Job struct {
 //
 // Deliver reads jobs from in until in is closed or ctx is done, delivers
 // them with the configured concurrency and calls done exactly once per job
-// received, from the goroutine that delivered it and before that
-// connection starts its next message. done must be safe for concurrent
-// calls. Deliver returns when every received job has had done called. When
+// received. For a sent message, done runs while the connection already
+// transmits its next message, but that next message is not completed (the
+// final "." of DATA is held back) until done has returned: so when done
+// records the message durably, at most one accepted message per connection
+// is ever unrecorded, and recording overlaps sending. done must be safe for
+// concurrent calls. Deliver returns when every received job has had done called. When
 // ctx is cancelled it stops starting new messages (jobs not attempted yet
 // end as TempFailed with the context error) and lets in-flight
 // transactions finish within the timeout. A producer must stop sending on

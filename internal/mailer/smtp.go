@@ -147,6 +147,7 @@ func (s *SMTP) Deliver(ctx context.Context, in <-chan *Job, done func(*Job)) err
 			defer wg.Done()
 			w := &worker{s: s, r: r}
 			defer w.quit()
+			defer w.awaitPrev()
 			for {
 				select {
 				case j := <-r.work:
@@ -341,6 +342,29 @@ type worker struct {
 	c         *smtp.Client
 	n         int // transactions started on c
 	connFails int // consecutive failures to set up a connection
+	// prev is closed when done has returned for this worker's last sent
+	// message; nil when nothing is outstanding.
+	prev chan struct{}
+}
+
+// awaitPrev waits until done has returned for the last sent message.
+func (w *worker) awaitPrev() {
+	if w.prev != nil {
+		<-w.prev
+		w.prev = nil
+	}
+}
+
+// finishSent calls done for a sent job in the background; the worker's next
+// message waits for it before its final dot (see Transport).
+func (w *worker) finishSent(j *Job) {
+	w.awaitPrev()
+	ch := make(chan struct{})
+	w.prev = ch
+	go func() {
+		defer close(ch)
+		w.r.finish(j, Sent, nil)
+	}()
 }
 
 func (w *worker) handle(j *Job) {
@@ -426,7 +450,7 @@ func (w *worker) outcome(j *Job, err error, d time.Duration) {
 	s, r := w.s, w.r
 	if err == nil {
 		s.hooks.attempt("sent", "", d)
-		r.finish(j, Sent, nil)
+		w.finishSent(j)
 		return
 	}
 	temp, bounce, reason := Classify(err)
@@ -565,6 +589,9 @@ func (w *worker) transact(from, to string, raw []byte) (err error) {
 		_ = wc.Close()
 		return staged(stageData, err)
 	}
+	// The previous message must be recorded before this one can be
+	// accepted: at most one accepted, unrecorded message per connection.
+	w.awaitPrev()
 	return staged(stageData, wc.Close())
 }
 
