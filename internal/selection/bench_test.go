@@ -98,3 +98,20 @@ func BenchmarkHighlight(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHighlightAbstract marks one pick's matched words in a
+// 600-character abstract, as rendering does per paper.
+func BenchmarkHighlightAbstract(b *testing.B) {
+	papers, now := benchPapers(b)
+	ix := NewIndex(papers, Options{Now: now})
+	picks := ix.Select(ix.Compile(benchProfile), 8)
+	p := picks[0]
+	abstract := p.Paper.Abstract
+	if len(abstract) > 600 {
+		abstract = abstract[:600]
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		NewHighlighter(p.Matched).Segments(abstract)
+	}
+}

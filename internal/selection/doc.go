@@ -14,23 +14,44 @@
 // # Ranking
 //
 // Papers are indexed by field (title, keywords, abstract) with Snowball
-// stems, stop words dropped and code-availability sentences ignored. An
-// interest is split into concepts ("slots"): phrases of the lexicon
-// (lexicon.txt, embedded: research-term synonyms, abbreviations and
-// plain-language paraphrases such as "decode faster" for speculative
-// decoding, KV caches and the like), found as written, with single-word
-// synonyms ("photos" for "images") or with their words apart and in
-// another order ("order of words" for "word order"); words the lexicon
-// does not know form phrase concepts of their own.
+// stems (plus exceptions where Snowball merges different words, such as
+// "continual" and "continuous"), stop words dropped and code-availability
+// sentences ignored. A single letter hyphenated to a word is one word
+// ("U-Net", "k-means") and an acronym's plural is the acronym ("GRUs").
+// Mentions inside enumerations of an abstract ("computer vision, speech
+// recognition, information retrieval and more") count half: they are
+// passing mentions, not the paper's topic.
+//
+// An interest is split into concepts ("slots"): phrases of the lexicon
+// (lexicon.txt, embedded: research-term synonyms, related terms and
+// plain-language renderings such as "decode faster" for efficient
+// inference or "small model learns from a big one" for distillation),
+// found as written, with single-word synonyms ("photos" for "images") or
+// with their words apart and in another order ("order of words" for
+// "word order"); words the lexicon does not know form phrase concepts of
+// their own. Lexicon phrases that are a single or only generic words once
+// stop words are gone ("what people see") are no keys.
 //
 // A concept matches a paper through any of its alternatives: the reader's
 // own words (as a phrase, words in order with at most one other word
 // between them and no punctuation; partial credit when only some words
-// are there, weighted by how rare each word is) or a lexicon expansion
-// (whole matches only, weighed down when the expansion is common in the
-// candidates). Term frequencies are BM25F-saturated with the title
-// weighing most. A word that occurs only inside a lexicon phrase of
-// another meaning ("circuits" in "probabilistic circuits") counts little.
+// are there, weighted by how rare each word is; none for a hyphenated
+// term such as "text-to-speech") or a lexicon expansion (whole matches
+// only; related terms weighed down when common in the candidates). A
+// one-word synonym that is the modifier of the reader's phrase ("causal",
+// which the stemmer makes of "causality", for "causal inference") is not
+// used. Term frequencies are BM25F-saturated with the title weighing most.
+// A word that occurs only inside a lexicon phrase of another meaning
+// ("circuits" in "probabilistic circuits") counts little.
+//
+// Two rules keep interests the candidates are not about from matching:
+// when no candidate names a concept (by the reader's words, a synonym or
+// a plain-language rendering), its related terms are not used ("graphs"
+// for "traffic prediction"); and when no candidate has the concept
+// prominently (in a title, repeatedly, or by two different terms), its
+// passing mentions count for so little that alone they stay below the
+// floor.
+//
 // An interest's relevance is the rarity-weighted mean of its concepts'
 // matches times the share of its research concepts the paper covers, so
 // one common word ("neural", "model") does not make a match, everyday

@@ -268,3 +268,43 @@ func TestRelevanceHeldout(t *testing.T) {
 		})
 	}
 }
+
+// noMatchTopics are research topics no paper of papers-page.txt is about
+// (checked by reading the page), in the words readers use for them.
+var noMatchTopics = []string{
+	"protein folding", "weather forecasting", "stock price prediction", "robot grasping",
+	"quantum computing", "speech synthesis", "recommender systems", "causal inference",
+	"time series forecasting", "crop yield prediction", "legal judgment prediction",
+	"traffic prediction", "music generation", "optimal transport", "blockchain",
+	"earthquake detection", "drug discovery", "autonomous drones", "sign language translation",
+	"fraud detection", "epidemic modeling", "single-cell RNA sequencing", "molecular dynamics",
+	"poetry generation", "sports analytics", "wildlife monitoring", "legged robot locomotion",
+	"reinforcement learning from human feedback", "chess engines", "hate speech detection",
+	"fake news detection", "math word problems", "theorem proving", "3D gaussian splatting",
+	"membership inference attacks", "program repair", "knowledge graphs", "lidar odometry",
+	"medical report generation", "person re-identification", "human pose estimation",
+	"text-to-video", "speaker verification", "machine unlearning", "jailbreaking LLMs",
+	"watermarking generated text", "reward models", "Bayesian optimization", "active learning",
+	"federated learning", "differential privacy", "anomaly detection in time series",
+}
+
+// TestNoMatchTopics checks the relevance floor on many interests the
+// candidates have nothing about: at most a stray paper now and then.
+func TestNoMatchTopics(t *testing.T) {
+	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	ix := NewIndex(loadPage(t, date), Options{Now: date})
+	total := 0
+	for _, topic := range noMatchTopics {
+		picks := ix.Select(ix.Compile(Profile{Interests: []string{topic}}), 10)
+		total += len(picks)
+		for _, p := range picks {
+			t.Logf("%q picked %.3f %s %q", topic, p.Relevance, p.Paper.Title, p.Matched)
+		}
+		if len(picks) > 3 {
+			t.Errorf("%q picked %d papers, want at most 3", topic, len(picks))
+		}
+	}
+	if avg := float64(total) / float64(len(noMatchTopics)); avg > 0.25 {
+		t.Errorf("no-match topics picked %.2f papers on average, want at most 0.25", avg)
+	}
+}

@@ -2,6 +2,7 @@ package selection
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -24,31 +25,69 @@ func Highlight(text string, matched []string) []Segment {
 // Highlighter marks the words and phrases it was made with in texts. It
 // is read-only and safe for concurrent use.
 type Highlighter struct {
-	phrases [][]string // keys of each phrase's words
-	// prefixes holds the first bytes of every phrase's first key: a word
-	// can only start a match if it starts with one of them, so only such
-	// words are stemmed.
-	prefixes map[string]bool
+	phrases []hlPhrase
+	// prefixes holds the first bytes of every phrase's first word: a
+	// word can only start a match if it starts with one of them, so only
+	// such words are stemmed.
+	prefixes [][prefixLen]byte
 }
+
+// hlPhrase is one matched word or phrase: per word its key (see
+// wordKey) and the lower-cased form it was given in, which the text
+// usually repeats and which then needs no stemming.
+type hlPhrase struct {
+	keys, lower []string
+}
+
+// prefixLen is how many leading bytes of a word Highlight compares before
+// stemming it. Stemming keeps them for all but a few irregular words.
+const prefixLen = 3
 
 // NewHighlighter prepares matched (as in Pick.Matched) for Segments.
 func NewHighlighter(matched []string) *Highlighter {
-	h := &Highlighter{prefixes: make(map[string]bool, len(matched))}
+	n := 0
 	for _, m := range matched {
-		var p []string
+		n += strings.Count(m, " ") + 1
+	}
+	h := &Highlighter{phrases: make([]hlPhrase, 0, len(matched))}
+	keys, lowers := make([]string, 0, n), make([]string, 0, n)
+	for _, m := range matched {
+		from := len(keys)
 		content := false
-		forEachWord(m, func(lower []byte, _, _ int) {
-			w := string(lower)
+		sc := wordScanner{s: m}
+		for {
+			lower, start, end, ok := sc.next()
+			if !ok {
+				break
+			}
+			w := m[start:end]
+			if w != string(lower) {
+				w = string(lower)
+			}
 			content = content || !stopWords[w]
-			p = append(p, wordKey(w))
-		})
-		if len(p) > 0 && content {
-			h.phrases = append(h.phrases, p)
-			h.prefixes[keyPrefix(p[0])] = true
+			keys, lowers = append(keys, wordKey(w)), append(lowers, w)
+		}
+		if len(keys) == from || !content {
+			keys, lowers = keys[:from], lowers[:from]
+			continue
+		}
+		p := hlPhrase{keys: keys[from:len(keys):len(keys)], lower: lowers[from:len(lowers):len(lowers)]}
+		h.phrases = append(h.phrases, p)
+		if pre := keyPrefix(p.keys[0]); !h.starts(pre) {
+			h.prefixes = append(h.prefixes, pre)
 		}
 	}
 	return h
 }
+
+// hlWord is a word of a text being highlighted.
+type hlWord struct {
+	start, end int32
+	pre        [prefixLen]byte // its lower-cased first bytes, zero-padded
+}
+
+// hlKeys caches the keys of a text's words while it is highlighted.
+const hlKeys = 256
 
 // Segments splits text as Highlight does.
 func (h *Highlighter) Segments(text string) []Segment {
@@ -58,38 +97,65 @@ func (h *Highlighter) Segments(text string) []Segment {
 	if len(h.phrases) == 0 {
 		return []Segment{{Text: text}}
 	}
-	type word struct {
-		start, end int
-		key        string // "" until needed
-	}
-	ws := make([]word, 0, len(text)/6+1)
-	forEachWord(text, func(_ []byte, start, end int) {
-		ws = append(ws, word{start: start, end: end})
-	})
-	key := func(i int) string {
-		if ws[i].key == "" {
-			ws[i].key = wordKey(strings.ToLower(text[ws[i].start:ws[i].end]))
+	var arr [hlKeys]hlWord
+	ws := arr[:0]
+	sc := wordScanner{s: text}
+	cands := 0
+	for {
+		lower, start, end, ok := sc.next()
+		if !ok {
+			break
 		}
-		return ws[i].key
+		w := hlWord{start: int32(start), end: int32(end)}
+		copy(w.pre[:], lower)
+		if h.starts(w.pre) {
+			cands++
+		}
+		ws = append(ws, w)
+	}
+	if cands == 0 {
+		return []Segment{{Text: text}}
+	}
+	var keys [hlKeys]string
+	// matches reports whether word i is the phrase word with the given
+	// key and lower-cased form.
+	matches := func(i int, key, lw string) bool {
+		w := &ws[i]
+		if w.pre != keyPrefix(lw) && w.pre != keyPrefix(key) {
+			return false // neither the same word nor, mostly, the same stem
+		}
+		if i < hlKeys && keys[i] != "" {
+			return keys[i] == key
+		}
+		span := text[w.start:w.end]
+		if equalLower(span, lw) {
+			return true
+		}
+		var buf [64]byte
+		k := wordKey(string(lowerWord(buf[:0], span)))
+		if i < hlKeys {
+			keys[i] = k
+		}
+		return k == key
 	}
 	var out []Segment
 	last := 0
 	for i := 0; i < len(ws); {
 		best := 0
-		if startsMatch(h.prefixes, text[ws[i].start:ws[i].end]) {
+		if h.starts(ws[i].pre) {
 			for _, p := range h.phrases {
-				if len(p) <= best || i+len(p) > len(ws) {
+				if len(p.keys) <= best || i+len(p.keys) > len(ws) {
 					continue
 				}
 				ok := true
-				for k := range p {
-					if key(i+k) != p[k] {
+				for k := range p.keys {
+					if !matches(i+k, p.keys[k], p.lower[k]) {
 						ok = false
 						break
 					}
 				}
 				if ok {
-					best = len(p)
+					best = len(p.keys)
 				}
 			}
 		}
@@ -97,7 +163,10 @@ func (h *Highlighter) Segments(text string) []Segment {
 			i++
 			continue
 		}
-		start, end := ws[i].start, ws[i+best-1].end
+		start, end := int(ws[i].start), int(ws[i+best-1].end)
+		if out == nil {
+			out = make([]Segment, 0, 2*cands+1)
+		}
 		if start > last {
 			out = append(out, Segment{Text: text[last:start]})
 		}
@@ -105,36 +174,76 @@ func (h *Highlighter) Segments(text string) []Segment {
 		last = end
 		i += best
 	}
+	if out == nil {
+		return []Segment{{Text: text}}
+	}
 	if last < len(text) {
 		out = append(out, Segment{Text: text[last:]})
 	}
 	return out
 }
 
-// prefixLen is how many leading bytes of a word Highlight compares before
-// stemming it. Stemming keeps them for all but a few irregular words.
-const prefixLen = 3
-
-// startsMatch reports whether the lower-cased word w begins with one of
-// the prefixes, without allocating for ASCII words.
-func startsMatch(prefixes map[string]bool, w string) bool {
-	var buf [prefixLen]byte
-	n := min(len(w), prefixLen)
-	for i := range n {
-		c := w[i]
+// equalLower reports whether the word span, lower-cased and without
+// joining hyphens, is lw.
+func equalLower(span, lw string) bool {
+	j := 0
+	for i := 0; i < len(span); i++ {
+		c := span[i]
 		if c >= utf8.RuneSelf {
-			return prefixes[keyPrefix(strings.ToLower(w))]
+			var buf [64]byte
+			return string(lowerWord(buf[:0], span)) == lw
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if c == '-' {
+			continue
 		}
-		buf[i] = c
+		if j >= len(lw) || asciiLower[c] != lw[j] {
+			return false
+		}
+		j++
 	}
-	return prefixes[string(buf[:n])]
+	return j == len(lw)
 }
 
-func keyPrefix(k string) string {
-	return k[:min(len(k), prefixLen)]
+// lowerWord appends the lower-cased form of the word w (a word span of
+// forEachWord, which may hold a joining hyphen) to b.
+func lowerWord(b []byte, w string) []byte {
+	if acronymPlural(w) {
+		w = w[:len(w)-1]
+	}
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != '-' {
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+		i += size
+	}
+	return b
+}
+
+// starts reports whether a word with the lower-cased prefix pre can
+// start a match: the first word of some phrase has that prefix.
+func (h *Highlighter) starts(pre [prefixLen]byte) bool {
+	for _, p := range h.prefixes {
+		if p == pre {
+			return true
+		}
+	}
+	return false
+}
+
+// keyPrefix is the first prefixLen bytes of a key, zero-padded.
+func keyPrefix(k string) (p [prefixLen]byte) {
+	copy(p[:], k)
+	return p
 }
 
 // wordKey is what a word is compared by when highlighting: its stem, or

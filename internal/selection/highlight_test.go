@@ -26,6 +26,7 @@ func TestHighlight(t *testing.T) {
 		{"A Sparsely-Gated Mixture-of-Experts Layer", []string{"mixture of experts"}, []string{"Mixture-of-Experts"}},
 		{"segmentation; semantic", []string{"semantic segmentation"}, nil},
 		{"GNNs and a GNN", []string{"GNN"}, []string{"GNNs", "GNN"}},
+		{"GRUs and a gru; U-Net and UNets", []string{"GRU", "U-Net"}, []string{"GRUs", "gru", "U-Net", "UNets"}},
 		{"presegmentation is not a whole word", []string{"segmentation"}, nil},
 		{"KV cache and cache", []string{"KV cache", "cache"}, []string{"KV cache", "cache"}},
 		{"of the of", []string{"of"}, nil},

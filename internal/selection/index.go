@@ -76,7 +76,16 @@ type docInfo struct {
 type tok struct {
 	term uint32
 	span
-	brk bool // punctuation separates it from the previous content word
+	brk  bool // punctuation separates it from the previous content word
+	list bool // an item of an enumeration in the abstract (see listItems)
+}
+
+// weight is how much one occurrence of the token counts.
+func (t *tok) weight() float32 {
+	if t.list {
+		return listWeight
+	}
+	return 1
 }
 
 // Index ranks one set of candidate papers for many subscribers. Build it
@@ -146,7 +155,7 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 	ix.dup = make([]bool, n)
 
 	type acc struct {
-		tf  [numFields]uint16
+		tf  [numFields]float32
 		pos []uint16
 	}
 	var (
@@ -187,9 +196,10 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 		accs, order = accs[:0], order[:0]
 		for f := range numFields {
 			text, prevEnd := di.text[f], -1
-			var skip []span
+			var skip, lists []span
 			if f == fieldAbstract {
 				skip = boilerplate(text)
+				lists = listItems(text)
 			}
 			forEachWord(text, func(lower []byte, start, end int) {
 				if len(lower) < 2 || stopWords[string(lower)] || inSpans(skip, start) {
@@ -210,7 +220,8 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 					}
 					termByte[string(lower)] = id
 				}
-				ix.toks = append(ix.toks, tok{term: id, span: span{int32(start), int32(end)}, brk: brk})
+				t := tok{term: id, span: span{int32(start), int32(end)}, brk: brk, list: inSpans(lists, start)}
+				ix.toks = append(ix.toks, t)
 				k, seen := local[id]
 				if !seen {
 					k = len(accs)
@@ -219,9 +230,7 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 					order = append(order, id)
 				}
 				a := &accs[k]
-				if a.tf[f] < math.MaxUint16 {
-					a.tf[f]++
-				}
+				a.tf[f] += t.weight()
 				a.pos = append(a.pos, uint16(ntok))
 			})
 			di.fEnd[f] = uint16(len(ix.toks) - int(di.tokOff))
@@ -286,11 +295,11 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 }
 
 // weighted combines per-field frequencies into one BM25F frequency.
-func (di *docInfo) weighted(tf [numFields]uint16) float32 {
+func (di *docInfo) weighted(tf [numFields]float32) float32 {
 	var w float32
 	for f := range numFields {
 		if tf[f] > 0 {
-			w += fieldWeight[f] * float32(tf[f]) / di.norm[f]
+			w += fieldWeight[f] * tf[f] / di.norm[f]
 		}
 	}
 	return w

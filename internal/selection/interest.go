@@ -21,6 +21,8 @@ const (
 	foreignCredit = 0.25 // a word found only inside phrases of another meaning
 	specificDF    = 5    // percent of papers an expansion may be in at full weight
 	minSpecific   = 0.25 // least weight share of a very common expansion
+	strongMention = 0.55 // saturated frequency of a prominent mention (title, repeated)
+	passingShare  = 0.4  // share of its value a concept keeps when no candidate has it prominently
 )
 
 // docVal is a value for one paper.
@@ -41,6 +43,12 @@ type alt struct {
 	// are inside phrases of another meaning, with the share that is not.
 	sense []docVal
 	key   string // stems joined by ' '
+	// related marks a lexicon term that is a kind, a way or an
+	// association of the concept rather than a name for it.
+	related bool
+	// compound marks the reader's hyphenated term ("text-to-speech"):
+	// its words apart are not it, so it has no partial credit.
+	compound bool
 }
 
 // slot is one concept of an interest with its alternatives.
@@ -61,6 +69,20 @@ func (s *slot) generic() bool {
 	return true
 }
 
+// named reports whether some candidate paper names the slot's concept:
+// has the reader's words, a synonym or a plain-language rendering of it
+// whole. Otherwise ("traffic prediction" among papers without "traffic")
+// the concept's related terms are not used.
+func (s *slot) named() bool {
+	for i := range s.alts {
+		a := &s.alts[i]
+		if !a.related && (len(a.full) > 0 || len(a.ids) == 1 && a.ids[0] >= 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // interest is a compiled interest: its concepts and the relevance of
 // every matching paper.
 type interest struct {
@@ -73,15 +95,27 @@ type interest struct {
 
 // interestFor compiles (or fetches from the cache) one interest text.
 func (ix *Index) interestFor(text string) *interest {
-	ws := stems(text, true)
+	ws, joined := queryStems(text)
 	if len(ws) == 0 {
 		return nil
 	}
-	key := strings.Join(ws, " ")
+	var kb strings.Builder
+	kb.Grow(len(text) + 8)
+	for i, w := range ws {
+		switch {
+		case i == 0:
+		case i <= 64 && joined&(1<<(i-1)) != 0:
+			kb.WriteByte('-')
+		default:
+			kb.WriteByte(' ')
+		}
+		kb.WriteString(w)
+	}
+	key := kb.String()
 	if v, ok := ix.cache.Load(key); ok {
 		return v.(*interest)
 	}
-	in := ix.compileInterest(ws)
+	in := ix.compileInterest(ws, joined)
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)
 }
@@ -90,13 +124,23 @@ func (ix *Index) interestFor(text string) *interest {
 // multi-word lexicon keys as written, then multi-word keys whose words
 // the interest has in another order or apart ("order of words"), then
 // single-word keys, and last runs of words the lexicon does not know.
-func (ix *Index) compileInterest(ws []string) *interest {
+// Bit i of joined reports that ws[i] and ws[i+1] were written as one
+// hyphenated term ("text-to-speech").
+func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 	type found struct {
 		at int
 		s  slot
 	}
 	var slots []found
 	used := make([]bool, len(ws))
+	// compound reports whether ws[i:j] was written as one hyphenated term.
+	compound := func(i, j int) bool {
+		if j-i < 2 || j-1 > 64 {
+			return false
+		}
+		mask := uint64(1)<<(j-1) - uint64(1)<<i // bits i .. j-2
+		return joined&mask == mask
+	}
 	take := func(at int, s slot, pos ...int) {
 		for _, p := range pos {
 			used[p] = true
@@ -107,7 +151,7 @@ func (ix *Index) compileInterest(ws []string) *interest {
 	}
 	for i := 0; i < len(ws); {
 		if key, l := ix.lex.match(ws, i); l >= 2 {
-			take(i, ix.lexSlot(ws[i:i+l], key), seq(i, i+l)...)
+			take(i, ix.lexSlot(ws[i:i+l], key, compound(i, i+l)), seq(i, i+l)...)
 			i += l
 			continue
 		}
@@ -118,14 +162,14 @@ func (ix *Index) compileInterest(ws []string) *interest {
 		if key == "" {
 			break
 		}
-		take(slices.Min(at), ix.lexSlot(strings.Fields(key), key), at...)
+		take(slices.Min(at), ix.lexSlot(strings.Fields(key), key, false), at...)
 	}
 	for i := range ws {
 		if used[i] {
 			continue
 		}
 		if key, l := ix.lex.match(ws[i:i+1], 0); l == 1 {
-			take(i, ix.lexSlot(ws[i:i+1], key), i)
+			take(i, ix.lexSlot(ws[i:i+1], key, false), i)
 		}
 	}
 	for i := 0; i < len(ws); {
@@ -138,7 +182,9 @@ func (ix *Index) compileInterest(ws []string) *interest {
 			j++
 		}
 		if run, _ := dropKeyOnly(ws[i:j]); len(run) > 0 {
-			take(i, slot{alts: []alt{ix.newAlt(run, 1)}})
+			a := ix.newAlt(run, 1)
+			a.compound = compound(i, j)
+			take(i, slot{alts: []alt{a}})
 		}
 		i = j
 	}
@@ -167,22 +213,38 @@ func seq(a, b int) []int {
 // lexSlot builds the slot of a lexicon key matched by the words own: the
 // reader's words, unless a negation or the like changes their meaning
 // ("without labels", then only the lexicon's reading is used), and the
-// key's expansions.
-func (ix *Index) lexSlot(own []string, key string) slot {
+// key's expansions. A compound own term ("text-to-speech") matches
+// only whole.
+func (ix *Index) lexSlot(own []string, key string, compound bool) slot {
 	var s slot
 	if o, dropped := dropKeyOnly(own); !dropped {
-		s.alts = append(s.alts, ix.newAlt(o, 1))
+		a := ix.newAlt(o, 1)
+		a.compound = compound
+		s.alts = append(s.alts, a)
 	}
-	if kw := strings.Fields(key); strings.Join(own, " ") != key {
+	kw := strings.Fields(key)
+	if strings.Join(own, " ") != key {
 		if k, dropped := dropKeyOnly(kw); !dropped {
 			s.alts = append(s.alts, ix.newAlt(k, synonymWeight))
 		}
 	}
 	for _, e := range ix.lex.lookup(key) {
+		if e.weight >= synonymWeight && (truncates(e.stems, kw) || truncates(e.stems, own)) {
+			// "causality" is "causal" to the stemmer: a synonym that is a
+			// part of "causal inference" and matches causal language
+			// models too.
+			continue
+		}
 		if _, dropped := dropKeyOnly(e.stems); !dropped {
+			w := e.weight
+			if e.lossy {
+				// "over-smoothing" is "smoothing" once "over" is gone.
+				w = min(w, weakWeight)
+			}
 			// An expansion made of generic words only ("networking" is
 			// "network" to the stemmer) would match everything.
-			if a := ix.newAlt(e.stems, e.weight); !a.generic || len(a.ids) > 1 {
+			if a := ix.newAlt(e.doc, w); !a.generic || len(a.ids) > 1 {
+				a.related = w < meansWeight
 				s.alts = append(s.alts, a)
 			}
 		}
@@ -191,6 +253,24 @@ func (ix *Index) lexSlot(own []string, key string) slot {
 		ix.senses(&s)
 	}
 	return s
+}
+
+// truncates reports whether the one-word expansion e is a word of the
+// phrase key other than its head, the last word, where that is not a
+// generic word: "causal" for "causal inference" (the stemmer makes
+// "causality" that) names something else, while "inpainting" for "image
+// inpainting" or "recommendation" for "recommender systems" names the
+// same thing.
+func truncates(e, key []string) bool {
+	if len(e) != 1 || len(key) < 2 || !slices.Contains(key, e[0]) {
+		return false
+	}
+	for i := len(key) - 1; i >= 0; i-- {
+		if h := key[i]; !keyOnly[h] {
+			return h != e[0] && !genericWords[h]
+		}
+	}
+	return false
 }
 
 // newAlt resolves a stem sequence against the index; phrases get the
@@ -225,9 +305,10 @@ func (ix *Index) newAlt(st []string, weight float32) alt {
 			}
 		}
 	}
-	if weight < 1 {
-		// An expansion that half the papers contain says little about
-		// the interest: scale it by how specific it is.
+	if weight < synonymWeight {
+		// A related term that half the papers contain says little about
+		// the interest: scale it by how specific it is. (A synonym is the
+		// concept itself; how common it is shows in the slot's weight.)
 		df := len(a.full)
 		if len(st) == 1 && a.ids[0] >= 0 {
 			df = len(ix.post[a.ids[0]])
@@ -240,10 +321,10 @@ func (ix *Index) newAlt(st []string, weight float32) alt {
 
 // phraseWTF is the field-weighted frequency of the phrase ids in paper d.
 func (ix *Index) phraseWTF(d uint32, ids []int32) float32 {
-	var tf [numFields]uint16
+	var tf [numFields]float32
 	found := false
 	ix.phraseOcc(d, ids, func(first, _ uint16) bool {
-		tf[ix.docs[d].field(first)]++
+		tf[ix.docs[d].field(first)] += ix.toks[ix.docs[d].tokOff+uint32(first)].weight()
 		found = true
 		return true
 	})
@@ -356,8 +437,9 @@ func (ix *Index) value(a *alt, d uint32) (v float32, whole bool) {
 	if i, ok := slices.BinarySearchFunc(a.full, d, cmpDoc); ok {
 		return a.full[i].v, true
 	}
-	if a.weight < 1 {
-		// Lexicon expansions are exact concepts: only whole matches count.
+	if a.weight < 1 || a.compound {
+		// Lexicon expansions and hyphenated terms are exact concepts:
+		// only whole matches count.
 		return 0, false
 	}
 	var have, total, acc float32
@@ -469,16 +551,37 @@ func (ix *Index) scoreInterest(in *interest) {
 			wholeV[h.doc] = h.v
 		}
 	}
+	// first holds per paper the first alternative of a slot it has
+	// whole (+1): a second one without a word in common is more evidence
+	// ("speculative decoding" and "draft model", not "time series" and
+	// "time series data").
+	first := make([]int16, n)
 	for si := range in.slots {
 		s := &in.slots[si]
 		best := make([]float32, n)
 		sum := make([]float32, n)
+		clear(first)
+		present := false
+		named := s.named()
 		for ai := range s.alts {
 			a := &s.alts[ai]
+			if a.related && !named {
+				// No candidate names the concept ("traffic prediction"):
+				// what is related to it ("graphs") is not it.
+				continue
+			}
 			stamp++
 			cands = ix.candidates(a, mark, stamp, cands[:0])
 			for _, d := range cands {
 				v, whole := ix.value(a, d)
+				if whole && !present {
+					if f := first[d]; f == 0 {
+						first[d] = int16(ai + 1)
+						present = v >= strongMention
+					} else {
+						present = !sharesWord(&s.alts[f-1], a)
+					}
+				}
 				v *= a.weight
 				if whole {
 					sum[d] += v
@@ -486,11 +589,20 @@ func (ix *Index) scoreInterest(in *interest) {
 				best[d] = max(best[d], v)
 			}
 		}
+		if wholeV != nil && !present {
+			present = slices.ContainsFunc(in.whole.full, func(h docVal) bool { return h.v >= strongMention })
+		}
 		df := 0
 		for d := range best {
 			best[d] = soften(best[d], max(0, sum[d]-best[d]), altShare)
 			if wholeV != nil {
 				best[d] = max(best[d], wholeV[d])
+			}
+			if !present && !in.vector {
+				// No candidate is about the concept: passing mentions
+				// ("news recommendation" in a list of benchmarks) alone
+				// do not make a match.
+				best[d] *= passingShare
 			}
 			if best[d] >= slotMatched {
 				df++
@@ -605,6 +717,16 @@ func (ix *Index) paperVector(d int) *interest {
 	}
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)
+}
+
+// sharesWord reports whether alternatives a and b have a word in common.
+func sharesWord(a, b *alt) bool {
+	for _, id := range a.ids {
+		if id >= 0 && slices.Contains(b.ids, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // soften adds more evidence to best without ever reaching 1: each unit

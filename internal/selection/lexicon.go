@@ -15,6 +15,7 @@ var builtinLexicon string
 // Weights of lexicon expansions relative to the words a reader wrote.
 const (
 	synonymWeight = 0.9  // "a, b, c": the same thing said differently
+	meansWeight   = 0.75 // "a -> b": a is how a reader says b
 	relatedWeight = 0.6  // "a => b": b is a way or a kind of a
 	weakWeight    = 0.35 // "a ~> b": b is often about a
 )
@@ -28,12 +29,17 @@ var ErrLexicon = errors.New("lexicon")
 // The text format has one group per line; '#' starts a comment:
 //
 //	graph neural network, gnn, graph convolutional network
-//	decode faster, faster decoding => speculative decoding, kv cache
+//	efficient inference => speculative decoding, kv cache
+//	decode faster, answer sooner -> efficient inference, speculative decoding
 //	explain ~> saliency
 //
 // Phrases separated by commas are synonyms of each other. Phrases right of
-// "=>" are related terms (ways, kinds, tools) of those on the left, and
-// those right of "~>" are weaker associations; neither points back.
+// "->" are the research terms for the plain-language phrases on the left;
+// those right of "=>" are related terms (ways, kinds, tools) of those on
+// the left, and those right of "~>" are weaker associations; none points
+// back. A concept that no candidate paper names by its own words, its
+// synonyms or its "->" terms is not among the candidates: its related
+// terms alone do not make a match.
 type Lexicon struct {
 	entries map[string][]expansion // key: stems joined by ' '
 	// phrases lists, per stem, the multi-word lexicon phrases (keys)
@@ -58,9 +64,19 @@ type trieNode struct {
 
 // expansion is one term that a lexicon key expands to.
 type expansion struct {
-	stems  []string
+	stems []string // as an interest would be stemmed: for keys
+	// doc is the term as paper text is stemmed (query noise such as
+	// "thought" in "chain of thought" kept): for matching papers.
+	doc    []string
 	text   string // the phrase as written in the lexicon
 	weight float32
+	// lossy marks a phrase that is one word once stop words are gone
+	// ("over-smoothing", "more context"): too broad to match papers by.
+	lossy bool
+	// noKey marks a phrase that is no key: once stop words and query
+	// noise are gone it is one word or generic words only ("what people
+	// see" is "people"), which other interests have for other reasons.
+	noKey bool
 }
 
 var (
@@ -270,7 +286,7 @@ func (l *Lexicon) addLine(line string) error {
 	for _, a := range []struct {
 		s string
 		w float32
-	}{{"=>", relatedWeight}, {"~>", weakWeight}} {
+	}{{"=>", relatedWeight}, {"~>", weakWeight}, {"->", meansWeight}} {
 		if c := strings.Count(line, a.s); c > 0 {
 			if arrow != "" || c > 1 {
 				return errors.New("more than one arrow")
@@ -301,6 +317,9 @@ func (l *Lexicon) addLine(line string) error {
 		}
 	}
 	for _, a := range lhs {
+		if a.noKey {
+			continue
+		}
 		key := strings.Join(a.stems, " ")
 		l.maxLen = max(l.maxLen, len(a.stems))
 		for _, b := range lhs {
@@ -378,9 +397,28 @@ func lexPhrases(s string) ([]expansion, error) {
 		if len(st) == 0 {
 			return nil, fmt.Errorf("phrase %q has only stop words", p)
 		}
-		out = append(out, expansion{stems: st, text: p})
+		doc := stems(p, false)
+		if len(doc) == 0 {
+			doc = st
+		}
+		n := len(words(p))
+		out = append(out, expansion{stems: st, doc: doc, text: p, lossy: len(doc) == 1 && n > 1, noKey: noKey(st, n)})
 	}
 	return out, nil
+}
+
+// noKey reports whether a phrase of n words that stems to st is no key
+// (see expansion.noKey).
+func noKey(st []string, n int) bool {
+	if len(st) >= n {
+		return false
+	}
+	for _, w := range st {
+		if len(st) > 1 && !genericWords[w] && !keyOnly[w] {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup returns the expansions of a stem sequence key.

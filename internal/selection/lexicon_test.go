@@ -77,7 +77,20 @@ widgets ~> doohickey
 	if got := expansionsOf(lx, "gadgets"); got != nil {
 		t.Errorf("related term points back: %q", got)
 	}
-	for _, bad := range []string{"a, , b", "a => b => c", "a => b ~> c", "the, of", ",", "x =>"} {
+	// "->" renders plain words as research terms, one way.
+	plain, err := ParseLexicon("tiny talking boxes, talking gadgets -> smart speakers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range plain.lookup(strings.Join(stems("talking gadgets", true), " ")) {
+		if e.text == "smart speakers" && e.weight != meansWeight {
+			t.Errorf("-> expansion weight %v, want %v", e.weight, meansWeight)
+		}
+	}
+	if got := expansionsOf(plain, "smart speakers"); got != nil {
+		t.Errorf("-> points back: %q", got)
+	}
+	for _, bad := range []string{"a, , b", "a => b => c", "a => b ~> c", "a -> b => c", "the, of", ",", "x =>", "x ->"} {
 		if _, err := ParseLexicon("ok, fine\n" + bad); !errors.Is(err, ErrLexicon) || !strings.Contains(err.Error(), "line 2") {
 			t.Errorf("ParseLexicon(%q) error %v, want ErrLexicon naming line 2", bad, err)
 		}
@@ -102,7 +115,7 @@ func TestLexiconMergeAndOptions(t *testing.T) {
 	if picks := selectFor(ix, Profile{Interests: []string{"zorblax"}}, 3); len(picks) != 0 {
 		t.Errorf("picked %v", ids(picks))
 	}
-	mine, _ := ParseLexicon("car park => semantic segmentation")
+	mine, _ := ParseLexicon("car park -> semantic segmentation")
 	ix = NewIndex(loadFixture(t), Options{Now: fixtureNow, Lexicon: mine})
 	if picks := selectFor(ix, Profile{Interests: []string{"car parks"}}, 3); len(picks) == 0 || picks[0].Paper.ID != "2501.00001" {
 		t.Errorf("custom lexicon: picked %v", ids(picks))
@@ -155,4 +168,36 @@ func FuzzParseLexicon(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLexiconKeysAndLossyPhrases(t *testing.T) {
+	lx, err := ParseLexicon(`
+what people see, visual perception -> brain decoding
+over-smoothing => deep gnns
+chain of thought => reasoning
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without stop words and query noise "what people see" is "people":
+	// no key, or every interest about people would match it.
+	if _, ok := lx.entries[strings.Join(stems("what people see", true), " ")]; ok {
+		t.Error(`"what people see" is a key`)
+	}
+	if _, ok := lx.entries[strings.Join(stems("visual perception", true), " ")]; !ok {
+		t.Error(`"visual perception" is no key`)
+	}
+	// "over-smoothing" is "smoothing" once "over" is gone: no key, and
+	// papers are matched by it only weakly (lossy); "chain of thought"
+	// keeps "thought" for matching papers.
+	if got := expansionsOf(lx, "deep gnns"); got != nil {
+		t.Errorf("related term points back: %q", got)
+	}
+	ex, err := lexPhrases("over-smoothing, chain of thought")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ex[0].lossy || ex[1].lossy || !slices.Equal(ex[1].doc, []string{"chain", "thought"}) {
+		t.Errorf("lossy %v %v, doc stems of chain of thought %q", ex[0].lossy, ex[1].lossy, ex[1].doc)
+	}
 }

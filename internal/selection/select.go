@@ -289,7 +289,9 @@ func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
 			}
 			w := s.imp * a.weight * v
 			if whole {
-				if t := ix.surface(d, a.ids); t != "" && !a.generic {
+				// A phrase of everyday words ("question answering") is a
+				// term; one everyday word is not worth showing.
+				if t := ix.surface(d, a.ids); t != "" && (!a.generic || len(a.ids) > 1) {
 					hits = append(hits, surfHit{w, t})
 				}
 				continue

@@ -367,7 +367,7 @@ func TestConcurrentSelect(t *testing.T) {
 }
 
 func FuzzSelect(f *testing.F) {
-	for _, s := range []string{"semantic segmentation", "why did the model predict this", "without without", "LLM; GNN, MoE", "İ ß ŉ", "a b c d e f g h i j k l", "photos of words in order"} {
+	for _, s := range []string{"semantic segmentation", "why did the model predict this", "without without", "LLM; GNN, MoE", "İ ß ŉ", "a b c d e f g h i j k l", "photos of words in order", "text-to-speech; U-Net; GRUs, k-means"} {
 		f.Add(s, "2501.00003")
 	}
 	papers := loadFixture(f)

@@ -25,6 +25,17 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
+// asciiLower maps ASCII bytes to lower case.
+var asciiLower = func() (t [utf8.RuneSelf]byte) {
+	for c := range utf8.RuneSelf {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
 var asciiWord = func() (t [utf8.RuneSelf]bool) {
 	for c := range utf8.RuneSelf {
 		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
@@ -33,55 +44,125 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 }()
 
 // forEachWord calls fn for every word of s: a maximal run of letters and
-// digits, with its byte range. A possessive "'s" is dropped, and other
-// apostrophes inside a word ("don't") split it. lower is the lower-cased
-// word in a buffer that is reused: it is valid only during the call.
+// digits, with its byte range. A possessive "'s" is dropped, other
+// apostrophes inside a word ("don't") split it, and a single letter
+// hyphenated to a word is one word with it ("U-Net" is "unet"). lower is
+// the lower-cased word in a buffer that is reused: it is valid only
+// during the call.
 func forEachWord(s string, fn func(lower []byte, start, end int)) {
-	var buf [64]byte
-	i := 0
+	sc := wordScanner{s: s}
+	for {
+		lower, start, end, ok := sc.next()
+		if !ok {
+			return
+		}
+		fn(lower, start, end)
+	}
+}
+
+// wordScanner yields the words of s one by one, as forEachWord does,
+// without a callback (so callers can keep their state on the stack).
+type wordScanner struct {
+	s   string
+	i   int
+	buf [64]byte
+}
+
+// next returns the next word, lower-cased in the scanner's buffer (valid
+// until the next call), and its byte range; ok is false at the end.
+func (sc *wordScanner) next() (lower []byte, start, end int, ok bool) {
+	s, i := sc.s, sc.i
 	for i < len(s) {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		if !isWordRune(r) {
-			i += size
-			continue
-		}
-		start := i
-		b := buf[:0]
-		for i < len(s) {
-			r, size = rune(s[i]), 1
-			if r >= utf8.RuneSelf {
-				r, size = utf8.DecodeRuneInString(s[i:])
-			}
-			if !isWordRune(r) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiWord[c] {
 				break
 			}
-			if r < utf8.RuneSelf {
-				c := byte(r)
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				b = append(b, c)
-			} else {
-				b = utf8.AppendRune(b, unicode.ToLower(r))
-			}
-			i += size
+			i++
+			continue
 		}
-		end := i
-		// Possessive: "model's" or "models’" -> drop the 's.
-		if i < len(s) && (s[i] == '\'' || strings.HasPrefix(s[i:], "’")) {
-			q := 1
-			if s[i] != '\'' {
-				q = len("’")
-			}
-			if i+q < len(s) && (s[i+q] == 's' || s[i+q] == 'S') && (i+q+1 == len(s) || !isWordByte(s, i+q+1)) {
-				i += q + 1
-			}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			break
 		}
-		fn(b, start, end)
+		i += size
 	}
+	if i >= len(s) {
+		sc.i = i
+		return nil, 0, 0, false
+	}
+	start = i
+	b := sc.buf[:0]
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !asciiWord[c] {
+				break
+			}
+			b = append(b, asciiLower[c])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			break
+		}
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+		i += size
+	}
+	end = i
+	// A single letter hyphenated to a word is one term with it:
+	// "U-Net", "k-means", "t-SNE", "top-k".
+	for i+1 < len(s) && s[i] == '-' && isLetterByte(s[i+1]) && (end-start == 1 && isLetterByte(s[start]) || i+2 == len(s) || !isWordByte(s, i+2)) {
+		j := i + 1
+		for j < len(s) && j < i+64 && isWordByte(s, j) && s[j] < utf8.RuneSelf {
+			j++
+		}
+		if j < len(s) && isWordByte(s, j) {
+			break // a non-ASCII or very long part: leave the hyphen
+		}
+		for _, c := range []byte(s[i+1 : j]) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		i, end = j, j
+	}
+	if acronymPlural(s[start:end]) {
+		b = b[:len(b)-1] // "GRUs" is "gru", as "LLMs" is "llm"
+	}
+	// Possessive: "model's" or "models’" -> drop the 's.
+	if i < len(s) && (s[i] == '\'' || strings.HasPrefix(s[i:], "’")) {
+		q := 1
+		if s[i] != '\'' {
+			q = len("’")
+		}
+		if i+q < len(s) && (s[i+q] == 's' || s[i+q] == 'S') && (i+q+1 == len(s) || !isWordByte(s, i+q+1)) {
+			i += q + 1
+		}
+	}
+	sc.i = i
+	return b, start, end, true
+}
+
+// acronymPlural reports whether w is an acronym of two or more capital
+// letters with a plural "s" ("GRUs", "GANs").
+func acronymPlural(w string) bool {
+	if len(w) < 3 || w[len(w)-1] != 's' {
+		return false
+	}
+	for i := 0; i < len(w)-1; i++ {
+		if w[i] < 'A' || w[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLetterByte reports whether c is an ASCII letter.
+func isLetterByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // isWordByte reports whether the rune starting at s[i] is a word rune.
@@ -183,6 +264,17 @@ var stemExceptions = func() map[string]string {
 		{"strong", "stronger strongest"},
 		{"weak", "weaker weakest"},
 		{"simpl", "simpler simplest"},
+		// Snowball makes one stem of these; in papers they name different
+		// things ("continual learning", "continuous relaxation").
+		{"continual", "continual continually"},
+		{"positive", "positive positives positively"},
+		{"activation", "activation activations activate activates activated activating"},
+		{"experienc", "experience experiences experienced"},
+		{"relation", "relation relations relational relationship relationships"},
+		{"objective", "objective objectives"},
+		{"animat", "animation animations animated"},
+		{"attribution", "attribution attributions attributing"},
+		{"completely", "completely"},
 	} {
 		for _, w := range strings.Fields(g.words) {
 			m[w] = g.stem
@@ -211,7 +303,7 @@ var queryNoise = toSet(`anything everything something stuff thing things area ar
 article articles research researches interested interest interests want wanted wanting like likes
 liking love latest recent recently new related relating regarding concerning especially
 particularly mainly mostly make makes making made get gets getting got really please kind kinds lot
-lots know knows knowing knew think thinks thinking thought help helps helping helped handle handles
+lots know knows knowing knew think thinks thinking help helps helping helped handle handles
 handling handled deal deals dealing dealt tell tells telling told see sees seeing saw seen look
 looks looking looked find finds finding found do does doing done did go goes going gone went try
 tries trying tried need needs needing needed happen happens happening happened able allow allows
@@ -258,7 +350,7 @@ problem problems novel state art experiment experiments evaluate evaluation demo
 achieves present paper study studies analysis application applications existing various different
 improve improved improvement improvements effective large-scale work new also well set sets number
 high low significant significantly however first propose introduce introduces introduced provide
-provides recent tool tools`)
+provides recent tool tools train trains training trained`)
 
 const genericWeight = 0.25
 
@@ -300,6 +392,54 @@ func stems(s string, query bool) []string {
 		out = append(out, stem(w))
 	})
 	return out
+}
+
+// queryStems is stems(s, true) that also reports, per stem, whether it
+// and the next were written as one hyphenated term: only hyphens (and
+// dropped stop words such as "to" in "text-to-speech") between them, no
+// space. Bit i of joined is set when stems i and i+1 are joined (stems
+// past the 64th are never joined).
+func queryStems(s string) (st []string, joined uint64) {
+	prevEnd := -1
+	sc := wordScanner{s: s}
+	for {
+		lower, start, end, ok := sc.next()
+		if !ok {
+			return st, joined
+		}
+		keep := keyOnly[string(lower)]
+		if !keep && (len(lower) < 2 || stopWords[string(lower)] || queryNoise[string(lower)]) {
+			if prevEnd >= 0 && hyphenOnly(s[prevEnd:start]) {
+				prevEnd = end
+			} else {
+				prevEnd = -1
+			}
+			continue
+		}
+		if n := len(st); n > 0 && n <= 64 && prevEnd >= 0 && hyphenOnly(s[prevEnd:start]) {
+			joined |= 1 << (n - 1)
+		}
+		w := string(lower)
+		if !keep {
+			w = stem(w)
+		}
+		st = append(st, w)
+		prevEnd = end
+	}
+}
+
+// hyphenOnly reports whether s, the text between two words, is one or
+// more hyphens (or dashes) and nothing else.
+func hyphenOnly(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r != '-' && r != '‐' && r != '‑' {
+			return false
+		}
+	}
+	return true
 }
 
 // keyOnly are stop words that change what an interest means ("without

@@ -17,6 +17,8 @@ func TestWords(t *testing.T) {
 		{"Mixture-of-Experts (MoE) layers", []string{"mixture", "of", "experts", "moe", "layers"}},
 		{"don't", []string{"don", "t"}},
 		{"GPT-4 and T5, 3D ViTs", []string{"gpt", "4", "and", "t5", "3d", "vits"}},
+		{"U-Net, k-means and top-k; a-b-c", []string{"unet", "kmeans", "and", "topk", "abc"}},
+		{"GRUs, GANs and ViTs; bus", []string{"gru", "gan", "and", "vits", "bus"}},
 		{"Ünïcode naïve Straße", []string{"ünïcode", "naïve", "straße"}},
 		{"", nil},
 		{"  ...  ", nil},
@@ -25,7 +27,7 @@ func TestWords(t *testing.T) {
 		var got []string
 		for _, w := range words(tt.in) {
 			got = append(got, w.lower)
-			if !strings.EqualFold(tt.in[w.start:w.end], w.lower) && !strings.ContainsAny(tt.in[w.start:w.end], "İ") {
+			if f := strings.ReplaceAll(tt.in[w.start:w.end], "-", ""); !strings.EqualFold(f, w.lower) && !strings.EqualFold(f, w.lower+"s") && !strings.ContainsAny(tt.in[w.start:w.end], "İ") {
 				t.Errorf("%q: span %q does not fold to %q", tt.in, tt.in[w.start:w.end], w.lower)
 			}
 		}
@@ -84,6 +86,28 @@ func TestStemsQuery(t *testing.T) {
 	for _, tt := range tests {
 		if got := stems(tt.in, tt.query); !slices.Equal(got, tt.want) {
 			t.Errorf("stems(%q, %v) = %q, want %q", tt.in, tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestQueryStemsJoined(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   []string
+		joined uint64
+	}{
+		{"text-to-speech systems", []string{"text", "speech", "system"}, 0b01},
+		{"text to speech", []string{"text", "speech"}, 0},
+		{"self-supervised vision-language pre-training", []string{"self", "supervis", "vision", "languag", "pre", "train"}, 0b10101},
+		{"making LLMs decode faster", []string{"llm", "decod", "fast"}, 0},
+	}
+	for _, tt := range tests {
+		st, joined := queryStems(tt.in)
+		if !slices.Equal(st, tt.want) || joined != tt.joined {
+			t.Errorf("queryStems(%q) = %q, %b; want %q, %b", tt.in, st, joined, tt.want, tt.joined)
+		}
+		if plain := stems(tt.in, true); !slices.Equal(plain, st) {
+			t.Errorf("queryStems(%q) stems %q differ from stems %q", tt.in, st, plain)
 		}
 	}
 }
