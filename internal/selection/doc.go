@@ -30,7 +30,10 @@
 // with their words apart and in another order ("order of words" for
 // "word order"); words the lexicon does not know form phrase concepts of
 // their own. Lexicon phrases that are a single or only generic words once
-// stop words are gone ("what people see") are no keys.
+// stop words are gone ("what people see") are no keys. A phrase that names
+// a subject and an aspect of it at once ("LLM inference", declared with
+// "=" in the lexicon) is a concept each, so a paper must cover the subject
+// too, not only the aspect in another field (faster video diffusion).
 //
 // A concept matches a paper through any of its alternatives: the reader's
 // own words (as a phrase, words in order with at most one other word

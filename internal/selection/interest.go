@@ -149,27 +149,40 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 			slots = append(slots, found{at, s})
 		}
 	}
+	// key adds the slot of a lexicon key the words own at positions pos
+	// stand for, or, for a key that names a subject and an aspect ("llm
+	// inference"), a slot for each.
+	key := func(at int, own []string, key string, compound bool, pos ...int) {
+		parts := ix.lex.partsOf(key)
+		if parts == nil {
+			take(at, ix.lexSlot(own, key, compound), pos...)
+			return
+		}
+		for _, p := range parts {
+			take(at, ix.lexSlot(p, strings.Join(p, " "), false), pos...)
+		}
+	}
 	for i := 0; i < len(ws); {
-		if key, l := ix.lex.match(ws, i); l >= 2 {
-			take(i, ix.lexSlot(ws[i:i+l], key, compound(i, i+l)), seq(i, i+l)...)
+		if k, l := ix.lex.match(ws, i); l >= 2 {
+			key(i, ws[i:i+l], k, compound(i, i+l), seq(i, i+l)...)
 			i += l
 			continue
 		}
 		i++
 	}
 	for {
-		key, at := ix.lex.matchBag(ws, used)
-		if key == "" {
+		k, at := ix.lex.matchBag(ws, used)
+		if k == "" {
 			break
 		}
-		take(slices.Min(at), ix.lexSlot(strings.Fields(key), key, false), at...)
+		key(slices.Min(at), strings.Fields(k), k, false, at...)
 	}
 	for i := range ws {
 		if used[i] {
 			continue
 		}
-		if key, l := ix.lex.match(ws[i:i+1], 0); l == 1 {
-			take(i, ix.lexSlot(ws[i:i+1], key, false), i)
+		if k, l := ix.lex.match(ws[i:i+1], 0); l == 1 {
+			key(i, ws[i:i+1], k, false, i)
 		}
 	}
 	for i := 0; i < len(ws); {

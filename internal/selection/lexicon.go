@@ -32,6 +32,7 @@ var ErrLexicon = errors.New("lexicon")
 //	efficient inference => speculative decoding, kv cache
 //	decode faster, answer sooner -> efficient inference, speculative decoding
 //	explain ~> saliency
+//	llm inference, faster llms = llm + efficient inference
 //
 // Phrases separated by commas are synonyms of each other. Phrases right of
 // "->" are the research terms for the plain-language phrases on the left;
@@ -40,6 +41,11 @@ var ErrLexicon = errors.New("lexicon")
 // back. A concept that no candidate paper names by its own words, its
 // synonyms or its "->" terms is not among the candidates: its related
 // terms alone do not make a match.
+//
+// A line with "=" and "+" declares phrases that name several concepts at
+// once, a subject and an aspect of it: an interest with such a phrase has
+// one concept per part, and a paper must cover each, so "llm inference"
+// does not match faster video diffusion.
 type Lexicon struct {
 	entries map[string][]expansion // key: stems joined by ' '
 	// phrases lists, per stem, the multi-word lexicon phrases (keys)
@@ -50,7 +56,10 @@ type Lexicon struct {
 	variants map[string][]string
 	// bags lists, per stem, the multi-word keys containing it, for
 	// matching keys whose words an interest has in another order.
-	bags   map[string][]string
+	bags map[string][]string
+	// parts lists, per key declared with "=", the concepts it names
+	// (each as stems), in order.
+	parts  map[string][][]string
 	trie   *trieNode
 	maxLen int // longest key in words
 	groups int
@@ -109,7 +118,7 @@ func (l *Lexicon) Groups() int {
 // ParseLexicon reads a lexicon in the format described at Lexicon. A line
 // with an empty phrase or more than one arrow is an error naming the line.
 func ParseLexicon(text string) (*Lexicon, error) {
-	l := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string)}
+	l := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string), parts: make(map[string][][]string)}
 	for n, line := range strings.Split(text, "\n") {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -259,10 +268,16 @@ func (l *Lexicon) match(ws []string, i int) (key string, n int) {
 // Merge returns a new lexicon with the entries of l and of more; where
 // both expand a phrase to the same term, the higher weight is kept.
 func (l *Lexicon) Merge(more *Lexicon) *Lexicon {
-	out := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string)}
+	out := &Lexicon{entries: make(map[string][]expansion), phrases: make(map[string][]string), parts: make(map[string][][]string)}
 	for _, src := range []*Lexicon{l, more} {
 		if src == nil {
 			continue
+		}
+		for k, ps := range src.parts {
+			out.parts[k] = ps
+			if _, ok := out.entries[k]; !ok {
+				out.entries[k] = nil
+			}
 		}
 		for st, keys := range src.phrases {
 			for _, k := range keys {
@@ -282,6 +297,9 @@ func (l *Lexicon) Merge(more *Lexicon) *Lexicon {
 }
 
 func (l *Lexicon) addLine(line string) error {
+	if i := strings.IndexByte(line, '='); i >= 0 && !strings.HasPrefix(line[i:], "=>") {
+		return l.addParts(line[:i], line[i+1:])
+	}
 	arrow, weight := "", float32(0)
 	for _, a := range []struct {
 		s string
@@ -336,6 +354,52 @@ func (l *Lexicon) addLine(line string) error {
 		}
 	}
 	return nil
+}
+
+// addParts records the phrases of left as keys that name the concepts of
+// right, separated by '+'.
+func (l *Lexicon) addParts(left, right string) error {
+	if strings.Contains(right, "=") || strings.Contains(right, "->") || strings.Contains(right, "~>") {
+		return errors.New("more than one arrow")
+	}
+	var parts [][]string
+	for p := range strings.SplitSeq(right, "+") {
+		e, err := lexPhrases(p)
+		if err != nil {
+			return err
+		}
+		if len(e) != 1 {
+			return fmt.Errorf("part %q is not one phrase", strings.TrimSpace(p))
+		}
+		parts = append(parts, e[0].stems)
+	}
+	if len(parts) < 2 {
+		return errors.New(`"=" needs at least two parts joined by "+"`)
+	}
+	lhs, err := lexPhrases(left)
+	if err != nil {
+		return err
+	}
+	for _, a := range lhs {
+		if a.noKey {
+			continue
+		}
+		key := strings.Join(a.stems, " ")
+		l.parts[key] = parts
+		l.maxLen = max(l.maxLen, len(a.stems))
+		if _, ok := l.entries[key]; !ok {
+			l.entries[key] = nil
+		}
+	}
+	return nil
+}
+
+// partsOf returns the concepts a key names when declared with "=", or nil.
+func (l *Lexicon) partsOf(key string) [][]string {
+	if l == nil {
+		return nil
+	}
+	return l.parts[key]
 }
 
 // add records e as an expansion of key, keeping the higher weight when the

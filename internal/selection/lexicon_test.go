@@ -7,10 +7,19 @@ import (
 	"testing"
 )
 
+// expansionsOf returns the terms a phrase expands to; for a phrase that
+// names several concepts ("llm inference"), those of each.
 func expansionsOf(l *Lexicon, phrase string) []string {
+	key := strings.Join(stems(phrase, true), " ")
+	keys := []string{key}
+	for _, p := range l.partsOf(key) {
+		keys = append(keys, strings.Join(p, " "))
+	}
 	var out []string
-	for _, e := range l.lookup(strings.Join(stems(phrase, true), " ")) {
-		out = append(out, e.text)
+	for _, k := range keys {
+		for _, e := range l.lookup(k) {
+			out = append(out, e.text)
+		}
 	}
 	return out
 }
