@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,59 +23,80 @@ type PutResult struct {
 // win where the source gives them; the first-seen time is kept), so
 // re-ingesting never duplicates.
 func (s *Store) PutPapers(papers []model.Paper, now time.Time) (PutResult, error) {
+	for i := range papers {
+		if papers[i].ID == "" {
+			return PutResult{}, fmt.Errorf("paper %d (%q) has no id", i+1, papers[i].Title)
+		}
+	}
+	// bbolt keeps a transaction's new keys of a leaf in one sorted slice:
+	// inserting in key order appends instead of shifting, which makes a
+	// large ingest linear instead of quadratic. The stable sort keeps the
+	// later of two entries with one id later.
+	order := make([]int, len(papers))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return papers[order[a]].ID < papers[order[b]].ID })
+
 	var res PutResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		res = PutResult{}
 		pb, db := tx.Bucket(bucketPapers), tx.Bucket(bucketPaperDates)
-		for i := range papers {
+		if len(papers) > 1000 {
+			pb.FillPercent, db.FillPercent = 0.9, 0.9
+		}
+		// The date index is written after the papers, in key order too;
+		// dateOf holds each touched paper's final date key.
+		dateOf := make(map[string][]byte, len(papers))
+		for _, i := range order {
 			p := papers[i]
-			if p.ID == "" {
-				return fmt.Errorf("paper %d (%q) has no id", i+1, p.Title)
-			}
 			key := []byte(p.ID)
+			var buf []byte
+			var err error
 			if old := pb.Get(key); old != nil {
 				var prev model.Paper
 				if err := json.Unmarshal(old, &prev); err != nil {
 					return fmt.Errorf("stored paper %s is unreadable: %w", p.ID, err)
 				}
 				merged := mergePaper(prev, p, now)
-				buf, err := json.Marshal(&merged)
-				if err != nil {
+				if buf, err = json.Marshal(&merged); err != nil {
 					return err
 				}
 				if bytes.Equal(buf, old) {
 					res.Unchanged++
 					continue
 				}
-				if !prev.Date().Equal(merged.Date()) {
+				if _, seen := dateOf[p.ID]; !seen {
 					if err := db.Delete(dateKey(prev.Date(), prev.ID)); err != nil {
 						return err
 					}
+					res.Updated++
 				}
-				if err := pb.Put(key, buf); err != nil {
+				dateOf[p.ID] = dateKey(merged.Date(), merged.ID)
+			} else {
+				if p.Ingested.IsZero() {
+					p.Ingested = now
+				}
+				p.Updated = now
+				if buf, err = json.Marshal(&p); err != nil {
 					return err
 				}
-				if err := db.Put(dateKey(merged.Date(), merged.ID), nil); err != nil {
-					return err
-				}
-				res.Updated++
-				continue
-			}
-			if p.Ingested.IsZero() {
-				p.Ingested = now
-			}
-			p.Updated = now
-			buf, err := json.Marshal(&p)
-			if err != nil {
-				return err
+				dateOf[p.ID] = dateKey(p.Date(), p.ID)
+				res.Added++
 			}
 			if err := pb.Put(key, buf); err != nil {
 				return err
 			}
-			if err := db.Put(dateKey(p.Date(), p.ID), nil); err != nil {
+		}
+		keys := make([][]byte, 0, len(dateOf))
+		for _, k := range dateOf {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(a, b int) bool { return bytes.Compare(keys[a], keys[b]) < 0 })
+		for _, k := range keys {
+			if err := db.Put(k, nil); err != nil {
 				return err
 			}
-			res.Added++
 		}
 		return nil
 	})
