@@ -3,6 +3,7 @@ package digest
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/papermail/papermail/internal/mailer"
@@ -154,9 +155,7 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		}
 		if !pk.Fallback {
 			allFallback = false
-			hl := selection.NewHighlighter(pk.Matched)
-			pv.TitleParts = segments(hl.Segments(pv.Title))
-			pv.AbstractParts = segments(hl.Segments(pv.Abstract))
+			pv.TitleParts, pv.AbstractParts = r.highlights.get(p.ID, pv.Title, pv.Abstract, pk.Matched)
 		}
 		pv.MoreURL, pv.LessURL = r.Links.FeedbackPair(sub.ID, p.ID)
 	}
@@ -212,4 +211,45 @@ func (r *Runner) Pick(ix *selection.Index, sub *model.Subscriber, now time.Time,
 // the picked papers, not yet composed.
 func (r *Runner) Message(sub *model.Subscriber, date string, picks []selection.Pick) (*mailer.Message, error) {
 	return r.message(sub, date, picks)
+}
+
+// highlightCache remembers the highlighted title and abstract of a paper
+// for one set of matched words: most readers of a run share a paper and its
+// matched words, so most digests reuse the work. It holds at most
+// maxHighlights entries (memory must not grow with the list) and is
+// emptied when a run builds a fresh candidate index.
+type highlightCache struct {
+	mu sync.RWMutex
+	m  map[string]highlighted
+}
+
+type highlighted struct{ title, abstract []render.Segment }
+
+const maxHighlights = 20000
+
+func (c *highlightCache) reset() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+func (c *highlightCache) get(id, title, abstract string, matched []string) ([]render.Segment, []render.Segment) {
+	key := id + "\x00" + strings.Join(matched, "\x00")
+	c.mu.RLock()
+	h, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return h.title, h.abstract
+	}
+	hl := selection.NewHighlighter(matched)
+	h = highlighted{segments(hl.Segments(title)), segments(hl.Segments(abstract))}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]highlighted)
+	}
+	if len(c.m) < maxHighlights {
+		c.m[key] = h
+	}
+	c.mu.Unlock()
+	return h.title, h.abstract
 }

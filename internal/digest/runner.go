@@ -64,6 +64,8 @@ type Runner struct {
 	idxAt   time.Time
 	idxFrom time.Time
 
+	highlights highlightCache
+
 	// Stage timers, in nanoseconds, summed over runs (for benchmarks).
 	Stages Stages
 }
@@ -113,6 +115,7 @@ func (r *Runner) index(now time.Time, fresh bool) (*selection.Index, error) {
 	}
 	// Papers dated in the future (clock skew in a feed) count as now.
 	r.idx = selection.NewIndex(papers, selection.Options{Now: now})
+	r.highlights.reset()
 	r.idxAt, r.idxFrom = now, from
 	return r.idx, nil
 }
