@@ -1,6 +1,8 @@
 package mailer
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -581,18 +583,65 @@ func (w *worker) transact(from, to string, raw []byte) (err error) {
 	if err := c.Rcpt("<" + to + ">"); err != nil {
 		return staged(stageRcpt, err)
 	}
-	wc, err := c.Data()
+	return staged(stageData, w.data(raw))
+}
+
+// data sends DATA, the message with its lines dot-stuffed in bulk (the
+// composed message has CRLF line ends already; textproto's dot writer
+// would copy it byte by byte), and the final dot. The previous message
+// must be recorded before this one can be accepted, so the final dot waits
+// for it: at most one accepted, unrecorded message per connection.
+func (w *worker) data(raw []byte) error {
+	t := w.c.Text
+	id, err := t.Cmd("DATA")
 	if err != nil {
-		return staged(stageData, err)
+		return err
 	}
-	if _, err := wc.Write(raw); err != nil {
-		_ = wc.Close()
-		return staged(stageData, err)
+	t.StartResponse(id)
+	_, _, err = t.ReadResponse(354)
+	t.EndResponse(id)
+	if err != nil {
+		return err
 	}
-	// The previous message must be recorded before this one can be
-	// accepted: at most one accepted, unrecorded message per connection.
+	if err := writeDotStuffed(t.W, raw); err != nil {
+		return err
+	}
 	w.awaitPrev()
-	return staged(stageData, wc.Close())
+	id = t.Next()
+	t.StartRequest(id)
+	_, err = t.W.WriteString(".\r\n")
+	if err == nil {
+		err = t.W.Flush()
+	}
+	t.EndRequest(id)
+	if err != nil {
+		return err
+	}
+	t.StartResponse(id)
+	defer t.EndResponse(id)
+	_, _, err = t.ReadResponse(250)
+	return err
+}
+
+// writeDotStuffed writes raw doubling every dot that starts a line (RFC
+// 5321 section 4.5.2) and ends it with CRLF.
+func writeDotStuffed(bw *bufio.Writer, raw []byte) error {
+	for len(raw) > 0 {
+		if raw[0] == '.' {
+			bw.WriteByte('.')
+		}
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			bw.Write(raw)
+			_, err := bw.WriteString("\r\n")
+			return err
+		}
+		if _, err := bw.Write(raw[:i+1]); err != nil {
+			return err
+		}
+		raw = raw[i+1:]
+	}
+	return nil
 }
 
 // quit ends the connection politely.
