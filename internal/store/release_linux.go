@@ -16,9 +16,9 @@ import (
 // transaction keeps bbolt from remapping the file meanwhile.
 func (s *Store) ReleaseMemory() {
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		// A value read in a read-only transaction points into the map;
-		// step back from it to the map's start.
-		v := tx.Bucket(bucketMeta).Get(keySchema)
+		// In a read-only transaction the root bucket's keys (the bucket
+		// names) point into the map; step back from one to the map's start.
+		v, _ := tx.Cursor().First()
 		info := s.db.Info()
 		size := tx.Size()
 		if len(v) == 0 || info == nil || size <= 0 {
