@@ -23,13 +23,6 @@ func (r *Runner) QueueConfirmation(sub *model.Subscriber, now time.Time) (bool, 
 	if !sub.ConfirmSentAt.IsZero() && now.Sub(sub.ConfirmSentAt) < ConfirmInterval {
 		return false, nil
 	}
-	if sub.ID == 0 {
-		id, err := r.Store.ReserveSubscriberID()
-		if err != nil {
-			return false, err
-		}
-		sub.ID = id
-	}
 	if sub.Created.IsZero() {
 		sub.Created = now.UTC()
 	}
@@ -41,16 +34,20 @@ func (r *Runner) QueueConfirmation(sub *model.Subscriber, now time.Time) (bool, 
 		sub.ConfirmNonce = newID()
 	}
 	sub.ConfirmSentAt = now.UTC()
-	msg, err := r.ConfirmMessage(sub, now)
+	// The mail is made inside the transaction, once a new subscriber has
+	// its id: subscriber and confirmation are saved in one commit.
+	err := r.Store.SaveSubscriberWith(sub, func(sub *model.Subscriber) (*store.OutboxItem, error) {
+		msg, err := r.ConfirmMessage(sub, now)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(msg)
+		if err != nil {
+			return nil, err
+		}
+		return &store.OutboxItem{Kind: "confirm", To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}, nil
+	})
 	if err != nil {
-		return false, err
-	}
-	raw, err := json.Marshal(msg)
-	if err != nil {
-		return false, err
-	}
-	item := &store.OutboxItem{Kind: "confirm", To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}
-	if err := r.Store.SaveSubscriber(sub, item); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -62,9 +62,10 @@ type Server struct {
 	// prefix is the path of base_url ("" at the root): a proxy in front
 	// strips it, so pages must add it to the paths they link.
 	prefix string
-	// subMu serializes subscribe posts, so two posts for one address
-	// cannot both queue a confirmation.
-	subMu sync.Mutex
+	// subLocks serialize subscribe posts per address (striped by a hash
+	// of it), so two posts for one address cannot both queue a
+	// confirmation, while posts for different addresses run in parallel.
+	subLocks [64]sync.Mutex
 }
 
 // New builds the server and its routes.

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"net/url"
@@ -160,9 +161,12 @@ func readSubscribe(f url.Values) (subscribeInput, []string) {
 // when one is due: for a new, pending, unsubscribed or bounced address,
 // at most one per digest.ConfirmInterval. Active and paused subscribers are left
 // as they are.
+var subSeed = maphash.MakeSeed()
+
 func (s *Server) register(in subscribeInput) error {
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
+	mu := &s.subLocks[maphash.String(subSeed, in.email)%uint64(len(s.subLocks))]
+	mu.Lock()
+	defer mu.Unlock()
 	now := s.Now()
 	sub, err := s.Store.SubscriberByEmail(in.email)
 	switch {
