@@ -216,7 +216,8 @@ func (r *Runner) Message(sub *model.Subscriber, date string, picks []selection.P
 // highlightCache remembers the highlighted title and abstract of a paper
 // for one set of matched words: most readers of a run share a paper and its
 // matched words, so most digests reuse the work. It holds at most
-// maxHighlights entries (memory must not grow with the list) and is
+// maxHighlights entries (memory must not grow with the list, and a live
+// heap near the GC's soft limit would make the collector run constantly) and is
 // emptied when a run builds a fresh candidate index.
 type highlightCache struct {
 	mu sync.RWMutex
@@ -225,7 +226,7 @@ type highlightCache struct {
 
 type highlighted struct{ title, abstract []render.Segment }
 
-const maxHighlights = 20000
+const maxHighlights = 4096
 
 func (c *highlightCache) reset() {
 	c.mu.Lock()
