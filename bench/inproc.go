@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/papermail/papermail/internal/cli"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
@@ -307,6 +308,9 @@ type stageReport struct {
 // real runner, store and SMTP mailer, wired as internal/cli does, optionally
 // under the CPU profiler, and prints the runner's stage timers as JSON.
 func stagesMain(profile string) error {
+	// The same collector settings as the papermail binary, so the stage
+	// timers and the profile show what it does.
+	cli.TuneGC()
 	cfg, _, err := config.Load("", os.Environ())
 	if err != nil {
 		return err

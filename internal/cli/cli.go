@@ -74,7 +74,7 @@ func init() {
 
 // Main runs papermail with os.Args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	tuneGC()
+	TuneGC()
 	cwd, _ := os.Getwd()
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, cwd: cwd, interactive: isTerminal(stderr)}
 	err := e.run(args)
@@ -246,13 +246,13 @@ func (e *env) metrics() *metrics.Metrics {
 	return nil
 }
 
-// tuneGC trades a little memory for much less garbage-collection work: a
+// TuneGC trades a little memory for much less garbage-collection work: a
 // digest run allocates a few hundred kilobytes per message (rendered parts,
 // the composed mail) but keeps little alive, so collecting at 4x the live
 // heap, with a soft 64 MiB ceiling, saves most collector CPU (measured in
 // docs/benchmarks.md) while memory stays flat. GOGC or GOMEMLIMIT in the
 // environment win.
-func tuneGC() {
+func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
