@@ -304,10 +304,26 @@ type stageReport struct {
 	Wall                                  time.Duration
 }
 
+// writeHeap writes a heap profile (after a collection) to path; failures
+// are reported on stderr and do not stop the run.
+func writeHeap(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "heap profile:", err)
+	}
+}
+
 // stagesMain is the stages child: it runs one digest in-process with the
 // real runner, store and SMTP mailer, wired as internal/cli does, optionally
 // under the CPU profiler, and prints the runner's stage timers as JSON.
-func stagesMain(profile string) error {
+func stagesMain(profile, heap string) error {
 	// The same collector settings as the papermail binary, so the stage
 	// timers and the profile show what it does.
 	cli.TuneGC()
@@ -345,6 +361,15 @@ func stagesMain(profile string) error {
 	}
 	r := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: sender, Metrics: m,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if heap != "" {
+		// The live heap halfway through the run, when every cache is warm.
+		var once sync.Once
+		r.Progress = func(done, due int) {
+			if due >= 100 && done >= due/2 {
+				once.Do(func() { writeHeap(heap) })
+			}
+		}
+	}
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {

@@ -84,10 +84,11 @@ func baselineChild(args []string) error {
 func stagesChild(args []string) error {
 	fs := flag.NewFlagSet("bench -stages-child", flag.ContinueOnError)
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	heap := fs.String("memprofile", "", "write a heap profile taken halfway through the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return stagesMain(*profile)
+	return stagesMain(*profile, *heap)
 }
 
 // ingestChild parses the hidden ingest profiling mode's flags.
@@ -411,6 +412,14 @@ func benchN(ctx context.Context, o options, bin, work, baseDB string, n int) (*n
 	return r, nil
 }
 
+// heapProfile names the heap profile that goes with a CPU profile.
+func heapProfile(cpu string) string {
+	if cpu == "" {
+		return ""
+	}
+	return strings.TrimSuffix(cpu, ".pprof") + ".heap.pprof"
+}
+
 // pairUp orders runs as digest, baseline, digest, baseline...
 func pairUp(runs []sendRun) []sendRun {
 	var d, b []sendRun
@@ -454,7 +463,7 @@ func runStages(ctx context.Context, pristine, dir string, conns int, profile str
 	if err != nil {
 		return rep, usage{}, err
 	}
-	out, u, err := run(ctx, papermailEnv(dir, append(smtpEnv(srv, conns), env...)...), self, "-stages-child", "-cpuprofile", profile)
+	out, u, err := run(ctx, papermailEnv(dir, append(smtpEnv(srv, conns), env...)...), self, "-stages-child", "-cpuprofile", profile, "-memprofile", heapProfile(profile))
 	if err != nil {
 		return rep, u, err
 	}
