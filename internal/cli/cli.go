@@ -74,7 +74,6 @@ func init() {
 
 // Main runs papermail with os.Args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	TuneGC()
 	cwd, _ := os.Getwd()
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, cwd: cwd, interactive: isTerminal(stderr)}
 	err := e.run(args)
