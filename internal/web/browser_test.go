@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,24 +10,18 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/deliverability"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/testutil"
 )
 
-// chromiumPath is Debian's chromium, which CI installs.
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts a headless chromium with a fresh profile and returns a
-// context for one tab. A missing chromium fails the test unless
-// PAPERMAIL_NO_BROWSER=1.
+// browser starts a headless chromium (Debian's, which CI installs) with a
+// fresh profile and returns a context for one tab. Without chromium the
+// test skips, except in CI where it fails.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("PAPERMAIL_NO_BROWSER") == "1" {
-			t.Skipf("no browser at %s and PAPERMAIL_NO_BROWSER=1", chromiumPath)
-		}
-		t.Fatalf("browser test needs chromium at %s (%v); install it or set PAPERMAIL_NO_BROWSER=1", chromiumPath, err)
-	}
+	chromiumPath := testutil.Program(t, deliverability.ChromiumPath, "chromium", "chromium")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.NoSandbox,
