@@ -32,7 +32,14 @@ var listenRe = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
 func (in *instance) serve(t *testing.T) *daemon {
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	return in.start(t, "serve")
+}
+
+// start runs a serving command (serve, demo) until it logs its listen
+// address.
+func (in *instance) start(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(append([]string{}, in.env...), "PAPERMAIL_LOG_LEVEL=info")
 	cmd.Dir = in.dir
 	stderr, _ := cmd.StderrPipe()

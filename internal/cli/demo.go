@@ -9,6 +9,7 @@ import (
 
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/localnet"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
@@ -24,6 +25,10 @@ func cmdDemo(e *env, args []string) error {
 	if _, err := flags(fs, args); err != nil {
 		return err
 	}
+	// The demo is the local mode: it serves the mailbox, but only where
+	// nobody else can reach it.
+	mailbox := localnet.LoopbackURL(e.cfg.BaseURL) && localnet.LoopbackListen(e.cfg.HTTP.Listen) && e.cfg.UsesMaildir()
+	e.cfg.HTTP.Mailbox = mailbox
 	st, err := e.store()
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: stop the running papermail first, or use it directly", err)
@@ -74,7 +79,12 @@ func cmdDemo(e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "\nNow open %s/ in a browser: subscribe with any address, then read the mail papermail wrote at %s/mailbox,\n"+
-		"confirm, change your preferences and ask for a digest now. Stop with Ctrl-C.\n\n", e.cfg.BaseURL, e.cfg.BaseURL)
+	if mailbox {
+		fmt.Fprintf(e.stdout, "\nNow open %s/ in a browser: subscribe with any address, then read the mail papermail wrote at %s/mailbox,\n"+
+			"confirm, change your preferences and ask for a digest now. Stop with Ctrl-C.\n\n", e.cfg.BaseURL, e.cfg.BaseURL)
+	} else {
+		fmt.Fprintf(e.stdout, "\nServing %s/. The mailbox page is off: base_url and http.listen are not loopback addresses,\n"+
+			"or mail goes to an SMTP server. Stop with Ctrl-C.\n\n", e.cfg.BaseURL)
+	}
 	return serveWith(e, p, nil)
 }

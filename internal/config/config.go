@@ -61,6 +61,10 @@ type HTTP struct {
 	SubscribeRate int `yaml:"subscribe_rate"`
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind a proxy you run).
 	TrustProxy bool `yaml:"trust_proxy"`
+	// Mailbox serves /mailbox, a page reading every mail in the Maildir,
+	// to loopback clients. Only for local use: it is refused unless
+	// base_url and listen are loopback. `papermail demo` turns it on.
+	Mailbox bool `yaml:"mailbox"`
 }
 
 // Log configures log/slog.

@@ -147,6 +147,9 @@ func TestLoadFullFile(t *testing.T) {
 	def := reflect.ValueOf(Default())
 	got := reflect.ValueOf(c)
 	for _, l := range leaves() {
+		if l.key == "http.mailbox" {
+			continue // refused with this public base_url; TestMailboxNeedsLoopback reads it
+		}
 		if got.FieldByIndex(l.index).Equal(def.FieldByIndex(l.index)) {
 			t.Errorf("testdata/full.yaml leaves %s at its default", l.key)
 		}
@@ -324,7 +327,7 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 37 {
+	if n := len(Keys()); n != 38 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.
@@ -519,6 +522,11 @@ func TestValidateRules(t *testing.T) {
 		{"http.listen", func(c *Config) { c.HTTP.Listen = "127.0.0.1:http" }},
 		{"http.listen", func(c *Config) { c.HTTP.Listen = "127.0.0.1:65536" }},
 		{"http.subscribe_rate", func(c *Config) { c.HTTP.SubscribeRate = -1 }},
+		{"http.mailbox", func(c *Config) { c.HTTP.Mailbox, c.BaseURL = true, "https://papers.example.org" }},
+		{"http.mailbox", func(c *Config) { c.HTTP.Mailbox, c.BaseURL = true, "http://127.0.0.1.nip.io:8080" }},
+		{"http.mailbox", func(c *Config) { c.HTTP.Mailbox, c.BaseURL = true, "http://10.0.0.5:8080" }},
+		{"http.mailbox", func(c *Config) { c.HTTP.Mailbox, c.HTTP.Listen = true, ":8080" }},
+		{"http.mailbox", func(c *Config) { c.HTTP.Mailbox, c.HTTP.Listen = true, "0.0.0.0:8080" }},
 		{"log.format", func(c *Config) { c.Log.Format = "xml" }},
 		{"log.level", func(c *Config) { c.Log.Level = "trace" }},
 		{"mail.from", func(c *Config) { c.Mail.From = "" }},
@@ -586,6 +594,24 @@ func TestValidateRules(t *testing.T) {
 	}
 }
 
+// TestMailboxNeedsLoopback reads http.mailbox from a file and the
+// environment: with the public base_url of a real site it is refused, and
+// the one problem names the key and the value that made it so.
+func TestMailboxNeedsLoopback(t *testing.T) {
+	path := writeConfig(t, "base_url: https://papers.example.org\nhttp:\n  mailbox: true\n")
+	_, _, err := Load(path, nil)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Key != "http.mailbox" ||
+		!strings.Contains(ve.Problems[0].Msg, "https://papers.example.org") {
+		t.Fatalf("Load = %v, want one http.mailbox problem naming base_url", err)
+	}
+	path = writeConfig(t, "base_url: http://127.0.0.1:8080\n")
+	c, _ := mustLoad(t, path, "PAPERMAIL_HTTP_MAILBOX=true")
+	if !c.HTTP.Mailbox {
+		t.Error("PAPERMAIL_HTTP_MAILBOX=true not read")
+	}
+}
+
 func TestValidateAccepts(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -595,6 +621,11 @@ func TestValidateAccepts(t *testing.T) {
 		{"any-interface listen", func(c *Config) { c.HTTP.Listen = ":8080" }},
 		{"random port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:0" }},
 		{"ipv6 listen", func(c *Config) { c.HTTP.Listen = "[::1]:8080" }},
+		{"mailbox on loopback", func(c *Config) { c.HTTP.Mailbox = true }},
+		{"mailbox on localhost", func(c *Config) {
+			c.HTTP.Mailbox, c.BaseURL, c.HTTP.Listen = true, "http://localhost:9000/papers", "localhost:9000"
+		}},
+		{"mailbox on ::1", func(c *Config) { c.HTTP.Mailbox, c.BaseURL, c.HTTP.Listen = true, "http://[::1]:8080", "[::1]:8080" }},
 		{"bare address", func(c *Config) { c.Mail.From = "digest@example.org" }},
 		{"quoted name", func(c *Config) { c.Mail.ReplyTo = `"Team, Papers" <team@example.org>` }},
 		{"port bounds", func(c *Config) { c.SMTP.Port = 65535 }},

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/papermail/papermail/internal/localnet"
 )
 
 // Allowed values of the enumerated keys.
@@ -58,6 +60,17 @@ func (c Config) problems() problems {
 	}
 	if c.HTTP.SubscribeRate < 0 {
 		ps.add("http.subscribe_rate", "must be 0 (no limit) or more, got %d", c.HTTP.SubscribeRate)
+	}
+	if c.HTTP.Mailbox {
+		// The mailbox shows every mail with its confirm, preferences and
+		// unsubscribe links: never where anyone but this machine's user
+		// reaches it.
+		if !localnet.LoopbackURL(c.BaseURL) {
+			ps.add("http.mailbox", "is for local use only: base_url must be a loopback address such as http://127.0.0.1:8080, got %q", c.BaseURL)
+		}
+		if !localnet.LoopbackListen(c.HTTP.Listen) {
+			ps.add("http.mailbox", "is for local use only: http.listen must be a loopback address such as 127.0.0.1:8080, got %q", c.HTTP.Listen)
+		}
 	}
 
 	checkOneOf(&ps, "log.format", c.Log.Format, logFormats)

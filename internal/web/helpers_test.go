@@ -61,6 +61,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	cfg.Digest.Timezone = "UTC"
 	cfg.HTTP.Listen = "127.0.0.1:8080"
 	cfg.Mail.From = "papermail <digest@papermail.example>"
+	// The test server runs locally like demo, which serves the mailbox;
+	// tests of a production setup turn it off.
+	cfg.HTTP.Mailbox = true
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -179,6 +182,10 @@ func (e *env) do(method, path string, form url.Values, headers ...string) respon
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if http.CanonicalHeaderKey(headers[i]) == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := client.Do(req)

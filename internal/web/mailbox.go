@@ -16,14 +16,19 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/address"
+	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/localnet"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 )
 
 // The mailbox shows what papermail delivered into its Maildir, for local
-// use without a mail server. It is served only with Maildir delivery and a
-// loopback listen address (see New).
+// use without a mail server. Every mail in it holds someone's confirm,
+// preferences and unsubscribe links, so it is served only when asked for
+// (demo, or http.mailbox), with Maildir delivery, a loopback listen address
+// and a loopback base_url, and then only to requests that name a loopback
+// Host and did not come through a proxy (see localOnly).
 const (
 	// mailboxMax is how many of the newest mails the list shows.
 	mailboxMax = 300
@@ -34,6 +39,45 @@ const (
 // maildirName matches the file names of a Maildir ("1700000000.M1P2Q3.host:2,S"):
 // no path separators, no leading dot.
 var maildirName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._,:=+\\-]{0,254}$`)
+
+// mailboxAllowed reports whether the configuration lets the mailbox be
+// served at all. Validation already refuses http.mailbox with a public
+// base_url or listen address; this holds even for a configuration built
+// in code.
+func mailboxAllowed(c config.Config) bool {
+	return c.HTTP.Mailbox && c.UsesMaildir() && localnet.LoopbackListen(c.HTTP.Listen) && localnet.LoopbackURL(c.BaseURL)
+}
+
+// proxyHeaders are set by reverse proxies; a request carrying one came
+// from elsewhere, whatever its Host says.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"}
+
+// localRequest reports whether r is for this machine: its Host header is
+// a loopback name or address (a page of another site that rebinds its DNS
+// name to 127.0.0.1 still sends its own name) and no proxy forwarded it.
+func localRequest(r *http.Request) bool {
+	if !localnet.LoopbackHostPort(r.Host) {
+		return false
+	}
+	for _, h := range proxyHeaders {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// localOnly serves h to local requests and answers every other one as if
+// the page did not exist.
+func (s *Server) localOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !localRequest(r) {
+			s.notFound(w, r)
+			return
+		}
+		h(w, r)
+	}
+}
 
 // mailSummary is one line of the mailbox list.
 type mailSummary struct {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,21 +20,26 @@ func TestMailboxOnlyLocal(t *testing.T) {
 	smtp := smtptest.StartT(t, smtptest.Options{})
 	tests := []struct {
 		name    string
+		key     bool
 		listen  string
 		smtp    bool
 		enabled bool
 	}{
-		{"maildir on 127.0.0.1", "127.0.0.1:8080", false, true},
-		{"maildir on localhost", "localhost:8080", false, true},
-		{"maildir on ::1", "[::1]:8080", false, true},
-		{"maildir on all addresses", ":8080", false, false},
-		{"maildir on 0.0.0.0", "0.0.0.0:8080", false, false},
-		{"maildir on a public address", "192.0.2.7:8080", false, false},
-		{"smtp on 127.0.0.1", "127.0.0.1:8080", true, false},
+		{"maildir on 127.0.0.1", true, "127.0.0.1:8080", false, true},
+		{"maildir on localhost", true, "localhost:8080", false, true},
+		{"maildir on ::1", true, "[::1]:8080", false, true},
+		// serve with Maildir on loopback behind a proxy: no mailbox
+		// unless the operator asked for one.
+		{"serve without http.mailbox", false, "127.0.0.1:8080", false, false},
+		{"maildir on all addresses", true, ":8080", false, false},
+		{"maildir on 0.0.0.0", true, "0.0.0.0:8080", false, false},
+		{"maildir on a public address", true, "192.0.2.7:8080", false, false},
+		{"smtp on 127.0.0.1", true, "127.0.0.1:8080", true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *config.Config) {
+				c.HTTP.Mailbox = tc.key
 				c.HTTP.Listen = tc.listen
 				if tc.smtp {
 					c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS = smtp.Host(), smtp.Port(), "none"
@@ -55,6 +62,51 @@ func TestMailboxOnlyLocal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMailboxOnlyForLoopbackHost sends real requests to a server that
+// serves the mailbox, naming other hosts: a site whose DNS name was
+// rebound to 127.0.0.1 (its own name in Host), the public name a proxy
+// passes on, or a loopback Host with the headers a proxy adds. Each gets
+// the plain 404 page, and no page links the mailbox for them.
+func TestMailboxOnlyForLoopbackHost(t *testing.T) {
+	e := newEnv(t)
+	e.addSubscriber("mb@example.org", model.StateActive)
+	sendNow := url.Values{"csrf": {e.srv.csrfToken("/mailbox/send-now")}, "email": {"mb@example.org"}}
+	port := e.ts.Listener.Addr().(*net.TCPAddr).Port
+	refused := [][]string{
+		{"Host", "attacker.example"},
+		{"Host", fmt.Sprintf("attacker.example:%d", port)},
+		{"Host", "papers.example.org"},
+		{"Host", "127.0.0.1.nip.io"},
+		{"Host", "localhost.attacker.example"},
+		{"Host", "10.0.0.1:8080"},
+		{"X-Forwarded-For", "203.0.113.9"},
+		{"Forwarded", "for=203.0.113.9"},
+		{"X-Forwarded-Host", "papers.example.org"},
+		{"X-Real-IP", "203.0.113.9"},
+	}
+	for _, h := range refused {
+		for _, p := range []string{"/mailbox", "/mailbox/1.M1P1Q1.host"} {
+			if r := e.do("GET", p, nil, h...); r.status != http.StatusNotFound || !strings.Contains(r.body, "Page not found") {
+				t.Errorf("GET %s with %s: %q: %d, want the 404 page", p, h[0], h[1], r.status)
+			}
+		}
+		if r := e.do("POST", "/mailbox/send-now", sendNow, h...); r.status != http.StatusNotFound {
+			t.Errorf("POST send-now with %s: %q: %d, want 404", h[0], h[1], r.status)
+		}
+		if r := e.do("GET", "/", nil, h...); strings.Contains(r.body, "/mailbox") {
+			t.Errorf("subscribe page for %s: %q links the mailbox", h[0], h[1])
+		}
+	}
+	if names := e.maildirFiles(); len(names) != 0 {
+		t.Errorf("refused send-now delivered %d mails", len(names))
+	}
+	for _, host := range []string{fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("localhost:%d", port), "LOCALHOST", "127.0.0.2", "[::1]:8080"} {
+		if r := e.do("GET", "/mailbox", nil, "Host", host); r.status != http.StatusOK {
+			t.Errorf("GET /mailbox for Host %q: %d, want 200", host, r.status)
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 type base struct {
 	// Nonce lets the page's inline style and script run under the CSP.
 	Nonce string
-	// Mailbox shows a link to /mailbox (local Maildir mode).
+	// Mailbox shows a link to /mailbox (served, and this is a local request).
 	Mailbox bool
 	// Root is the path of base_url ("" when papermail is at the root);
 	// links to fixed pages start with it.
@@ -22,7 +22,7 @@ type base struct {
 }
 
 func (s *Server) base(r *http.Request) base {
-	return base{Nonce: nonce(r), Mailbox: s.mailbox, Root: s.prefix}
+	return base{Nonce: nonce(r), Mailbox: s.mailbox && localRequest(r), Root: s.prefix}
 }
 
 // messageView is a short page: a title, a message and an optional link.

@@ -43,10 +43,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}
 
 	if s.mailbox {
-		mux.HandleFunc("GET /mailbox", s.mailboxList)
-		mux.HandleFunc("GET /mailbox/{name}", s.mailboxMessage)
-		mux.HandleFunc("GET /mailbox/{name}/html", s.mailboxHTML)
-		mux.HandleFunc("POST /mailbox/send-now", s.sendNow)
+		mux.HandleFunc("GET /mailbox", s.localOnly(s.mailboxList))
+		mux.HandleFunc("GET /mailbox/{name}", s.localOnly(s.mailboxMessage))
+		mux.HandleFunc("GET /mailbox/{name}/html", s.localOnly(s.mailboxHTML))
+		mux.HandleFunc("POST /mailbox/send-now", s.localOnly(s.sendNow))
 	}
 
 	mux.HandleFunc("/", s.notFound)

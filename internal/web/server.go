@@ -2,8 +2,8 @@
 // double opt-in, the confirmation, preferences, unsubscribe (including the
 // RFC 8058 one-click POST) and feedback pages reached from signed links,
 // the personal Atom feed, click counting, health and metrics endpoints and,
-// for local use with Maildir delivery, a small mailbox to read what
-// papermail wrote.
+// for local use (demo, or http.mailbox with Maildir delivery), a small
+// mailbox to read what papermail wrote.
 //
 // Every page is rendered by render.Engine from templates/web; every state
 // change happens on POST behind a CSRF token; every response carries strict
@@ -93,7 +93,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
 		limiter: newLimiter(d.Config.HTTP.SubscribeRate, time.Minute)}
-	s.mailbox = d.Config.UsesMaildir() && loopback(d.Config.HTTP.Listen)
+	s.mailbox = mailboxAllowed(d.Config)
 	if u, err := url.Parse(d.Links.Base); err == nil {
 		s.prefix = strings.TrimRight(u.Path, "/")
 	}
@@ -127,22 +127,9 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	}
 }
 
-// MailboxEnabled reports whether /mailbox is served (Maildir delivery and
-// a loopback listen address).
+// MailboxEnabled reports whether /mailbox is served (see mailboxAllowed);
+// even then it answers only requests for a loopback Host.
 func (s *Server) MailboxEnabled() bool { return s.mailbox }
-
-// loopback reports whether a listen address only accepts local clients.
-func loopback(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // clientIP is the address rate limits count: the peer, or with
 // http.trust_proxy the last address the proxy appended to
