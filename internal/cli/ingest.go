@@ -37,6 +37,12 @@ func cmdIngest(e *env, args []string) error {
 	for i, src := range pos {
 		res, err := ingest.Source(e.ctx, st, e.abs(src), *format, time.Now(), m)
 		bar.update(i+1, len(pos))
+		if _, ok := configuredFeed(e.cfg, src); ok && e.ctx.Err() == nil {
+			// A configured feed ingested by hand: its health is news too.
+			if _, rerr := recordFetch(st, m, src, res, err); rerr != nil {
+				e.log.Error("record feed fetch", "feed", src, "error", rerr)
+			}
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(e.stderr, "papermail: ingest %s: %v\n", src, err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
-	"github.com/papermail/papermail/internal/ingest"
 	"github.com/papermail/papermail/internal/scheduler"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/web"
@@ -122,13 +121,7 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			}
 		},
 		Fetch: func(ctx context.Context, f config.Feed) {
-			res, err := ingest.Source(ctx, p.store, f.URL, f.Format, time.Now(), p.metrics)
-			if err != nil {
-				log.Error("feed fetch", "feed", f.URL, "error", err)
-				return
-			}
-			p.runner.Invalidate()
-			log.Info("feed fetched", "feed", f.URL, "format", res.Format, "papers", res.Papers, "added", res.Added, "updated", res.Updated)
+			fetchFeed(ctx, p.store, p.metrics, log, f, p.runner.Invalidate)
 		},
 	}, log, p.metrics)
 	if err != nil {

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
 )
 
 type statusRun struct {
@@ -22,11 +25,34 @@ type statusRun struct {
 	Running    bool   `json:"running"`
 }
 
+// statusFeed is one configured feed's health.
+type statusFeed struct {
+	URL      string `json:"url"`
+	Schedule string `json:"schedule"`
+	// LastFetch is when the last fetch ended; empty when none is recorded.
+	LastFetch string `json:"last_fetch,omitempty"`
+	// OK is the last fetch's outcome; Error its error when it failed.
+	OK          bool   `json:"ok"`
+	Error       string `json:"error,omitempty"`
+	Failures    int    `json:"failures_in_a_row"`
+	LastSuccess string `json:"last_success,omitempty"`
+	// Papers, Added and Updated are what the last successful fetch gave.
+	Papers  int `json:"papers"`
+	Added   int `json:"added"`
+	Updated int `json:"updated"`
+	// NextFetch is the next scheduled fetch while serve runs; without a
+	// running daemon the next fetch is at serve's start.
+	NextFetch string `json:"next_fetch,omitempty"`
+}
+
 type statusReport struct {
 	Papers      int                 `json:"papers"`
 	Subscribers map[model.State]int `json:"subscribers"`
 	Outbox      int                 `json:"outbox"`
-	Runs        []statusRun         `json:"runs"`
+	// Serving is true when the answer comes from a running daemon.
+	Serving bool         `json:"serving"`
+	Feeds   []statusFeed `json:"feeds"`
+	Runs    []statusRun  `json:"runs"`
 }
 
 func cmdStatus(e *env, args []string) error {
@@ -50,6 +76,10 @@ func cmdStatus(e *env, args []string) error {
 		return err
 	}
 	if rep.Outbox, err = st.OutboxLen(); err != nil {
+		return err
+	}
+	rep.Serving = e.daemon != nil
+	if rep.Feeds, err = feedStatus(e, st, time.Now()); err != nil {
 		return err
 	}
 	runs, err := st.Runs(10)
@@ -79,6 +109,7 @@ func cmdStatus(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, " %s %d", s, rep.Subscribers[s])
 	}
 	fmt.Fprintf(e.stdout, "\noutbox:       %d waiting\n", rep.Outbox)
+	printFeeds(e, rep)
 	if len(rep.Runs) == 0 {
 		fmt.Fprintln(e.stdout, "runs:         none yet")
 	}
@@ -94,4 +125,63 @@ func cmdStatus(e *env, args []string) error {
 			r.Date, state, r.Due, r.Sent, r.Skipped, r.Failed, r.Bounced, r.Pending, time.Duration(r.DurationMS)*time.Millisecond)
 	}
 	return nil
+}
+
+// feedStatus joins the configured feeds with their recorded health.
+func feedStatus(e *env, st *store.Store, now time.Time) ([]statusFeed, error) {
+	out := []statusFeed{}
+	for _, f := range e.cfg.Feeds {
+		sf := statusFeed{URL: f.URL, Schedule: f.Schedule}
+		if sf.Schedule == "" {
+			sf.Schedule = config.DefaultFeedSchedule
+		}
+		if e.daemon != nil {
+			if next, ok := nextFetch(e.cfg, f, now); ok {
+				sf.NextFetch = next.UTC().Format(time.RFC3339)
+			}
+		}
+		h, err := st.FeedHealth(f.URL)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			sf.LastFetch = h.LastAttempt.UTC().Format(time.RFC3339)
+			sf.OK, sf.Error, sf.Failures = h.OK(), h.Error, h.Failures
+			sf.Papers, sf.Added, sf.Updated = h.Papers, h.Added, h.Updated
+			if !h.LastSuccess.IsZero() {
+				sf.LastSuccess = h.LastSuccess.UTC().Format(time.RFC3339)
+			}
+		}
+		out = append(out, sf)
+	}
+	return out, nil
+}
+
+func printFeeds(e *env, rep statusReport) {
+	if len(rep.Feeds) == 0 {
+		fmt.Fprintln(e.stdout, "feeds:        none configured")
+		return
+	}
+	fmt.Fprintln(e.stdout, "feeds:")
+	for _, f := range rep.Feeds {
+		var last string
+		switch {
+		case f.LastFetch == "":
+			last = "never fetched"
+		case f.OK:
+			last = fmt.Sprintf("last fetch %s ok: %d papers, %d added, %d updated", f.LastFetch, f.Papers, f.Added, f.Updated)
+		default:
+			success := "never"
+			if f.LastSuccess != "" {
+				success = f.LastSuccess
+			}
+			last = fmt.Sprintf("last fetch %s FAILED (%d in a row; last success %s): %s", f.LastFetch, f.Failures, success, f.Error)
+		}
+		next := "next fetch at the start of 'papermail serve'"
+		if f.NextFetch != "" {
+			next = "next fetch " + f.NextFetch
+		}
+		fmt.Fprintf(e.stdout, "  %s (%s): %s; %s\n", f.URL, f.Schedule, last, next)
+	}
 }

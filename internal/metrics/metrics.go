@@ -18,8 +18,12 @@ type Metrics struct {
 	Subscribers    *prometheus.GaugeVec // state
 	PapersIngested *prometheus.CounterVec
 	FeedErrors     *prometheus.CounterVec
-	SMTPLatency    prometheus.Histogram
-	Panics         prometheus.Counter
+	// FeedFailures is each feed's count of failed fetches in a row (0
+	// after a success); FeedLastSuccess the time of its last success.
+	FeedFailures    *prometheus.GaugeVec
+	FeedLastSuccess *prometheus.GaugeVec
+	SMTPLatency     prometheus.Histogram
+	Panics          prometheus.Counter
 }
 
 // New creates the collectors in a fresh registry.
@@ -42,6 +46,12 @@ func New() *Metrics {
 		FeedErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "papermail_feed_fetch_errors_total", Help: "Failed feed fetches by feed URL.",
 		}, []string{"feed"}),
+		FeedFailures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "papermail_feed_failures_in_a_row", Help: "Failed fetches since the feed's last success, by feed URL.",
+		}, []string{"feed"}),
+		FeedLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "papermail_feed_last_success_timestamp_seconds", Help: "Unix time of the feed's last successful fetch, by feed URL.",
+		}, []string{"feed"}),
 		SMTPLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "papermail_smtp_latency_seconds", Help: "Time for the SMTP server to accept one message.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
@@ -50,7 +60,7 @@ func New() *Metrics {
 			Name: "papermail_panics_total", Help: "Panics recovered in background work.",
 		}),
 	}
-	m.Registry.MustRegister(m.Messages, m.RunDuration, m.Subscribers, m.PapersIngested, m.FeedErrors, m.SMTPLatency, m.Panics,
+	m.Registry.MustRegister(m.Messages, m.RunDuration, m.Subscribers, m.PapersIngested, m.FeedErrors, m.FeedFailures, m.FeedLastSuccess, m.SMTPLatency, m.Panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -63,5 +73,16 @@ func (m *Metrics) OnAttempt(result, reason string, latency time.Duration) {
 	m.Messages.WithLabelValues(result, reason).Inc()
 	if result == "sent" {
 		m.SMTPLatency.Observe(latency.Seconds())
+	}
+}
+
+// ObserveFeed records a feed's health after a fetch.
+func (m *Metrics) ObserveFeed(feed string, failuresInARow int, lastSuccess time.Time) {
+	if m == nil {
+		return
+	}
+	m.FeedFailures.WithLabelValues(feed).Set(float64(failuresInARow))
+	if !lastSuccess.IsZero() {
+		m.FeedLastSuccess.WithLabelValues(feed).Set(float64(lastSuccess.Unix()))
 	}
 }

@@ -1,7 +1,8 @@
 // Package scheduler starts papermail's timed work with robfig/cron: the
 // digest tick (every digest.tick, plus digest.schedule itself), which sends
 // each subscriber whose local delivery hour has come, and each feed's
-// fetch on its own schedule. Panics in jobs are recovered and counted; a
+// fetch on its own schedule, and once at start so a fresh daemon has today's
+// papers without waiting for the first scheduled time. Panics in jobs are recovered and counted; a
 // job still running when its next time comes is skipped, not doubled.
 package scheduler
 
@@ -9,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -28,6 +30,10 @@ type Jobs struct {
 // Scheduler wraps a cron instance.
 type Scheduler struct {
 	c *cron.Cron
+	// fetches are the wrapped feed jobs, run once by Start; started counts
+	// those runs so Stop waits for them too.
+	fetches []cron.Job
+	started sync.WaitGroup
 }
 
 type cronLogger struct{ log *slog.Logger }
@@ -68,6 +74,7 @@ func New(ctx context.Context, cfg config.Config, jobs Jobs, log *slog.Logger, m 
 		return nil, fmt.Errorf("digest.schedule: %w", err)
 	}
 	c.Schedule(sched, wrapped)
+	var fetches []cron.Job
 	for i, f := range cfg.Feeds {
 		f := f
 		spec := f.Schedule
@@ -78,13 +85,36 @@ func New(ctx context.Context, cfg config.Config, jobs Jobs, log *slog.Logger, m 
 		if err != nil {
 			return nil, fmt.Errorf("feeds[%d].schedule: %w", i, err)
 		}
-		c.Schedule(fs, cron.NewChain(recoverer, cron.SkipIfStillRunning(logger)).Then(cron.FuncJob(func() { jobs.Fetch(ctx, f) })))
+		job := cron.NewChain(recoverer, cron.SkipIfStillRunning(logger)).Then(cron.FuncJob(func() { jobs.Fetch(ctx, f) }))
+		c.Schedule(fs, job)
+		fetches = append(fetches, job)
 	}
-	return &Scheduler{c: c}, nil
+	return &Scheduler{c: c, fetches: fetches}, nil
 }
 
-// Start begins running jobs in the background.
-func (s *Scheduler) Start() { s.c.Start() }
+// Start begins running jobs in the background and fetches every feed once
+// now. The start-up fetch goes through the same job as the scheduled one,
+// so a scheduled time that comes while it runs is skipped, not doubled.
+func (s *Scheduler) Start() {
+	s.c.Start()
+	for _, j := range s.fetches {
+		s.started.Add(1)
+		go func() {
+			defer s.started.Done()
+			j.Run()
+		}()
+	}
+}
 
-// Stop stops scheduling and returns a context done when running jobs end.
-func (s *Scheduler) Stop() context.Context { return s.c.Stop() }
+// Stop stops scheduling and returns a context done when running jobs end,
+// the start-up fetches included.
+func (s *Scheduler) Stop() context.Context {
+	cronDone := s.c.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-cronDone.Done()
+		s.started.Wait()
+		cancel()
+	}()
+	return ctx
+}
