@@ -38,23 +38,12 @@ func loadFrozen(t testing.TB) frozenSet {
 	return set
 }
 
-// sharedDataOrSkip returns the path of a shared data file, or skips the
-// test with one line when the shared data folder or file is absent.
-func sharedDataOrSkip(t testing.TB, name string) string {
-	t.Helper()
-	p := sharedDataPath(name)
-	if p == "" {
-		t.Skipf("shared data %s absent (set PAPERMAIL_SHARED_DATA)", name)
-	}
-	return p
-}
-
 // loadHFWindow parses a Hugging Face daily-papers file with the real feed
 // parser and keeps the papers listed on the days from..to (the listing's
 // own publishedAt, not the arXiv date).
 func loadHFWindow(t testing.TB, name, from, to string) []model.Paper {
 	t.Helper()
-	raw, err := os.ReadFile(sharedDataOrSkip(t, name))
+	raw, err := os.ReadFile(sharedData(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +161,7 @@ func TestRelevanceTable(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	if path := sharedDataPath("hf-daily-2024-07-to-10.json"); path != "" {
+	{
 		set := loadFrozen(t)
 		papers := loadHFWindow(t, set.Corpus, set.Window.From, set.Window.To)
 		r := row{set: "frozen"}
@@ -187,25 +176,4 @@ func TestRelevanceTable(t *testing.T) {
 		t.Logf("| %s | papermail | %.3f | %.3f | %.3f | %.2f |", r.set, r.pm.overall, r.pm.literal, r.pm.paraphrase, r.pm.nomatch)
 		t.Logf("| %s | BM25 | %.3f | %.3f | %.3f | %.2f |", r.set, r.base.overall, r.base.literal, r.base.paraphrase, r.base.nomatch)
 	}
-}
-
-// sharedDataPath returns the path of a shared data file, or "" when absent.
-func sharedDataPath(name string) string {
-	var dirs []string
-	if dir := os.Getenv("PAPERMAIL_SHARED_DATA"); dir != "" {
-		dirs = append(dirs, dir)
-	} else if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			dirs = append(dirs, filepath.Join(dir, "shared", "data"))
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
-			return filepath.Join(d, name)
-		}
-	}
-	return ""
 }
