@@ -54,12 +54,28 @@ func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job
 // than their last digest, so a gap is covered), never sent before, above
 // the relevance floor; the trending fallback when configured.
 func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent map[string]struct{}) []selection.Pick {
+	since := r.since(sub, now)
+	prof := profile(sub)
+	return r.choose(ix, prof, since, sent, r.Config.Digest.MaxPapers)
+}
+
+// since is the oldest date a paper of sub's digest at now may have: the
+// window, or their last digest when that is older.
+func (r *Runner) since(sub *model.Subscriber, now time.Time) time.Time {
 	since := now.Add(-r.Config.Digest.Window)
 	if sub.LastDigest != "" {
 		if last, err := time.ParseInLocation(DateLayout, sub.LastDigest, sub.Location(r.defLoc)); err == nil && last.Before(since) {
 			since = last
 		}
 	}
+	return since
+}
+
+// choose is the one selection step of digests and previews: papers dated
+// since or later, not in sent, up to limit; the trending fallback when
+// configured and nothing matches.
+func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.Time, sent map[string]struct{}, limit int) []selection.Pick {
+	also := prof.Exclude
 	exclude := func(id string) bool {
 		if _, ok := sent[id]; ok {
 			return true
@@ -67,13 +83,12 @@ func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time,
 		if p := ix.Paper(id); p != nil && p.Date().Before(since) {
 			return true
 		}
-		return false
+		return also != nil && also(id)
 	}
-	prof := profile(sub)
 	prof.Exclude = exclude
-	picks := ix.Select(ix.Compile(prof), r.Config.Digest.MaxPapers)
+	picks := ix.Select(ix.Compile(prof), limit)
 	if len(picks) == 0 && r.Config.Digest.Fallback == "trending" {
-		picks = ix.Trending(r.Config.Digest.MaxPapers, exclude)
+		picks = ix.Trending(limit, exclude)
 	}
 	return picks
 }

@@ -9,8 +9,11 @@ import (
 )
 
 // Preview ranks the current candidates for a profile without sending
-// anything: what a digest for these interests would hold now. sent papers
-// (may be nil) are left out.
+// anything: what a first digest for these interests would hold now, by
+// the digest's own selection step, so only papers within digest.window
+// (the candidate index reaches further back, for weekly digests) and the
+// trending fallback when configured. Papers prof.Exclude reports are left
+// out.
 func (r *Runner) Preview(prof selection.Profile, limit int, now time.Time) ([]selection.Pick, error) {
 	ix, err := r.index(now, false)
 	if err != nil {
@@ -19,7 +22,7 @@ func (r *Runner) Preview(prof selection.Profile, limit int, now time.Time) ([]se
 	if limit <= 0 {
 		limit = r.Config.Digest.MaxPapers
 	}
-	return ix.Select(ix.Compile(prof), limit), nil
+	return r.choose(ix, prof, now.Add(-r.Config.Digest.Window), nil, limit), nil
 }
 
 // PreviewFor returns what sub's digest would hold now (history excluded).
