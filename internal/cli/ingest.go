@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"slices"
+	"strings"
+
 	"bufio"
 	"encoding/json"
 	"fmt"
@@ -13,16 +16,15 @@ import (
 )
 
 func cmdIngest(e *env, args []string) error {
-	fs := newFlags(e, "ingest", "ingest [--format auto|hf|arxiv|page|jsonl] SOURCE...")
-	format := fs.String("format", feeds.FormatAuto, "source format: auto, hf, arxiv, page or jsonl")
+	names := feeds.FormatNames()
+	fs := newFlags(e, "ingest", "ingest [--format "+strings.Join(names, "|")+"] SOURCE...")
+	format := fs.String("format", feeds.FormatAuto, "source format: "+strings.Join(names, ", "))
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case feeds.FormatAuto, feeds.FormatHF, feeds.FormatArxiv, feeds.FormatPage, feeds.FormatJSONL:
-	default:
-		return fmt.Errorf("%w: --format must be auto, hf, arxiv, page or jsonl, got %q", errUsage, *format)
+	if !slices.Contains(names, *format) {
+		return fmt.Errorf("%w: --format must be one of %s, got %q", errUsage, strings.Join(names, ", "), *format)
 	}
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: ingest needs at least one SOURCE (a file or an http(s) URL)", errUsage)

@@ -393,10 +393,10 @@ func TestFileProblems(t *testing.T) {
 		},
 		{
 			name: "bad feed item",
-			body: "feeds:\n  - [a]\n  - url: https://e.org/f\n    format: rss\n",
+			body: "feeds:\n  - [a]\n  - url: https://e.org/f\n    format: atom\n",
 			want: []string{
 				`config.yaml:2: feeds[0]: want a mapping with keys such as "url:", found a list`,
-				`config.yaml:4: feeds[1].format: must be one of auto, hf, arxiv, page, jsonl, got "rss"`,
+				`config.yaml:4: feeds[1].format: must be one of auto, hf, arxiv, biorxiv, rss, page, jsonl, got "atom"`,
 			},
 		},
 		{
@@ -581,7 +581,7 @@ func TestValidateRules(t *testing.T) {
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: "https:///nohost"}} }},
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: "/tmp/a\x00b"}} }},
 		{"feeds[1].url", func(c *Config) { c.Feeds = []Feed{{URL: "/a"}, {URL: "/a"}} }},
-		{"feeds[2].format", func(c *Config) { c.Feeds = []Feed{{URL: "/a"}, {URL: "/b"}, {URL: "/c", Format: "rss"}} }},
+		{"feeds[2].format", func(c *Config) { c.Feeds = []Feed{{URL: "/a"}, {URL: "/b"}, {URL: "/c", Format: "atom"}} }},
 		{"feeds[0].schedule", func(c *Config) { c.Feeds = []Feed{{URL: "/a", Schedule: "hourly"}} }},
 	}
 	for _, tt := range tests {
@@ -893,6 +893,8 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 	wantFeeds := []Feed{
 		{URL: "https://huggingface.co/api/daily_papers", Format: "hf", Schedule: "0 * * * *"},
 		{URL: "https://rss.arxiv.org/rss/cs.CL", Format: "arxiv", Schedule: DefaultFeedSchedule},
+		{URL: "https://api.biorxiv.org/details/biorxiv/2d", Format: "biorxiv", Schedule: DefaultFeedSchedule},
+		{URL: "https://www.nature.com/nature.rss", Format: "rss", Schedule: DefaultFeedSchedule},
 	}
 	if !reflect.DeepEqual(c.Feeds, wantFeeds) {
 		t.Errorf("example feeds = %+v, want %+v", c.Feeds, wantFeeds)

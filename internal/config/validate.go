@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/papermail/papermail/internal/feeds"
+
 	"fmt"
 	"math"
 	"net"
@@ -22,8 +24,9 @@ var (
 	fallbacks    = []string{"none", "trending"}
 	logFormats   = []string{"text", "json"}
 	logLevels    = []string{"debug", "info", "warn", "error"}
-	// FeedFormats are the values feeds[].format accepts.
-	FeedFormats = []string{"auto", "hf", "arxiv", "page", "jsonl"}
+	// FeedFormats are the values feeds[].format accepts (internal/feeds
+	// owns the list).
+	FeedFormats = feeds.FormatNames()
 )
 
 // Bounds of the ranged keys.

@@ -15,6 +15,8 @@ func TestDetect(t *testing.T) {
 		{`<?xml version="1.0"?><feed>`, "", FormatArxiv},
 		{"<rss version=\"2.0\">", "", FormatArxiv},
 		{`{"id":"2401.00001","title":"x"}` + "\n", "", FormatJSONL},
+		{`{"messages":[{"status":"ok"}],"collection":[`, "", FormatBiorxiv},
+		{"{ \"collection\": []}", "", FormatBiorxiv},
 		{"Get trending papers in your email inbox!\n", "papers.txt", FormatPage},
 		{"[2401.01234] A Title\nAbstract", "", FormatPage},
 		{"", "feed.json", FormatHF},
@@ -41,6 +43,7 @@ func TestDetectFixtures(t *testing.T) {
 		"testdata/arxiv-atom-daily.xml": FormatArxiv,
 		"testdata/page-listing.txt":     FormatPage,
 		"testdata/papers.jsonl":         FormatJSONL,
+		"testdata/biorxiv-details.json": FormatBiorxiv,
 		samplePage(t):                   FormatPage,
 	} {
 		data, err := os.ReadFile(filepath.FromSlash(name))

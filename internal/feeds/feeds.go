@@ -1,7 +1,9 @@
 // Package feeds turns paper sources into model.Paper values and fetches
-// them. It reads four formats: Hugging Face daily papers JSON (hf), arXiv
-// Atom and RSS feeds (arxiv), scraped listing pages saved as text (page)
-// and papermail's own one-paper-per-line JSON (jsonl).
+// them. It owns the list of feed formats (Formats): Hugging Face daily
+// papers JSON (hf), arXiv Atom and RSS feeds (arxiv), the bioRxiv and
+// medRxiv details API JSON (biorxiv), journal table-of-contents feeds in
+// RSS 2.0, RSS 1.0 or Atom (rss), scraped listing pages saved as text
+// (page) and papermail's own one-paper-per-line JSON (jsonl).
 //
 // Parsing is all-or-nothing: a source either yields every paper in it or
 // an error that names the source and the place (line, byte offset, entry)
@@ -32,6 +34,12 @@ const (
 	FormatHF = "hf"
 	// FormatArxiv is an arXiv API Atom feed or an rss.arxiv.org RSS/Atom feed.
 	FormatArxiv = "arxiv"
+	// FormatBiorxiv is the JSON of the bioRxiv / medRxiv details API
+	// (api.biorxiv.org/details/biorxiv/..., .../details/medrxiv/...).
+	FormatBiorxiv = "biorxiv"
+	// FormatRSS is a journal's table-of-contents feed: RSS 2.0, RSS 1.0
+	// (RDF, with Dublin Core and PRISM fields) or Atom.
+	FormatRSS = "rss"
 	// FormatPage is a listing page saved as text: title lines, each
 	// followed by an abstract line, with page chrome skipped. A title that
 	// appears twice yields two papers with the same id in source order,
@@ -42,7 +50,11 @@ const (
 )
 
 // Formats lists the concrete formats, for flags and messages.
-var Formats = []string{FormatHF, FormatArxiv, FormatPage, FormatJSONL}
+var Formats = []string{FormatHF, FormatArxiv, FormatBiorxiv, FormatRSS, FormatPage, FormatJSONL}
+
+// FormatNames lists FormatAuto and then Formats, for flags and
+// configuration checks.
+func FormatNames() []string { return append([]string{FormatAuto}, Formats...) }
 
 // Limits on sources and fields; exceeding one is an error.
 const (
@@ -151,8 +163,10 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	switch format {
 	case FormatHF:
 		err = p.hf()
-	case FormatArxiv:
+	case FormatArxiv, FormatRSS:
 		err = p.arxiv()
+	case FormatBiorxiv:
+		err = p.biorxiv()
 	case FormatPage:
 		err = p.page()
 	case FormatJSONL:
@@ -218,7 +232,9 @@ func lineAt(data []byte, off int) int {
 
 // Detect guesses the format of a source from its first bytes, using the
 // name's extension when the bytes say nothing: a JSON array is hf, XML is
-// arxiv, JSON objects are jsonl, other text is page.
+// arxiv, a JSON object whose first key is "messages" or "collection" is
+// biorxiv, other JSON objects are jsonl, other text is page. Journal feeds
+// (rss) look like arXiv's and are named in the configuration.
 func Detect(head []byte, name string) string {
 	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(head) == 0 {
@@ -241,6 +257,10 @@ func Detect(head []byte, name string) string {
 	case '<':
 		return FormatArxiv
 	case '{':
+		rest := bytes.TrimLeft(head[1:], " \t\r\n")
+		if bytes.HasPrefix(rest, []byte(`"messages"`)) || bytes.HasPrefix(rest, []byte(`"collection"`)) {
+			return FormatBiorxiv
+		}
 		return FormatJSONL
 	}
 	return FormatPage
@@ -288,6 +308,10 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	}
 	pp.Authors = cleanList(pp.Authors)
 	pp.Categories = cleanList(pp.Categories)
+	pp.Affiliations = cleanList(pp.Affiliations)
+	pp.PrimaryCategory = CleanText(pp.PrimaryCategory)
+	pp.Venue = CleanText(pp.Venue)
+	pp.PDFURL = strings.TrimSpace(pp.PDFURL)
 	pp.Keywords = cleanList(pp.Keywords)
 	pp.URL = strings.TrimSpace(pp.URL)
 	pp.GitHubRepo = strings.TrimSpace(pp.GitHubRepo)

@@ -50,8 +50,11 @@ func checkParsed(t *testing.T, data []byte, format string) {
 		if p.Source == "" || p.Ingested.IsZero() {
 			t.Fatalf("paper %d: source %q ingested %v", i, p.Source, p.Ingested)
 		}
-		for _, s := range append([]string{p.Title, p.Abstract, p.AISummary}, p.Authors...) {
+		for _, s := range append(append([]string{p.Title, p.Abstract, p.AISummary, p.Venue, p.PrimaryCategory}, p.Authors...), p.Affiliations...) {
 			checkClean(t, s)
+		}
+		if p.DOI != "" && NormalizeDOI(p.DOI) != p.DOI {
+			t.Fatalf("paper %d: DOI %q is not normalized", i, p.DOI)
 		}
 	}
 }
@@ -82,6 +85,16 @@ func FuzzParseArxiv(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkParsed(t, data, FormatArxiv) })
 }
 
+func FuzzParseBiorxiv(f *testing.F) {
+	addSeeds(f, []string{"biorxiv-details.json", "biorxiv-empty.json"}, `{}`, `{"collection":null}`, `{"messages":[{"status":"no posts found"}]}`, `{"collection":[{"title":"A","doi":"10.1101/x","version":2}]}`, `{"collection":[{"title":"A","authors":";;, ;Smith,"}]} x`)
+	f.Fuzz(func(t *testing.T, data []byte) { checkParsed(t, data, FormatBiorxiv) })
+}
+
+func FuzzParseRSS(f *testing.F) {
+	addSeeds(f, []string{"journal-rss2.xml", "journal-atom.xml", "journal-rdf.xml"}, `<rss><channel><item><title>&lt;b&gt;A</title><guid>doi:10.1/(x</guid></item></channel></rss>`, `<feed><title>J</title><entry><title>A</title><link type="application/pdf" href="x"/></entry></feed>`, `<rss><channel><item><title>A</title><author>a@b (</author></item></channel></rss>`)
+	f.Fuzz(func(t *testing.T, data []byte) { checkParsed(t, data, FormatRSS) })
+}
+
 func FuzzParsePage(f *testing.F) {
 	addSeeds(f, []string{"page-listing.txt"}, "SubscribeA\n"+strings.Repeat("x ", 120), "Title\r\n\r\narXiv:2401.00001\r\n"+strings.Repeat("abstract ", 30), "[2401.00001] T\nshort abstract here with six words.\nNext")
 	f.Fuzz(func(t *testing.T, data []byte) { checkParsed(t, data, FormatPage) })
@@ -104,6 +117,9 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if id := NormalizeArxivID(s); id != "" && NormalizeArxivID(id) != id {
 			t.Fatalf("NormalizeArxivID(%q) = %q is not a fixed point", s, id)
+		}
+		if doi := NormalizeDOI(s); doi != "" && NormalizeDOI(doi) != doi {
+			t.Fatalf("NormalizeDOI(%q) = %q is not a fixed point", s, doi)
 		}
 		if id := TitleID(s); !isTitleID(id) {
 			t.Fatalf("TitleID(%q) = %q", s, id)

@@ -14,19 +14,36 @@ import (
 type Paper struct {
 	// ID is the arXiv id without version suffix ("2401.01234"), or, for
 	// papers without one, "t:" followed by a hash of the normalized title.
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Abstract    string   `json:"abstract"`
-	Authors     []string `json:"authors,omitempty"`
-	Categories  []string `json:"categories,omitempty"`
-	Keywords    []string `json:"keywords,omitempty"`
-	AISummary   string   `json:"ai_summary,omitempty"`
-	URL         string   `json:"url,omitempty"`
-	GitHubRepo  string   `json:"github_repo,omitempty"`
-	ProjectPage string   `json:"project_page,omitempty"`
-	Thumbnail   string   `json:"thumbnail,omitempty"`
-	Upvotes     int      `json:"upvotes,omitempty"`
-	Comments    int      `json:"comments,omitempty"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Abstract string   `json:"abstract"`
+	Authors  []string `json:"authors,omitempty"`
+	// Affiliations are the authors' institutions in author order, each
+	// once, when the source gives them (arXiv's arxiv:affiliation, bioRxiv's
+	// corresponding institution).
+	Affiliations []string `json:"affiliations,omitempty"`
+	// Categories are the subject categories, the primary one first.
+	Categories []string `json:"categories,omitempty"`
+	// PrimaryCategory is the source's main category (arXiv's
+	// arxiv:primary_category, bioRxiv's category); empty when it names none.
+	PrimaryCategory string   `json:"primary_category,omitempty"`
+	Keywords        []string `json:"keywords,omitempty"`
+	AISummary       string   `json:"ai_summary,omitempty"`
+	URL             string   `json:"url,omitempty"`
+	// PDFURL is the source's link to the full text as PDF; PDFLink derives
+	// one for arXiv papers without it.
+	PDFURL string `json:"pdf_url,omitempty"`
+	// DOI is the Digital Object Identifier ("10.1101/2024.01.02.123456")
+	// when the source gives one.
+	DOI string `json:"doi,omitempty"`
+	// Venue is where the paper appeared: a journal's name, or the
+	// preprint server (bioRxiv, medRxiv).
+	Venue       string `json:"venue,omitempty"`
+	GitHubRepo  string `json:"github_repo,omitempty"`
+	ProjectPage string `json:"project_page,omitempty"`
+	Thumbnail   string `json:"thumbnail,omitempty"`
+	Upvotes     int    `json:"upvotes,omitempty"`
+	Comments    int    `json:"comments,omitempty"`
 	// Clicks counts anonymous clicks on this paper's links in digests
 	// (only when click tracking is enabled).
 	Clicks int `json:"clicks,omitempty"`
@@ -65,6 +82,47 @@ func (p *Paper) Link() string {
 	}
 	if p.ID != "" && !strings.HasPrefix(p.ID, "t:") {
 		return "https://arxiv.org/abs/" + p.ID
+	}
+	return ""
+}
+
+// ArxivID returns the paper's arXiv id, or "" for papers known by title
+// only.
+func (p *Paper) ArxivID() string {
+	if p.ID == "" || strings.HasPrefix(p.ID, "t:") {
+		return ""
+	}
+	return p.ID
+}
+
+// AbsLink is the arXiv abstract page, or "" for papers without an arXiv id.
+func (p *Paper) AbsLink() string {
+	if id := p.ArxivID(); id != "" {
+		return "https://arxiv.org/abs/" + id
+	}
+	return ""
+}
+
+// PDFLink is the link to the full text as PDF: the source's, else arXiv's
+// for papers with an arXiv id, else "".
+func (p *Paper) PDFLink() string {
+	if p.PDFURL != "" {
+		return p.PDFURL
+	}
+	if id := p.ArxivID(); id != "" {
+		return "https://arxiv.org/pdf/" + id
+	}
+	return ""
+}
+
+// Primary is the paper's main category: PrimaryCategory, else the first
+// of Categories, else "".
+func (p *Paper) Primary() string {
+	if p.PrimaryCategory != "" {
+		return p.PrimaryCategory
+	}
+	if len(p.Categories) > 0 {
+		return p.Categories[0]
 	}
 	return ""
 }

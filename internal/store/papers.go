@@ -118,7 +118,14 @@ func mergePaper(old, nw model.Paper, now time.Time) model.Paper {
 	setS(&m.GitHubRepo, nw.GitHubRepo)
 	setS(&m.ProjectPage, nw.ProjectPage)
 	setS(&m.Thumbnail, nw.Thumbnail)
+	setS(&m.PDFURL, nw.PDFURL)
+	setS(&m.DOI, nw.DOI)
+	setS(&m.Venue, nw.Venue)
+	setS(&m.PrimaryCategory, nw.PrimaryCategory)
 	setS(&m.Source, nw.Source)
+	if len(nw.Affiliations) > 0 {
+		m.Affiliations = nw.Affiliations
+	}
 	if len(nw.Authors) > 0 {
 		m.Authors = nw.Authors
 	}
