@@ -315,7 +315,7 @@ func fillSubscribers(st *store.Store, n int, now time.Time) error {
 			Interests: mine,
 			State:     model.StateActive,
 			Created:   created, Updated: created, ConfirmedAt: created,
-			Source: "import", Hour: -1, Frequency: model.FrequencyDaily,
+			Source: "import", Hour: model.HourDefault, Frequency: model.FrequencyDaily,
 		})
 		if len(batch) == batchSize {
 			if err := flush(); err != nil {

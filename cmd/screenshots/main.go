@@ -91,7 +91,7 @@ func run(ctx context.Context, out, chromium, templates string) error {
 		return err
 	}
 	defer in.Close()
-	srv, err := web.New(web.Deps{Config: in.Config, Store: in.Store, Engine: in.Engine, Links: in.Links,
+	srv, err := web.New(web.Deps{Config: in.Config, Store: in.Store, Engine: in.Engine, Links: in.Links, Subscriptions: in.Subscriptions,
 		Signer: in.Signer, Runner: in.Runner, Outbox: in.Outbox, Log: log, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
 	"github.com/papermail/papermail/internal/localnet"
-	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // demoReader is the subscriber the demo creates.
@@ -51,18 +51,17 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "loaded %d sample papers (%d new) into %s\n", len(papers), res.Added, st.Path())
-	if _, err := st.SubscriberByEmail(demoReader); errors.Is(err, store.ErrNotFound) {
-		sub := newSubscriber(demoReader, []string{"making LLM inference faster", "retrieval-augmented generation", "graph neural networks"},
-			model.StateActive, "demo", now.UTC())
-		sub.ConfirmedAt = now.UTC()
-		if err := st.AddSubscriber(&sub); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "added the subscriber %s (interests: %v)\n", demoReader, sub.Interests)
-	}
 	p, err := buildParts(e, st)
 	if err != nil {
 		return err
+	}
+	if _, err := st.SubscriberByEmail(demoReader); errors.Is(err, store.ErrNotFound) {
+		sub, err := p.subs.Add(subscription.Request{Email: demoReader, Source: "demo",
+			Interests: []string{"making LLM inference faster", "retrieval-augmented generation", "graph neural networks"}})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added the subscriber %s (interests: %v)\n", demoReader, sub.Interests)
 	}
 	date := now.In(e.cfg.Location()).Format(digest.DateLayout)
 	sum, err := p.runner.Run(e.ctx, digest.Spec{Now: now, Date: date})

@@ -9,6 +9,7 @@ import (
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -22,6 +23,7 @@ type parts struct {
 	sender   digest.Sender
 	runner   *digest.Runner
 	outbox   *digest.Outbox
+	subs     *subscription.Service
 	metrics  *metrics.Metrics
 }
 
@@ -79,5 +81,8 @@ func buildParts(e *env, st *store.Store) (*parts, error) {
 		Sender: p.sender, Log: e.log, Metrics: p.metrics,
 	})
 	p.outbox = digest.NewOutbox(st, p.sender, e.log)
+	if p.subs, err = subscription.New(subscription.Deps{Store: st, Mail: p.runner, Location: cfg.Location()}); err != nil {
+		return nil, err
+	}
 	return p, nil
 }

@@ -59,7 +59,7 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 
 	srv, err := web.New(web.Deps{
 		Config: cfg, Store: p.store, Engine: p.engine, Links: p.links, Signer: p.signer,
-		Runner: p.runner, Outbox: p.outbox, Metrics: p.metrics, Log: log,
+		Subscriptions: p.subs, Runner: p.runner, Outbox: p.outbox, Metrics: p.metrics, Log: log,
 	})
 	if err != nil {
 		return err

@@ -9,12 +9,10 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/papermail/papermail/internal/address"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | remove EMAIL`
@@ -36,9 +34,27 @@ func cmdSubscribers(e *env, args []string) error {
 	return fmt.Errorf("%w: unknown subscribers command %q; %s", errUsage, args[0], subscribersUsage)
 }
 
-func newSubscriber(email string, interests []string, state model.State, source string, now time.Time) model.Subscriber {
-	return model.Subscriber{Email: email, Interests: interests, State: state, Created: now, Updated: now,
-		Hour: -1, Frequency: model.FrequencyDaily, Source: source}
+// problem words a subscription rule's problem for the command line,
+// naming the flag or argument it came from.
+func problem(err error, flagOf map[subscription.Field]string) error {
+	var ps subscription.Problems
+	var one *subscription.Problem
+	switch {
+	case errors.As(err, &ps):
+	case errors.As(err, &one):
+		ps = subscription.Problems{one}
+	default:
+		return err
+	}
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		name := flagOf[p.Field]
+		if name == "" {
+			name = string(p.Field)
+		}
+		lines[i] = name + ": " + p.Message
+	}
+	return fmt.Errorf("%w: %s", errUsage, strings.Join(lines, "; "))
 }
 
 func subscribersAdd(e *env, args []string) error {
@@ -53,58 +69,37 @@ func subscribersAdd(e *env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: subscribers add needs exactly one EMAIL", errUsage)
 	}
-	addr, err := address.Normalize(pos[0])
+	req, err := subscription.ParseRequest(pos[0], *interests, *tz, "cli")
 	if err != nil {
-		return fmt.Errorf("%q: %w", pos[0], err)
+		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0]),
+			subscription.FieldInterests: "--interests", subscription.FieldTimezone: "--timezone"})
 	}
-	list, err := selection.ValidateInterests(*interests)
+	p, err := e.parts()
 	if err != nil {
-		return fmt.Errorf("--interests: %w", err)
+		return err
 	}
-	if len(list) == 0 {
-		return fmt.Errorf("%w: --interests is required (for example --interests \"graph neural networks; protein folding\")", errUsage)
+	if _, err := p.store.SubscriberByEmail(req.Email); err == nil {
+		return fmt.Errorf("%s is already on the list (see 'papermail subscribers list')", req.Email)
 	}
-	if *tz != "" {
-		if _, err := time.LoadLocation(*tz); err != nil || !strings.Contains(*tz, "/") && *tz != "UTC" {
-			return fmt.Errorf("%w: --timezone %q is not an IANA zone name like Europe/Berlin", errUsage, *tz)
-		}
-	}
-	now := time.Now().UTC()
-	if !*confirmed {
-		p, err := e.parts()
-		if err != nil {
+	if *confirmed {
+		if _, err := p.subs.Add(req); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("%s is already on the list", req.Email)
+			}
 			return err
 		}
-		if _, err := p.store.SubscriberByEmail(addr); err == nil {
-			return fmt.Errorf("%s is already on the list (see 'papermail subscribers list')", addr)
-		}
-		sub := newSubscriber(addr, list, model.StatePending, "cli", now)
-		sub.Timezone = *tz
-		if _, err := p.runner.QueueConfirmation(&sub, now); err != nil {
-			return err
-		}
-		if e.daemon != nil {
-			p.outbox.Wake()
-		} else if _, err := p.outbox.Flush(e.ctx); err != nil {
-			fmt.Fprintf(e.stderr, "papermail: confirmation mail queued but not sent yet: %v\n", err)
-		}
-		fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", addr)
+		fmt.Fprintf(e.stdout, "added %s (active) with interests: %s\n", req.Email, strings.Join(req.Interests, "; "))
 		return nil
 	}
-	st, err := e.store()
-	if err != nil {
+	if _, err := p.subs.Subscribe(req); err != nil {
 		return err
 	}
-	sub := newSubscriber(addr, list, model.StateActive, "cli", now)
-	sub.Timezone = *tz
-	sub.ConfirmedAt = now
-	if err := st.AddSubscriber(&sub); err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("%s is already on the list", addr)
-		}
-		return err
+	if e.daemon != nil {
+		p.outbox.Wake()
+	} else if _, err := p.outbox.Flush(e.ctx); err != nil {
+		fmt.Fprintf(e.stderr, "papermail: confirmation mail queued but not sent yet: %v\n", err)
 	}
-	fmt.Fprintf(e.stdout, "added %s (active) with interests: %s\n", addr, strings.Join(list, "; "))
+	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", req.Email)
 	return nil
 }
 
@@ -138,8 +133,8 @@ func subscribersImport(e *env, args []string) error {
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%s: line 1: the header must name the columns email and interests, got %q", pos[0], strings.Join(header, ","))
 	}
-	now := time.Now().UTC()
-	var subs []model.Subscriber
+	zi, hasZone := col["timezone"]
+	var reqs []subscription.Request
 	var problems []string
 	seen := map[string]int{}
 	for {
@@ -156,70 +151,43 @@ func subscribersImport(e *env, args []string) error {
 			problems = append(problems, fmt.Sprintf("%s: line %d: expected the columns email and interests", pos[0], line))
 			continue
 		}
-		addr, err := address.Normalize(rec[ei])
+		zone := ""
+		if hasZone && zi < len(rec) {
+			zone = rec[zi]
+		}
+		req, err := subscription.ParseRequest(rec[ei], rec[ii], zone, "import")
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: line %d: %q: %v", pos[0], line, rec[ei], err))
+			problems = append(problems, fmt.Sprintf("%s: line %d: %v", pos[0], line, err))
 			continue
 		}
-		list, err := selection.ValidateInterests(rec[ii])
-		if err == nil && len(list) == 0 {
-			err = errors.New("no interests")
-		}
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: line %d: interests: %v", pos[0], line, err))
+		if prev, dup := seen[req.Email]; dup {
+			problems = append(problems, fmt.Sprintf("%s: line %d: %s already appears on line %d", pos[0], line, req.Email, prev))
 			continue
 		}
-		if prev, dup := seen[addr]; dup {
-			problems = append(problems, fmt.Sprintf("%s: line %d: %s already appears on line %d", pos[0], line, addr, prev))
-			continue
-		}
-		seen[addr] = line
-		state := model.StateActive
-		if *confirm {
-			state = model.StatePending
-		}
-		sub := newSubscriber(addr, list, state, "import", now)
-		if !*confirm {
-			sub.ConfirmedAt = now
-		}
-		subs = append(subs, sub)
+		seen[req.Email] = line
+		reqs = append(reqs, req)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("nothing imported; fix these rows and import again:\n  %s", strings.Join(problems, "\n  "))
-	}
-	if !*confirm {
-		st, err := e.store()
-		if err != nil {
-			return err
-		}
-		existing, err := st.AddSubscribers(subs)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "imported %d subscribers (active); %d already on the list were left unchanged\n", len(subs)-len(existing), len(existing))
-		return nil
 	}
 	p, err := e.parts()
 	if err != nil {
 		return err
 	}
-	added, skipped := 0, 0
-	for i := range subs {
-		if _, err := p.store.SubscriberByEmail(subs[i].Email); err == nil {
-			skipped++
-			continue
-		}
-		if _, err := p.runner.QueueConfirmation(&subs[i], now); err != nil {
-			return fmt.Errorf("%s: %w (the rows before it were imported)", subs[i].Email, err)
-		}
-		added++
+	added, existing, err := p.subs.Import(reqs, *confirm)
+	if err != nil {
+		return err
+	}
+	if !*confirm {
+		fmt.Fprintf(e.stdout, "imported %d subscribers (active); %d already on the list were left unchanged\n", added, existing)
+		return nil
 	}
 	if e.daemon != nil {
 		p.outbox.Wake()
 	} else if _, err := p.outbox.Flush(e.ctx); err != nil {
 		fmt.Fprintf(e.stderr, "papermail: confirmation mails queued but not all sent yet: %v\n", err)
 	}
-	fmt.Fprintf(e.stdout, "imported %d subscribers (pending, each asked to confirm); %d already on the list were left unchanged\n", added, skipped)
+	fmt.Fprintf(e.stdout, "imported %d subscribers (pending, each asked to confirm); %d already on the list were left unchanged\n", added, existing)
 	return nil
 }
 
@@ -286,19 +254,19 @@ func subscribersRemove(e *env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: subscribers remove needs exactly one EMAIL", errUsage)
 	}
-	addr, err := address.Normalize(pos[0])
+	addr, err := subscription.Email(pos[0])
 	if err != nil {
-		return fmt.Errorf("%q: %w", pos[0], err)
+		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
 	}
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	sub, err := st.SubscriberByEmail(addr)
+	p, err := e.parts()
 	if err != nil {
 		return err
 	}
-	if err := st.DeleteSubscriber(sub.ID); err != nil {
+	sub, err := p.store.SubscriberByEmail(addr)
+	if err != nil {
+		return err
+	}
+	if err := p.subs.Erase(sub.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", addr)

@@ -101,7 +101,7 @@ func TestGoldenConfirmation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sub.State != model.StatePending || sub.ConfirmNonce == "" {
+	if _, err := in.Store.Confirmation(sub.ID); sub.State != model.StatePending || err != nil {
 		t.Fatalf("subscriber after queuing the confirmation: %+v", sub)
 	}
 	checkLines(t, raw)

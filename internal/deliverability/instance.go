@@ -20,6 +20,7 @@ import (
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -70,6 +71,8 @@ type Instance struct {
 	Engine *render.Engine
 	Runner *digest.Runner
 	Outbox *digest.Outbox
+	// Subscriptions carries out subscriber changes at the instance's Now.
+	Subscriptions *subscription.Service
 	// Now is the instance's clock, fixed at start.
 	Now time.Time
 
@@ -149,8 +152,12 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 	}
 	lb := links.New(cfg.BaseURL, signer)
 	runner := digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: lb, Composer: comp, Sender: sender, Log: log})
+	subs, err := subscription.New(subscription.Deps{Store: st, Mail: runner, Location: cfg.Location(), Now: func() time.Time { return now }})
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
 	return &Instance{
-		Config: cfg, Store: st, Signer: signer, Links: lb, Engine: engine, Runner: runner,
+		Config: cfg, Store: st, Signer: signer, Links: lb, Engine: engine, Runner: runner, Subscriptions: subs,
 		Outbox: digest.NewOutbox(st, sender, log), Now: now,
 		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
 	}, nil
@@ -162,10 +169,8 @@ func (in *Instance) Close() error { return in.Store.Close() }
 // AddReader stores an active, confirmed subscriber with a daily digest at
 // the default hour.
 func (in *Instance) AddReader(email string, interests []string) (model.Subscriber, error) {
-	now := in.Now.UTC()
-	sub := model.Subscriber{Email: email, Interests: interests, State: model.StateActive,
-		Created: now, Updated: now, ConfirmedAt: now, Source: "test", Hour: -1, Frequency: model.FrequencyDaily}
-	if err := in.Store.AddSubscriber(&sub); err != nil {
+	sub, err := in.Subscriptions.Add(subscription.Request{Email: email, Interests: interests, Source: "test"})
+	if err != nil {
 		return sub, fmt.Errorf("deliverability: add %s: %w", email, err)
 	}
 	return sub, nil
@@ -193,13 +198,16 @@ func (in *Instance) Digest(ctx context.Context, sub model.Subscriber) ([]byte, e
 // subscriber with a confirmation mail in the outbox), delivers the outbox
 // and returns the subscriber and the confirmation mail.
 func (in *Instance) Confirmation(ctx context.Context, email string, interests []string) (model.Subscriber, []byte, error) {
-	sub := model.Subscriber{Email: email, Interests: interests, Source: "web", Hour: -1, Frequency: model.FrequencyDaily}
-	queued, err := in.Runner.QueueConfirmation(&sub, in.Now)
+	queued, err := in.Subscriptions.Subscribe(subscription.Request{Email: email, Interests: interests, Source: "web"})
 	if err != nil {
-		return sub, nil, fmt.Errorf("deliverability: queue confirmation for %s: %w", email, err)
+		return model.Subscriber{}, nil, fmt.Errorf("deliverability: queue confirmation for %s: %w", email, err)
 	}
 	if !queued {
-		return sub, nil, fmt.Errorf("deliverability: confirmation for %s was not queued", email)
+		return model.Subscriber{}, nil, fmt.Errorf("deliverability: confirmation for %s was not queued", email)
+	}
+	sub, err := in.Store.SubscriberByEmail(email)
+	if err != nil {
+		return sub, nil, fmt.Errorf("deliverability: %w", err)
 	}
 	n, err := in.Outbox.Flush(ctx)
 	if err != nil {
@@ -215,7 +223,11 @@ func (in *Instance) Confirmation(ctx context.Context, email string, interests []
 // ConfirmURL is the confirmation link of a pending subscriber, as its
 // confirmation mail (made at the instance's Now) carries it.
 func (in *Instance) ConfirmURL(sub model.Subscriber) string {
-	u, _ := in.Links.Confirm(sub.ID, sub.ConfirmNonce, in.Now)
+	c, err := in.Store.Confirmation(sub.ID)
+	if err != nil {
+		return ""
+	}
+	u, _ := in.Links.Confirm(sub.ID, c.Nonce, in.Now)
 	return u
 }
 

@@ -36,7 +36,7 @@ func TestDue(t *testing.T) {
 		t.Fatalf("2026-07-01 is a %v", wd)
 	}
 	active := func(edit func(*model.Subscriber)) model.Subscriber {
-		s := model.Subscriber{ID: 7, Email: "a@example.org", State: model.StateActive, Hour: -1, Frequency: model.FrequencyDaily}
+		s := model.Subscriber{ID: 7, Email: "a@example.org", State: model.StateActive, Hour: model.HourDefault, Frequency: model.FrequencyDaily}
 		if edit != nil {
 			edit(&s)
 		}

@@ -185,7 +185,7 @@ func (g *rig) addSubscribers(n int, now time.Time, edit func(i int, s *model.Sub
 	for i := range subs {
 		subs[i] = model.Subscriber{
 			Email: addr(i), Interests: []string{topics[i%len(topics)]}, State: model.StateActive,
-			Created: now.UTC(), Updated: now.UTC(), ConfirmedAt: now.UTC(), Source: "test", Hour: -1,
+			Created: now.UTC(), Updated: now.UTC(), ConfirmedAt: now.UTC(), Source: "test", Hour: model.HourDefault,
 			Frequency: model.FrequencyDaily,
 		}
 		if edit != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // TestOutboxCrashSafe queues a confirmation for a new subscriber, then
@@ -20,13 +21,16 @@ func TestOutboxCrashSafe(t *testing.T) {
 	t.Parallel()
 	g := newRig(t, nil)
 	now := time.Now()
-	sub := &model.Subscriber{Email: "new@example.org", Interests: []string{"graph neural networks"}, Hour: -1, Source: "web"}
-	ok, err := g.r.QueueConfirmation(sub, now)
-	if err != nil || !ok {
-		t.Fatalf("QueueConfirmation = %v, %v", ok, err)
+	subscribe := func(at time.Time) (bool, error) {
+		t.Helper()
+		svc, err := subscription.New(subscription.Deps{Store: g.st, Mail: g.r, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc.Subscribe(subscription.Request{Email: "new@example.org", Interests: []string{"graph neural networks"}, Source: "web"})
 	}
-	if sub.ID == 0 {
-		t.Fatal("the new subscriber got no id")
+	if ok, err := subscribe(now); err != nil || !ok {
+		t.Fatalf("Subscribe = %v, %v", ok, err)
 	}
 
 	g.reopen()
@@ -34,11 +38,12 @@ func TestOutboxCrashSafe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("subscriber lost in the crash: %v", err)
 	}
-	if stored.ID != sub.ID || stored.State != model.StatePending || stored.ConfirmNonce == "" {
-		t.Errorf("stored subscriber %+v", stored)
+	conf, err := g.st.Confirmation(stored.ID)
+	if stored.State != model.StatePending || err != nil || conf.Nonce == "" {
+		t.Errorf("stored subscriber %+v, confirmation %+v (%v)", stored, conf, err)
 	}
 	items, err := g.st.DueOutbox(time.Now(), 0)
-	if err != nil || len(items) != 1 || items[0].SubscriberID != sub.ID || items[0].Kind != "confirm" {
+	if err != nil || len(items) != 1 || items[0].SubscriberID != stored.ID || items[0].Kind != "confirm" {
 		t.Fatalf("outbox after the crash: %+v, %v", items, err)
 	}
 
@@ -64,21 +69,20 @@ func TestOutboxCrashSafe(t *testing.T) {
 	}
 
 	// Asking again within ConfirmInterval changes nothing.
-	again := stored
-	ok, err = g.r.QueueConfirmation(&again, now.Add(digest.ConfirmInterval-time.Minute))
+	ok, err := subscribe(now.Add(subscription.ConfirmInterval - time.Minute))
 	if err != nil || ok {
-		t.Fatalf("second QueueConfirmation within %v = %v, %v; want false", digest.ConfirmInterval, ok, err)
+		t.Fatalf("second Subscribe within %v = %v, %v; want false", subscription.ConfirmInterval, ok, err)
 	}
 	if n, _ := g.st.OutboxLen(); n != 0 {
 		t.Errorf("the refused request queued %d items", n)
 	}
-	if cur := g.sub(sub.ID); cur.ConfirmNonce != stored.ConfirmNonce || !cur.ConfirmSentAt.Equal(stored.ConfirmSentAt) {
-		t.Errorf("the refused request changed the subscriber: %+v", cur)
+	if cur, _ := g.st.Confirmation(stored.ID); cur.Nonce != conf.Nonce || !cur.SentAt.Equal(conf.SentAt) {
+		t.Errorf("the refused request changed the confirmation: %+v", cur)
 	}
 	// After the interval it is allowed again.
-	ok, err = g.r.QueueConfirmation(&again, now.Add(digest.ConfirmInterval+time.Minute))
+	ok, err = subscribe(now.Add(subscription.ConfirmInterval + time.Minute))
 	if err != nil || !ok {
-		t.Fatalf("QueueConfirmation after %v = %v, %v; want true", digest.ConfirmInterval, ok, err)
+		t.Fatalf("Subscribe after %v = %v, %v; want true", subscription.ConfirmInterval, ok, err)
 	}
 	if n, _ := g.st.OutboxLen(); n != 1 {
 		t.Errorf("outbox holds %d items, want 1", n)

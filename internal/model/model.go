@@ -6,6 +6,7 @@ package model
 
 import (
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -172,7 +173,7 @@ type Subscriber struct {
 
 	// Timezone is an IANA zone name; empty means digest.timezone.
 	Timezone string `json:"timezone,omitempty"`
-	// Hour is the local delivery hour 0-23; -1 means the default hour of
+	// Hour is the local delivery hour 0-23, or HourDefault: the hour of
 	// digest.schedule.
 	Hour int `json:"hour"`
 	// Frequency is daily or weekly; Weekday (0 = Sunday) applies to weekly.
@@ -181,14 +182,8 @@ type Subscriber struct {
 	PausedUntil time.Time `json:"paused_until,omitzero"`
 
 	// LastDigest is the local date (YYYY-MM-DD) of the last digest sent.
-	LastDigest string `json:"last_digest,omitempty"`
-	// ConfirmSentAt is when the last confirmation mail was queued.
-	ConfirmSentAt time.Time `json:"confirm_sent_at,omitzero"`
-	// ConfirmNonce binds confirmation tokens; it changes when a
-	// subscription is confirmed, so a used token cannot be used again.
-	ConfirmNonce string `json:"confirm_nonce,omitempty"`
-
-	Feedback []Feedback `json:"feedback,omitempty"`
+	LastDigest string     `json:"last_digest,omitempty"`
+	Feedback   []Feedback `json:"feedback,omitempty"`
 	// Examples are arXiv ids or titles of papers the reader likes.
 	Examples []string `json:"examples,omitempty"`
 	// SoftBounces holds the dates (YYYY-MM-DD) of temporary delivery
@@ -196,14 +191,51 @@ type Subscriber struct {
 	SoftBounces []string `json:"soft_bounces,omitempty"`
 }
 
+// HourDefault is the Hour of a subscriber who takes the default delivery
+// time of digest.schedule.
+const HourDefault = -1
+
 // Location returns the subscriber's time zone, falling back to def.
 func (s *Subscriber) Location(def *time.Location) *time.Location {
 	if s.Timezone != "" {
-		if loc, err := time.LoadLocation(s.Timezone); err == nil {
+		if loc, err := LoadZone(s.Timezone); err == nil {
 			return loc
 		}
 	}
 	return def
+}
+
+// zones caches loaded time zones by name: the scheduler asks for the
+// same few zones for every subscriber.
+var zones sync.Map // string -> *time.Location
+
+// LoadZone is time.LoadLocation with each zone read once per process.
+func LoadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
+}
+
+// Confirmation is a subscribe request waiting for the owner of the address
+// to confirm it. It is kept apart from the subscriber: until it is
+// confirmed, nothing stored about an existing subscriber changes. The
+// values it carries replace the subscriber's on confirmation.
+type Confirmation struct {
+	SubscriberID uint64 `json:"subscriber_id"`
+	// Nonce binds the confirmation link; confirming deletes the record,
+	// so a used link cannot be used again.
+	Nonce string `json:"nonce"`
+	// SentAt is when the last confirmation mail was queued.
+	SentAt    time.Time `json:"sent_at"`
+	Interests []string  `json:"interests,omitempty"`
+	Timezone  string    `json:"timezone,omitempty"`
+	Source    string    `json:"source,omitempty"`
 }
 
 // Delivery states of one subscriber in one digest run (the ledger).

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/papermail/papermail/internal/model"
 )
 
 // OutboxItem is one transactional mail (a confirmation, say) waiting to be
@@ -23,58 +21,6 @@ type OutboxItem struct {
 	Attempts     int             `json:"attempts"`
 	NextAttempt  time.Time       `json:"next_attempt"`
 	LastError    string          `json:"last_error,omitempty"`
-}
-
-// SaveSubscriber creates or replaces a subscriber and, when item is not
-// nil, queues item in the outbox in the same transaction. An address not
-// yet on the list is created (with sub.ID when set, else a new id); an
-// address that belongs to another id gets ErrExists.
-func (s *Store) SaveSubscriber(sub *model.Subscriber, item *OutboxItem) error {
-	return s.SaveSubscriberWith(sub, func(*model.Subscriber) (*OutboxItem, error) { return item, nil })
-}
-
-// SaveSubscriberWith is SaveSubscriber with the outbox item made inside the
-// transaction, once sub has its id (a confirmation link names it): one
-// commit, shared with concurrent callers (bbolt Batch). mail may run more
-// than once and must not have side effects; it may return nil.
-func (s *Store) SaveSubscriberWith(sub *model.Subscriber, mail func(*model.Subscriber) (*OutboxItem, error)) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
-		sb, eb := tx.Bucket(bucketSubscribers), tx.Bucket(bucketEmails)
-		if v := eb.Get([]byte(sub.Email)); v != nil {
-			if btoi(v) != sub.ID {
-				return fmt.Errorf("subscriber %s: %w", sub.Email, ErrExists)
-			}
-		} else {
-			if sub.ID == 0 {
-				id, err := sb.NextSequence()
-				if err != nil {
-					return err
-				}
-				sub.ID = id
-			} else if sb.Get(u64(sub.ID)) != nil {
-				return fmt.Errorf("subscriber %d has another address: %w", sub.ID, ErrExists)
-			}
-			// An id handed out by a transaction that was rolled back (a
-			// batch retried alone) must still move the sequence on.
-			if sb.Sequence() < sub.ID {
-				if err := sb.SetSequence(sub.ID); err != nil {
-					return err
-				}
-			}
-			if err := eb.Put([]byte(sub.Email), u64(sub.ID)); err != nil {
-				return err
-			}
-		}
-		if err := putSubscriber(sb, sub); err != nil {
-			return err
-		}
-		item, err := mail(sub)
-		if err != nil || item == nil {
-			return err
-		}
-		item.SubscriberID = sub.ID
-		return putOutbox(tx, item)
-	})
 }
 
 // Enqueue adds an item to the outbox.

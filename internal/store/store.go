@@ -21,7 +21,9 @@ import (
 
 // SchemaVersion is the layout this build reads and writes. A file written by
 // a newer version is refused.
-const SchemaVersion = 1
+// Older layouts are migrated when a file is opened for writing (see
+// migrate.go).
+const SchemaVersion = 2
 
 // Errors callers test with errors.Is.
 var (
@@ -45,13 +47,14 @@ var (
 	bucketRuns        = []byte("runs")
 	bucketLedger      = []byte("ledger")
 	bucketOutbox      = []byte("outbox")
+	bucketConfirm     = []byte("confirmations")
 
 	keySchema = []byte("schema_version")
 	keySecret = []byte("secret")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketPapers, bucketPaperDates, bucketSubscribers,
-	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox}
+	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox, bucketConfirm}
 
 // Options tune Open.
 type Options struct {
@@ -92,6 +95,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	if !opts.ReadOnly {
+		if err := s.migrate(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
 	}
 	return s, nil
 }

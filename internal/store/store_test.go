@@ -93,7 +93,7 @@ func TestPutPapersMergesAndIsAtomic(t *testing.T) {
 func TestLedgerRecordSentIsOneTransaction(t *testing.T) {
 	s := openT(t)
 	now := time.Now().UTC()
-	sub := model.Subscriber{Email: "a@example.org", State: model.StateActive, Hour: -1}
+	sub := model.Subscriber{Email: "a@example.org", State: model.StateActive, Hour: model.HourDefault}
 	if err := s.AddSubscriber(&sub); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,8 @@ func TestOutbox(t *testing.T) {
 	s := openT(t)
 	sub := model.Subscriber{Email: "d@example.org", State: model.StatePending}
 	item := &OutboxItem{Kind: "confirm", To: sub.Email, Message: []byte(`{"Subject":"hi"}`), NextAttempt: time.Now().Add(-time.Second)}
-	if err := s.SaveSubscriber(&sub, item); err != nil {
+	c := model.Confirmation{Nonce: "n"}
+	if err := s.Subscribe(&sub, &c, func(*model.Subscriber) (*OutboxItem, error) { return item, nil }); err != nil {
 		t.Fatal(err)
 	}
 	due, _ := s.DueOutbox(time.Now(), 10)
@@ -301,4 +302,55 @@ func TestReleaseMemoryKeepsData(t *testing.T) {
 	if err != nil || got.Interests[0] != "graph neural networks" {
 		t.Fatalf("data after release: %+v %v", got, err)
 	}
+}
+
+// TestMigrateMovesConfirmation: a schema 1 file, whose pending subscribers
+// held their confirmation nonce, opens with the nonce in its own
+// confirmation record and the subscriber otherwise unchanged.
+func TestMigrateMovesConfirmation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		sb := tx.Bucket(bucketSubscribers)
+		sb.Put(u64(1), []byte(`{"id":1,"email":"p@example.org","interests":["speech"],"state":"pending","hour":-1,"confirm_nonce":"abc","confirm_sent_at":"2026-11-01T09:00:00Z"}`))
+		sb.Put(u64(2), []byte(`{"id":2,"email":"a@example.org","interests":["robots"],"state":"active","hour":7,"confirm_nonce":"old","last_digest":"2026-11-02"}`))
+		tx.Bucket(bucketEmails).Put([]byte("p@example.org"), u64(1))
+		tx.Bucket(bucketEmails).Put([]byte("a@example.org"), u64(2))
+		sb.SetSequence(2)
+		tx.DeleteBucket(bucketConfirm)
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.schemaVersion(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema %d, %v", v, err)
+	}
+	c, err := s.Confirmation(1)
+	if err != nil || c.Nonce != "abc" || !c.SentAt.Equal(sent) {
+		t.Errorf("confirmation %+v, %v", c, err)
+	}
+	if _, err := s.Confirmation(2); !errors.Is(err, ErrNoConfirmation) {
+		t.Errorf("an active subscriber got a confirmation: %v", err)
+	}
+	a, err := s.SubscriberByEmail("a@example.org")
+	if err != nil || a.Hour != 7 || a.LastDigest != "2026-11-02" || a.Interests[0] != "robots" {
+		t.Errorf("active subscriber after migration: %+v, %v", a, err)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketSubscribers).Get(u64(1)); strings.Contains(string(v), "confirm_nonce") {
+			t.Errorf("old field kept: %s", v)
+		}
+		return nil
+	})
 }

@@ -144,6 +144,9 @@ func (s *Store) DeleteSubscriber(id uint64) error {
 		if err := tx.Bucket(bucketEmails).Delete([]byte(sub.Email)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketConfirm).Delete(u64(id)); err != nil {
+			return err
+		}
 		prefix := u64(id)
 		c := tx.Bucket(bucketSent).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Seek(prefix) {

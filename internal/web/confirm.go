@@ -4,7 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // confirmView is the page that asks to confirm a subscription.
@@ -15,13 +16,10 @@ type confirmView struct {
 	Interests    []string
 }
 
-// errNotPending aborts a confirmation that lost a race with another.
-var errNotPending = errors.New("subscription no longer pending")
-
 // confirmPage is GET /confirm/{token}: a page with a Confirm button. Mail
 // scanners that open links confirm nothing.
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.confirmSubscriber(w, r)
+	sub, _, ok := s.confirmSubscriber(w, r)
 	if !ok {
 		return
 	}
@@ -39,23 +37,14 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.csrfFailed(w, r)
 		return
 	}
-	sub, ok := s.confirmSubscriber(w, r)
+	sub, nonce, ok := s.confirmSubscriber(w, r)
 	if !ok {
 		return
 	}
-	now := s.Now().UTC()
-	sub, err := s.Store.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
-		if x.State != model.StatePending || x.ConfirmNonce != sub.ConfirmNonce {
-			return errNotPending
-		}
-		x.State = model.StateActive
-		x.ConfirmedAt = now
-		x.ConfirmNonce = newNonce()
-		x.SoftBounces = nil
-		return nil
-	})
+	sub, err := s.Subscriptions.Confirm(sub.ID, nonce)
 	switch {
-	case errors.Is(err, errNotPending):
+	case errors.Is(err, subscription.ErrNotPending), errors.Is(err, store.ErrNoConfirmation):
+		// Another request confirmed it first.
 		s.message(w, r, http.StatusGone, "Already confirmed",
 			"This subscription no longer waits for confirmation. Nothing was changed.")
 		return

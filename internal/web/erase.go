@@ -1,12 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/papermail/papermail/internal/links"
-
-	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -43,7 +40,7 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
 		s.page(w, r, http.StatusOK, "erase", s.eraseView(r, sub.Email))
 		return
 	}
-	if err := s.Store.DeleteSubscriber(sub.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.Subscriptions.Erase(sub.ID); err != nil {
 		s.internal(w, r, "erase subscriber", err)
 		return
 	}

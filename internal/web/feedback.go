@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
@@ -86,15 +85,7 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request) {
 	if fb.Title == p.ID {
 		fb.Title = ""
 	}
-	_, err := s.Store.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
-		x.Feedback = slices.DeleteFunc(x.Feedback, func(f model.Feedback) bool { return f.PaperID == fb.PaperID })
-		x.Feedback = append(x.Feedback, fb)
-		if n := len(x.Feedback); n > maxFeedback {
-			x.Feedback = slices.Delete(x.Feedback, 0, n-maxFeedback)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.Subscriptions.Feedback(sub.ID, fb); err != nil {
 		s.internal(w, r, "record feedback", err)
 		return
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -43,6 +44,7 @@ type env struct {
 	runner *digest.Runner
 	outbox *digest.Outbox
 	sender digest.Sender
+	subs   *subscription.Service
 
 	mu  sync.Mutex
 	now time.Time
@@ -113,7 +115,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e.runner = digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Composer: comp, Sender: e.sender, Log: log})
 	e.outbox = digest.NewOutbox(st, e.sender, log)
-	e.srv, err = New(Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Signer: e.signer, Runner: e.runner,
+	e.subs, err = subscription.New(subscription.Deps{Store: st, Mail: e.runner, Location: cfg.Location(), Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, err = New(Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Signer: e.signer, Runner: e.runner, Subscriptions: e.subs,
 		Outbox: e.outbox, Metrics: metrics.New(), Log: log, Now: e.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -234,21 +240,44 @@ func (e *env) path(link string) string {
 	return strings.TrimPrefix(link, e.ts.URL)
 }
 
-// addSubscriber stores a subscriber directly.
+// addSubscriber stores a subscriber directly, with a confirmation of
+// nonce "nonce-" + email waiting for it (as if it had been asked to
+// confirm before reaching state).
 func (e *env) addSubscriber(email string, state model.State, interests ...string) model.Subscriber {
 	e.t.Helper()
 	if len(interests) == 0 {
 		interests = []string{"language model inference"}
 	}
-	sub := model.Subscriber{Email: email, Interests: interests, State: state, Created: testStart, Hour: -1,
-		Frequency: model.FrequencyDaily, ConfirmNonce: "nonce-" + email}
+	sub := model.Subscriber{Email: email, Interests: interests, State: state, Created: testStart, Hour: model.HourDefault,
+		Frequency: model.FrequencyDaily}
 	if state == model.StateActive {
 		sub.ConfirmedAt = testStart
 	}
-	if err := e.st.SaveSubscriber(&sub, nil); err != nil {
+	c := model.Confirmation{Nonce: "nonce-" + email, SentAt: testStart.Add(-24 * time.Hour)}
+	if err := e.st.Subscribe(&sub, &c, func(*model.Subscriber) (*store.OutboxItem, error) { return nil, nil }); err != nil {
 		e.t.Fatal(err)
 	}
 	return sub
+}
+
+// confirmationSent dates the confirmation waiting for sub.
+func (e *env) confirmationSent(sub model.Subscriber, at time.Time) {
+	e.t.Helper()
+	c := e.confirmation(sub.ID)
+	c.SentAt = at
+	if err := e.st.Subscribe(&sub, &c, func(*model.Subscriber) (*store.OutboxItem, error) { return nil, nil }); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// confirmation returns the confirmation waiting for a subscriber.
+func (e *env) confirmation(id uint64) model.Confirmation {
+	e.t.Helper()
+	c, err := e.st.Confirmation(id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
 }
 
 func (e *env) sub(id uint64) model.Subscriber {
@@ -270,7 +299,8 @@ func (e *env) snapshot() string {
 			if err != nil {
 				return err
 			}
-			parts = append(parts, s, hist)
+			conf, _ := e.st.Confirmation(s.ID)
+			parts = append(parts, s, hist, conf)
 		}
 		return nil
 	})

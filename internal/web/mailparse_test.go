@@ -1,16 +1,12 @@
 package web
 
 import (
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/papermail/papermail/internal/address"
-	"github.com/papermail/papermail/internal/selection"
 )
 
 func TestParseMail(t *testing.T) {
@@ -112,32 +108,6 @@ func TestLimitKey(t *testing.T) {
 	}
 }
 
-func TestValidZone(t *testing.T) {
-	for _, z := range []string{"", "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5"} {
-		if err := validZone(z); err != nil {
-			t.Errorf("%q: %v", z, err)
-		}
-	}
-	for _, z := range []string{"Local", "/etc/localtime", "../zoneinfo/UTC", "Europe/Berlin\x00", "Mars/Base",
-		"Europe/Berlin ", strings.Repeat("A", 65), "Europe\\Berlin"} {
-		if validZone(z) == nil {
-			t.Errorf("%q accepted", z)
-		}
-	}
-}
-
-func TestParseDate(t *testing.T) {
-	d, err := parseDate("2026-04-01", time.UTC)
-	if err != nil || !d.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("%v %v", d, err)
-	}
-	for _, s := range []string{"2026-4-01", "2026-04-31", "2026-04-01T00:00", " 2026-04-01", "+026-04-01", "2026/04/01"} {
-		if _, err := parseDate(s, time.UTC); err == nil {
-			t.Errorf("%q accepted", s)
-		}
-	}
-}
-
 func FuzzParseMail(f *testing.F) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "multipart.eml"))
 	if err != nil {
@@ -175,26 +145,6 @@ func FuzzLinkify(f *testing.F) {
 		}
 		if b.String() != s {
 			t.Errorf("pieces join to %q, want %q", b.String(), s)
-		}
-	})
-}
-
-func FuzzReadSubscribe(f *testing.F) {
-	f.Add("reader@example.org", "speech; robots", "Europe/Berlin")
-	f.Add("<a@b.c>", "\n\n", "../x")
-	f.Fuzz(func(t *testing.T, email, interests, zone string) {
-		in, problems := readSubscribe(url.Values{"email": {email}, "interests": {interests}, "timezone": {zone}})
-		if len(problems) > 0 {
-			return
-		}
-		if again, err := address.Normalize(in.email); err != nil || again != in.email {
-			t.Errorf("accepted address %q normalizes to %q, %v", in.email, again, err)
-		}
-		if len(in.interests) == 0 || len(in.interests) > selection.MaxInterests {
-			t.Errorf("accepted %d interests", len(in.interests))
-		}
-		if _, err := time.LoadLocation(in.timezone); err != nil || in.timezone == "Local" {
-			t.Errorf("accepted zone %q", in.timezone)
 		}
 	})
 }

@@ -1,35 +1,22 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
-// Limits of the preferences form.
-const (
-	maxExamples   = 20
-	maxExampleLen = 300
-	// maxPause is how far ahead a pause may reach.
-	maxPause = 366 * 24 * time.Hour
-	// maxFeedback is how many feedback entries a subscriber keeps (the
-	// newest).
-	maxFeedback = 200
-)
-
 // dateLayout is the layout of dates in forms (<input type="date">).
-const dateLayout = "2006-01-02"
+const dateLayout = subscription.DateLayout
 
 // prefsView is the preferences page.
 type prefsView struct {
@@ -71,16 +58,6 @@ type prefsView struct {
 type feedbackItem struct {
 	PaperID, Title, At string
 	More               bool
-}
-
-// prefsInput is a checked preferences form.
-type prefsInput struct {
-	interests, examples []string
-	frequency           string
-	weekday, hour       int
-	timezone            string
-	pause               time.Time
-	resume              bool
 }
 
 // prefsView builds the page for sub; f, when not nil, is an edited form to
@@ -161,9 +138,9 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.prefsView(r, &sub, q)
-	in, problems := s.readPrefs(q, &sub)
-	if len(problems) > 0 {
-		v.Errors = problems
+	in, err := s.Subscriptions.ParsePreferences(prefsFields(q), &sub)
+	if err != nil {
+		v.Errors = problemLines(err)
 		s.page(w, r, http.StatusBadRequest, "preferences", v)
 		return
 	}
@@ -175,7 +152,7 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 
 // addPicks fills the preview of v: the digest sub would get now, or, with
 // in, the digest for the edited interests and examples.
-func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, sub *model.Subscriber, in *prefsInput) bool {
+func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, sub *model.Subscriber, in *subscription.Preferences) bool {
 	if s.Runner == nil {
 		v.NoPreview = true
 		return true
@@ -186,7 +163,7 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 		picks, err = s.Runner.PreviewFor(sub, s.Now())
 	} else {
 		v.Edited = true
-		prof := selection.Profile{Interests: in.interests, Examples: in.examples}
+		prof := selection.Profile{Interests: in.Interests, Examples: in.Examples}
 		for _, f := range sub.Feedback {
 			if f.Value > 0 {
 				prof.Liked = append(prof.Liked, f.PaperID)
@@ -215,29 +192,14 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, problems := s.readPrefs(r.PostForm, &sub)
-	if len(problems) > 0 {
+	in, err := s.Subscriptions.ParsePreferences(prefsFields(r.PostForm), &sub)
+	if err != nil {
 		v := s.prefsView(r, &sub, r.PostForm)
-		v.Errors = problems
+		v.Errors = problemLines(err)
 		s.page(w, r, http.StatusBadRequest, "preferences", v)
 		return
 	}
-	sub, err := s.Store.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
-		x.Interests, x.Examples = in.interests, in.examples
-		x.Frequency, x.Weekday, x.Hour, x.Timezone = in.frequency, in.weekday, in.hour, in.timezone
-		switch {
-		case in.resume:
-			x.PausedUntil = time.Time{}
-			if x.State == model.StatePaused {
-				x.State = model.StateActive
-			}
-		case !in.pause.IsZero():
-			x.PausedUntil = in.pause.UTC()
-		default:
-			x.PausedUntil = time.Time{}
-		}
-		return nil
-	})
+	sub, err = s.Subscriptions.SetPreferences(sub.ID, in)
 	if err != nil {
 		s.internal(w, r, "save preferences", err)
 		return
@@ -250,107 +212,10 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "preferences", v)
 }
 
-// readPrefs checks a preferences form and lists what is wrong.
-func (s *Server) readPrefs(f url.Values, sub *model.Subscriber) (prefsInput, []string) {
-	in := prefsInput{frequency: model.FrequencyDaily, weekday: sub.Weekday, hour: -1, resume: f.Has("resume")}
-	var problems []string
-	in.interests, problems = checkInterests(f.Get("interests"))
-
-	seen := map[string]bool{}
-	for line := range strings.Lines(f.Get("examples")) {
-		e := strings.Join(strings.Fields(line), " ")
-		if e == "" || seen[strings.ToLower(e)] {
-			continue
-		}
-		seen[strings.ToLower(e)] = true
-		if n := utf8.RuneCountInString(e); n > maxExampleLen {
-			problems = append(problems, fmt.Sprintf("Example papers: example %d has %d characters, at most %d are allowed.", len(in.examples)+1, n, maxExampleLen))
-		}
-		in.examples = append(in.examples, e)
-	}
-	if len(in.examples) > maxExamples {
-		problems = append(problems, fmt.Sprintf("Example papers: %d given, at most %d are allowed.", len(in.examples), maxExamples))
-	}
-
-	switch f.Get("frequency") {
-	case model.FrequencyDaily, "":
-	case model.FrequencyWeekly:
-		in.frequency = model.FrequencyWeekly
-	default:
-		problems = append(problems, "Frequency: choose daily or weekly.")
-	}
-	if wd := f.Get("weekday"); wd != "" {
-		if d, ok := smallInt(wd, 6); ok {
-			in.weekday = d
-		} else {
-			problems = append(problems, "Weekday: choose a day of the week.")
-		}
-	}
-	switch h := f.Get("hour"); h {
-	case "", "default":
-	default:
-		if n, ok := smallInt(h, 23); ok {
-			in.hour = n
-		} else {
-			problems = append(problems, "Delivery hour: choose an hour from 00 to 23, or the default.")
-		}
-	}
-	in.timezone = strings.TrimSpace(f.Get("timezone"))
-	if err := validZone(in.timezone); err != nil {
-		problems = append(problems, "Time zone: "+err.Error()+".")
-		in.timezone = sub.Timezone
-	}
-
-	if p := strings.TrimSpace(f.Get("pause")); p != "" && !in.resume {
-		loc := s.Config.Location()
-		if in.timezone != "" {
-			loc, _ = time.LoadLocation(in.timezone)
-		}
-		d, err := parseDate(p, loc)
-		now := s.Now()
-		switch {
-		case err != nil:
-			problems = append(problems, "Pause until: give a date as YYYY-MM-DD, like "+now.AddDate(0, 0, 14).Format(dateLayout)+".")
-		case !d.After(now):
-			problems = append(problems, "Pause until: the date must be in the future.")
-		case d.Sub(now) > maxPause:
-			problems = append(problems, "Pause until: pause for at most a year.")
-		default:
-			in.pause = d
-		}
-	}
-	return in, problems
-}
-
-// parseDate parses a YYYY-MM-DD date strictly (exactly that form) as the
-// start of that day in loc.
-func parseDate(s string, loc *time.Location) (time.Time, error) {
-	if len(s) != len(dateLayout) {
-		return time.Time{}, errors.New("date not in YYYY-MM-DD form")
-	}
-	d, err := time.ParseInLocation(dateLayout, s, loc)
-	if err != nil {
-		return d, err
-	}
-	if d.Format(dateLayout) != s {
-		return time.Time{}, errors.New("date not in YYYY-MM-DD form")
-	}
-	return d, nil
-}
-
-// smallInt parses one or two decimal digits as a number 0..max.
-func smallInt(s string, max int) (int, bool) {
-	if len(s) == 0 || len(s) > 2 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, n <= max
+// prefsForm reads the preferences form's fields.
+func prefsFields(f url.Values) subscription.Form {
+	return subscription.Form{Interests: f.Get("interests"), Examples: f.Get("examples"), Frequency: f.Get("frequency"),
+		Weekday: f.Get("weekday"), Hour: f.Get("hour"), Timezone: f.Get("timezone"), Pause: f.Get("pause"), Resume: f.Has("resume")}
 }
 
 // undoFeedback is POST /preferences/{token}/feedback/undo: it forgets the
@@ -361,10 +226,7 @@ func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	paper := r.PostForm.Get("paper")
-	sub, err := s.Store.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
-		x.Feedback = slices.DeleteFunc(x.Feedback, func(f model.Feedback) bool { return f.PaperID == paper })
-		return nil
-	})
+	sub, err := s.Subscriptions.ForgetFeedback(sub.ID, paper)
 	if err != nil {
 		s.internal(w, r, "undo feedback", err)
 		return
@@ -384,18 +246,7 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := s.Now().UTC()
-	sub, err := s.Store.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
-		switch x.State {
-		case model.StatePending, model.StateUnsubscribed, model.StateBounced:
-			x.State = model.StateActive
-			x.SoftBounces = nil
-			if x.ConfirmedAt.IsZero() {
-				x.ConfirmedAt = now
-			}
-		}
-		return nil
-	})
+	sub, err := s.Subscriptions.Reactivate(sub.ID)
 	if err != nil {
 		s.internal(w, r, "resubscribe", err)
 		return

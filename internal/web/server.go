@@ -11,8 +11,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
@@ -29,6 +26,7 @@ import (
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -39,15 +37,17 @@ const MaxBody = 64 << 10
 // nil: previews and "send now" are then unavailable, queued confirmations
 // wait for the outbox's own timer, and /metrics answers 404.
 type Deps struct {
-	Config  config.Config
-	Store   *store.Store
-	Engine  *render.Engine
-	Links   *links.Builder
-	Signer  *token.Signer
-	Runner  *digest.Runner
-	Outbox  *digest.Outbox
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
+	Config config.Config
+	Store  *store.Store
+	Engine *render.Engine
+	Links  *links.Builder
+	Signer *token.Signer
+	// Subscriptions carries out every change of a subscriber's state.
+	Subscriptions *subscription.Service
+	Runner        *digest.Runner
+	Outbox        *digest.Outbox
+	Metrics       *metrics.Metrics
+	Log           *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -62,10 +62,6 @@ type Server struct {
 	// prefix is the path of base_url ("" at the root): a proxy in front
 	// strips it, so pages must add it to the paths they link.
 	prefix string
-	// subLocks serialize subscribe posts per address (striped by a hash
-	// of it), so two posts for one address cannot both queue a
-	// confirmation, while posts for different addresses run in parallel.
-	subLocks [64]sync.Mutex
 }
 
 // New builds the server and its routes.
@@ -79,6 +75,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("web: Deps.Links is nil")
 	case d.Signer == nil:
 		return nil, errors.New("web: Deps.Signer is nil")
+	case d.Subscriptions == nil:
+		return nil, errors.New("web: Deps.Subscriptions is nil")
 	}
 	for _, p := range pageNames {
 		if !d.Engine.HasPage(p) {
@@ -148,13 +146,6 @@ func (s *Server) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// newNonce returns a random confirmation nonce.
-func newNonce() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // public turns a path of this server into the path visitors use: with

@@ -2,17 +2,12 @@ package web
 
 import (
 	"errors"
-	"fmt"
-	"hash/maphash"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
-	"github.com/papermail/papermail/internal/address"
-	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
-	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // goodInterests are the examples the subscribe page shows.
@@ -37,13 +32,6 @@ type subscribeView struct {
 	Preview   []pickView
 }
 
-// subscribeInput is a checked subscribe form.
-type subscribeInput struct {
-	email     string
-	interests []string
-	timezone  string
-}
-
 func (s *Server) subscribeView(r *http.Request, email, interests, zone string) *subscribeView {
 	return &subscribeView{base: s.base(r), CSRF: s.csrfToken("/subscribe"), Email: email, Interests: interests,
 		Timezone: zone, Zones: zoneOptions(zone), Examples: goodInterests}
@@ -60,9 +48,9 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := s.subscribeView(r, q.Get("email"), q.Get("interests"), q.Get("timezone"))
-	interests, problems := checkInterests(q.Get("interests"))
-	if len(problems) > 0 {
-		v.Errors = problems
+	interests, err := subscription.Interests(q.Get("interests"))
+	if err != nil {
+		v.Errors = problemLines(err)
 		s.page(w, r, http.StatusBadRequest, "subscribe", v)
 		return
 	}
@@ -95,16 +83,20 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	in, problems := readSubscribe(f)
-	if len(problems) > 0 {
+	req, err := subscription.ParseRequest(f.Get("email"), f.Get("interests"), f.Get("timezone"), "web")
+	if err != nil {
 		v := s.subscribeView(r, f.Get("email"), f.Get("interests"), f.Get("timezone"))
-		v.Errors = problems
+		v.Errors = problemLines(err)
 		s.page(w, r, http.StatusBadRequest, "subscribe", v)
 		return
 	}
-	if err := s.register(in); err != nil {
+	queued, err := s.Subscriptions.Subscribe(req)
+	if err != nil {
 		s.internal(w, r, "subscribe", err)
 		return
+	}
+	if queued && s.Outbox != nil {
+		s.Outbox.Wake()
 	}
 	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "Check your inbox",
 		Message: "If this address is not subscribed yet, a mail with a confirmation link is on its way to it. " +
@@ -122,79 +114,26 @@ func limitKey(ip string) string {
 	return ip
 }
 
-// checkInterests validates the interests field; it must name at least
-// one.
-func checkInterests(text string) ([]string, []string) {
-	interests, err := selection.ValidateInterests(text)
-	var problems []string
-	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			problems = append(problems, "Interests: "+line+".")
-		}
-	} else if len(interests) == 0 {
-		problems = append(problems, "Interests: name at least one topic, for example “speech recognition”.")
-	}
-	return interests, problems
-}
-
-// readSubscribe checks the subscribe form and lists what is wrong.
-func readSubscribe(f url.Values) (subscribeInput, []string) {
-	var in subscribeInput
-	var problems []string
-	email, err := address.Normalize(f.Get("email"))
-	if err != nil {
-		problems = append(problems, "Email: "+strings.TrimPrefix(err.Error(), address.ErrInvalid.Error()+": ")+
-			" (give one address, like name@example.org).")
-	}
-	in.email = email
-	var p []string
-	in.interests, p = checkInterests(f.Get("interests"))
-	problems = append(problems, p...)
-	in.timezone = strings.TrimSpace(f.Get("timezone"))
-	if err := validZone(in.timezone); err != nil {
-		problems = append(problems, "Time zone: "+err.Error()+".")
-	}
-	return in, problems
-}
-
-// register records a subscribe request and queues a confirmation mail
-// when one is due: for a new, pending, unsubscribed or bounced address,
-// at most one per digest.ConfirmInterval. Active and paused subscribers are left
-// as they are.
-var subSeed = maphash.MakeSeed()
-
-func (s *Server) register(in subscribeInput) error {
-	mu := &s.subLocks[maphash.String(subSeed, in.email)%uint64(len(s.subLocks))]
-	mu.Lock()
-	defer mu.Unlock()
-	now := s.Now()
-	sub, err := s.Store.SubscriberByEmail(in.email)
+// problemLines turns the problems of a form into the lines the page
+// shows, each naming its field: "Time zone: not a known time zone name
+// such as Europe/Berlin."
+func problemLines(err error) []string {
+	var ps subscription.Problems
+	var one *subscription.Problem
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		sub = model.Subscriber{Email: in.email, Interests: in.interests, State: model.StatePending,
-			Created: now.UTC(), Updated: now.UTC(), Source: "web", Timezone: in.timezone, Hour: -1,
-			Frequency: model.FrequencyDaily}
-	case err != nil:
-		return fmt.Errorf("look up subscriber: %w", err)
-	case sub.State == model.StateActive || sub.State == model.StatePaused:
-		return nil
+	case errors.As(err, &ps):
+	case errors.As(err, &one):
+		ps = subscription.Problems{one}
 	default:
-		sub.Interests = in.interests
-		if in.timezone != "" {
-			sub.Timezone = in.timezone
+		return []string{err.Error()}
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		field := string(p.Field)
+		if field != "" {
+			field = strings.ToUpper(field[:1]) + field[1:] + ": "
 		}
+		out[i] = field + p.Message + "."
 	}
-	if s.Runner == nil {
-		return errors.New("confirmation mail is not available: no digest runner")
-	}
-	// The runner saves the subscriber and its confirmation mail in one
-	// transaction, at most one mail per address per digest.ConfirmInterval.
-	queued, err := s.Runner.QueueConfirmation(&sub, now)
-	if err != nil {
-		return fmt.Errorf("queue confirmation for %s: %w", sub.Email, err)
-	}
-	if queued && s.Outbox != nil {
-		s.Outbox.Wake()
-	}
-	return nil
+	return out
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -53,9 +55,10 @@ func TestSubscribeNewAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sub.State != model.StatePending || sub.Source != "web" || sub.Hour != -1 || sub.ConfirmNonce == "" ||
-		!sub.ConfirmSentAt.Equal(testStart) || strings.Join(sub.Interests, "|") != "speculative decoding|graph neural networks" {
-		t.Errorf("stored subscriber %+v", sub)
+	conf := e.confirmation(sub.ID)
+	if sub.State != model.StatePending || sub.Source != "web" || sub.Hour != model.HourDefault || conf.Nonce == "" ||
+		!conf.SentAt.Equal(testStart) || strings.Join(sub.Interests, "|") != "speculative decoding|graph neural networks" {
+		t.Errorf("stored subscriber %+v, confirmation %+v", sub, conf)
 	}
 	items := e.outboxItems()
 	if len(items) != 1 {
@@ -74,11 +77,11 @@ func TestSubscribeNewAddress(t *testing.T) {
 	// The link carries a token for this subscriber that expires in 7 days.
 	link := e.confirmURL(it)
 	tok := link[strings.LastIndexByte(link, '/')+1:]
-	c, err := e.signer.Verify(tok, token.Confirm, sub.ConfirmNonce, testStart)
+	c, err := e.signer.Verify(tok, token.Confirm, conf.Nonce, testStart)
 	if err != nil || c.ID != sub.ID || !c.Expires.Equal(testStart.Add(7*24*time.Hour)) {
 		t.Errorf("confirm token claims %+v, %v", c, err)
 	}
-	if _, err := e.signer.Verify(tok, token.Confirm, sub.ConfirmNonce, testStart.Add(7*24*time.Hour)); err == nil {
+	if _, err := e.signer.Verify(tok, token.Confirm, conf.Nonce, testStart.Add(7*24*time.Hour)); err == nil {
 		t.Error("confirm token still valid after 7 days")
 	}
 }
@@ -86,9 +89,9 @@ func TestSubscribeNewAddress(t *testing.T) {
 func TestSubscribeSameAnswerForEveryState(t *testing.T) {
 	e := newEnv(t, noRateLimit)
 	recent := e.addSubscriber("recent@example.org", model.StatePending)
-	e.st.UpdateSubscriber(recent.ID, func(s *model.Subscriber) error { s.ConfirmSentAt = testStart.Add(-time.Minute); return nil })
+	e.confirmationSent(recent, testStart.Add(-time.Minute))
 	old := e.addSubscriber("old@example.org", model.StatePending)
-	e.st.UpdateSubscriber(old.ID, func(s *model.Subscriber) error { s.ConfirmSentAt = testStart.Add(-time.Hour); return nil })
+	e.confirmationSent(old, testStart.Add(-time.Hour))
 	e.addSubscriber("active@example.org", model.StateActive)
 	e.addSubscriber("paused@example.org", model.StatePaused)
 	e.addSubscriber("gone@example.org", model.StateUnsubscribed)
@@ -104,8 +107,9 @@ func TestSubscribeSameAnswerForEveryState(t *testing.T) {
 		{"old@example.org", true, model.StatePending},
 		{"active@example.org", false, model.StateActive},
 		{"paused@example.org", false, model.StatePaused},
-		{"gone@example.org", true, model.StatePending},
-		{"bounced@example.org", true, model.StatePending},
+		// Until the owner confirms, the opt-out and the bounce stay recorded.
+		{"gone@example.org", true, model.StateUnsubscribed},
+		{"bounced@example.org", true, model.StateBounced},
 	}
 	var first response
 	for i, tc := range tests {
@@ -133,6 +137,66 @@ func TestSubscribeSameAnswerForEveryState(t *testing.T) {
 		t.Errorf("active subscriber's interests changed to %q", sub.Interests)
 	}
 }
+
+// TestSubscribeKeepsStoredProfile: a subscribe request nobody has
+// authenticated, for an address on the list that gets no digests
+// (unsubscribed, bounced, pending), changes nothing stored about it. The
+// new values wait with the confirmation, its mail and page show them, and
+// they apply only when the confirmation is POSTed.
+func TestSubscribeKeepsStoredProfile(t *testing.T) {
+	for _, state := range []model.State{model.StateUnsubscribed, model.StateBounced, model.StatePending} {
+		t.Run(string(state), func(t *testing.T) {
+			e := newEnv(t, noRateLimit)
+			sub := e.addSubscriber("owner@example.org", state, "speech recognition in noisy rooms")
+			e.st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error { x.Timezone = "Europe/Berlin"; return nil })
+			stored := func() string {
+				b, _ := json.Marshal(e.sub(sub.ID))
+				return string(b)
+			}
+			before := stored()
+			oldLink := e.path(mustLink(e.links.Confirm(sub.ID, "nonce-owner@example.org", testStart)))
+
+			tok := e.formToken("/", "/subscribe")
+			r := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"owner@example.org"},
+				"interests": {"cryptocurrency trading bots"}, "timezone": {"Asia/Tokyo"}})
+			if r.status != http.StatusOK {
+				t.Fatalf("subscribe: %d\n%s", r.status, r.body)
+			}
+			if got := stored(); got != before {
+				t.Fatalf("the subscribe request rewrote the stored subscriber:\n%s\n%s", before, got)
+			}
+			items := e.outboxItems()
+			if len(items) != 1 {
+				t.Fatalf("%d mails queued, want 1", len(items))
+			}
+			// The link of an earlier confirmation mail cannot confirm the
+			// new values.
+			if r := e.get(oldLink); r.status != http.StatusForbidden {
+				t.Errorf("earlier link GET: %d", r.status)
+			}
+			path := e.path(e.confirmURL(items[0]))
+			p := e.get(path)
+			if p.status != http.StatusOK || !strings.Contains(p.body, "cryptocurrency trading bots") {
+				t.Fatalf("confirm page %d:\n%s", p.status, p.body)
+			}
+			if got := stored(); got != before {
+				t.Fatal("GET of the confirm page changed the subscriber")
+			}
+			if r := e.post(path, url.Values{"csrf": {e.formToken(path, path)}}); r.status != http.StatusOK {
+				t.Fatalf("confirm: %d\n%s", r.status, r.body)
+			}
+			got := e.sub(sub.ID)
+			if got.State != model.StateActive || got.Interests[0] != "cryptocurrency trading bots" || got.Timezone != "Asia/Tokyo" {
+				t.Errorf("after confirming: %+v", got)
+			}
+			if _, err := e.st.Confirmation(sub.ID); !errors.Is(err, store.ErrNoConfirmation) {
+				t.Errorf("confirmation kept after use: %v", err)
+			}
+		})
+	}
+}
+
+func mustLink(u string, _ time.Time) string { return u }
 
 func TestConfirmationAtMostEvery15Minutes(t *testing.T) {
 	e := newEnv(t, noRateLimit)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
 )
 
@@ -32,16 +33,17 @@ func (s *Server) subscriberFor(w http.ResponseWriter, r *http.Request, p token.P
 }
 
 // confirmSubscriber verifies a confirmation token, which is bound to the
-// subscriber's current confirmation nonce, and loads the subscriber. A
-// token of another purpose gets ErrPurpose when it is genuine; a token of
-// a subscriber that is gone, or whose nonce changed since (it confirmed),
-// does not verify and counts as forged.
-func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (model.Subscriber, bool) {
+// nonce of the confirmation waiting for the subscriber, and returns the
+// subscriber as it will be once confirmed with that nonce. A token of
+// another purpose gets ErrPurpose when it is genuine; a token of a
+// subscriber that is gone, or whose confirmation was used or replaced
+// since, does not verify and counts as forged.
+func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (model.Subscriber, string, bool) {
 	tok := r.PathValue("token")
 	c, err := token.Parse(tok)
 	if err != nil {
 		s.tokenProblem(w, r, err)
-		return model.Subscriber{}, false
+		return model.Subscriber{}, "", false
 	}
 	if c.Purpose != token.Confirm {
 		_, err := s.Signer.Verify(tok, c.Purpose, "", s.Now())
@@ -49,27 +51,32 @@ func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (mode
 			err = token.ErrPurpose
 		}
 		s.tokenProblem(w, r, err)
-		return model.Subscriber{}, false
+		return model.Subscriber{}, "", false
 	}
-	sub, err := s.Store.Subscriber(c.ID)
+	sub, conf, err := s.Subscriptions.Pending(c.ID)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.tokenProblem(w, r, token.ErrForged)
-		return sub, false
-	case err != nil:
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrNoConfirmation):
+		// Nothing waits: the link's nonce is no one's now.
+		if _, err := s.Signer.Verify(tok, token.Confirm, "", s.Now()); err != nil {
+			s.tokenProblem(w, r, err)
+		} else {
+			s.tokenProblem(w, r, token.ErrForged)
+		}
+		return sub, "", false
+	case err != nil && !errors.Is(err, subscription.ErrNotPending):
 		s.internal(w, r, "load subscriber", err)
-		return sub, false
+		return sub, "", false
 	}
-	if _, err := s.Signer.Verify(tok, token.Confirm, sub.ConfirmNonce, s.Now()); err != nil {
-		s.tokenProblem(w, r, err)
-		return sub, false
+	if _, verr := s.Signer.Verify(tok, token.Confirm, conf.Nonce, s.Now()); verr != nil {
+		s.tokenProblem(w, r, verr)
+		return sub, "", false
 	}
-	if sub.State != model.StatePending {
+	if err != nil {
 		s.message(w, r, http.StatusGone, "Already confirmed",
 			"This subscription no longer waits for confirmation. Nothing was changed.")
-		return sub, false
+		return sub, "", false
 	}
-	return sub, true
+	return sub, conf.Nonce, true
 }
 
 // postFor checks a page form's POST: the body parses, the CSRF token

@@ -57,7 +57,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.Store.UpdateSubscriber(sub.ID, setUnsubscribed); err != nil {
+	if _, err := s.Subscriptions.Unsubscribe(sub.ID); err != nil {
 		s.internal(w, r, "unsubscribe", err)
 		return
 	}
@@ -66,12 +66,6 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	resub := prefs + "/resubscribe"
 	s.page(w, r, http.StatusOK, "unsubscribed", &unsubscribedView{base: s.base(r), Email: sub.Email,
 		ResubscribeCSRF: s.csrfToken(resub), Resubscribe: s.public(resub), PreferencesURL: s.public(prefs), SubscribeAgain: s.public("/")})
-}
-
-// setUnsubscribed is the store update of an unsubscribe.
-func setUnsubscribed(x *model.Subscriber) error {
-	x.State = model.StateUnsubscribed
-	return nil
 }
 
 // oneClick answers the RFC 8058 POST with a short plain-text body, status
@@ -88,7 +82,7 @@ func (s *Server) oneClick(w http.ResponseWriter, r *http.Request) {
 		text(status, strings.TrimSuffix(title, ".")+". Nothing was changed.")
 		return
 	}
-	_, err = s.Store.UpdateSubscriber(c.ID, setUnsubscribed)
+	_, err = s.Subscriptions.Unsubscribe(c.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Erased already: the address gets nothing, which is what was asked.

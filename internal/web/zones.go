@@ -1,10 +1,11 @@
 package web
 
 import (
-	"errors"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // commonZones are the time zones the forms offer; any other valid IANA
@@ -38,31 +39,6 @@ var knownZones = sync.OnceValue(func() []string {
 	return out
 })
 
-// errZone is returned for a time zone that is not an IANA name this
-// machine knows.
-var errZone = errors.New("not a known time zone name such as Europe/Berlin")
-
-// validZone checks an IANA time zone name: letters, digits and _ + - /
-// only, at most 64 characters, loadable. "" (the default zone) is valid;
-// "Local" is not.
-func validZone(name string) error {
-	if name == "" {
-		return nil
-	}
-	if len(name) > 64 || name == "Local" || name[0] == '/' {
-		return errZone
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '+' || r == '-' || r == '/') {
-			return errZone
-		}
-	}
-	if _, err := time.LoadLocation(name); err != nil {
-		return errZone
-	}
-	return nil
-}
-
 // option is one <option> of a <select>.
 type option struct {
 	Value, Label string
@@ -73,7 +49,7 @@ type option struct {
 // among them) added, and selected marked.
 func zoneOptions(selected string) []option {
 	out := make([]option, 0, len(commonZones)+1)
-	if selected != "" && !slices.Contains(knownZones(), selected) && validZone(selected) == nil {
+	if selected != "" && !slices.Contains(knownZones(), selected) && subscription.Zone(selected) == nil {
 		out = append(out, option{Value: selected, Label: selected, Selected: true})
 	}
 	for _, z := range knownZones() {

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// openStore opens the installation's store after a command has run.
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "papermail.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestSubscribersAddGoesThroughTheRules: the CLI checks addresses, interests
+// and zones with the same rules as the web form, a pending subscriber gets
+// its confirmation mail, and adding an address already on the list (even
+// an unsubscribed one) changes nothing stored about it.
+func TestSubscribersAddGoesThroughTheRules(t *testing.T) {
+	dir := installEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"Eve <eve@example.org>", "--interests", "speech"}, `"Eve <eve@example.org>": `},
+		{[]string{"a@example.org", "--interests", " ; "}, "--interests: name at least one topic"},
+		{[]string{"a@example.org", "--interests", "speech", "--timezone", "Local"}, "--timezone: not a known time zone"},
+		{[]string{"a@example.org", "--interests", "speech", "--timezone", "Mars/Base"}, "--timezone: not a known time zone"},
+	} {
+		code, _, errOut := runMain(t, append([]string{"subscribers", "add"}, tc.args...)...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("add %q: exit %d, stderr %q; want failure naming %q", tc.args, code, errOut, tc.want)
+		}
+	}
+
+	code, out, errOut := runMain(t, "subscribers", "add", "owner@example.org", "--interests", "speech recognition", "--timezone", "Europe/Berlin")
+	if code != 0 || !strings.Contains(out, "pending") {
+		t.Fatalf("add: exit %d\n%s\n%s", code, out, errOut)
+	}
+	mails, _ := os.ReadDir(filepath.Join(dir, "Maildir", "new"))
+	if len(mails) != 1 {
+		t.Errorf("%d mails in the Maildir, want the confirmation", len(mails))
+	}
+	st := openStore(t, dir)
+	sub, err := st.SubscriberByEmail("owner@example.org")
+	if err != nil || sub.State != model.StatePending || sub.Timezone != "Europe/Berlin" || sub.Hour != model.HourDefault {
+		t.Fatalf("stored %+v, %v", sub, err)
+	}
+	if _, err := st.Confirmation(sub.ID); err != nil {
+		t.Errorf("no confirmation waits: %v", err)
+	}
+	sub, _ = st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error { x.State = model.StateUnsubscribed; return nil })
+	before, _ := json.Marshal(sub)
+	st.Close()
+
+	code, _, errOut = runMain(t, "subscribers", "add", "owner@example.org", "--interests", "something else", "--confirmed")
+	if code == 0 || !strings.Contains(errOut, "already on the list") {
+		t.Errorf("second add: exit %d, %q", code, errOut)
+	}
+	st = openStore(t, dir)
+	defer st.Close()
+	got, _ := st.SubscriberByEmail("owner@example.org")
+	if after, _ := json.Marshal(got); string(after) != string(before) {
+		t.Errorf("the refused add changed the subscriber:\n%s\n%s", before, after)
+	}
+}
+
+// TestSubscribersImportReportsEveryRow: one bad row imports nothing and
+// every problem is listed with its line; a clean file imports all rows
+// (with the optional timezone column).
+func TestSubscribersImportReportsEveryRow(t *testing.T) {
+	dir := installEnv(t)
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("email,interests,timezone\na@example.org,speech,\nnot-an-address,speech,\nb@example.org,robots,Mars/Base\n"), 0o600)
+	code, _, errOut := runMain(t, "subscribers", "import", bad)
+	if code == 0 || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "line 4: time zone") {
+		t.Fatalf("bad import: exit %d\n%s", code, errOut)
+	}
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("email,interests,timezone\na@example.org,speech,\nb@example.org,robots,Asia/Tokyo\n"), 0o600)
+	if code, out, errOut := runMain(t, "subscribers", "import", good); code != 0 || !strings.Contains(out, "imported 2") {
+		t.Fatalf("good import: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st := openStore(t, dir)
+	defer st.Close()
+	b, err := st.SubscriberByEmail("b@example.org")
+	if err != nil || b.State != model.StateActive || b.Timezone != "Asia/Tokyo" || b.Hour != model.HourDefault || b.Source != "import" {
+		t.Errorf("imported %+v, %v", b, err)
+	}
+}

@@ -1,0 +1,406 @@
+// Package subscription owns the subscriber's life: every state
+// (model.State) and every transition between them — subscribe with double
+// opt-in, confirm, change preferences, pause and resume, unsubscribe,
+// reactivate, erase — and the one set of rules for what a subscriber may
+// hold (addresses, interests, time zones, hours). The web pages, the CLI
+// and the digest all go through it; the store only keeps what it decides.
+package subscription
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// ConfirmInterval is the least time between two confirmation mails to one
+// address, so papermail cannot be used to mail-bomb someone.
+const ConfirmInterval = 15 * time.Minute
+
+// Errors callers test with errors.Is (besides ErrInvalid and the store's
+// ErrNotFound and ErrExists).
+var (
+	// ErrNotPending means a confirmation no longer waits: it was used, or
+	// the subscriber is active already.
+	ErrNotPending = errors.New("subscription no longer waits for confirmation")
+)
+
+// ConfirmMailer renders the double opt-in mail; digest.Runner implements
+// it. The link it carries is bound to nonce.
+type ConfirmMailer interface {
+	ConfirmMessage(sub *model.Subscriber, nonce string, now time.Time) (*mailer.Message, error)
+}
+
+// Deps are what a Service works with.
+type Deps struct {
+	Store *store.Store
+	Mail  ConfirmMailer
+	// Location is digest.timezone, the zone of subscribers without one.
+	Location *time.Location
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service carries out the transitions.
+type Service struct {
+	Deps
+	// locks serialize subscribe requests per address (striped by a hash
+	// of it), so two requests for one address cannot both queue a
+	// confirmation, while different addresses run in parallel.
+	locks [64]sync.Mutex
+}
+
+var lockSeed = maphash.MakeSeed()
+
+// New returns a service; Store and Mail are required.
+func New(d Deps) (*Service, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("subscription: Deps.Store is nil")
+	case d.Mail == nil:
+		return nil, errors.New("subscription: Deps.Mail is nil")
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{Deps: d}, nil
+}
+
+// Request is a checked request to subscribe.
+type Request struct {
+	Email     string
+	Interests []string
+	// Timezone is an IANA name; "" is digest.timezone.
+	Timezone string
+	// Source says where the request came from: web, cli, import.
+	Source string
+}
+
+// ParseRequest checks a subscribe request as typed and reports every
+// problem at once (Problems).
+func ParseRequest(email, interests, zone, source string) (Request, error) {
+	var ps Problems
+	r := Request{Source: source}
+	var err error
+	r.Email, err = Email(email)
+	ps.add(err)
+	r.Interests, err = Interests(interests)
+	ps.add(err)
+	r.Timezone = strings.TrimSpace(zone)
+	ps.add(Zone(r.Timezone))
+	return r, ps.err()
+}
+
+// newSubscriber is the one shape of a subscriber who has just arrived:
+// daily, at the default hour.
+func newSubscriber(r Request, state model.State, now time.Time) model.Subscriber {
+	now = now.UTC()
+	return model.Subscriber{Email: r.Email, Interests: r.Interests, State: state, Created: now, Updated: now,
+		Source: r.Source, Timezone: r.Timezone, Hour: model.HourDefault, Frequency: model.FrequencyDaily}
+}
+
+// Subscribe handles a request nobody has authenticated (the subscribe
+// form, `subscribers add` without --confirmed): it queues a confirmation
+// mail to the address and reports whether it did. A new address becomes a
+// pending subscriber. For a pending, unsubscribed or bounced address the
+// request's values wait with the confirmation and apply only when it is
+// confirmed: until then nothing stored about the subscriber changes (an
+// opt-out stays recorded). Active and paused subscribers are left as they
+// are. At most one mail goes to an address per ConfirmInterval.
+func (s *Service) Subscribe(r Request) (bool, error) {
+	mu := &s.locks[maphash.String(lockSeed, r.Email)%uint64(len(s.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+	now := s.Now()
+	sub, err := s.Store.SubscriberByEmail(r.Email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		sub = newSubscriber(r, model.StatePending, now)
+		c := model.Confirmation{Nonce: newNonce(), SentAt: now.UTC(), Source: r.Source}
+		return true, s.queue(&sub, &c, now)
+	case err != nil:
+		return false, fmt.Errorf("look up subscriber: %w", err)
+	case sub.State == model.StateActive || sub.State == model.StatePaused:
+		return false, nil
+	}
+	prev, err := s.Store.Confirmation(sub.ID)
+	switch {
+	case errors.Is(err, store.ErrNoConfirmation):
+	case err != nil:
+		return false, err
+	case now.Sub(prev.SentAt) < ConfirmInterval:
+		return false, nil
+	}
+	c := model.Confirmation{Nonce: prev.Nonce, SentAt: now.UTC(), Interests: r.Interests, Timezone: r.Timezone, Source: r.Source}
+	// A resend with the same values keeps the nonce, so the link of an
+	// earlier mail still works; other values get a new one, so no older
+	// link confirms them.
+	if c.Nonce == "" || !slices.Equal(prev.Interests, c.Interests) || prev.Timezone != c.Timezone {
+		c.Nonce = newNonce()
+	}
+	return true, s.queue(&sub, &c, now)
+}
+
+// queue stores c and its mail, with sub when it is new.
+func (s *Service) queue(sub *model.Subscriber, c *model.Confirmation, now time.Time) error {
+	err := s.Store.Subscribe(sub, c, func(sub *model.Subscriber) (*store.OutboxItem, error) {
+		view := *sub
+		apply(&view, c)
+		msg, err := s.Mail.ConfirmMessage(&view, c.Nonce, now)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(msg)
+		if err != nil {
+			return nil, err
+		}
+		return &store.OutboxItem{Kind: "confirm", To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue confirmation for %s: %w", sub.Email, err)
+	}
+	return nil
+}
+
+// apply puts the values a confirmation carries on sub.
+func apply(sub *model.Subscriber, c *model.Confirmation) {
+	if len(c.Interests) > 0 {
+		sub.Interests = c.Interests
+	}
+	if c.Timezone != "" {
+		sub.Timezone = c.Timezone
+	}
+}
+
+// Add puts a subscriber the operator vouches for on the list, active at
+// once (`subscribers add --confirmed`). An address already on the list is
+// store.ErrExists.
+func (s *Service) Add(r Request) (model.Subscriber, error) {
+	now := s.Now()
+	sub := newSubscriber(r, model.StateActive, now)
+	sub.ConfirmedAt = now.UTC()
+	if err := s.Store.AddSubscriber(&sub); err != nil {
+		return sub, err
+	}
+	return sub, nil
+}
+
+// Import adds many subscribers: active at once, or, with confirm, each
+// pending with a confirmation mail. Addresses already on the list are
+// left unchanged and counted in existing.
+func (s *Service) Import(rs []Request, confirm bool) (added, existing int, err error) {
+	now := s.Now()
+	if !confirm {
+		subs := make([]model.Subscriber, len(rs))
+		for i, r := range rs {
+			subs[i] = newSubscriber(r, model.StateActive, now)
+			subs[i].ConfirmedAt = now.UTC()
+		}
+		ex, err := s.Store.AddSubscribers(subs)
+		return len(subs) - len(ex), len(ex), err
+	}
+	for _, r := range rs {
+		if _, err := s.Store.SubscriberByEmail(r.Email); err == nil {
+			existing++
+			continue
+		}
+		sub := newSubscriber(r, model.StatePending, now)
+		c := model.Confirmation{Nonce: newNonce(), SentAt: now.UTC(), Source: r.Source}
+		if err := s.queue(&sub, &c, now); err != nil {
+			return added, existing, fmt.Errorf("%w (the rows before it were imported)", err)
+		}
+		added++
+	}
+	return added, existing, nil
+}
+
+// Pending returns the subscriber whose confirmation with nonce waits, as
+// it will be once confirmed (the confirmation's values applied), for the
+// page that asks to confirm. A confirmation that no longer waits is
+// ErrNotPending.
+func (s *Service) Pending(id uint64) (model.Subscriber, model.Confirmation, error) {
+	c, err := s.Store.Confirmation(id)
+	if err != nil {
+		return model.Subscriber{}, c, err
+	}
+	sub, err := s.Store.Subscriber(id)
+	if err != nil {
+		return sub, c, err
+	}
+	if sub.State == model.StateActive || sub.State == model.StatePaused {
+		return sub, c, ErrNotPending
+	}
+	apply(&sub, &c)
+	return sub, c, nil
+}
+
+// Confirm carries out the confirmation of subscriber id with nonce: its
+// values apply and the subscriber becomes active. The confirmation is then
+// gone, so its link works once. Active and paused subscribers are left as
+// they are (ErrNotPending).
+func (s *Service) Confirm(id uint64, nonce string) (model.Subscriber, error) {
+	now := s.Now().UTC()
+	return s.Store.Confirm(id, nonce, func(sub *model.Subscriber, c *model.Confirmation) error {
+		if sub.State == model.StateActive || sub.State == model.StatePaused {
+			return ErrNotPending
+		}
+		apply(sub, c)
+		sub.State = model.StateActive
+		sub.ConfirmedAt = now
+		sub.SoftBounces = nil
+		return nil
+	})
+}
+
+// Preferences are what a reader chooses on the preferences page.
+type Preferences struct {
+	Interests, Examples []string
+	Frequency           string
+	Weekday, Hour       int
+	Timezone            string
+	// PauseUntil, when set, pauses digests until that instant.
+	PauseUntil time.Time
+	// Resume ends a pause now.
+	Resume bool
+}
+
+// Form is the preferences as typed: form fields or flags.
+type Form struct {
+	Interests, Examples, Frequency, Weekday, Hour, Timezone, Pause string
+	Resume                                                         bool
+}
+
+// ParsePreferences checks a form for sub and reports every problem at once
+// (Problems). A weekday left empty keeps sub's.
+func (s *Service) ParsePreferences(f Form, sub *model.Subscriber) (Preferences, error) {
+	var ps Problems
+	p := Preferences{Weekday: sub.Weekday, Resume: f.Resume}
+	var err error
+	p.Interests, err = Interests(f.Interests)
+	ps.add(err)
+	p.Examples, err = Examples(f.Examples)
+	ps.add(err)
+	p.Frequency, err = Frequency(f.Frequency)
+	ps.add(err)
+	if f.Weekday != "" {
+		p.Weekday, err = Weekday(f.Weekday)
+		ps.add(err)
+	}
+	p.Hour, err = Hour(f.Hour)
+	ps.add(err)
+	p.Timezone = strings.TrimSpace(f.Timezone)
+	loc := s.Location
+	if err := Zone(p.Timezone); err != nil {
+		ps.add(err)
+		p.Timezone = sub.Timezone
+	}
+	if p.Timezone != "" {
+		if l, err := model.LoadZone(p.Timezone); err == nil {
+			loc = l
+		}
+	}
+	if d := strings.TrimSpace(f.Pause); d != "" && !f.Resume {
+		p.PauseUntil, err = PauseUntil(d, loc, s.Now())
+		ps.add(err)
+	}
+	return p, ps.err()
+}
+
+// SetPreferences saves what the reader chose: interests, examples, the
+// delivery schedule and a pause (or its end).
+func (s *Service) SetPreferences(id uint64, p Preferences) (model.Subscriber, error) {
+	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		x.Interests, x.Examples = p.Interests, p.Examples
+		x.Frequency, x.Weekday, x.Hour, x.Timezone = p.Frequency, p.Weekday, p.Hour, p.Timezone
+		switch {
+		case p.Resume:
+			x.PausedUntil = time.Time{}
+			if x.State == model.StatePaused {
+				x.State = model.StateActive
+			}
+		case !p.PauseUntil.IsZero():
+			x.PausedUntil = p.PauseUntil.UTC()
+		default:
+			x.PausedUntil = time.Time{}
+		}
+		return nil
+	})
+}
+
+// Unsubscribe stops every digest to the subscriber; what it chose stays,
+// so a reactivation brings it back.
+func (s *Service) Unsubscribe(id uint64) (model.Subscriber, error) {
+	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		x.State = model.StateUnsubscribed
+		return nil
+	})
+}
+
+// Reactivate starts digests again for a pending, unsubscribed or bounced
+// subscriber whose owner proved they read the mailbox (a preferences link)
+// or whom the operator vouches for. Soft bounces are forgotten. Active and
+// paused subscribers are left as they are.
+func (s *Service) Reactivate(id uint64) (model.Subscriber, error) {
+	now := s.Now().UTC()
+	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		switch x.State {
+		case model.StatePending, model.StateUnsubscribed, model.StateBounced:
+			x.State = model.StateActive
+			x.SoftBounces = nil
+			if x.ConfirmedAt.IsZero() {
+				x.ConfirmedAt = now
+			}
+		}
+		return nil
+	})
+}
+
+// Erase deletes the subscriber and everything held about them for good.
+// A subscriber already gone is not an error.
+func (s *Service) Erase(id uint64) error {
+	if err := s.Store.DeleteSubscriber(id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Feedback records a reader's "more" or "less like this" on a paper,
+// replacing earlier feedback on it and keeping the newest MaxFeedback.
+func (s *Service) Feedback(id uint64, fb model.Feedback) error {
+	_, err := s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		x.Feedback = slices.DeleteFunc(x.Feedback, func(f model.Feedback) bool { return f.PaperID == fb.PaperID })
+		x.Feedback = append(x.Feedback, fb)
+		if n := len(x.Feedback); n > MaxFeedback {
+			x.Feedback = slices.Delete(x.Feedback, 0, n-MaxFeedback)
+		}
+		return nil
+	})
+	return err
+}
+
+// ForgetFeedback drops the reader's feedback on one paper.
+func (s *Service) ForgetFeedback(id uint64, paperID string) (model.Subscriber, error) {
+	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		x.Feedback = slices.DeleteFunc(x.Feedback, func(f model.Feedback) bool { return f.PaperID == paperID })
+		return nil
+	})
+}
+
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

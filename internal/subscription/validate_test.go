@@ -1,0 +1,74 @@
+package subscription
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+func TestZone(t *testing.T) {
+	for _, z := range []string{"", "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5"} {
+		if err := Zone(z); err != nil {
+			t.Errorf("%q: %v", z, err)
+		}
+	}
+	for _, z := range []string{"Local", "/etc/localtime", "../zoneinfo/UTC", "Europe/Berlin\x00", "Mars/Base",
+		"Europe/Berlin ", strings.Repeat("A", 65), "Europe\\Berlin"} {
+		if Zone(z) == nil {
+			t.Errorf("%q accepted", z)
+		}
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	d, err := parseDate("2026-04-01", time.UTC)
+	if err != nil || !d.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("%v %v", d, err)
+	}
+	for _, s := range []string{"2026-4-01", "2026-04-31", "2026-04-01T00:00", " 2026-04-01", "+026-04-01", "2026/04/01"} {
+		if _, err := parseDate(s, time.UTC); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func TestHour(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"", model.HourDefault, true}, {"default", model.HourDefault, true}, {"0", 0, true}, {"07", 7, true},
+		{"23", 23, true}, {"24", 0, false}, {"-1", 0, false}, {"1e1", 0, false}, {"007", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := Hour(tc.in)
+		if tc.ok && (err != nil || got != tc.want) || !tc.ok && err == nil {
+			t.Errorf("Hour(%q) = %d, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestParseRequestReportsEveryProblem: one error per broken field, each
+// naming its field and unwrapping to ErrInvalid.
+func TestParseRequestReportsEveryProblem(t *testing.T) {
+	_, err := ParseRequest("Eve <eve@example.org>", " ; ", "Mars/Base", "web")
+	var ps Problems
+	if !errors.As(err, &ps) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	var fields []string
+	for _, p := range ps {
+		fields = append(fields, string(p.Field))
+	}
+	if got := strings.Join(fields, ","); got != "email,interests,time zone" {
+		t.Errorf("fields %s", got)
+	}
+	r, err := ParseRequest(" A@Example.org ", "graph neural networks; speech", " Europe/Berlin ", "cli")
+	if err != nil || r.Email != "a@example.org" || len(r.Interests) != 2 || r.Timezone != "Europe/Berlin" || r.Source != "cli" {
+		t.Errorf("valid request: %+v %v", r, err)
+	}
+}
