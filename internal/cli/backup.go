@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/papermail/papermail/internal/store"
 )
@@ -31,7 +33,8 @@ func cmdBackup(e *env, args []string) error {
 }
 
 func cmdRestore(e *env, args []string) error {
-	fs := newFlags(e, "restore", "restore FILE")
+	fs := newFlags(e, "restore", "restore [--force] FILE")
+	force := fs.Bool("force", false, "replace an existing store (it is kept as papermail.db.replaced-<UTC time>)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -44,27 +47,85 @@ func cmdRestore(e *env, args []string) error {
 		return fmt.Errorf("%s is not a usable backup: %w", pos[0], err)
 	}
 	dst := e.cfg.DBPath()
-	// Holding the lock on the current store proves no daemon uses it.
+	exists := false
 	if _, err := os.Stat(dst); err == nil {
-		cur, err := store.Open(dst, store.Options{})
+		exists = true
+		// A read-only open takes a shared lock: it fails while a daemon
+		// holds the store, and writes nothing.
+		cur, err := store.Open(dst, store.Options{ReadOnly: true})
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("refusing to restore: the store %s is in use (stop 'papermail serve' first)", dst)
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			cur.Close()
 		}
-		defer cur.Close()
+		if !*force {
+			return fmt.Errorf("refusing to restore: a store exists at %s; nothing was changed. Run 'papermail restore --force %s' to replace it (the current store is kept as %s.replaced-<UTC time>)", dst, pos[0], filepath.Base(dst))
+		}
+		// Hold the exclusive lock while replacing, so no daemon starts on
+		// the old file meanwhile.
+		lock, err := store.Open(dst, store.Options{})
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("refusing to restore: the store %s is in use (stop 'papermail serve' first)", dst)
+		}
+		if err == nil {
+			defer lock.Close()
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
 	}
+	if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	tmp := dst + ".restore"
+	if err := copyFileSynced(src, tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w (the store was not changed)", err)
+	}
+	kept := ""
+	if exists {
+		kept = replacedName(dst, time.Now())
+		if err := os.Rename(dst, kept); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("restore: keep the current store: %w (the store was not changed)", err)
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		if kept != "" {
+			os.Rename(kept, dst)
+		}
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w (the store was not changed)", err)
+	}
+	syncDir(filepath.Dir(dst))
+	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, pos[0])
+	if kept != "" {
+		fmt.Fprintf(e.stdout, "the replaced store is kept as %s\n", kept)
+	}
+	return nil
+}
+
+// replacedName is where restore keeps the store it replaces:
+// papermail.db.replaced-20261203T142501Z, with -2, -3... when taken.
+func replacedName(dst string, now time.Time) string {
+	base := dst + ".replaced-" + now.UTC().Format("20060102T150405Z")
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// copyFileSynced copies src to a new file dst and syncs it to disk.
+func copyFileSynced(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
-		return err
-	}
-	tmp := dst + ".restore"
-	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
@@ -75,13 +136,14 @@ func cmdRestore(e *env, args []string) error {
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
+	return err
+}
+
+// syncDir makes renames in dir durable; errors are ignored (not every
+// file system syncs directories).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("restore: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, pos[0])
-	return nil
 }

@@ -66,9 +66,11 @@ func init() {
 		{name: "subscribers", summary: "add, import, list or remove subscribers", run: cmdSubscribers},
 		{name: "status", summary: "show papers, subscribers and recent runs", run: cmdStatus},
 		{name: "backup", summary: "write a consistent copy of the store (works while serve runs)", run: cmdBackup},
-		{name: "restore", summary: "replace the store with a backup (refused while the store is in use)", run: cmdRestore, local: true},
+		{name: "restore", summary: "replace the store with a backup (--force to replace an existing one, kept as a dated copy; refused while in use)", run: cmdRestore, local: true},
 		{name: "dkim", summary: "dkim keygen: make a DKIM key pair and print its DNS record", run: cmdDKIM, local: true},
 		{name: "doctor", summary: "check the configuration the way a receiving mail server would", run: cmdDoctor, local: true},
+		{name: "healthcheck", summary: "exit 0 when a running daemon answers on http.listen (for container health checks)", run: cmdHealthcheck, local: true},
+		{name: "version", summary: "print the version, VCS revision and Go version of this build", run: cmdVersion, local: true},
 	}
 }
 
@@ -129,6 +131,9 @@ func (e *env) run(args []string) error {
 			return fmt.Errorf("%w: no command given", errUsage)
 		}
 		return nil
+	}
+	if cmdArgs[0] == "--version" || cmdArgs[0] == "-version" {
+		cmdArgs[0] = "version"
 	}
 	var cmd *command
 	for i := range commands {

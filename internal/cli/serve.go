@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
@@ -69,12 +70,20 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
 	hs := srv.HTTPServer(cfg.HTTP.Listen)
+	ms, mln, err := metricsServer(cfg, p)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	sock := cfg.SocketPath()
 	os.Remove(sock) // a stale socket from a killed daemon; we hold the store lock
 	ctl, err := net.Listen("unix", sock)
 	if err != nil {
 		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
 		return fmt.Errorf("control socket %s: %w", sock, err)
 	}
 	os.Chmod(sock, 0o600)
@@ -129,15 +138,23 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	}
 	sched.Start()
 
-	httpErr := make(chan error, 1)
+	httpErr := make(chan error, 2)
 	go func() {
 		defer close(done)
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- err
 		}
 	}()
+	if ms != nil {
+		go func() {
+			if err := ms.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				httpErr <- fmt.Errorf("metrics.listen: %w", err)
+			}
+		}()
+	}
 	log.Info("papermail serving", "listen", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", cfg.DataDir,
-		"delivery", deliveryName(cfg), "schedule", cfg.Digest.Schedule, "timezone", cfg.Digest.Timezone)
+		"delivery", deliveryName(cfg), "schedule", cfg.Digest.Schedule, "timezone", cfg.Digest.Timezone,
+		"metrics", metricsWhere(cfg, mln))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -152,6 +169,9 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	hs.Shutdown(shutdown)
+	if ms != nil {
+		ms.Shutdown(shutdown)
+	}
 	ctl.Close()
 	os.Remove(sock)
 	select {
@@ -171,4 +191,36 @@ func deliveryName(cfg config.Config) string {
 		return "maildir " + cfg.MaildirPath()
 	}
 	return fmt.Sprintf("smtp %s:%d (%s)", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS)
+}
+
+// metricsServer is the listener of metrics.listen, serving /metrics (to
+// the networks of metrics.allow when set) and /healthz; nil without one.
+func metricsServer(cfg config.Config, p *parts) (*http.Server, net.Listener, error) {
+	if cfg.Metrics.Listen == "" {
+		return nil, nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.Metrics.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics.listen %s: %w", cfg.Metrics.Listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", p.metrics.Handler(cfg.Metrics.Networks()))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}, ln, nil
+}
+
+// metricsWhere says in the start-up log where /metrics is served.
+func metricsWhere(cfg config.Config, mln net.Listener) string {
+	switch {
+	case mln != nil:
+		return "http://" + mln.Addr().String() + "/metrics"
+	case cfg.Metrics.OnPublicListener():
+		return "on http.listen for " + strings.Join(cfg.Metrics.Allow, ", ")
+	default:
+		return "off (set metrics.listen or metrics.allow)"
+	}
 }

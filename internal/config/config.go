@@ -51,6 +51,7 @@ type Config struct {
 	Bounce   Bounce   `yaml:"bounce"`
 	Digest   Digest   `yaml:"digest"`
 	Tracking Tracking `yaml:"tracking"`
+	Metrics  Metrics  `yaml:"metrics"`
 	Feeds    []Feed   `yaml:"feeds"`
 }
 

@@ -134,6 +134,7 @@ func TestLoadFullFile(t *testing.T) {
 		Digest: Digest{Schedule: "30 6 * * 1-5", Timezone: "Europe/Berlin", MaxPapers: 12, Window: 7 * 24 * time.Hour,
 			Fallback: "trending", Tick: time.Minute},
 		Tracking: Tracking{Clicks: true},
+		Metrics:  Metrics{Listen: "127.0.0.1:9090", Allow: []string{"127.0.0.1/8", "::1"}},
 		Feeds: []Feed{
 			{URL: "https://huggingface.co/api/daily_papers", Format: "hf", Schedule: "*/30 * * * *"},
 			{URL: "https://rss.arxiv.org/rss/cs.CL", Format: "arxiv", Schedule: DefaultFeedSchedule},
@@ -327,7 +328,7 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 38 {
+	if n := len(Keys()); n != 39 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.

@@ -30,7 +30,7 @@ func envNames() []string {
 	for _, l := range ls {
 		names = append(names, l.env)
 	}
-	return append(names, EnvConfig, EnvFeeds)
+	return append(names, EnvConfig, EnvFeeds, EnvMetricsAllow)
 }
 
 // env overlays the PAPERMAIL_* variables onto c and returns warnings for
@@ -51,6 +51,10 @@ func (l *loader) env(env map[string]string, c *Config) []string {
 		l.origins[lf.key] = lf.env
 	}
 	known[EnvConfig] = true
+	if envMetricsAllow(env, c) {
+		known[EnvMetricsAllow] = true
+		l.origins["metrics.allow"] = EnvMetricsAllow
+	}
 	if s, ok := env[EnvFeeds]; ok {
 		known[EnvFeeds] = true
 		for k := range l.origins {

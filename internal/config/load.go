@@ -347,6 +347,8 @@ func (l *loader) value(k, val *yaml.Node, v reflect.Value, key string) {
 			case item != nil && item.Kind == yaml.ScalarNode && isFeed:
 				// "- https://..." is shorthand for "- url: https://...".
 				feed.URL = item.Value
+			case item != nil && item.Kind == yaml.ScalarNode && s.Index(i).Kind() == reflect.String:
+				s.Index(i).SetString(item.Value) // a list of strings (metrics.allow)
 			default:
 				l.reject(l.pos(at), ik, "want a mapping with keys such as \"url:\", found %s", describe(at))
 			}

@@ -151,6 +151,7 @@ func (c Config) problems() problems {
 			}
 		}
 	}
+	checkMetrics(&ps, c)
 	return ps
 }
 

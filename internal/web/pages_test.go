@@ -409,6 +409,33 @@ func TestClickTracking(t *testing.T) {
 	}
 }
 
+// TestMetricsAllow: with metrics.allow (and no metrics.listen) /metrics is
+// served on the public listener to those networks only.
+func TestMetricsAllow(t *testing.T) {
+	tests := []struct {
+		allow []string
+		want  int
+	}{
+		{[]string{"127.0.0.1/8", "::1"}, http.StatusOK},
+		{[]string{"10.0.0.0/8"}, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		e := newEnv(t, func(c *config.Config) { c.Metrics.Allow = tt.allow })
+		r := e.get("/metrics")
+		if r.status != tt.want {
+			t.Errorf("allow %v: status %d, want %d", tt.allow, r.status, tt.want)
+		}
+		if tt.want == http.StatusOK && !strings.Contains(r.body, "go_goroutines") {
+			t.Errorf("allow %v: body\n%.300s", tt.allow, r.body)
+		}
+	}
+	// A separate metrics.listen keeps it off the public listener.
+	e := newEnv(t, func(c *config.Config) { c.Metrics.Listen = "127.0.0.1:0"; c.Metrics.Allow = []string{"127.0.0.1/8"} })
+	if r := e.get("/metrics"); r.status != http.StatusNotFound {
+		t.Errorf("with metrics.listen, /metrics on the public listener: %d", r.status)
+	}
+}
+
 func TestHealthAndMetrics(t *testing.T) {
 	e := newEnv(t)
 	if r := e.get("/healthz"); r.status != 200 || r.body != "ok\n" {
@@ -417,8 +444,10 @@ func TestHealthAndMetrics(t *testing.T) {
 	if r := e.get("/readyz"); r.status != 200 {
 		t.Errorf("readyz %d %q", r.status, r.body)
 	}
-	if r := e.get("/metrics"); r.status != 200 || !strings.Contains(r.body, "papermail_messages_total") && !strings.Contains(r.body, "go_goroutines") {
-		t.Errorf("metrics %d\n%s", r.status, r.body)
+	// /metrics is not on the public listener by default (see
+	// TestMetricsAllow).
+	if r := e.get("/metrics"); r.status != http.StatusNotFound {
+		t.Errorf("metrics on the public listener by default: %d\n%.300s", r.status, r.body)
 	}
 	e.st.Close()
 	if r := e.get("/readyz"); r.status != http.StatusServiceUnavailable {

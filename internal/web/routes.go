@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes registers every endpoint. GET patterns also answer HEAD; nothing
@@ -38,8 +36,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.Metrics != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	// /metrics is on the public listener only for the networks of
+	// metrics.allow (with metrics.listen the daemon serves it apart).
+	if s.Metrics != nil && s.Config.Metrics.OnPublicListener() {
+		mux.Handle("GET /metrics", s.Metrics.Handler(s.Config.Metrics.Networks()))
 	}
 
 	if s.mailbox {

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/papermail/papermail/internal/store"
+)
+
+// freeAddr returns a 127.0.0.1 address nothing listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestOperations: version; healthcheck fails without a daemon and passes
+// against one; /metrics only on metrics.listen; restore refuses to
+// replace an existing store without --force and changes nothing, and
+// with --force keeps the replaced store as a dated copy.
+func TestOperations(t *testing.T) {
+	web, metricsAddr := freeAddr(t), freeAddr(t)
+	in := newInstance(t, nil)
+	in.env = append(in.env, "PAPERMAIL_HTTP_LISTEN="+web, "PAPERMAIL_METRICS_LISTEN="+metricsAddr)
+
+	if out := in.ok("version"); !strings.HasPrefix(out, "papermail ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %q", out)
+	}
+	if out := in.ok("--version"); !strings.HasPrefix(out, "papermail ") {
+		t.Errorf("--version: %q", out)
+	}
+	_, stderr := in.run(true, "healthcheck")
+	if !strings.Contains(stderr, "unhealthy") || !strings.Contains(stderr, web) {
+		t.Errorf("healthcheck without a daemon: %q", stderr)
+	}
+
+	in.ok("subscribers", "add", "keep@example.org", "--interests", "protein folding", "--confirmed")
+	d := in.serve(t)
+	if out := in.ok("healthcheck"); !strings.Contains(out, "healthy") {
+		t.Errorf("healthcheck against the daemon: %q", out)
+	}
+	if code, _ := get(t, "http://"+web+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on http.listen: %d, want 404", code)
+	}
+	if code, body := get(t, "http://"+metricsAddr+"/metrics"); code != 200 || !strings.Contains(body, "papermail_panics_total") {
+		t.Errorf("/metrics on metrics.listen: %d\n%.300s", code, body)
+	}
+	backup := filepath.Join(in.dir, "backup.db")
+	in.ok("backup", backup)
+	d.stop(t)
+	if !strings.Contains(d.logs.String(), "metrics=http://"+metricsAddr+"/metrics") {
+		t.Errorf("start-up log does not say where /metrics is:\n%s", d.logs)
+	}
+	if _, stderr := in.run(true, "healthcheck"); !strings.Contains(stderr, "unhealthy") {
+		t.Errorf("healthcheck after stop: %q", stderr)
+	}
+
+	// The live store moves on after the backup.
+	in.ok("subscribers", "add", "later@example.org", "--interests", "speech", "--confirmed")
+	db := filepath.Join(in.dir, "data", "papermail.db")
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = in.run(true, "restore", backup)
+	if !strings.Contains(stderr, "--force") || !strings.Contains(stderr, "nothing was changed") {
+		t.Errorf("restore without --force: %q", stderr)
+	}
+	after, _ := os.ReadFile(db)
+	if string(before) != string(after) {
+		t.Error("restore without --force changed the store")
+	}
+	if m, _ := filepath.Glob(db + ".*"); len(m) != 0 {
+		t.Errorf("restore without --force left files: %v", m)
+	}
+
+	out := in.ok("restore", "--force", backup)
+	kept, _ := filepath.Glob(db + ".replaced-*")
+	if len(kept) != 1 || !strings.Contains(out, kept[0]) {
+		t.Fatalf("restore --force: kept %v, output %q", kept, out)
+	}
+	// The kept copy is the replaced store, with what came after the backup.
+	if ks, err := store.Open(kept[0], store.Options{ReadOnly: true}); err != nil {
+		t.Errorf("kept copy: %v", err)
+	} else {
+		if _, err := ks.SubscriberByEmail("later@example.org"); err != nil {
+			t.Errorf("kept copy lacks the subscriber added after the backup: %v", err)
+		}
+		ks.Close()
+	}
+	list := in.ok("subscribers", "list")
+	if !strings.Contains(list, "keep@example.org") || strings.Contains(list, "later@example.org") {
+		t.Errorf("after restore: %s", list)
+	}
+	if err := store.CheckFile(kept[0]); err != nil {
+		t.Errorf("kept copy: %v", err)
+	}
+}

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with
+// -ldflags "-X github.com/papermail/papermail/internal/cli.version=v1.2.3";
+// without it the module version from the build info is used.
+var version = ""
+
+// Version describes this build: the version, the VCS revision and time
+// (with "+dirty" for uncommitted changes) and the Go version, from
+// runtime/debug build information.
+func Version() string {
+	v := version
+	rev, when, dirty := "", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "papermail %s", v)
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if dirty {
+			rev += "+dirty"
+		}
+		fmt.Fprintf(&b, " revision %s", rev)
+		if when != "" {
+			fmt.Fprintf(&b, " (%s)", when)
+		}
+	} else {
+		b.WriteString(" revision unknown (built without VCS information)")
+	}
+	fmt.Fprintf(&b, " %s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return b.String()
+}
+
+func cmdVersion(e *env, args []string) error {
+	fs := newFlags(e, "version", "version")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: version takes no arguments", errUsage)
+	}
+	fmt.Fprintln(e.stdout, Version())
+	return nil
+}
