@@ -110,7 +110,11 @@ func profile(sub *model.Subscriber) selection.Profile {
 // message renders the digest for sub into a mail message.
 func (r *Runner) message(sub *model.Subscriber, date string, picks []selection.Pick) (*mailer.Message, error) {
 	v := r.view(sub, date, picks)
-	subject, text, html, err := r.Engine.Digest(v)
+	b := r.batch.Load()
+	if b == nil {
+		b = r.Engine.NewBatch()
+	}
+	subject, text, html, err := b.Digest(v)
 	if err != nil {
 		return nil, err
 	}
@@ -151,20 +155,21 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		pk := &picks[i]
 		p := pk.Paper
 		pv := &v.Papers[i]
-		*pv = render.PaperView{
-			N:          i + 1,
-			ID:         p.ID,
-			Title:      p.Title,
-			Link:       p.Link(),
-			Abstract:   render.Shorten(p.Abstract, 600),
-			Authors:    render.Authors(p.Authors, 4),
-			Signal:     signal(p),
-			Interest:   pk.Interest,
-			Matched:    pk.Matched,
-			Fallback:   pk.Fallback,
-			CodeURL:    p.GitHubRepo,
-			ProjectURL: p.ProjectPage,
-		}
+		*pv = render.PaperView{Match: render.Match{
+			Paper: render.Paper{
+				ID:         p.ID,
+				Title:      p.Title,
+				Link:       p.Link(),
+				Abstract:   render.Shorten(p.Abstract, 600),
+				Authors:    render.Authors(p.Authors, 4),
+				Signal:     signal(p),
+				CodeURL:    p.GitHubRepo,
+				ProjectURL: p.ProjectPage,
+			},
+			Interest: pk.Interest,
+			Matched:  pk.Matched,
+			Fallback: pk.Fallback,
+		}, N: i + 1}
 		if r.Config.Tracking.Clicks && pv.Link != "" {
 			pv.Link = r.Links.Click(p.ID, pv.Link)
 		}

@@ -65,6 +65,9 @@ type Runner struct {
 	idxFrom time.Time
 
 	highlights highlightCache
+	// batch renders the digests over the current index, sharing each
+	// paper's fragments between readers.
+	batch atomic.Pointer[render.Batch]
 
 	// Stage timers, in nanoseconds, summed over runs (for benchmarks).
 	Stages Stages
@@ -116,6 +119,7 @@ func (r *Runner) index(now time.Time, fresh bool) (*selection.Index, error) {
 	// Papers dated in the future (clock skew in a feed) count as now.
 	r.idx = selection.NewIndex(papers, selection.Options{Now: now})
 	r.highlights.reset()
+	r.batch.Store(r.Engine.NewBatch())
 	r.idxAt, r.idxFrom = now, from
 	return r.idx, nil
 }

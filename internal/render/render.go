@@ -8,10 +8,13 @@
 // plain-text parts use text/template with every output action cleaned of
 // control characters (input cannot add lines to a mail or a header); HTML
 // parts (cleaned the same way) and pages use html/template, which escapes
-// untrusted titles and abstracts. Mail templates run in a compiled form of
-// those very parse trees (see fast.go), several times faster than the
-// standard engines and checked against them by the tests; whatever it does
-// not cover runs on the standard engines.
+// untrusted titles and abstracts.
+//
+// A digest run renders what readers share once: a Batch renders the
+// templates named "paper ..." once per paper (they see only a Paper), and
+// each highlighted title or abstract once per set of marked words; each
+// reader's digest is then the digest template run on those fragments and
+// the few parts that are the reader's own (see batch.go).
 package render
 
 import (
@@ -47,7 +50,7 @@ var mailFiles = []string{"digest", "confirm"}
 
 // Engine renders mails and web pages. It is safe for concurrent use.
 type Engine struct {
-	digest, confirm mailTemplates
+	digest, confirm *mailTemplates
 	pages           map[string]*htmltemplate.Template
 }
 
@@ -57,9 +60,6 @@ type mailTemplates struct {
 	html          *htmltemplate.Template
 	// origins name the files of subject, text and html, for errors.
 	origins [3]string
-	// fast are the compiled forms of subject, text and html (see
-	// fast.go); nil where a template uses what they do not cover.
-	fast [3]*fastProg
 }
 
 // file is one template's source and where it came from, for errors.
@@ -105,9 +105,6 @@ func newEngine(base fs.FS, overrideDir string) (*Engine, error) {
 			return nil, err
 		}
 	}
-	// The samples have escaped the HTML templates; compile all parts.
-	e.digest.compile()
-	e.confirm.compile()
 	if err := e.parsePages(files); err != nil {
 		return nil, err
 	}
@@ -170,8 +167,8 @@ func loadFiles(base fs.FS, overrideDir string) (map[string]file, error) {
 
 // parseText parses a text template and guards every output action with
 // clean, so no value can add a line break or control character.
-func parseText(name string, f file) (*texttemplate.Template, error) {
-	t, err := texttemplate.New(name).Funcs(funcs).Parse(f.src)
+func parseText(name string, f file, extra map[string]any) (*texttemplate.Template, error) {
+	t, err := texttemplate.New(name).Funcs(funcs).Funcs(extra).Parse(f.src)
 	if err != nil {
 		return nil, fmt.Errorf("render: template %s: %w", f.origin, err)
 	}
@@ -182,6 +179,11 @@ func parseText(name string, f file) (*texttemplate.Template, error) {
 	}
 	return t, nil
 }
+
+// cleanOutput are the functions whose results are clean already (laid out
+// by wrap, hang or link, or rendered by guarded templates): an action
+// ending in one of them needs no clean.
+var cleanOutput = map[string]bool{"wrap": true, "hang": true, "link": true, "shared": true, "matched": true}
 
 // guard appends "| clean" to every action below n that prints something.
 func guard(t *parse.Tree, n parse.Node) {
@@ -194,6 +196,10 @@ func guard(t *parse.Tree, n parse.Node) {
 			guard(t, c)
 		}
 	case *parse.ActionNode:
+		last := n.Pipe.Cmds[len(n.Pipe.Cmds)-1].Args[0]
+		if id, ok := last.(*parse.IdentifierNode); ok && cleanOutput[id.Ident] {
+			return
+		}
 		if len(n.Pipe.Decl) == 0 {
 			id := parse.NewIdentifier("clean").SetTree(t).SetPos(n.Pos)
 			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{id}})
@@ -212,8 +218,8 @@ func guard(t *parse.Tree, n parse.Node) {
 
 // parseMail parses mail/<kind>.subject.txt, mail/<kind>.txt and
 // mail/<kind>.html.
-func parseMail(files map[string]file, kind string) (mailTemplates, error) {
-	var m mailTemplates
+func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
+	m := new(mailTemplates)
 	get := func(name string) (file, error) {
 		f, ok := files[name]
 		if !ok {
@@ -226,7 +232,7 @@ func parseMail(files map[string]file, kind string) (mailTemplates, error) {
 	if err != nil {
 		return m, err
 	}
-	if m.subject, err = parseText(name, f); err != nil {
+	if m.subject, err = parseText(name, f, nil); err != nil {
 		return m, err
 	}
 	m.origins[0] = f.origin
@@ -234,7 +240,7 @@ func parseMail(files map[string]file, kind string) (mailTemplates, error) {
 	if f, err = get(name); err != nil {
 		return m, err
 	}
-	if m.text, err = parseText(name, f); err != nil {
+	if m.text, err = parseText(name, f, m.textFuncs()); err != nil {
 		return m, err
 	}
 	m.origins[1] = f.origin
@@ -242,7 +248,7 @@ func parseMail(files map[string]file, kind string) (mailTemplates, error) {
 	if f, err = get(name); err != nil {
 		return m, err
 	}
-	if m.html, err = htmltemplate.New(name).Funcs(funcs).Parse(f.src); err != nil {
+	if m.html, err = htmltemplate.New(name).Funcs(funcs).Funcs(m.htmlFuncs()).Parse(f.src); err != nil {
 		return m, fmt.Errorf("render: template %s: %w", f.origin, err)
 	}
 	// Control characters are cleaned from the HTML part too (before
@@ -257,36 +263,18 @@ func parseMail(files map[string]file, kind string) (mailTemplates, error) {
 }
 
 // try renders a sample view, so that templates that parse but cannot
-// render (a misspelt field, an HTML escaping problem) fail at start-up.
+// render (a misspelt field, a "paper ..." template using a reader's field,
+// an HTML escaping problem) fail at start-up.
 func (m *mailTemplates) try(data any) error {
+	if d, ok := data.(*DigestView); ok {
+		data = (&Engine{}).NewBatch().prepare(d)
+	}
 	for i, x := range []interface{ Execute(io.Writer, any) error }{m.subject, m.text, m.html} {
 		if err := x.Execute(io.Discard, data); err != nil {
 			return fmt.Errorf("render: template %s fails on sample data: %w", m.origins[i], err)
 		}
 	}
 	return nil
-}
-
-// compile builds the fast forms of the three parts. A part the compiler
-// does not cover keeps only its standard form.
-func (m *mailTemplates) compile() {
-	m.fast[0], _ = compileFast(m.subject.Name(), false, textLookup(m.subject))
-	m.fast[1], _ = compileFast(m.text.Name(), false, textLookup(m.text))
-	m.fast[2], _ = compileFast(m.html.Name(), true, func(name string) *parse.Tree {
-		if t := m.html.Lookup(name); t != nil {
-			return t.Tree
-		}
-		return nil
-	})
-}
-
-func textLookup(set *texttemplate.Template) func(string) *parse.Tree {
-	return func(name string) *parse.Tree {
-		if t := set.Lookup(name); t != nil {
-			return t.Tree
-		}
-		return nil
-	}
 }
 
 // parsePages builds one template set per web page: the layout (or a bare
@@ -366,15 +354,8 @@ func (m *mailTemplates) render(data any) (subject, text, html string, err error)
 	return subject, text, buf.String(), nil
 }
 
-// run executes part i (subject, text, html) into buf: the compiled form
-// when it can, else the standard one.
+// run executes part i (subject, text, html) into buf.
 func (m *mailTemplates) run(i int, buf *bytes.Buffer, data any) error {
-	if f := m.fast[i]; f != nil {
-		if f.execute(buf, data) == nil {
-			return nil
-		}
-		buf.Reset()
-	}
 	var err error
 	switch i {
 	case 0:
@@ -391,12 +372,9 @@ func (m *mailTemplates) run(i int, buf *bytes.Buffer, data any) error {
 }
 
 // Digest renders a digest mail: a one-line subject, the plain-text part
-// and the HTML part.
+// and the HTML part. A run that renders many digests uses a Batch.
 func (e *Engine) Digest(v *DigestView) (subject, text, html string, err error) {
-	if v == nil {
-		return "", "", "", errors.New("render: digest view is nil")
-	}
-	return e.digest.render(v)
+	return e.NewBatch().Digest(v)
 }
 
 // Confirm renders a confirmation mail: a one-line subject, the plain-text

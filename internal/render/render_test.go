@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,14 +117,14 @@ func TestSubject(t *testing.T) {
 		{"fixture", loadDigest(t, "digest.json"),
 			"Your papers for Fri 27 Nov: Über-fast décoding — 🚀: speculative sampling for diffusion… and 2 more"},
 		{"fallback", loadDigest(t, "fallback.json"), "Trending papers for Sat 28 Nov: Scaling laws for small models and 1 more"},
-		{"one paper", &DigestView{DateLabel: "Monday, 30 November 2026", Papers: []PaperView{{N: 1, Title: "Only one"}}},
+		{"one paper", &DigestView{DateLabel: "Monday, 30 November 2026", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "Only one"}}}}},
 			"Your papers for Mon 30 Nov: Only one"},
-		{"parts only", &DigestView{Papers: []PaperView{{N: 1, TitleParts: []Segment{{Text: "From "}, {Text: "parts", Match: true}}}}},
+		{"parts only", &DigestView{Papers: []PaperView{{N: 1, Match: Match{TitleParts: []Segment{{Text: "From "}, {Text: "parts", Match: true}}}}}},
 			"Your papers: From parts"},
-		{"odd date label", &DigestView{DateLabel: "27.11.2026", Papers: []PaperView{{N: 1, Title: "T"}}}, "Your papers for 27.11.2026: T"},
-		{"injection", &DigestView{DateLabel: "Friday,\r\nBcc: x@example.org", Papers: []PaperView{{N: 1, Title: "A\r\nSubject: evil\x00\x1b[1m"}}},
+		{"odd date label", &DigestView{DateLabel: "27.11.2026", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "T"}}}}}, "Your papers for 27.11.2026: T"},
+		{"injection", &DigestView{DateLabel: "Friday,\r\nBcc: x@example.org", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "A\r\nSubject: evil\x00\x1b[1m"}}}}},
 			"Your papers for Friday, Bcc: x@example.org: A Subject: evil [1m"},
-		{"long title", &DigestView{Papers: []PaperView{{N: 1, Title: long}}}, "Your papers: " + strings.TrimSpace(Shorten(long, 60))},
+		{"long title", &DigestView{Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: long}}}}}, "Your papers: " + strings.TrimSpace(Shorten(long, 60))},
 		{"empty", &DigestView{}, "Your papers"},
 	}
 	for _, tt := range tests {
@@ -447,15 +448,19 @@ func maxDigest(n int) *DigestView {
 	for i := range n {
 		title := text(1000, i) + " & <more>"
 		abs := Shorten(text(5000, i+3), 600)
-		v.Papers = append(v.Papers, PaperView{
-			N: i + 1, ID: fmt.Sprintf("2612.%05d", i), Title: title, Link: fmt.Sprintf("https://arxiv.org/abs/2612.%05d", i),
-			TitleParts: parts(title), Abstract: abs, AbstractParts: parts(abs),
-			Authors: "Alexandra Very-Long-Surname, Bartholomew Another-Long-Name, Chen Xiaoming et al.",
-			Signal:  "1234 upvotes · 321 comments", Interest: "diffusion models", Matched: []string{"diffusion", "transformers", "attention"},
-			MoreURL:    fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
-			LessURL:    fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
-			CodeURL:    "https://github.com/some-organisation/a-repository-with-a-long-name",
-			ProjectURL: "https://some-organisation.github.io/a-repository-with-a-long-name/",
+		v.Papers = append(v.Papers, PaperView{Match: Match{
+			Paper: Paper{
+				ID: fmt.Sprintf("2612.%05d", i), Title: title, Link: fmt.Sprintf("https://arxiv.org/abs/2612.%05d", i), Abstract: abs,
+				Authors:    "Alexandra Very-Long-Surname, Bartholomew Another-Long-Name, Chen Xiaoming et al.",
+				Signal:     "1234 upvotes · 321 comments",
+				CodeURL:    "https://github.com/some-organisation/a-repository-with-a-long-name",
+				ProjectURL: "https://some-organisation.github.io/a-repository-with-a-long-name/",
+			},
+			TitleParts: parts(title), AbstractParts: parts(abs),
+			Interest: "diffusion models", Matched: []string{"diffusion", "transformers", "attention"}},
+			N:       i + 1,
+			MoreURL: fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
+			LessURL: fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
 		})
 	}
 	return v
@@ -700,17 +705,17 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 func TestConcurrent(t *testing.T) {
 	e := testEngine(t)
 	v := loadDigest(t, "digest.json")
-	// The reference comes from the standard engines, so the compiled
-	// templates start cold in all goroutines at once.
-	s0, t0, h0, err := standard(e).Digest(v)
+	s0, t0, h0, err := e.Digest(v)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// All goroutines start on an empty batch at once.
+	b := e.NewBatch()
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for range 20 {
-				s, text, html, err := e.Digest(v)
+				s, text, html, err := b.Digest(v)
 				if err != nil || s != s0 || text != t0 || html != h0 {
 					t.Error("concurrent render differs")
 					return
@@ -721,19 +726,69 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// TestBatchReaders renders the same papers for readers with their own
+// numbers, highlights and links, in one batch: each digest must be the one
+// rendered on its own, so nothing of one reader reaches another.
+func TestBatchReaders(t *testing.T) {
+	e := testEngine(t)
+	b := e.NewBatch()
+	base := maxDigest(6)
+	for r := range 12 {
+		v := *base
+		v.Email = fmt.Sprintf("reader%d@example.org", r)
+		v.UnsubscribeURL = fmt.Sprintf("https://papers.example.org/unsubscribe?r=%d", r)
+		v.Papers = slices.Clone(base.Papers)
+		slices.Reverse(v.Papers[:r%len(v.Papers)])
+		for i := range v.Papers {
+			p := &v.Papers[i]
+			p.N = i + 1
+			p.MoreURL = fmt.Sprintf("https://papers.example.org/feedback?r=%d&p=%s", r, p.ID)
+			if r%3 == 0 {
+				p.TitleParts, p.AbstractParts, p.Matched = nil, nil, nil
+			}
+			if r%4 == 1 {
+				// Another paper under the same ID: rendered afresh.
+				p.Authors = fmt.Sprintf("Reader %d's view", r)
+			}
+		}
+		s1, t1, h1, err := b.Digest(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, t2, h2, err := e.Digest(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s1 != s2 || t1 != t2 || h1 != h2 {
+			t.Fatalf("reader %d: digest from the batch differs from the one rendered alone", r)
+		}
+		if !strings.Contains(h1, v.Email) || !strings.Contains(t1, v.Email) {
+			t.Errorf("reader %d: own address missing", r)
+		}
+		if want := fmt.Sprintf("r=%d&amp;p=%s", r, v.Papers[0].ID); !strings.Contains(h1, want) {
+			t.Errorf("reader %d: own feedback link %q missing", r, want)
+		}
+	}
+}
+
 func FuzzDigest(f *testing.F) {
 	f.Add("Über-fast décoding — 🚀", "<script>alert(1)</script>", "a\r\nb", "https://x.org/a b")
 	f.Add("\x00\x1b\u2028\u0085", "\xff\xfe", "", "javascript:alert(1)")
 	e := testEngine(f)
-	std := standard(e)
+	// One batch for all inputs: every paper has the ID "", so a batch
+	// that reused a fragment of another paper would show here.
+	batch := e.NewBatch()
 	f.Fuzz(func(t *testing.T, title, abstract, interest, link string) {
 		v := &DigestView{
 			Email: interest + "@example.org", Interests: []string{interest}, DateLabel: title,
 			Papers: []PaperView{{
-				N: 1, Title: title, Link: link, Abstract: abstract, Authors: interest, Signal: abstract, Interest: interest, Matched: []string{title},
-				TitleParts:    []Segment{{Text: title, Match: true}, {Text: abstract}},
-				AbstractParts: []Segment{{Text: abstract}, {Text: interest, Match: true}},
-				MoreURL:       link, CodeURL: link,
+				Match: Match{
+					Paper:    Paper{Title: title, Link: link, Abstract: abstract, Authors: interest, Signal: abstract, CodeURL: link},
+					Interest: interest, Matched: []string{title},
+					TitleParts:    []Segment{{Text: title, Match: true}, {Text: abstract}},
+					AbstractParts: []Segment{{Text: abstract}, {Text: interest, Match: true}},
+				},
+				N: 1, MoreURL: link,
 			}},
 			PreferencesURL: link, UnsubscribeURL: "https://example.org/u",
 		}
@@ -741,9 +796,9 @@ func FuzzDigest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s2, text2, html2, err := std.Digest(v)
+		s2, text2, html2, err := batch.Digest(v)
 		if err != nil || s2 != subject || text2 != text || html2 != html {
-			t.Errorf("compiled and standard templates differ (%v)", err)
+			t.Errorf("digest from a shared batch differs from one rendered alone (%v)", err)
 		}
 		notNL := func(r rune) bool { return r != '\n' && isControl(r) }
 		if strings.ContainsFunc(subject, isControl) || strings.ContainsFunc(text, notNL) || strings.ContainsFunc(html, notNL) {
@@ -771,14 +826,54 @@ func benchDigest() *DigestView {
 	return v
 }
 
+// benchReaders are the digests of the benchmarks: readers of one day
+// whose 8 papers come from a pool of 24, in their own order, with their
+// own links and, for two in three, highlights of their own interest.
+func benchReaders(n int) []*DigestView {
+	pool := benchDigest()
+	for len(pool.Papers) < 24 {
+		for _, p := range benchDigest().Papers {
+			p.ID = fmt.Sprintf("2612.%05d", 100+len(pool.Papers))
+			pool.Papers = append(pool.Papers, p)
+		}
+	}
+	views := make([]*DigestView, n)
+	for r := range views {
+		v := *pool
+		v.Email = fmt.Sprintf("reader%d@example.org", r)
+		v.PreferencesURL += fmt.Sprintf("&r=%d", r)
+		v.UnsubscribeURL += fmt.Sprintf("&r=%d", r)
+		v.FeedURL += fmt.Sprintf("&r=%d", r)
+		v.Papers = make([]PaperView, 8)
+		for i := range v.Papers {
+			p := pool.Papers[(r*5+i*7)%len(pool.Papers)]
+			p.N = i + 1
+			p.MoreURL += fmt.Sprintf("&r=%d", r)
+			p.LessURL += fmt.Sprintf("&r=%d", r)
+			if r%3 == 2 {
+				p.TitleParts, p.AbstractParts, p.Matched = nil, nil, nil
+			}
+			v.Papers[i] = p
+		}
+		views[r] = &v
+	}
+	return views
+}
+
 // benchRender reports, besides wall time, the CPU time per digest: on a
-// busy machine wall time mostly measures the other processes.
-func benchRender(b *testing.B, e *Engine) {
-	v := benchDigest()
+// busy machine wall time mostly measures the other processes. Each
+// iteration renders one reader's digest; a fresh batch renders every
+// digest on its own.
+func benchRender(b *testing.B, e *Engine, fresh bool) {
+	views := benchReaders(1000)
+	batch := e.NewBatch()
 	b.ReportAllocs()
 	n, start := 0, cpuTime()
 	for b.Loop() {
-		if _, _, _, err := e.Digest(v); err != nil {
+		if fresh {
+			batch = e.NewBatch()
+		}
+		if _, _, _, err := batch.Digest(views[n%len(views)]); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -786,9 +881,10 @@ func benchRender(b *testing.B, e *Engine) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
 }
 
-// BenchmarkDigest renders the subject, text and HTML of an 8-paper digest.
-func BenchmarkDigest(b *testing.B) { benchRender(b, testEngine(b)) }
+// BenchmarkDigest renders the subject, text and HTML of 8-paper digests
+// of one run's readers in one Batch, as the digest runner does.
+func BenchmarkDigest(b *testing.B) { benchRender(b, testEngine(b), false) }
 
-// BenchmarkDigestStandard is BenchmarkDigest with the standard template
-// engines only, for comparison with the compiled templates.
-func BenchmarkDigestStandard(b *testing.B) { benchRender(b, standard(testEngine(b))) }
+// BenchmarkDigestAlone renders each digest in a batch of its own: the
+// standard engines on every part of every paper (a run's first readers).
+func BenchmarkDigestAlone(b *testing.B) { benchRender(b, testEngine(b), true) }

@@ -7,19 +7,18 @@ type Segment struct {
 	Match bool
 }
 
-// PaperView is one paper of a digest, ready to show. Every string may come
-// from untrusted feeds; the templates escape or clean it.
-type PaperView struct {
-	// N is the paper's number in the digest, from 1.
-	N     int
+// Paper is what every reader of a paper is shown alike. Every string may
+// come from untrusted feeds; the templates escape or clean it. The mail
+// templates run by {{shared}} see only a Paper, and a Batch renders them
+// once per paper; a field added here may be used there (and everywhere
+// else a paper is shown). Fields stay comparable (join lists into one
+// string, as Authors): a Batch compares Papers to check that an ID still
+// names the same paper.
+type Paper struct {
 	ID    string
 	Title string
 	// Link is the paper's public page; empty leaves the title unlinked.
 	Link string
-	// TitleParts and AbstractParts are Title and Abstract cut into
-	// highlighted pieces; when empty the plain strings are shown.
-	TitleParts    []Segment
-	AbstractParts []Segment
 	// Abstract is shortened for mail, about 600 characters at a word
 	// boundary ending in "…" (see Shorten); the templates cut it further
 	// only when a digest holds many papers.
@@ -29,18 +28,45 @@ type PaperView struct {
 	// Signal says why the paper is notable, honestly: "142 upvotes ·
 	// 12 comments" or "new today"; empty shows nothing.
 	Signal string
+	// CodeURL and ProjectURL link the code repository and the project
+	// page; empty hides them.
+	CodeURL, ProjectURL string
+}
+
+// Match is a Paper as the readers with one interest see it: the words
+// that matched marked, and why it is in their digest. The mail templates
+// run by {{matched}} see only a Match, and a Batch renders them once per
+// paper and interest.
+type Match struct {
+	Paper
+	// TitleParts and AbstractParts are Title and Abstract cut into
+	// pieces, the words that matched the interest marked; when empty the
+	// plain strings are shown.
+	TitleParts    []Segment
+	AbstractParts []Segment
 	// Interest is the reader's interest the paper matched, and Matched the
 	// words of the paper that matched it.
 	Interest string
 	Matched  []string
 	// Fallback marks a trending paper shown although it matched nothing.
 	Fallback bool
+	// Of is the number of papers in the digest, which share a size budget
+	// (set by the engine).
+	Of int
+}
+
+// PaperView is one paper of one reader's digest: the paper as matched and
+// what is this reader's own.
+type PaperView struct {
+	Match
+	// N is the paper's number in the digest, from 1.
+	N int
 	// MoreURL and LessURL are signed "more/less like this" feedback links;
 	// empty hides them.
 	MoreURL, LessURL string
-	// CodeURL and ProjectURL link the code repository and the project
-	// page; empty hides them.
-	CodeURL, ProjectURL string
+
+	// batch holds the paper's shared fragments while a Batch renders it.
+	batch *Batch
 }
 
 // DigestView is everything a digest mail shows.
@@ -93,16 +119,20 @@ func sampleDigests() []*DigestView {
 		PreferencesURL: "https://example.org/p", UnsubscribeURL: "https://example.org/u",
 		FeedURL: "https://example.org/f", BaseURL: "https://example.org/",
 		Papers: []PaperView{{
-			N: 1, ID: "2611.00001", Title: "Fast diffusion", Link: "https://arxiv.org/abs/2611.00001",
-			TitleParts:    []Segment{{Text: "Fast "}, {Text: "diffusion", Match: true}},
-			AbstractParts: []Segment{{Text: "We study "}, {Text: "diffusion", Match: true}, {Text: "."}},
-			Abstract:      "We study diffusion.", Authors: "A. Author et al.", Signal: "3 upvotes",
-			Interest: "diffusion models", Matched: []string{"diffusion"},
-			MoreURL: "https://example.org/m", LessURL: "https://example.org/l",
-			CodeURL: "https://example.org/c", ProjectURL: "https://example.org/w",
-		}, {N: 2, ID: "t:x", Title: "Other", Abstract: "Text.", Fallback: true}},
+			Match: Match{
+				Paper: Paper{
+					ID: "2611.00001", Title: "Fast diffusion", Link: "https://arxiv.org/abs/2611.00001",
+					Abstract: "We study diffusion.", Authors: "A. Author et al.", Signal: "3 upvotes",
+					CodeURL: "https://example.org/c", ProjectURL: "https://example.org/w",
+				},
+				TitleParts:    []Segment{{Text: "Fast "}, {Text: "diffusion", Match: true}},
+				AbstractParts: []Segment{{Text: "We study "}, {Text: "diffusion", Match: true}, {Text: "."}},
+				Interest:      "diffusion models", Matched: []string{"diffusion"},
+			},
+			N: 1, MoreURL: "https://example.org/m", LessURL: "https://example.org/l",
+		}, {N: 2, Match: Match{Paper: Paper{ID: "t:x", Title: "Other", Abstract: "Text."}, Fallback: true}}},
 	}
-	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Title: "Trending", Fallback: true}}}
+	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "Trending"}, Fallback: true}}}}
 	return []*DigestView{full, fallback, {}}
 }
 
