@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,7 +104,7 @@ func usage(w io.Writer) {
 	sort.Strings(names)
 	fmt.Fprintln(w, strings.Join(names, "\n"))
 	fmt.Fprintln(w, "\nThe configuration file comes from --config or PAPERMAIL_CONFIG; every key can be set as PAPERMAIL_<KEY>.")
-	fmt.Fprintln(w, "Run 'papermail COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'papermail help COMMAND' (or 'papermail COMMAND -h') for a command's description and flags.")
 }
 
 // run parses the global flags and dispatches one command.
@@ -125,12 +126,17 @@ func (e *env) run(args []string) error {
 			cmdArgs = append(cmdArgs, a)
 		}
 	}
-	if len(cmdArgs) == 0 || cmdArgs[0] == "help" || cmdArgs[0] == "-h" || cmdArgs[0] == "--help" {
+	if len(cmdArgs) == 0 {
+		usage(e.stderr)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	if cmdArgs[0] == "-h" || cmdArgs[0] == "--help" || cmdArgs[0] == "help" && len(cmdArgs) == 1 {
 		usage(e.stdout)
-		if len(cmdArgs) == 0 {
-			return fmt.Errorf("%w: no command given", errUsage)
-		}
 		return nil
+	}
+	if cmdArgs[0] == "help" {
+		// "help CMD [SUB]" is "CMD [SUB] -h".
+		cmdArgs = append(append([]string{}, cmdArgs[1:]...), "-h")
 	}
 	if cmdArgs[0] == "--version" || cmdArgs[0] == "-version" {
 		cmdArgs[0] = "version"
@@ -144,7 +150,11 @@ func (e *env) run(args []string) error {
 	if cmd == nil {
 		return fmt.Errorf("%w: unknown command %q (run 'papermail help')", errUsage, cmdArgs[0])
 	}
-	if e.daemon == nil {
+	if e.daemon == nil && wantsHelp(cmdArgs[1:]) {
+		// Help needs no configuration, and a broken one must not hide it.
+		e.cfg = config.Default()
+		e.log = newLogger(e.cfg, e.stderr)
+	} else if e.daemon == nil {
 		if e.configPath != "" && !filepath.IsAbs(e.configPath) {
 			e.configPath = filepath.Join(e.cwd, e.configPath)
 		}
@@ -211,14 +221,21 @@ func (e *env) abs(p string) string {
 
 // flags parses fs over args, letting flags stand before or after the
 // positional arguments (Go's flag package stops at the first positional).
+// -h, -help or --help prints the command's help to stdout and returns
+// flag.ErrHelp (exit 0); a bad flag returns one usage error, printed once
+// by Main.
 func flags(fs *flag.FlagSet, args []string) ([]string, error) {
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on errors too
+	defer func() { fs.Usage = help }()
+	if wantsHelp(args) {
+		help()
+		return nil, flag.ErrHelp
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+			return nil, fmt.Errorf("%w: %s: %v (run 'papermail help %s')", errUsage, fs.Name(), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -232,14 +249,81 @@ func flags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// newFlags makes a command's flag set. Its help, printed for -h and by
+// `papermail help NAME`, goes to stdout: the usage line, the command's
+// description and its flags.
 func newFlags(e *env, name, usageLine string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: papermail %s\n", usageLine)
-		fs.PrintDefaults()
+		fmt.Fprintf(e.stdout, "Usage: papermail %s\n\n%s\n", usageLine, describe(name))
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(e.stdout, "\nFlags:")
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
 	}
 	return fs
+}
+
+// describe is the description of a command or subcommand ("subscribers
+// add"): its own entry in subcommandHelp, else the command's summary.
+func describe(name string) string {
+	if d, ok := subcommandHelp[name]; ok {
+		return d
+	}
+	first, _, _ := strings.Cut(name, " ")
+	for _, c := range commands {
+		if c.name == first {
+			return strings.ToUpper(c.summary[:1]) + c.summary[1:] + "."
+		}
+	}
+	return ""
+}
+
+// subcommandHelp describes the subcommands of the commands that have them.
+var subcommandHelp = map[string]string{
+	"subscribers add":    "Add one subscriber. Without --confirmed they are pending and get a confirmation mail; with it they are active at once.",
+	"subscribers import": "Import subscribers from a CSV file with the header email,interests (interests separated by ';'). Imported people are active unless --confirm asks each to confirm. Nothing is imported when any row is wrong.",
+	"subscribers list":   "List subscribers, optionally only those in one state.",
+	"subscribers remove": "Erase one subscriber and what was recorded about them, for good.",
+	"dkim keygen":        "Make a DKIM key pair: the private key is written to a file and the DNS TXT record to publish is printed.",
+}
+
+// groupHelp prints the help of a command made of subcommands and returns
+// flag.ErrHelp (exit 0).
+func groupHelp(e *env, name string, subs ...string) error {
+	fmt.Fprintf(e.stdout, "Usage: papermail %s SUBCOMMAND [flags] [args]\n\n%s\n\nSubcommands:\n", name, describe(name))
+	for _, s := range subs {
+		fmt.Fprintf(e.stdout, "  %-8s %s\n", s, subcommandHelp[name+" "+s])
+	}
+	fmt.Fprintf(e.stdout, "\nRun 'papermail help %s SUBCOMMAND' for its flags.\n", name)
+	return flag.ErrHelp
+}
+
+// oneOf checks a flag's value against the values it allows; the error
+// names them.
+func oneOf(flagName, value string, allowed ...string) error {
+	if slices.Contains(allowed, value) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s must be one of %s, got %q", errUsage, flagName, strings.Join(allowed, ", "), value)
 }
 
 // metrics returns the daemon's metrics when running inside it.

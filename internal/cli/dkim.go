@@ -14,6 +14,9 @@ import (
 )
 
 func cmdDKIM(e *env, args []string) error {
+	if len(args) > 0 && wantsHelp(args[:1]) {
+		return groupHelp(e, "dkim", "keygen")
+	}
 	if len(args) == 0 || args[0] != "keygen" {
 		return fmt.Errorf("%w: dkim keygen --domain D --selector S [--algorithm rsa|ed25519] [--out FILE]", errUsage)
 	}

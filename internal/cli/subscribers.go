@@ -22,6 +22,8 @@ func cmdSubscribers(e *env, args []string) error {
 		return fmt.Errorf("%w: %s", errUsage, subscribersUsage)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		return groupHelp(e, "subscribers", "add", "import", "list", "remove")
 	case "add":
 		return subscribersAdd(e, args[1:])
 	case "import":
@@ -196,6 +198,18 @@ func subscribersList(e *env, args []string) error {
 	state := fs.String("state", "", "only subscribers in this state")
 	format := fs.String("format", "text", "text or json")
 	if _, err := flags(fs, args); err != nil {
+		return err
+	}
+	if *state != "" {
+		states := make([]string, len(model.States))
+		for i, s := range model.States {
+			states[i] = string(s)
+		}
+		if err := oneOf("--state", *state, states...); err != nil {
+			return err
+		}
+	}
+	if err := oneOf("--format", *format, "text", "json"); err != nil {
 		return err
 	}
 	st, err := e.store()
