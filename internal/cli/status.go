@@ -23,6 +23,9 @@ type statusRun struct {
 	Bounced    int    `json:"bounced"`
 	DurationMS int64  `json:"duration_ms"`
 	Running    bool   `json:"running"`
+	// Stopped is the operator-side failure that stopped the run.
+	Stopped   string `json:"stopped,omitempty"`
+	StoppedAt string `json:"stopped_at,omitempty"`
 }
 
 // statusFeed is one configured feed's health.
@@ -91,6 +94,9 @@ func cmdStatus(e *env, args []string) error {
 		sr := statusRun{Date: r.Date, Started: r.Started.UTC().Format(time.RFC3339), Due: r.Due, Sent: r.Sent, Failed: r.Failed,
 			Skipped: r.Skipped, Bounced: r.Bounced, DurationMS: r.DurationMS, Running: r.Finished.IsZero()}
 		sr.Pending = max(r.Due-r.Sent-r.Failed-r.Skipped-r.Bounced, 0)
+		if r.Stopped != "" {
+			sr.Stopped, sr.StoppedAt = r.Stopped, r.StoppedAt.UTC().Format(time.RFC3339)
+		}
 		if !r.Finished.IsZero() {
 			sr.Finished = r.Finished.UTC().Format(time.RFC3339)
 		} else {
@@ -115,7 +121,10 @@ func cmdStatus(e *env, args []string) error {
 	}
 	for _, r := range rep.Runs {
 		state := "finished"
-		if r.Running {
+		switch {
+		case r.Stopped != "":
+			state = "STOPPED at " + r.StoppedAt + ": " + r.Stopped
+		case r.Running:
 			state = "in progress or interrupted"
 			if e.daemon == nil {
 				state = "interrupted (resumes at the next serve or digest)"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +16,7 @@ import (
 	"github.com/papermail/papermail/internal/subscription"
 )
 
-const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | remove EMAIL`
+const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | remove EMAIL | reactivate EMAIL|--all-bounced-since T`
 
 func cmdSubscribers(e *env, args []string) error {
 	if len(args) == 0 {
@@ -32,6 +33,8 @@ func cmdSubscribers(e *env, args []string) error {
 		return subscribersList(e, args[1:])
 	case "remove":
 		return subscribersRemove(e, args[1:])
+	case "reactivate":
+		return subscribersReactivate(e, args[1:])
 	}
 	return fmt.Errorf("%w: unknown subscribers command %q; %s", errUsage, args[0], subscribersUsage)
 }
@@ -218,7 +221,7 @@ func subscribersList(e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	if *format == "text" {
-		fmt.Fprintln(tw, "ID\tEMAIL\tSTATE\tLAST DIGEST\tINTERESTS")
+		fmt.Fprintln(tw, "ID\tEMAIL\tSTATE\tLAST DIGEST\tINTERESTS\tBOUNCE")
 	}
 	first := true
 	if *format == "json" {
@@ -235,12 +238,13 @@ func subscribersList(e *env, args []string) error {
 				}
 				first = false
 				row, _ := json.Marshal(struct {
-					ID         uint64      `json:"id"`
-					Email      string      `json:"email"`
-					State      model.State `json:"state"`
-					Interests  []string    `json:"interests"`
-					LastDigest string      `json:"last_digest,omitempty"`
-				}{s.ID, s.Email, s.State, s.Interests, s.LastDigest})
+					ID         uint64        `json:"id"`
+					Email      string        `json:"email"`
+					State      model.State   `json:"state"`
+					Interests  []string      `json:"interests"`
+					LastDigest string        `json:"last_digest,omitempty"`
+					Bounce     *model.Bounce `json:"bounce,omitempty"`
+				}{s.ID, s.Email, s.State, s.Interests, s.LastDigest, s.Bounce})
 				fmt.Fprintf(e.stdout, "\n  %s", row)
 				continue
 			}
@@ -248,7 +252,7 @@ func subscribersList(e *env, args []string) error {
 			if last == "" {
 				last = "-"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.State, last, strings.Join(s.Interests, "; "))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.State, last, strings.Join(s.Interests, "; "), bounceText(s.Bounce))
 		}
 		return nil
 	})
@@ -285,4 +289,78 @@ func subscribersRemove(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", addr)
 	return nil
+}
+
+// bounceText shows a recorded bounce in one line: time, codes, source and
+// the server's words.
+func bounceText(b *model.Bounce) string {
+	if b == nil {
+		return "-"
+	}
+	parts := []string{b.At.UTC().Format(time.RFC3339)}
+	if b.Code != 0 {
+		parts = append(parts, strconv.Itoa(b.Code))
+	}
+	if b.Enhanced != "" {
+		parts = append(parts, b.Enhanced)
+	}
+	parts = append(parts, "("+b.Source+")", strings.Join(strings.Fields(b.Reason), " "))
+	return strings.Join(parts, " ")
+}
+
+func subscribersReactivate(e *env, args []string) error {
+	const usage = "subscribers reactivate EMAIL | --all-bounced-since TIME (RFC 3339 time or YYYY-MM-DD)"
+	fs := newFlags(e, "subscribers reactivate", usage)
+	since := fs.String("all-bounced-since", "", "reactivate everyone bounced at or after this RFC 3339 time or date (a date is midnight in digest.timezone)")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if (len(pos) == 1) == (*since != "") || len(pos) > 1 {
+		return fmt.Errorf("%w: %s", errUsage, usage)
+	}
+	st, err := e.store()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if *since != "" {
+		t, err := parseSince(*since, e.cfg.Location())
+		if err != nil {
+			return fmt.Errorf("%w: --all-bounced-since: %v", errUsage, err)
+		}
+		subs, err := st.ReactivateBouncedSince(t, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "reactivated %d subscribers bounced since %s\n", len(subs), t.Format(time.RFC3339))
+		for _, s := range subs {
+			fmt.Fprintf(e.stdout, "  %s\n", s.Email)
+		}
+		return nil
+	}
+	addr, err := address.Normalize(pos[0])
+	if err != nil {
+		return fmt.Errorf("%q: %w", pos[0], err)
+	}
+	sub, err := st.SubscriberByEmail(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := st.Reactivate(sub.ID, now); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "reactivated %s (active again; was bounced: %s)\n", addr, bounceText(sub.Bounce))
+	return nil
+}
+
+// parseSince reads an RFC 3339 time or a date (midnight in loc).
+func parseSince(v string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", v, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-01T08:00:00Z) nor a date (2026-12-01)", v)
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
@@ -92,8 +94,8 @@ func TestServerDownMarksFailedThenRetried(t *testing.T) {
 	}
 }
 
-// TestSoftBounceLimit answers one recipient 451 on RCPT on every attempt
-// on three days in a row: with bounce.soft_limit 3 the address is bounced
+// TestSoftBounceLimit answers one recipient 452 4.2.2 (mailbox full) on
+// RCPT on every attempt on three days in a row: with bounce.soft_limit 3 the address is bounced
 // after the third day (and not before), while a neighbour on the same
 // runs gets a digest each day and stays active.
 func TestSoftBounceLimit(t *testing.T) {
@@ -105,7 +107,12 @@ func TestSoftBounceLimit(t *testing.T) {
 	g.ingestPage(time.Now().Add(-time.Hour))
 	subs := g.addSubscribers(2, start, func(i int, s *model.Subscriber) { s.Interests = []string{"language models"} })
 	full, ok := subs[0], subs[1]
-	srv := smtptest.StartT(t, smtptest.Options{TempFailRcpt: func(rcpt string, _ int) bool { return rcpt == full.Email }})
+	srv := smtptest.StartT(t, smtptest.Options{RcptReply: func(rcpt string, _ int) *smtp.SMTPError {
+		if rcpt == full.Email {
+			return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "Mailbox full"}
+		}
+		return nil
+	}})
 	g.useServer(srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

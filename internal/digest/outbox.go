@@ -86,7 +86,10 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			}
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
 			// never attempted (shutting down, relay unreachable): stays due
-		case j.Result == mailer.Bounced || j.Result == mailer.Failed || it.Attempts+1 >= OutboxMaxAttempts:
+		case j.Result == mailer.Bounced || mailer.FaultOf(j.LastErr) == mailer.FaultMessage || it.Attempts+1 >= OutboxMaxAttempts:
+			// The mailbox or the message is at fault, or it has been
+			// tried long enough. A relay refusing for its own reasons
+			// (sender, policy, credentials) is retried: the operator fixes it.
 			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
 			o.Store.OutboxDone(it.ID)
 		default:

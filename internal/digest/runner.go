@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -89,12 +88,15 @@ func New(d Deps) *Runner {
 
 // Summary is what Run returns: one Run record per digest date touched.
 type Summary struct {
-	Runs     []model.Run
-	Sent     int
-	Failed   int
-	Skipped  int
-	Bounced  int
-	Due      int
+	Runs    []model.Run
+	Sent    int
+	Failed  int
+	Skipped int
+	Bounced int
+	Due     int
+	// Pending counts due subscribers not settled (a stopped or
+	// interrupted run); the next run delivers to them.
+	Pending  int
 	Duration time.Duration
 }
 
@@ -165,6 +167,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}
 	}
 
+	// A run stops early (sendCtx is cancelled with the *StopError) when the
+	// breaker decides the failures are the operator's, not the readers'.
+	sendCtx, stopSend := context.WithCancelCause(ctx)
+	defer stopSend(nil)
+
 	jobs := make(chan *mailer.Job, 2*max(r.Config.SMTP.Connections, 1))
 	sendDone := make(chan error, 1)
 	var recErr atomic.Pointer[error]
@@ -177,16 +184,26 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	// each fsync.
 	rec := r.Store.NewRecorder()
 	defer rec.Close()
+	br := newBreaker(func(batch []store.Outcome) error {
+		t := time.Now()
+		defer func() { r.Stages.Record.Add(int64(time.Since(t))) }()
+		if len(batch) == 1 {
+			return rec.Record(batch[0])
+		}
+		return r.Store.RecordMany(batch)
+	})
 	go func() {
-		err := r.Sender.Deliver(ctx, jobs, func(j *mailer.Job) {
+		err := r.Sender.Deliver(sendCtx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
 			o, ok := r.outcome(j)
 			if !ok {
 				return // never attempted: stays pending for the resumed run
 			}
-			t := time.Now()
-			setErr(rec.Record(o))
-			r.Stages.Record.Add(int64(time.Since(t)))
+			stop, err := br.observe(o, j.LastErr)
+			setErr(err)
+			if stop != nil {
+				stopSend(stop)
+			}
 		})
 		// A sender that gave up early (closed, say) reads no more: drain
 		// so the prepare workers are not stuck; those jobs stay pending.
@@ -238,7 +255,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 				}
 				select {
 				case jobs <- job:
-				case <-ctx.Done():
+				case <-sendCtx.Done():
 				}
 			}
 		}()
@@ -246,8 +263,8 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 
 	batches := 0
 	produceErr := r.Store.ForEachSubscriber(1000, func(batch []model.Subscriber) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if sendCtx.Err() != nil {
+			return sendCtx.Err()
 		}
 		// Memory must not grow with the list: let the kernel drop the
 		// file pages already streamed through.
@@ -317,8 +334,8 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			p.sent = sent[p.sub.ID]
 			select {
 			case work <- &p:
-			case <-ctx.Done():
-				return ctx.Err()
+			case <-sendCtx.Done():
+				return sendCtx.Err()
 			}
 		}
 		flushSkips()
@@ -329,6 +346,8 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	flushSkips()
 	close(jobs)
 	sendErr := <-sendDone
+	stop, err := br.finish()
+	setErr(err)
 	if e := recErr.Load(); e != nil && produceErr == nil {
 		produceErr = *e
 	}
@@ -342,7 +361,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	for _, d := range dates {
 		var run model.Run
 		var err error
-		if interrupted || produceErr != nil || sendErr != nil {
+		if stop != nil {
+			run, err = r.Store.StopRun(d, stop.Error(), time.Now())
+		} else if interrupted || produceErr != nil || sendErr != nil {
 			run, err = r.Store.Run(d)
 		} else {
 			run, err = r.Store.FinishRun(d, time.Now())
@@ -359,12 +380,25 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		sum.Skipped += run.Skipped
 		sum.Bounced += run.Bounced
 		sum.Due += run.Due
+		sum.Pending += max(run.Due-run.Sent-run.Failed-run.Skipped-run.Bounced, 0)
 		r.Log.Info("digest run", "date", run.Date, "due", run.Due, "sent", run.Sent, "failed", run.Failed,
 			"skipped", run.Skipped, "bounced", run.Bounced, "attempt", run.Attempts,
 			"duration_ms", sum.Duration.Milliseconds(), "interrupted", interrupted)
 	}
 	if r.Metrics != nil && len(sum.Runs) > 0 {
 		r.Metrics.RunDuration.Observe(sum.Duration.Seconds())
+	}
+	for _, o := range br.refusals() {
+		if stop != nil {
+			break // the stop below names the reply
+		}
+		r.Log.Error("the relay refused digests for reasons that are not the readers' (nobody was marked bounced; they are retried in the next run)",
+			"reply", o.reply.Reply(), "stage", string(o.reply.Stage), "refused", o.n)
+	}
+	if stop != nil {
+		r.Log.Error("digest run stopped: the failure is the operator's, not the readers' (nobody was marked bounced; the rest stay pending for the next run)",
+			"reason", stop.Why, "reply", stop.Reply.Reply(), "stage", string(stop.Reply.Stage), "pending", sum.Pending)
+		return sum, stop
 	}
 	switch {
 	case produceErr != nil && !errors.Is(produceErr, context.Canceled) && !errors.Is(produceErr, context.DeadlineExceeded):
@@ -382,6 +416,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 	meta := j.Meta.(*jobMeta)
 	d := model.Delivery{SubscriberID: j.Ref, Attempts: j.Attempts, MessageID: j.Msg.MessageID, At: time.Now().UTC()}
+	var reply *mailer.Error
+	if errors.As(j.LastErr, &reply) && reply.Code != 0 {
+		d.Code, d.Enhanced = reply.Code, reply.Enhanced
+	}
+	fault := mailer.FaultOf(j.LastErr)
 	switch j.Result {
 	case mailer.Sent:
 		d.State = model.DeliverySent
@@ -392,7 +431,7 @@ func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 	case mailer.Failed:
 		d.State = model.DeliveryFailed
 		d.Reason = errString(j.LastErr)
-		r.Log.Warn("digest not delivered", "subscriber", j.Ref, "date", meta.date, "error", d.Reason)
+		r.Log.Warn("digest not delivered", "subscriber", j.Ref, "date", meta.date, "error", d.Reason, "fault", fault.String())
 	default: // TempFailed
 		if errors.Is(j.LastErr, context.Canceled) || errors.Is(j.LastErr, context.DeadlineExceeded) {
 			return store.Outcome{}, false // interrupted: stays pending for the resumed run
@@ -401,18 +440,12 @@ func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 		d.Reason = errString(j.LastErr)
 		r.Log.Warn("digest delivery failed, will retry in a later run", "subscriber", j.Ref, "date", meta.date, "attempts", j.Attempts, "error", d.Reason)
 	}
-	// Only a 4xx reply to this message's RCPT or DATA counts toward a soft
-	// bounce; a relay that is down, not ready or closing the channel (421,
-	// at any stage) or a lost connection says nothing of the address.
-	_, _, reason := mailer.Classify(j.LastErr)
-	m := softReply.FindStringSubmatch(reason)
-	notBounce := d.State == model.DeliveryFailed && (m == nil || m[1] == "421")
+	// Only a reply about this mailbox (4.2.x, mailbox full) counts toward
+	// a soft bounce; a relay that is down, refusing for its own reasons
+	// (4.3.x, 4.7.x...) or closing the channel says nothing of the address.
+	notBounce := d.State == model.DeliveryFailed && fault != mailer.FaultMailboxSoft
 	return store.Outcome{Date: meta.date, Delivery: d, SoftLimit: r.Config.Bounce.SoftLimit, NotBounce: notBounce}, true
 }
-
-// softReply matches the Classify reason of a temporary reply about one
-// message ("rcpt to 451 4.2.2", "data 452"), capturing the code.
-var softReply = regexp.MustCompile(`^(?:rcpt to|data) (4\d\d)\b`)
 
 type jobMeta struct {
 	date   string

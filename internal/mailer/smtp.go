@@ -476,13 +476,12 @@ func (w *worker) outcome(j *Job, err error, d time.Duration) {
 // staleConn reports whether err at MAIL FROM means the connection was
 // already gone (closed by the server while idle).
 func staleConn(err error) bool {
-	var se *stageError
-	if !errors.As(err, &se) || se.stage != stageMail {
+	var se *Error
+	if !errors.As(err, &se) || se.Stage != stageMail {
 		return false
 	}
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return te.Code == 421
+	if se.Code != 0 {
+		return se.Code == 421
 	}
 	_, _, reason := Classify(err)
 	return reason == "connection lost"
@@ -512,7 +511,7 @@ func (w *worker) connect(fromAddr string) error {
 		_ = conn.Close()
 		return staged(stageGreeting, err)
 	}
-	fail := func(stage string, err error) error {
+	fail := func(stage Stage, err error) error {
 		_ = c.Close()
 		return staged(stage, err)
 	}

@@ -567,7 +567,7 @@ func TestTLSAndAuth(t *testing.T) {
 		{"plain auth on loopback", smtptest.Options{AuthUser: "u", AuthPass: "p"},
 			func(c *Config) { c.Username, c.Password = "u", "p" }, Sent, ""},
 		{"wrong password", smtptest.Options{AuthUser: "u", AuthPass: "p"},
-			func(c *Config) { c.Username, c.Password = "u", "nope" }, TempFailed, "535"},
+			func(c *Config) { c.Username, c.Password = "u", "nope" }, Failed, "535"},
 		{"starttls required but not offered", smtptest.Options{},
 			func(c *Config) { c.TLS = "starttls" }, TempFailed, "STARTTLS"},
 		{"untrusted certificate", smtptest.Options{TLS: "tls"},
@@ -657,7 +657,7 @@ func TestNewSMTPConfig(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	reply := func(stage string, code int, msg string) error {
+	reply := func(stage Stage, code int, msg string) error {
 		return staged(stage, &textproto.Error{Code: code, Msg: msg})
 	}
 	tests := []struct {
@@ -674,7 +674,10 @@ func TestClassify(t *testing.T) {
 		{"data user unknown", reply(stageData, 550, "5.1.1 unknown"), false, true, "data 550 5.1.1"},
 		{"mail bad sender", reply(stageMail, 553, "5.1.8 bad sender"), false, false, "mail from 553 5.1.8"},
 		{"mail 421", reply(stageMail, 421, "4.7.0 bye"), true, false, "mail from 421 4.7.0"},
-		{"auth 535", reply(stageAuth, 535, "5.7.8 bad creds"), true, false, "auth 535 5.7.8"},
+		{"auth 535", reply(stageAuth, 535, "5.7.8 bad creds"), false, false, "auth 535 5.7.8"},
+		{"auth 454", reply(stageAuth, 454, "4.7.0 try later"), true, false, "auth 454 4.7.0"},
+		{"rcpt relay denied", reply(stageRcpt, 554, "5.7.1 Relay access denied"), false, false, "rcpt to 554 5.7.1"},
+		{"rcpt mailbox full", reply(stageRcpt, 552, "5.2.2 over quota"), false, false, "rcpt to 552 5.2.2"},
 		{"no enhanced code", reply(stageData, 554, "rejected"), false, false, "data 554"},
 		{"refused", staged(stageDial, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), true, false, "connection refused"},
 		{"eof", staged(stageData, io.EOF), true, false, "connection lost"},
@@ -705,5 +708,84 @@ func TestBackoff(t *testing.T) {
 		if d < full/2 || d > full {
 			t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, full/2, full)
 		}
+	}
+}
+
+// TestFaultOf sorts replies by whose problem they are: only replies about
+// the recipient's mailbox charge the recipient; relay, policy, credential
+// and sender refusals are the operator's.
+func TestFaultOf(t *testing.T) {
+	reply := func(stage Stage, code int, msg string) error {
+		return fmt.Errorf("deliver: %w", staged(stage, &textproto.Error{Code: code, Msg: msg}))
+	}
+	tests := []struct {
+		name string
+		err  error
+		want Fault
+	}{
+		{"nil", nil, FaultNone},
+		{"user unknown", reply(StageRcpt, 550, "5.1.1 <a@b>: Recipient address rejected: User unknown"), FaultMailbox},
+		{"bad destination mailbox", reply(StageRcpt, 550, "5.1.10 null MX"), FaultMailbox},
+		{"mailbox disabled", reply(StageRcpt, 550, "5.2.1 mailbox disabled"), FaultMailbox},
+		{"mailbox full", reply(StageRcpt, 552, "5.2.2 over quota"), FaultMailboxSoft},
+		{"mailbox full later", reply(StageRcpt, 452, "4.2.2 mailbox full"), FaultMailboxSoft},
+		{"mailbox busy", reply(StageRcpt, 450, "4.2.1 try later"), FaultMailboxSoft},
+		{"plain 550 at rcpt", reply(StageRcpt, 550, "No such user here"), FaultMailbox},
+		{"plain 550 5.0.0 at rcpt", reply(StageRcpt, 550, "5.0.0 unknown user"), FaultMailbox},
+		{"plain 450 at rcpt", reply(StageRcpt, 450, "mailbox unavailable"), FaultMailboxSoft},
+		{"plain 554 at rcpt", reply(StageRcpt, 554, "Relay access denied"), FaultRelay},
+		{"relay denied", reply(StageRcpt, 554, "5.7.1 <a@b>: Relay access denied"), FaultRelay},
+		{"greylisted", reply(StageRcpt, 451, "4.7.1 greylisted"), FaultRelay},
+		{"system not ready", reply(StageRcpt, 451, "4.3.0 try again"), FaultRelay},
+		{"too many recipients", reply(StageRcpt, 452, "4.3.1 insufficient storage"), FaultRelay},
+		{"routing", reply(StageRcpt, 554, "5.4.4 unable to route"), FaultRelay},
+		{"message too big", reply(StageData, 552, "5.3.4 too big"), FaultRelay},
+		{"spam at data", reply(StageData, 550, "5.7.1 spam"), FaultRelay},
+		{"plain 550 at data", reply(StageData, 550, "rejected"), FaultRelay},
+		{"user unknown at data", reply(StageData, 550, "5.1.1 unknown"), FaultMailbox},
+		{"plain 451", reply(StageData, 451, "local error"), FaultTransient},
+		{"421 at rcpt", reply(StageRcpt, 421, "closing"), FaultTransient},
+		{"sender refused", reply(StageMail, 553, "5.1.8 bad sender domain"), FaultSender},
+		{"sender syntax", reply(StageMail, 501, "5.5.4 syntax"), FaultSender},
+		{"sender policy", reply(StageMail, 550, "5.7.1 not allowed"), FaultSender},
+		{"sender temporary", reply(StageMail, 451, "4.3.0 later"), FaultSender},
+		{"sender 421", reply(StageMail, 421, "4.7.0 bye"), FaultTransient},
+		{"sender address at rcpt", reply(StageRcpt, 553, "5.1.7 bad sender address"), FaultSender},
+		{"auth failed", reply(StageAuth, 535, "5.7.8 bad credentials"), FaultSender},
+		{"auth required at rcpt", reply(StageRcpt, 530, "5.7.0 authentication required"), FaultSender},
+		{"greeting refusal", reply(StageGreeting, 554, "no service"), FaultSender},
+		{"connection lost", staged(StageData, io.EOF), FaultTransient},
+		{"refused", staged(StageDial, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), FaultTransient},
+		{"unavailable", fmt.Errorf("%w: down", ErrServerUnavailable), FaultTransient},
+		{"invalid", fmt.Errorf("%w: x", ErrInvalidMessage), FaultMessage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FaultOf(tc.err); got != tc.want {
+				t.Errorf("FaultOf(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestErrorFields takes a multi-line reply apart.
+func TestErrorFields(t *testing.T) {
+	err := staged(StageRcpt, &textproto.Error{Code: 550, Msg: "5.1.1 <x@example.org>: Recipient address rejected:\n5.1.1 User unknown in virtual mailbox table"})
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("%T is not an *Error", err)
+	}
+	if e.Stage != StageRcpt || e.Code != 550 || e.Enhanced != "5.1.1" || !e.Permanent() || e.Temporary() {
+		t.Errorf("fields %+v", e)
+	}
+	if want := "<x@example.org>: Recipient address rejected:; User unknown in virtual mailbox table"; e.Text != want {
+		t.Errorf("text %q, want %q", e.Text, want)
+	}
+	if e.Key() != "550 5.1.1" || !strings.HasPrefix(e.Error(), "smtp rcpt to: 550 5.1.1 <x@example.org>") {
+		t.Errorf("key %q, error %q", e.Key(), e.Error())
+	}
+	lost := staged(StageData, io.EOF).(*Error)
+	if lost.Code != 0 || lost.Key() != "" || lost.Permanent() || lost.Reply() != "" {
+		t.Errorf("no-reply error %+v", lost)
 	}
 }

@@ -189,6 +189,35 @@ type Subscriber struct {
 	// SoftBounces holds the dates (YYYY-MM-DD) of temporary delivery
 	// failures since the last success.
 	SoftBounces []string `json:"soft_bounces,omitempty"`
+	// Bounce says why the subscriber was bounced (or unsubscribed after
+	// a complaint); nil otherwise.
+	Bounce *Bounce `json:"bounce,omitempty"`
+}
+
+// Bounce sources.
+const (
+	// BounceSMTP: the relay refused the mailbox during delivery.
+	BounceSMTP = "smtp"
+	// BounceSoft: temporary mailbox failures on bounce.soft_limit days.
+	BounceSoft = "soft"
+	// BounceDSN: a delivery status notification (RFC 3464) came back.
+	BounceDSN = "dsn"
+	// BounceComplaint: the reader reported the mail as spam (ARF, RFC
+	// 5965); the subscriber is unsubscribed, not bounced.
+	BounceComplaint = "complaint"
+)
+
+// Bounce records why and when mail to a subscriber stopped.
+type Bounce struct {
+	At time.Time `json:"at"`
+	// Reason is the server's words ("550 5.1.1 <a@b>: user unknown").
+	Reason string `json:"reason"`
+	// Code is the SMTP reply code (550), 0 when the report had none;
+	// Enhanced the RFC 3463 status code ("5.1.1").
+	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
+	// Source is BounceSMTP, BounceSoft or BounceDSN.
+	Source string `json:"source"`
 }
 
 // HourDefault is the Hour of a subscriber who takes the default delivery
@@ -256,6 +285,11 @@ type Delivery struct {
 	MessageID    string    `json:"message_id,omitempty"`
 	Papers       []string  `json:"papers,omitempty"`
 	At           time.Time `json:"at,omitzero"`
+
+	// Code and Enhanced are the SMTP reply code and RFC 3463 status code
+	// of a failed delivery, when the server answered.
+	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
 }
 
 // Run is the summary of one digest run for one date.
@@ -271,4 +305,9 @@ type Run struct {
 	DurationMS int64     `json:"duration_ms"`
 	// Attempts counts how often this date's run was started or resumed.
 	Attempts int `json:"attempts"`
+	// Stopped is why the last attempt stopped early on an operator-side
+	// failure (the relay's reply); empty otherwise. Cleared when the run
+	// is resumed.
+	Stopped   string    `json:"stopped,omitempty"`
+	StoppedAt time.Time `json:"stopped_at,omitzero"`
 }

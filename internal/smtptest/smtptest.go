@@ -41,6 +41,14 @@ type Options struct {
 	// RejectRcpt, when it returns non-nil for a recipient, answers RCPT with
 	// that error (for example 550 5.1.1).
 	RejectRcpt func(rcpt string) *smtp.SMTPError
+	// RcptReply, when it returns non-nil, answers RCPT with that reply,
+	// temporary or permanent; attempt counts as for TempFailRcpt. It is
+	// asked before RejectRcpt and may change its answers during a test (a
+	// relay that is fixed).
+	RcptReply func(rcpt string, attempt int) *smtp.SMTPError
+	// RejectMail, when it returns non-nil for a sender, answers MAIL FROM
+	// with that reply (a relay refusing the sender).
+	RejectMail func(from string) *smtp.SMTPError
 	// TempFailRcpt answers RCPT with 451 when it returns true. attempt is
 	// 1 for the first RCPT for that recipient seen by the server, 2 for the
 	// second and so on.
@@ -525,6 +533,11 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many messages on this connection"}
 		}
 	}
+	if o.RejectMail != nil {
+		if err := o.RejectMail(from); err != nil {
+			return err
+		}
+	}
 	ss.from = from
 	ss.to = ss.to[:0]
 	return nil
@@ -537,6 +550,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.rcptTries[to]++
 	attempt := s.rcptTries[to]
 	s.mu.Unlock()
+	if f := s.opts.RcptReply; f != nil {
+		if err := f(to, attempt); err != nil {
+			return err
+		}
+	}
 	if f := s.opts.TempFailRcpt; f != nil && f(to, attempt) {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later (smtptest)"}
 	}

@@ -26,6 +26,7 @@ func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
 		}
 		run.Started = now
 		run.Finished = time.Time{}
+		run.Stopped, run.StoppedAt = "", time.Time{}
 		run.DurationMS = 0
 		run.Attempts++
 		if _, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists([]byte(date)); err != nil {
@@ -47,6 +48,22 @@ func (s *Store) FinishRun(date string, now time.Time) (model.Run, error) {
 		}
 		run.Finished = now
 		run.DurationMS = now.Sub(run.Started).Milliseconds()
+		return putRun(tx.Bucket(bucketRuns), &run)
+	})
+	return run, err
+}
+
+// StopRun records that the run for date stopped early on an operator-side
+// failure (reason holds the server's words). The run stays unfinished so it
+// is resumed; its ledger keeps what was done.
+func (s *Store) StopRun(date, reason string, now time.Time) (model.Run, error) {
+	var run model.Run
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if run, err = getRun(tx, date); err != nil {
+			return err
+		}
+		run.Stopped, run.StoppedAt = reason, now.UTC()
 		return putRun(tx.Bucket(bucketRuns), &run)
 	})
 	return run, err
@@ -161,8 +178,10 @@ type Outcome struct {
 	// SoftLimit is bounce.soft_limit: distinct days of temporary failure
 	// after which the address counts as bounced.
 	SoftLimit int
-	// NotBounce marks a failure that says nothing about the address (our
-	// relay was down): it is not counted as a soft bounce.
+	// NotBounce marks a failure that says nothing about the mailbox (our
+	// relay was down or refused for its own reasons): it is not counted as
+	// a soft bounce. Only temporary mailbox failures (4.2.x, mailbox full)
+	// count.
 	NotBounce bool
 }
 
@@ -221,7 +240,7 @@ func record(tx *bolt.Tx, o Outcome) error {
 		}
 		sub.SoftBounces = nil
 	case model.DeliveryBounced:
-		sub.State = model.StateBounced
+		applyBounce(&sub, model.Bounce{At: d.At, Reason: d.Reason, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSMTP})
 	case model.DeliveryFailed:
 		if o.NotBounce {
 			return nil
@@ -230,7 +249,8 @@ func record(tx *bolt.Tx, o Outcome) error {
 			sub.SoftBounces = append(sub.SoftBounces, o.Date)
 		}
 		if o.SoftLimit > 0 && len(sub.SoftBounces) >= o.SoftLimit {
-			sub.State = model.StateBounced
+			applyBounce(&sub, model.Bounce{At: d.At, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSoft,
+				Reason: fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(sub.SoftBounces), d.Reason)})
 		}
 	default:
 		return nil

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/papermail/papermail/internal/sample"
+	"github.com/papermail/papermail/internal/smtptest"
+)
+
+// listOf ingests the embedded sample papers and imports n active
+// subscribers reader00@example.org... on graph neural networks.
+func (in *instance) listOf(n int) []string {
+	in.t.Helper()
+	papers := filepath.Join(in.dir, "papers.jsonl")
+	var csv strings.Builder
+	csv.WriteString("email,interests\n")
+	var emails []string
+	for i := range n {
+		e := fmt.Sprintf("reader%02d@example.org", i)
+		emails = append(emails, e)
+		fmt.Fprintf(&csv, "%s,graph neural networks; language models\n", e)
+	}
+	list := filepath.Join(in.dir, "list.csv")
+	if err := os.WriteFile(papers, sample.PapersJSONL, 0o644); err != nil {
+		in.t.Fatal(err)
+	}
+	if err := os.WriteFile(list, []byte(csv.String()), 0o644); err != nil {
+		in.t.Fatal(err)
+	}
+	in.ok("ingest", "--format", "jsonl", papers)
+	in.ok("subscribers", "import", list)
+	return emails
+}
+
+// TestRelayRefusingEveryoneEndToEnd runs the real binary against a relay
+// that refuses every RCPT with 554 5.7.1: the command exits non-zero with
+// the server's reply on stderr (an ERROR log line and the error), nobody
+// is bounced, status shows the stopped run; once the relay is fixed the
+// next digest exits 0 and everyone gets exactly one digest.
+func TestRelayRefusingEveryoneEndToEnd(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	srv := smtptest.StartT(t, smtptest.Options{RcptReply: func(string, int) *smtp.SMTPError {
+		if broken.Load() {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
+		}
+		return nil
+	}})
+	in := newInstance(t, srv)
+	emails := in.listOf(30)
+
+	out, errOut := in.run(true, "digest")
+	if !strings.Contains(errOut, "554 5.7.1 Relay access denied") || !strings.Contains(errOut, "level=ERROR") {
+		t.Errorf("stderr does not name the reply at ERROR:\n%s", errOut)
+	}
+	if !strings.Contains(out, "0 bounced") {
+		t.Errorf("stdout: %s", out)
+	}
+	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+		t.Errorf("subscribers bounced by the relay's refusal:\n%s", list)
+	}
+	if st := in.ok("status"); !strings.Contains(st, "STOPPED") || !strings.Contains(st, "554 5.7.1") {
+		t.Errorf("status does not show the stopped run:\n%s", st)
+	}
+
+	broken.Store(false)
+	out = in.ok("digest")
+	if !strings.Contains(out, "30 sent") {
+		t.Errorf("after the fix: %s", out)
+	}
+	counts := srv.CountByRecipient()
+	for _, e := range emails {
+		if counts[e] != 1 {
+			t.Errorf("%s got %d digests, want 1", e, counts[e])
+		}
+	}
+	if st := in.ok("status"); strings.Contains(st, "STOPPED") {
+		t.Errorf("status after the fix:\n%s", st)
+	}
+}
+
+// TestMailboxBouncesEndToEnd: 3 of 30 recipients refused with 550 5.1.1
+// are bounced (and only they), listed with code and reason, and
+// reactivated by address and by time.
+func TestMailboxBouncesEndToEnd(t *testing.T) {
+	bad := map[string]bool{"reader03@example.org": true, "reader11@example.org": true, "reader27@example.org": true}
+	srv := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(rcpt string) *smtp.SMTPError {
+		if bad[rcpt] {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected: User unknown"}
+		}
+		return nil
+	}})
+	in := newInstance(t, srv)
+	in.listOf(30)
+	if out := in.ok("digest"); !strings.Contains(out, "27 sent") || !strings.Contains(out, "3 bounced") {
+		t.Fatalf("digest: %s", out)
+	}
+	list := in.ok("subscribers", "list", "--state", "bounced")
+	lines := strings.Split(strings.TrimSpace(list), "\n")[1:]
+	if len(lines) != 3 {
+		t.Fatalf("bounced list has %d rows, want 3:\n%s", len(lines), list)
+	}
+	for _, l := range lines {
+		email := strings.Fields(l)[1]
+		if !bad[email] || !strings.Contains(l, "550 5.1.1") || !strings.Contains(l, "User unknown") {
+			t.Errorf("bounced row %q: want one of the refused addresses with 550 5.1.1 and the reason", l)
+		}
+	}
+
+	in.ok("subscribers", "reactivate", "reader03@example.org")
+	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Contains(list, "reader03@") || strings.Count(list, "@") != 2 {
+		t.Errorf("after reactivating one:\n%s", list)
+	}
+	in.run(true, "subscribers", "reactivate", "reader04@example.org") // not bounced
+	in.run(true, "subscribers", "reactivate", "--all-bounced-since", "yesterday")
+	out := in.ok("subscribers", "reactivate", "--all-bounced-since", "2020-01-01")
+	if !strings.Contains(out, "reactivated 2 ") {
+		t.Errorf("reactivate --all-bounced-since: %s", out)
+	}
+	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+		t.Errorf("still bounced:\n%s", list)
+	}
+}
+
+// TestDigestServerDownExitsNonZero: with nothing listening at the relay's
+// address the digest command fails (and says how many failed).
+func TestDigestServerDownExitsNonZero(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv, "PAPERMAIL_SMTP_MAX_ATTEMPTS=2")
+	in.listOf(3)
+	srv.Close()
+	_, errOut := in.run(true, "digest")
+	if !strings.Contains(errOut, "3 of 3 digests failed") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+		t.Errorf("bounced while the server was down:\n%s", list)
+	}
+}

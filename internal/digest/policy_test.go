@@ -1,0 +1,262 @@
+package digest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/mailer"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/smtptest"
+)
+
+// relay is a test SMTP server whose faults can be switched off mid-test
+// (the operator fixes the relay).
+type relay struct {
+	srv    *smtptest.Server
+	broken atomic.Bool
+}
+
+func startRelay(t *testing.T, opts smtptest.Options, rcpt func(string) *smtp.SMTPError, mail *smtp.SMTPError) *relay {
+	t.Helper()
+	rl := &relay{}
+	rl.broken.Store(true)
+	if rcpt != nil {
+		opts.RcptReply = func(to string, _ int) *smtp.SMTPError {
+			if rl.broken.Load() {
+				return rcpt(to)
+			}
+			return nil
+		}
+	}
+	if mail != nil {
+		opts.RejectMail = func(string) *smtp.SMTPError {
+			if rl.broken.Load() {
+				return mail
+			}
+			return nil
+		}
+	}
+	rl.srv = smtptest.StartT(t, opts)
+	return rl
+}
+
+func reply(code int, enh smtp.EnhancedCode, msg string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
+}
+
+// assertNobodyCharged checks that no subscriber is bounced or has a
+// soft-bounce day.
+func (g *rig) assertNobodyCharged(subs []model.Subscriber) {
+	g.t.Helper()
+	for _, s := range subs {
+		if cur := g.sub(s.ID); cur.State != model.StateActive || len(cur.SoftBounces) != 0 || cur.Bounce != nil {
+			g.t.Errorf("%s: state %q, soft bounces %v, bounce %+v; want active and uncharged", s.Email, cur.State, cur.SoftBounces, cur.Bounce)
+		}
+	}
+}
+
+// assertOneEach checks that every subscriber got exactly one digest.
+func assertOneEach(t *testing.T, srv *smtptest.Server, subs []model.Subscriber) {
+	t.Helper()
+	counts := srv.CountByRecipient()
+	for _, s := range subs {
+		if counts[s.Email] != 1 {
+			t.Errorf("%s received %d digests, want 1", s.Email, counts[s.Email])
+		}
+	}
+	if len(counts) != len(subs) {
+		t.Errorf("server has mail for %d recipients, want %d", len(counts), len(subs))
+	}
+}
+
+// TestOperatorFailuresStopTheRun: a relay that refuses for its own reasons
+// (relay access, the sender, the credentials) stops the run with a
+// StopError naming its reply, bounces nobody, leaves the rest pending, and
+// once fixed every subscriber gets exactly one digest.
+func TestOperatorFailuresStopTheRun(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	tests := []struct {
+		name string
+		opts smtptest.Options
+		rcpt func(string) *smtp.SMTPError
+		mail *smtp.SMTPError
+		auth bool // the client sends a wrong password until fixed
+		want string
+	}{
+		{name: "every RCPT 554 5.7.1", want: "554 5.7.1",
+			rcpt: func(string) *smtp.SMTPError { return reply(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied") }},
+		{name: "every RCPT 550 5.1.1 (relay does not know the domain)", want: "550 5.1.1",
+			rcpt: func(string) *smtp.SMTPError {
+				return reply(550, smtp.EnhancedCode{5, 1, 1}, "User unknown in relay recipient table")
+			}},
+		{name: "MAIL FROM 553 5.7.1", want: "553 5.7.1",
+			mail: reply(553, smtp.EnhancedCode{5, 7, 1}, "Sender address rejected: not owned by user")},
+		{name: "MAIL FROM 501 5.5.4", want: "501 5.5.4",
+			mail: reply(501, smtp.EnhancedCode{5, 5, 4}, "Bad sender address syntax")},
+		{name: "AUTH 535", auth: true, want: "535 5.7.8", opts: smtptest.Options{AuthUser: "u", AuthPass: "p"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, nil)
+			now := time.Now()
+			date := today(now)
+			g.ingestPage(now.Add(-time.Hour))
+			subs := g.addSubscribers(n, now, nil)
+			rl := startRelay(t, tc.opts, tc.rcpt, tc.mail)
+			pass := "p"
+			if tc.auth {
+				pass = "wrong"
+			}
+			auth := func(c *mailer.Config) {
+				if tc.opts.AuthUser != "" {
+					c.Username, c.Password = "u", pass
+				}
+			}
+			g.useServer(rl.srv, auth)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: date})
+			var stop *digest.StopError
+			if !errors.As(err, &stop) || !errors.Is(err, digest.ErrStopped) {
+				t.Fatalf("run against the broken relay: %v (summary %+v), want a StopError", err, sum)
+			}
+			if !strings.Contains(err.Error(), tc.want) || stop.Reply.Key() != tc.want {
+				t.Errorf("stop %q (reply %q), want it to name %q", err, stop.Reply.Key(), tc.want)
+			}
+			if sum.Bounced != 0 || sum.Sent != 0 || sum.Pending == 0 {
+				t.Errorf("summary %+v: want nothing bounced or sent and some pending", sum)
+			}
+			g.assertNobodyCharged(subs)
+			run := g.run(date)
+			if !strings.Contains(run.Stopped, tc.want) || !run.Finished.IsZero() {
+				t.Errorf("run %+v: want it stopped naming %q and unfinished", run, tc.want)
+			}
+			if rl.srv.Count() != 0 {
+				t.Errorf("the broken relay accepted %d messages", rl.srv.Count())
+			}
+
+			// The operator fixes the relay (or the password); the next run
+			// delivers to everyone exactly once.
+			rl.broken.Store(false)
+			pass = "p"
+			g.useServer(rl.srv, auth)
+			sum, err = g.r.Run(ctx, digest.Spec{Now: now.Add(time.Minute), Date: date})
+			if err != nil || sum.Sent+0 == 0 {
+				t.Fatalf("run after the fix: %v (%+v)", err, sum)
+			}
+			assertOneEach(t, rl.srv, subs)
+			g.assertNobodyCharged(subs)
+			if run := g.run(date); run.Sent != n || run.Bounced != 0 || run.Failed != 0 || run.Finished.IsZero() || run.Stopped != "" {
+				t.Errorf("run after the fix %+v, want %d sent, finished", run, n)
+			}
+			// And a further run sends nothing again.
+			if sum, err := g.r.Run(ctx, digest.Spec{Now: now.Add(2 * time.Minute), Date: date}); err != nil || sum.Sent != 0 {
+				t.Errorf("third run: %v, %+v; want nothing sent", err, sum)
+			}
+		})
+	}
+}
+
+// TestThrottledForDaysBouncesNobody: a relay answering 451 4.3.0 (or 452
+// 4.3.1) to everyone for several days, more than bounce.soft_limit, bounces
+// nobody and counts no soft-bounce day; when it recovers everyone gets the
+// day's digest.
+func TestThrottledForDaysBouncesNobody(t *testing.T) {
+	t.Parallel()
+	for _, r := range []*smtp.SMTPError{
+		reply(451, smtp.EnhancedCode{4, 3, 0}, "Try again later"),
+		reply(452, smtp.EnhancedCode{4, 3, 1}, "Insufficient system storage"),
+	} {
+		t.Run(r.Error(), func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, func(c *config.Config) { c.Bounce.SoftLimit = 2; c.SMTP.MaxAttempts = 2 })
+			start := time.Now().Add(-96 * time.Hour)
+			g.ingestPage(time.Now().Add(-time.Hour))
+			subs := g.addSubscribers(12, start, nil)
+			rl := startRelay(t, smtptest.Options{}, func(string) *smtp.SMTPError { return r }, nil)
+			g.useServer(rl.srv, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			for day := range 4 {
+				now := start.Add(time.Duration(day) * 24 * time.Hour)
+				_, err := g.r.Run(ctx, digest.Spec{Now: now, Date: today(now)})
+				if !errors.Is(err, digest.ErrStopped) {
+					t.Fatalf("day %d: %v, want the run stopped", day+1, err)
+				}
+				g.assertNobodyCharged(subs)
+			}
+			rl.broken.Store(false)
+			now := start.Add(4 * 24 * time.Hour)
+			if _, err := g.r.Run(ctx, digest.Spec{Now: now, Date: today(now)}); err != nil {
+				t.Fatalf("after the relay recovered: %v", err)
+			}
+			assertOneEach(t, rl.srv, subs)
+		})
+	}
+}
+
+// TestSomeMailboxesRefused: a relay refusing 3 of 30 recipients with
+// 550 5.1.1 bounces exactly those 3, each with the reason, codes and time,
+// wherever they are in the run; the others get one digest each.
+func TestSomeMailboxesRefused(t *testing.T) {
+	t.Parallel()
+	for name, bad := range map[string][]int{"first three": {0, 1, 2}, "spread": {4, 17, 29}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, nil)
+			now := time.Now()
+			date := today(now)
+			g.ingestPage(now.Add(-time.Hour))
+			subs := g.addSubscribers(30, now, nil)
+			refused := map[string]bool{}
+			for _, i := range bad {
+				refused[subs[i].Email] = true
+			}
+			rl := startRelay(t, smtptest.Options{}, func(to string) *smtp.SMTPError {
+				if refused[to] {
+					return reply(550, smtp.EnhancedCode{5, 1, 1}, "Recipient address rejected: User unknown")
+				}
+				return nil
+			}, nil)
+			g.useServer(rl.srv, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: date})
+			if err != nil || sum.Bounced != 3 || sum.Sent != 27 {
+				t.Fatalf("run: %v, %+v; want 27 sent, 3 bounced", err, sum)
+			}
+			counts := rl.srv.CountByRecipient()
+			for _, s := range subs {
+				cur := g.sub(s.ID)
+				if !refused[s.Email] {
+					if cur.State != model.StateActive || counts[s.Email] != 1 {
+						t.Errorf("%s: state %q, %d digests; want active with 1", s.Email, cur.State, counts[s.Email])
+					}
+					continue
+				}
+				b := cur.Bounce
+				if cur.State != model.StateBounced || b == nil {
+					t.Errorf("%s: state %q, bounce %+v; want bounced", s.Email, cur.State, b)
+					continue
+				}
+				if b.Code != 550 || b.Enhanced != "5.1.1" || b.Source != model.BounceSMTP || !strings.Contains(b.Reason, "User unknown") ||
+					time.Since(b.At) > time.Minute {
+					t.Errorf("%s: bounce %+v; want 550 5.1.1 from smtp with the server's words and the time", s.Email, b)
+				}
+				if d := g.ledger(date)[s.ID]; d.State != model.DeliveryBounced || d.Code != 550 || d.Enhanced != "5.1.1" {
+					t.Errorf("%s: ledger line %+v", s.Email, d)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// ErrNotBounced is returned when reactivating a subscriber who is not
+// bounced.
+var ErrNotBounced = errors.New("not bounced")
+
+// applyBounce is the one rule for what a bounce does to a subscriber: an
+// active or paused subscriber becomes bounced and keeps why (reason,
+// codes, time, source). Pending, unsubscribed and already bounced
+// subscribers are left as they are (an unsubscribed reader is never
+// revived; the first bounce stays the recorded one). It reports whether
+// sub changed.
+func applyBounce(sub *model.Subscriber, b model.Bounce) bool {
+	if sub.State != model.StateActive && sub.State != model.StatePaused {
+		return false
+	}
+	if b.At.IsZero() {
+		b.At = time.Now().UTC()
+	}
+	sub.State = model.StateBounced
+	sub.Bounce = &b
+	sub.Updated = b.At
+	return true
+}
+
+// undoBounce makes a bounced subscriber active again and forgets the
+// bounce and the soft-bounce days.
+func undoBounce(sub *model.Subscriber, now time.Time) error {
+	if sub.State != model.StateBounced {
+		return fmt.Errorf("%s is %s: %w", sub.Email, sub.State, ErrNotBounced)
+	}
+	sub.State = model.StateActive
+	sub.Bounce = nil
+	sub.SoftBounces = nil
+	sub.Updated = now.UTC()
+	return nil
+}
+
+// MarkBounced records a bounce reported after delivery (a DSN) for the
+// subscriber id; changed is false when the subscriber was not active or
+// paused (see applyBounce).
+func (s *Store) MarkBounced(id uint64, b model.Bounce) (sub model.Subscriber, changed bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		sub, err = getSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		if changed = applyBounce(&sub, b); !changed {
+			return nil
+		}
+		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	})
+	return sub, changed, err
+}
+
+// Reactivate undoes the bounce of one subscriber; ErrNotBounced when they
+// are not bounced.
+func (s *Store) Reactivate(id uint64, now time.Time) (model.Subscriber, error) {
+	var sub model.Subscriber
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if sub, err = getSubscriber(tx, id); err != nil {
+			return err
+		}
+		if err := undoBounce(&sub, now); err != nil {
+			return err
+		}
+		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	})
+	return sub, err
+}
+
+// ReactivateBouncedSince undoes every bounce recorded at or after since
+// (a bounce without a time counts from the subscriber's last change) and
+// returns the subscribers reactivated, in id order.
+func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber, error) {
+	var out []model.Subscriber
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = out[:0]
+		sb := tx.Bucket(bucketSubscribers)
+		var todo []model.Subscriber
+		err := sb.ForEach(func(k, v []byte) error {
+			var sub model.Subscriber
+			if err := json.Unmarshal(v, &sub); err != nil {
+				return fmt.Errorf("subscriber %d unreadable: %w", btoi(k), err)
+			}
+			if sub.State != model.StateBounced {
+				return nil
+			}
+			at := sub.Updated
+			if sub.Bounce != nil && !sub.Bounce.At.IsZero() {
+				at = sub.Bounce.At
+			}
+			if !at.Before(since) {
+				todo = append(todo, sub)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range todo {
+			if err := undoBounce(&todo[i], now); err != nil {
+				return err
+			}
+			if err := putSubscriber(sb, &todo[i]); err != nil {
+				return err
+			}
+		}
+		out = todo
+		return nil
+	})
+	return out, err
+}
+
+// MarkComplained unsubscribes a subscriber who reported a digest as spam
+// (an ARF complaint, RFC 5965); changed is false when they were not
+// receiving mail anyway.
+func (s *Store) MarkComplained(id uint64, at time.Time) (sub model.Subscriber, changed bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		sub, err = getSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		if sub.State != model.StateActive && sub.State != model.StatePaused && sub.State != model.StateBounced {
+			return nil
+		}
+		changed = true
+		sub.State = model.StateUnsubscribed
+		sub.Bounce = &model.Bounce{At: at.UTC(), Reason: "complaint", Source: model.BounceComplaint}
+		sub.Updated = at.UTC()
+		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	})
+	return sub, changed, err
+}
