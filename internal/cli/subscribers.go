@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
@@ -339,9 +340,9 @@ func subscribersReactivate(e *env, args []string) error {
 		}
 		return nil
 	}
-	addr, err := address.Normalize(pos[0])
+	addr, err := subscription.Email(pos[0])
 	if err != nil {
-		return fmt.Errorf("%q: %w", pos[0], err)
+		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
 	}
 	sub, err := st.SubscriberByEmail(addr)
 	if err != nil {

@@ -260,7 +260,7 @@ func (s *Service) Confirm(id uint64, nonce string) (model.Subscriber, error) {
 		apply(sub, c)
 		sub.State = model.StateActive
 		sub.ConfirmedAt = now
-		sub.SoftBounces = nil
+		sub.SoftBounces, sub.Bounce = nil, nil
 		return nil
 	})
 }
@@ -359,7 +359,7 @@ func (s *Service) Reactivate(id uint64) (model.Subscriber, error) {
 		switch x.State {
 		case model.StatePending, model.StateUnsubscribed, model.StateBounced:
 			x.State = model.StateActive
-			x.SoftBounces = nil
+			x.SoftBounces, x.Bounce = nil, nil
 			if x.ConfirmedAt.IsZero() {
 				x.ConfirmedAt = now
 			}
