@@ -10,6 +10,7 @@ package authors
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -265,6 +266,20 @@ func givenAgree(a, b []string) bool {
 	return true
 }
 
+// Keys are the lookup keys a name can be found under: the surname, the
+// surname without particles and, for a two-word name, its first word (in
+// case it is written the other way round). Two names Same reports equal
+// share a key.
+func (n Name) Keys() []string {
+	out := make([]string, 0, 3)
+	for _, k := range [3]string{n.Surname, n.core, n.first} {
+		if k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Set is a reader's followed authors, matched against paper authors.
 type Set struct {
 	names     []Name
@@ -289,6 +304,14 @@ func NewSet(names []string) *Set {
 		s.names = append(s.names, n)
 	}
 	return s
+}
+
+// Names returns the parsed names of the set.
+func (s *Set) Names() []Name {
+	if s == nil {
+		return nil
+	}
+	return s.names
 }
 
 // Len is the number of names in the set.

@@ -186,6 +186,17 @@ type Subscriber struct {
 	Feedback   []Feedback `json:"feedback,omitempty"`
 	// Examples are arXiv ids or titles of papers the reader likes.
 	Examples []string `json:"examples,omitempty"`
+	// Authors are the names of authors the reader follows, as written
+	// ("Yann LeCun"); their papers are picked whatever their topic.
+	Authors []string `json:"authors,omitempty"`
+	// Categories are the subject categories the reader picked ("cs.CL");
+	// CategoryMode says how they count: CategoryFilter or CategoryBoost.
+	Categories   []string `json:"categories,omitempty"`
+	CategoryMode string   `json:"category_mode,omitempty"`
+	// Library holds the papers of the reader's own library (an imported
+	// BibTeX, RIS or CSL-JSON file, or a list of ids): example papers that
+	// papers like them rank up for.
+	Library []LibraryEntry `json:"library,omitempty"`
 	// SoftBounces holds the dates (YYYY-MM-DD) of temporary delivery
 	// failures since the last success.
 	SoftBounces []string `json:"soft_bounces,omitempty"`
@@ -218,6 +229,37 @@ type Bounce struct {
 	Enhanced string `json:"enhanced,omitempty"`
 	// Source is BounceSMTP, BounceSoft or BounceDSN.
 	Source string `json:"source"`
+}
+
+// How a subscriber's categories count.
+const (
+	// CategoryFilter sends only papers in the categories (and papers
+	// whose source names no category, judged by their text).
+	CategoryFilter = "filter"
+	// CategoryBoost ranks papers in the categories higher.
+	CategoryBoost = "boost"
+)
+
+// LibraryEntry is one paper of a reader's library.
+type LibraryEntry struct {
+	Title string `json:"title,omitempty"`
+	// Abstract is the entry's abstract, shortened for storage.
+	Abstract string `json:"abstract,omitempty"`
+	// ArxivID and DOI identify the paper when the file gives them.
+	ArxivID string `json:"arxiv_id,omitempty"`
+	DOI     string `json:"doi,omitempty"`
+}
+
+// Label names the entry for readers: its title, else its id.
+func (e *LibraryEntry) Label() string {
+	switch {
+	case e.Title != "":
+		return e.Title
+	case e.ArxivID != "":
+		return "arXiv:" + e.ArxivID
+	default:
+		return e.DOI
+	}
 }
 
 // HourDefault is the Hour of a subscriber who takes the default delivery

@@ -122,6 +122,7 @@ type Index struct {
 
 	cache   sync.Map // compiled interests by key
 	scratch sync.Pool
+	reader  readerIndex // author and category lookups (reader.go)
 }
 
 // NewIndex indexes papers for ranking. The papers are copied; Pick.Paper

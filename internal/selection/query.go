@@ -21,6 +21,17 @@ type Profile struct {
 	// Exclude reports papers that must not be picked (already sent). It
 	// may be nil. It is called only for papers that would make the cut.
 	Exclude func(paperID string) bool
+	// Authors are followed authors' names: their papers are picked
+	// whatever their topic (Pick.Followed names the author).
+	Authors []string
+	// Categories are subject categories ("cs.CL") that filter the papers
+	// (CategoryFilter) or rank papers in them up. Papers whose source
+	// names no category are judged by their text alone.
+	Categories     []string
+	CategoryFilter bool
+	// Library are the reader's own papers: papers like one rank up, and
+	// Pick.Like names it.
+	Library []LibraryEntry
 }
 
 // Tuning of how parts of a profile weigh.
@@ -41,6 +52,7 @@ type Query struct {
 	parts   []part
 	adj     []docVal // feedback adjustments by doc
 	skip    []uint32 // papers never picked (disliked, examples), sorted
+	rd      readerQuery
 }
 
 // part is one scored facet of a query: an interest, an example paper or
@@ -49,6 +61,7 @@ type part struct {
 	label  string
 	weight float32
 	in     *interest
+	kind   int // kindText or kindLibrary
 }
 
 // Interests returns the labels of the query's parts: the interests as
@@ -101,8 +114,7 @@ func (ix *Index) Compile(p Profile) *Query {
 			q.skip = append(q.skip, uint32(d))
 		}
 	}
-	slices.Sort(q.skip)
-	q.skip = slices.Compact(q.skip)
+	ix.compileReader(q, p)
 	return q
 }
 

@@ -42,6 +42,12 @@ type Pick struct {
 	Matched []string
 	// Fallback marks a paper chosen only because it is trending.
 	Fallback bool
+	// Followed is the followed author (as the reader wrote the name) the
+	// paper is by, or "".
+	Followed string
+	// Like is the title of the reader's library paper this one is most
+	// like, when that was the best match, or "".
+	Like string
 }
 
 // TrendingScore rates how much a paper is trending at now, in [0, 1]:
@@ -103,7 +109,7 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 	if q.ix != ix {
 		q = ix.Compile(q.profile)
 	}
-	if len(q.parts) == 0 {
+	if len(q.parts) == 0 && !q.hasReader() {
 		return nil
 	}
 	sc := ix.scratch.Get().(*scratch)
@@ -131,6 +137,13 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 			}
 		}
 	}
+	q.readerSeed(func(d uint32) {
+		if sc.mark[d] != stamp {
+			sc.mark[d] = stamp
+			sc.best[d], sc.sum[d], sc.arg[d], sc.delta[d] = 0, 0, -1, 0
+			sc.touched = append(sc.touched, d)
+		}
+	})
 	for _, a := range q.adj {
 		if sc.mark[a.doc] == stamp {
 			sc.delta[a.doc] = a.v
@@ -140,7 +153,8 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 	for _, d := range sc.touched {
 		rel := soften(sc.best[d], sc.sum[d]-sc.best[d], otherShare) + sc.delta[d]
 		rel = min(1, max(0, rel))
-		if rel < ix.floor || ix.dup[d] {
+		rel, ok := ix.readerRel(q, d, rel)
+		if !ok || rel < ix.floor || ix.dup[d] {
 			continue
 		}
 		score := rel * (relShare + trendShare*ix.trend[d])
@@ -175,8 +189,14 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 			Score:     float64(c.score),
 			Relevance: float64(c.rel),
 			Trending:  float64(ix.trend[c.doc]),
-			Interest:  q.parts[best].label,
-			Matched:   ix.matched(q, best, c.doc),
+			Followed:  q.followed(c.doc),
+		}
+		if best >= 0 {
+			picks[i].Interest = q.parts[best].label
+			picks[i].Matched = ix.matched(q, best, c.doc)
+			if q.parts[best].kind == kindLibrary {
+				picks[i].Like = q.parts[best].label
+			}
 		}
 	}
 	return picks

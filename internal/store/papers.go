@@ -41,7 +41,7 @@ func (s *Store) PutPapers(papers []model.Paper, now time.Time) (PutResult, error
 	var res PutResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		res = PutResult{}
-		pb, db := tx.Bucket(bucketPapers), tx.Bucket(bucketPaperDates)
+		pb, db, cb := tx.Bucket(bucketPapers), tx.Bucket(bucketPaperDates), tx.Bucket(bucketCategories)
 		if len(papers) > 1000 {
 			pb.FillPercent, db.FillPercent = 0.9, 0.9
 		}
@@ -82,6 +82,9 @@ func (s *Store) PutPapers(papers []model.Paper, now time.Time) (PutResult, error
 					return err
 				}
 				dateOf[p.ID] = dateKey(p.Date(), p.ID)
+				if err := countCategories(cb, &p); err != nil {
+					return err
+				}
 				res.Added++
 			}
 			if err := pb.Put(key, buf); err != nil {

@@ -54,7 +54,7 @@ var (
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketPapers, bucketPaperDates, bucketSubscribers,
-	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox, bucketConfirm}
+	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox, bucketConfirm, bucketCategories}
 
 // Options tune Open.
 type Options struct {
@@ -132,8 +132,14 @@ func (s *Store) init(readOnly bool) error {
 		if err := check(tx); err != nil {
 			return err
 		}
+		newCategories := tx.Bucket(bucketCategories) == nil
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		if newCategories {
+			if err := backfillCategories(tx); err != nil {
 				return err
 			}
 		}
