@@ -15,5 +15,8 @@ VOLUME ["/data"]
 WORKDIR /data
 USER nonroot:nonroot
 EXPOSE 8080
+# The image has no curl: papermail asks its own /readyz on http.listen.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/papermail", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/papermail"]
 CMD ["serve"]
