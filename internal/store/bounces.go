@@ -51,7 +51,7 @@ func undoBounce(sub *model.Subscriber, now time.Time) error {
 // subscriber id; changed is false when the subscriber was not active or
 // paused (see applyBounce).
 func (s *Store) MarkBounced(id uint64, b model.Bounce) (sub model.Subscriber, changed bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		sub, err = getSubscriber(tx, id)
 		if err != nil {
 			return err
@@ -68,7 +68,7 @@ func (s *Store) MarkBounced(id uint64, b model.Bounce) (sub model.Subscriber, ch
 // are not bounced.
 func (s *Store) Reactivate(id uint64, now time.Time) (model.Subscriber, error) {
 	var sub model.Subscriber
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		if sub, err = getSubscriber(tx, id); err != nil {
 			return err
@@ -86,7 +86,7 @@ func (s *Store) Reactivate(id uint64, now time.Time) (model.Subscriber, error) {
 // returns the subscribers reactivated, in id order.
 func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber, error) {
 	var out []model.Subscriber
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		out = out[:0]
 		sb := tx.Bucket(bucketSubscribers)
 		var todo []model.Subscriber
@@ -128,7 +128,7 @@ func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber
 // (an ARF complaint, RFC 5965); changed is false when they were not
 // receiving mail anyway.
 func (s *Store) MarkComplained(id uint64, at time.Time) (sub model.Subscriber, changed bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		sub, err = getSubscriber(tx, id)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ type CategoryCount struct {
 // used first, then by name.
 func (s *Store) Categories() ([]CategoryCount, error) {
 	var out []CategoryCount
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCategories)
 		if b == nil {
 			return nil

@@ -26,7 +26,7 @@ func (s *Store) Subscribe(sub *model.Subscriber, c *model.Confirmation, mail fun
 	// bbolt runs the function of a failed batch again on its own: a new
 	// subscriber is new on every run, whatever id an earlier run gave it.
 	isNew := sub.ID == 0
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSubscribers), tx.Bucket(bucketEmails)
 		if !isNew {
 			if sb.Get(u64(sub.ID)) == nil {
@@ -65,7 +65,7 @@ func (s *Store) Subscribe(sub *model.Subscriber, c *model.Confirmation, mail fun
 // ErrNoConfirmation when there is none.
 func (s *Store) Confirmation(id uint64) (model.Confirmation, error) {
 	var c model.Confirmation
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		c, err = getConfirmation(tx, id)
 		return err
@@ -80,7 +80,7 @@ func (s *Store) Confirmation(id uint64) (model.Confirmation, error) {
 // ErrNoConfirmation; when apply fails nothing is written.
 func (s *Store) Confirm(id uint64, nonce string, apply func(*model.Subscriber, *model.Confirmation) error) (model.Subscriber, error) {
 	var out model.Subscriber
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		c, err := getConfirmation(tx, id)
 		if err != nil {
 			return err

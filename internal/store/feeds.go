@@ -48,7 +48,7 @@ type FeedFetch struct {
 // after it.
 func (s *Store) RecordFeedFetch(url string, f FeedFetch) (FeedHealth, error) {
 	var h FeedHealth
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketFeeds)
 		if err != nil {
 			return err
@@ -84,7 +84,7 @@ func (s *Store) RecordFeedFetch(url string, f FeedFetch) (FeedHealth, error) {
 // no fetch of it was recorded.
 func (s *Store) FeedHealth(url string) (FeedHealth, error) {
 	var h FeedHealth
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFeeds)
 		var v []byte
 		if b != nil {
@@ -101,7 +101,7 @@ func (s *Store) FeedHealth(url string) (FeedHealth, error) {
 // FeedHealths returns every recorded feed's health, ordered by URL.
 func (s *Store) FeedHealths() ([]FeedHealth, error) {
 	var out []FeedHealth
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFeeds)
 		if b == nil {
 			return nil

@@ -42,7 +42,7 @@ func (s *Store) migrate() error {
 		if err := s.eachSubscriberChunk(m.step); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", m.to, err)
 		}
-		err = s.db.Update(func(tx *bolt.Tx) error {
+		err = s.update(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(m.to)))
 		})
 		if err != nil {
@@ -54,7 +54,7 @@ func (s *Store) migrate() error {
 
 func (s *Store) schemaVersion() (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keySchema)
 		var err error
 		if n, err = strconv.Atoi(string(v)); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) schemaVersion() (int, error) {
 func (s *Store) eachSubscriberChunk(step func(tx *bolt.Tx, id uint64, v []byte) error) error {
 	var next []byte = u64(0)
 	for next != nil {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketSubscribers).Cursor()
 			k, v := c.Seek(next)
 			// Copy the keys and values first: step may write the bucket,

@@ -25,7 +25,7 @@ type OutboxItem struct {
 
 // Enqueue adds an item to the outbox.
 func (s *Store) Enqueue(item *OutboxItem) error {
-	return s.db.Batch(func(tx *bolt.Tx) error { return putOutbox(tx, item) })
+	return s.batch(func(tx *bolt.Tx) error { return putOutbox(tx, item) })
 }
 
 func putOutbox(tx *bolt.Tx, item *OutboxItem) error {
@@ -47,7 +47,7 @@ func putOutbox(tx *bolt.Tx, item *OutboxItem) error {
 // DueOutbox returns up to limit items whose next attempt is due at now.
 func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxItem, error) {
 	var out []OutboxItem
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			if limit > 0 && len(out) >= limit {
 				return nil
@@ -68,7 +68,7 @@ func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxItem, error) {
 // OutboxLen counts queued items.
 func (s *Store) OutboxLen() (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketOutbox).Stats().KeyN
 		return nil
 	})
@@ -77,7 +77,7 @@ func (s *Store) OutboxLen() (int, error) {
 
 // OutboxDone removes a delivered (or permanently failed) item.
 func (s *Store) OutboxDone(id uint64) error {
-	return s.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketOutbox).Delete(u64(id)) })
+	return s.batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketOutbox).Delete(u64(id)) })
 }
 
 // OutboxRetry records a failed attempt and when to try again.
@@ -85,7 +85,7 @@ func (s *Store) OutboxRetry(item OutboxItem, next time.Time, reason string) erro
 	item.Attempts++
 	item.NextAttempt = next
 	item.LastError = reason
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketOutbox).Get(u64(item.ID)) == nil {
 			return nil
 		}

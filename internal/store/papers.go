@@ -39,7 +39,7 @@ func (s *Store) PutPapers(papers []model.Paper, now time.Time) (PutResult, error
 	sort.SliceStable(order, func(a, b int) bool { return papers[order[a]].ID < papers[order[b]].ID })
 
 	var res PutResult
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		res = PutResult{}
 		pb, db, cb := tx.Bucket(bucketPapers), tx.Bucket(bucketPaperDates), tx.Bucket(bucketCategories)
 		if len(papers) > 1000 {
@@ -182,7 +182,7 @@ func dateKey(t time.Time, id string) []byte {
 // Paper returns one paper by id.
 func (s *Store) Paper(id string) (model.Paper, error) {
 	var p model.Paper
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketPapers).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("paper %s: %w", id, ErrNotFound)
@@ -195,7 +195,7 @@ func (s *Store) Paper(id string) (model.Paper, error) {
 // PapersSince returns the papers dated at or after since, oldest first.
 func (s *Store) PapersSince(since time.Time) ([]model.Paper, error) {
 	var out []model.Paper
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		pb := tx.Bucket(bucketPapers)
 		c := tx.Bucket(bucketPaperDates).Cursor()
 		start := make([]byte, 8)
@@ -218,7 +218,7 @@ func (s *Store) PapersSince(since time.Time) ([]model.Paper, error) {
 
 // ForEachPaper calls fn for every paper in id order.
 func (s *Store) ForEachPaper(fn func(*model.Paper) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPapers).ForEach(func(k, v []byte) error {
 			var p model.Paper
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -232,7 +232,7 @@ func (s *Store) ForEachPaper(fn func(*model.Paper) error) error {
 // CountPapers returns how many papers are stored.
 func (s *Store) CountPapers() (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketPapers).Stats().KeyN
 		return nil
 	})
@@ -241,7 +241,7 @@ func (s *Store) CountPapers() (int, error) {
 
 // AddClick counts one anonymous click on a paper's link.
 func (s *Store) AddClick(id string) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		pb := tx.Bucket(bucketPapers)
 		v := pb.Get([]byte(id))
 		if v == nil {

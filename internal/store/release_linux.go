@@ -15,7 +15,7 @@ import (
 // subscribers would count the whole file in its resident memory. The read
 // transaction keeps bbolt from remapping the file meanwhile.
 func (s *Store) ReleaseMemory() {
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	_ = s.view(func(tx *bolt.Tx) error {
 		// In a read-only transaction the root bucket's keys (the bucket
 		// names) point into the map; step back from one to the map's start.
 		v, _ := tx.Cursor().First()

@@ -15,7 +15,7 @@ import (
 // earlier run that day), resumes it: its ledger is kept and Attempts grows.
 func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
 	var run model.Run
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRuns)
 		if v := rb.Get([]byte(date)); v != nil {
 			if err := json.Unmarshal(v, &run); err != nil {
@@ -40,7 +40,7 @@ func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
 // FinishRun marks the run for date finished now.
 func (s *Store) FinishRun(date string, now time.Time) (model.Run, error) {
 	var run model.Run
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		run, err = getRun(tx, date)
 		if err != nil {
@@ -58,7 +58,7 @@ func (s *Store) FinishRun(date string, now time.Time) (model.Run, error) {
 // is resumed; its ledger keeps what was done.
 func (s *Store) StopRun(date, reason string, now time.Time) (model.Run, error) {
 	var run model.Run
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		if run, err = getRun(tx, date); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Store) StopRun(date, reason string, now time.Time) (model.Run, error) {
 // Run returns the run for one date.
 func (s *Store) Run(date string) (model.Run, error) {
 	var run model.Run
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		run, err = getRun(tx, date)
 		return err
@@ -83,7 +83,7 @@ func (s *Store) Run(date string) (model.Run, error) {
 // Runs returns the most recent runs, newest first.
 func (s *Store) Runs(limit int) ([]model.Run, error) {
 	var out []model.Run
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRuns).Cursor()
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
 			var r model.Run
@@ -120,7 +120,7 @@ func putRun(rb *bolt.Bucket, run *model.Run) error {
 // were added. Lines that already exist (sent, failed...) are kept.
 func (s *Store) AddDue(date string, ids []uint64) (int, error) {
 	added := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		added = 0
 		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
 		if lb == nil {
@@ -153,7 +153,7 @@ func (s *Store) AddDue(date string, ids []uint64) (int, error) {
 // Ledger returns the delivery lines of the run for date, keyed by subscriber id.
 func (s *Store) Ledger(date string) (map[uint64]model.Delivery, error) {
 	out := make(map[uint64]model.Delivery)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
 		if lb == nil {
 			return fmt.Errorf("run %s: %w", date, ErrNotFound)
@@ -190,7 +190,7 @@ type Outcome struct {
 // written in the same transaction. Concurrent calls share one commit
 // (bbolt Batch), so callers may call it once per message.
 func (s *Store) Record(o Outcome) error {
-	return s.db.Batch(func(tx *bolt.Tx) error { return record(tx, o) })
+	return s.batch(func(tx *bolt.Tx) error { return record(tx, o) })
 }
 
 func record(tx *bolt.Tx, o Outcome) error {
@@ -275,7 +275,7 @@ func adjust(run *model.Run, state string, by int) {
 // run for date; subscribers without a line are absent.
 func (s *Store) LedgerStates(date string, ids []uint64) (map[uint64]string, error) {
 	out := make(map[uint64]string)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
 		if lb == nil {
 			return nil
@@ -300,7 +300,7 @@ func (s *Store) RecordMany(os []Outcome) error {
 	if len(os) == 0 {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		for _, o := range os {
 			if err := record(tx, o); err != nil {
 				return err

@@ -9,7 +9,7 @@ import (
 // absent from the map.
 func (s *Store) SentSets(ids []uint64) (map[uint64]map[string]struct{}, error) {
 	out := make(map[uint64]map[string]struct{})
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
 		for _, id := range ids {
 			prefix := u64(id)
@@ -30,7 +30,7 @@ func (s *Store) SentSets(ids []uint64) (map[uint64]map[string]struct{}, error) {
 // SentHistory lists the paper ids sent to a subscriber with the date each was sent.
 func (s *Store) SentHistory(id uint64) (map[string]string, error) {
 	out := make(map[string]string)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
 		prefix := u64(id)
 		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {

@@ -12,11 +12,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout this build reads and writes. A file written by
@@ -64,6 +64,10 @@ type Options struct {
 	ReadOnly bool
 	// NoSync skips fsync; only for benchmarks of the non-durable path.
 	NoSync bool
+	// MustExist refuses to create a store: a missing file is a
+	// *NoStoreError (a mistyped data_dir must not become a new, empty
+	// store with a new link secret).
+	MustExist bool
 }
 
 // Store is the bbolt-backed database.
@@ -74,26 +78,35 @@ type Store struct {
 }
 
 // Open opens or creates the store at path, checking its schema version.
+// A file that is damaged (see checkFile) is a *DamageError, an empty
+// file a *NoStoreError: neither is ever replaced by a new store.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 250 * time.Millisecond
 	}
-	if !opts.ReadOnly {
+	switch err := checkFile(path, opts.Timeout); {
+	case errors.Is(err, os.ErrNotExist):
+		if opts.MustExist || opts.ReadOnly {
+			return nil, &NoStoreError{Path: path}
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("store: create folder: %w", err)
 		}
+	case err != nil:
+		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType})
+	db, err := openBolt(path, opts)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("store %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("store %s: %w", path, err)
+		return nil, err
 	}
 	db.MaxBatchDelay = 2 * time.Millisecond
 	s := &Store{db: db, path: path}
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
+		var de *DamageError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	if !opts.ReadOnly {
@@ -103,6 +116,18 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// openBolt opens the file with bbolt, which in write mode reads the
+// freelist page: a damaged one panics, and that becomes a *DamageError.
+func openBolt(path string, opts Options) (db *bolt.DB, err error) {
+	defer recoverDamage(path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
 }
 
 func (s *Store) init(readOnly bool) error {
@@ -126,9 +151,9 @@ func (s *Store) init(readOnly bool) error {
 		return nil
 	}
 	if readOnly {
-		return s.db.View(check)
+		return s.view(check)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
 		}
@@ -174,7 +199,7 @@ func (s *Store) Secret() []byte { return s.secret }
 
 // Ping checks the file is open and readable (for /readyz).
 func (s *Store) Ping() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
 			return errors.New("store: meta bucket missing")
 		}
@@ -186,7 +211,7 @@ func (s *Store) Ping() error {
 // using it.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -218,15 +243,19 @@ func (s *Store) BackupFile(path string) (int64, error) {
 	return n, nil
 }
 
-// CheckFile opens a store file read-only and checks it is a papermail store
-// of a schema this build reads (for restore).
+// CheckFile checks that path holds a whole, undamaged papermail store of
+// a schema this build reads (before restore puts it in place): the meta
+// pages and file size at open, then every page (Verify).
 func CheckFile(path string) error {
 	s, err := Open(path, Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	return s.db.View(func(tx *bolt.Tx) error {
+	if err := s.Verify(); err != nil {
+		return err
+	}
+	return s.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketMeta).Get(keySchema) == nil {
 			return fmt.Errorf("%s is not a papermail store", path)
 		}

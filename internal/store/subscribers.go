@@ -13,7 +13,7 @@ import (
 // AddSubscriber stores a new subscriber, assigning its ID. The email must
 // already be normalized; an address already on the list is ErrExists.
 func (s *Store) AddSubscriber(sub *model.Subscriber) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bucketEmails)
 		if eb.Get([]byte(sub.Email)) != nil {
 			return fmt.Errorf("subscriber %s: %w", sub.Email, ErrExists)
@@ -36,7 +36,7 @@ func (s *Store) AddSubscriber(sub *model.Subscriber) error {
 // AddSubscribers stores many new subscribers in one transaction; addresses
 // already on the list are returned in existing and left unchanged.
 func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		existing = existing[:0]
 		eb, sb := tx.Bucket(bucketEmails), tx.Bucket(bucketSubscribers)
 		for i := range subs {
@@ -85,7 +85,7 @@ func getSubscriber(tx *bolt.Tx, id uint64) (model.Subscriber, error) {
 // Subscriber returns one subscriber by id.
 func (s *Store) Subscriber(id uint64) (model.Subscriber, error) {
 	var sub model.Subscriber
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		sub, err = getSubscriber(tx, id)
 		return err
@@ -96,7 +96,7 @@ func (s *Store) Subscriber(id uint64) (model.Subscriber, error) {
 // SubscriberByEmail returns the subscriber with a normalized address.
 func (s *Store) SubscriberByEmail(email string) (model.Subscriber, error) {
 	var sub model.Subscriber
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketEmails).Get([]byte(email))
 		if v == nil {
 			return fmt.Errorf("subscriber %s: %w", email, ErrNotFound)
@@ -113,7 +113,7 @@ func (s *Store) SubscriberByEmail(email string) (model.Subscriber, error) {
 // cannot be changed through it.
 func (s *Store) UpdateSubscriber(id uint64, fn func(*model.Subscriber) error) (model.Subscriber, error) {
 	var out model.Subscriber
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		sub, err := getSubscriber(tx, id)
 		if err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *Store) UpdateSubscriber(id uint64, fn func(*model.Subscriber) error) (m
 // DeleteSubscriber erases a subscriber for good: the record, its address,
 // its sent history and its ledger lines.
 func (s *Store) DeleteSubscriber(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		sub, err := getSubscriber(tx, id)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Store) ForEachSubscriber(n int, fn func([]model.Subscriber) error) erro
 	batch := make([]model.Subscriber, 0, n)
 	for {
 		batch = batch[:0]
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketSubscribers).Cursor()
 			var k, v []byte
 			if first {

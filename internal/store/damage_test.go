@@ -1,0 +1,291 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+const (
+	damagePapers      = 3000
+	damageSubscribers = 400
+)
+
+// damageFixture writes a closed store holding damagePapers papers and
+// damageSubscribers subscribers (a file of a few MB) and returns its path
+// and page size.
+func damageFixture(t *testing.T) (string, int) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "papermail.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+	papers := make([]model.Paper, damagePapers)
+	for i := range papers {
+		papers[i] = model.Paper{ID: fmt.Sprintf("2411.%05d", i), Title: fmt.Sprintf("Paper %d", i),
+			Abstract: strings.Repeat(fmt.Sprintf("abstract of paper %d. ", i), 30), Source: "hf",
+			TrendingAt: now.Add(-time.Duration(i) * time.Minute)}
+	}
+	if _, err := s.PutPapers(papers, now); err != nil {
+		t.Fatal(err)
+	}
+	subs := make([]model.Subscriber, damageSubscribers)
+	for i := range subs {
+		subs[i] = model.Subscriber{Email: fmt.Sprintf("reader%d@example.org", i), Interests: []string{"graph neural networks"},
+			State: model.StateActive, Created: now, Updated: now, Hour: -1}
+	}
+	if _, err := s.AddSubscribers(subs); err != nil {
+		t.Fatal(err)
+	}
+	pageSize := s.db.Info().PageSize
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, pageSize
+}
+
+// truncate cuts the file to size bytes.
+func truncate(t *testing.T, path string, size int64) {
+	t.Helper()
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// zeroPages overwrites n pages from page first with zeros.
+func zeroPages(t *testing.T, path string, pageSize, first, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(make([]byte, n*pageSize), int64(first*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pageCount is the number of pages in the file.
+func pageCount(t *testing.T, path string, pageSize int) int {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(fi.Size()) / pageSize
+}
+
+// checkDamage fails unless err is a one-line *DamageError for path that
+// names the restore command.
+func checkDamage(t *testing.T, what string, err error, path string) {
+	t.Helper()
+	var de *DamageError
+	if !errors.As(err, &de) || !errors.Is(err, ErrDamaged) {
+		t.Fatalf("%s: %v, want a *DamageError", what, err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, path) || !strings.Contains(msg, "papermail restore BACKUP") {
+		t.Errorf("%s: message %q: want one line naming %s and 'papermail restore BACKUP'", what, msg, path)
+	}
+}
+
+func TestOpenRefusesTruncatedStore(t *testing.T) {
+	path, _ := damageFixture(t)
+	truncate(t, path, 100<<10)
+	for _, opts := range []Options{{}, {ReadOnly: true}, {MustExist: true}} {
+		_, err := Open(path, opts)
+		checkDamage(t, fmt.Sprintf("Open(%+v)", opts), err, path)
+		if !strings.Contains(err.Error(), "102400 bytes") || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("Open: %q does not say the file is cut short at 102400 bytes", err)
+		}
+	}
+	if err := CheckFile(path); !errors.Is(err, ErrDamaged) {
+		t.Errorf("CheckFile: %v", err)
+	}
+	if fi, _ := os.Stat(path); fi.Size() != 100<<10 {
+		t.Errorf("Open changed the damaged file: %d bytes", fi.Size())
+	}
+}
+
+func TestOpenRefusesEmptyAndMissingStore(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "papermail.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []Options{{}, {ReadOnly: true}, {MustExist: true}} {
+		_, err := Open(empty, opts)
+		var ne *NoStoreError
+		if !errors.As(err, &ne) || !ne.Empty || !strings.Contains(err.Error(), "empty file") {
+			t.Errorf("Open(empty, %+v) = %v, want an empty-file *NoStoreError", opts, err)
+		}
+	}
+	if fi, _ := os.Stat(empty); fi.Size() != 0 {
+		t.Errorf("Open wrote into the empty file: %d bytes", fi.Size())
+	}
+	missing := filepath.Join(dir, "typo", "papermail.db")
+	_, err := Open(missing, Options{MustExist: true})
+	if !errors.Is(err, ErrNoStore) || err.Error() != "no store at "+missing+"; run in the data directory or set data_dir" {
+		t.Errorf("Open(missing, MustExist) = %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(missing, MustExist) created the folder: %v", err)
+	}
+	s, err := Open(missing, Options{})
+	if err != nil {
+		t.Fatalf("Open(missing) without MustExist creates the store: %v", err)
+	}
+	s.Close()
+}
+
+// TestZeroedPages overwrites 20 pages at several places: the meta pages,
+// the middle and the end. Open refuses the file or every read that meets
+// a damaged page comes back as a *DamageError; Verify finds the damage in
+// any case; nothing panics.
+func TestZeroedPages(t *testing.T) {
+	for _, where := range []string{"start", "after meta", "middle", "end"} {
+		t.Run(where, func(t *testing.T) {
+			path, ps := damageFixture(t)
+			n := pageCount(t, path, ps)
+			first := map[string]int{"start": 0, "after meta": 2, "middle": n / 2, "end": n - 20}[where]
+			zeroPages(t, path, ps, first, 20)
+			s, err := Open(path, Options{})
+			if err != nil {
+				checkDamage(t, "Open", err, path)
+				return
+			}
+			defer s.Close()
+			checkDamage(t, "Verify", s.Verify(), path)
+			// Every reader either works or says the store is damaged.
+			reads := map[string]func() error{
+				"ForEachPaper":      func() error { return s.ForEachPaper(func(*model.Paper) error { return nil }) },
+				"ForEachSubscriber": func() error { return s.ForEachSubscriber(100, func([]model.Subscriber) error { return nil }) },
+				"CountSubscribers":  func() error { _, err := s.CountSubscribers(); return err },
+				"CountPapers":       func() error { _, err := s.CountPapers(); return err },
+				"PapersSince":       func() error { _, err := s.PapersSince(time.Time{}); return err },
+			}
+			damaged := 0
+			for name, read := range reads {
+				if err := read(); err != nil {
+					checkDamage(t, name, err, path)
+					damaged++
+				}
+			}
+			if damaged == 0 {
+				t.Error("no read met the zeroed pages")
+			}
+		})
+	}
+}
+
+// TestPanicOutsideBoltIsNotDamage: a panic in our own code inside a
+// transaction is a bug and keeps panicking; only bbolt's panics become
+// damage.
+func TestPanicOutsideBoltIsNotDamage(t *testing.T) {
+	s := openT(t)
+	defer func() {
+		if r := recover(); r != "our bug" {
+			t.Errorf("recovered %v, want our own panic to go on", r)
+		}
+	}()
+	s.view(func(*bolt.Tx) error { panic("our bug") })
+	t.Error("view returned")
+}
+
+// TestSalvage damages a store in the middle and at the end and salvages
+// it: every paper and subscriber whose page is intact comes back, the new
+// file passes CheckFile, and it keeps the link secret.
+func TestSalvage(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, path string, ps int)
+		// minPapers and minSubs are the least a salvage must recover.
+		minPapers, minSubs int
+	}{
+		{"intact", func(*testing.T, string, int) {}, damagePapers, damageSubscribers},
+		{"20 pages zeroed in the middle", func(t *testing.T, path string, ps int) {
+			zeroPages(t, path, ps, pageCount(t, path, ps)/2, 20)
+		}, damagePapers * 8 / 10, damageSubscribers * 8 / 10},
+		// The root pages lie past the cut: bbolt reaches nothing, and the
+		// salvage says so instead of failing.
+		{"truncated to 100 KB", func(t *testing.T, path string, ps int) { truncate(t, path, 100<<10) }, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path, ps := damageFixture(t)
+			orig, err := Open(path, Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret := string(orig.Secret())
+			orig.Close()
+			tc.damage(t, path, ps)
+			dst := filepath.Join(t.TempDir(), "salvaged.db")
+			rep, err := Salvage(path, dst)
+			if err != nil {
+				t.Fatalf("Salvage: %v", err)
+			}
+			t.Logf("%s: %+v", tc.name, rep)
+			if rep.Papers < tc.minPapers || rep.Subscribers < tc.minSubs {
+				t.Errorf("salvaged %d papers and %d subscribers, want at least %d and %d", rep.Papers, rep.Subscribers, tc.minPapers, tc.minSubs)
+			}
+			if tc.name == "intact" && rep.Damaged != 0 {
+				t.Errorf("intact store: %d damaged stretches", rep.Damaged)
+			}
+			if tc.name != "intact" && rep.Damaged == 0 {
+				t.Error("damaged store: no damage reported")
+			}
+			if err := CheckFile(dst); err != nil {
+				t.Fatalf("salvaged file: %v", err)
+			}
+			s, err := Open(dst, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if rep.Papers > 1 && string(s.Secret()) != secret {
+				t.Error("salvaged store has a new link secret")
+			}
+			// What came back is whole: each paper by id, each subscriber by address.
+			n := 0
+			err = s.ForEachPaper(func(p *model.Paper) error {
+				n++
+				if !strings.HasPrefix(p.Abstract, "abstract of paper ") {
+					return fmt.Errorf("paper %s: abstract %.30q", p.ID, p.Abstract)
+				}
+				return nil
+			})
+			if err != nil || n != rep.Papers {
+				t.Errorf("papers: %d read, %v; report says %d", n, err, rep.Papers)
+			}
+			if got, err := s.PapersSince(time.Time{}); err != nil || len(got) != rep.Papers {
+				t.Errorf("date index: %d papers, %v; want %d", len(got), err, rep.Papers)
+			}
+			err = s.ForEachSubscriber(100, func(b []model.Subscriber) error {
+				for _, sub := range b {
+					got, err := s.SubscriberByEmail(sub.Email)
+					if err != nil || got.ID != sub.ID {
+						return fmt.Errorf("%s: %v", sub.Email, err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			if _, err := Salvage(path, dst); err == nil {
+				t.Error("Salvage over an existing file succeeded")
+			}
+		})
+	}
+}
