@@ -83,6 +83,8 @@ func TestFeedHealth(t *testing.T) {
 	good, bad := feedServers(t)
 	in := newInstance(t, nil)
 	in.withFeeds(t, good, bad)
+	// status needs a store (it never creates one); a subscriber makes it.
+	in.ok("subscribers", "add", "feeds@example.org", "--interests", "speech recognition", "--confirmed")
 
 	_, before := in.feedStatus(t)
 	if len(before) != 2 || before[good].LastFetch != "" || before[good].NextFetch != "" {

@@ -44,10 +44,14 @@ func cmdRestore(e *env, args []string) error {
 	}
 	src := e.abs(pos[0])
 	if err := store.CheckFile(src); err != nil {
-		return fmt.Errorf("%s is not a usable backup: %w", pos[0], err)
+		var de *store.DamageError
+		if errors.As(err, &de) {
+			return fmt.Errorf("%s is not a usable backup: it is damaged (%s); nothing was changed, choose another backup", pos[0], de.Problem)
+		}
+		return fmt.Errorf("%s is not a usable backup: %w; nothing was changed", pos[0], err)
 	}
 	dst := e.cfg.DBPath()
-	exists := false
+	exists, damaged := false, false
 	if _, err := os.Stat(dst); err == nil {
 		exists = true
 		// A read-only open takes a shared lock: it fails while a daemon
@@ -56,6 +60,7 @@ func cmdRestore(e *env, args []string) error {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("refusing to restore: the store %s is in use (stop 'papermail serve' first)", dst)
 		}
+		damaged = errors.Is(err, store.ErrDamaged)
 		if err == nil {
 			cur.Close()
 		}
@@ -63,14 +68,16 @@ func cmdRestore(e *env, args []string) error {
 			return fmt.Errorf("refusing to restore: a store exists at %s; nothing was changed. Run 'papermail restore --force %s' to replace it (the current store is kept as %s.replaced-<UTC time>)", dst, pos[0], filepath.Base(dst))
 		}
 		// Hold the exclusive lock while replacing, so no daemon starts on
-		// the old file meanwhile.
-		lock, err := store.Open(dst, store.Options{})
+		// the old file meanwhile. It is taken without reading the file:
+		// restoring over a damaged store is what restore is for.
+		unlock, err := store.Lock(dst)
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("refusing to restore: the store %s is in use (stop 'papermail serve' first)", dst)
 		}
-		if err == nil {
-			defer lock.Close()
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
 		}
+		defer unlock()
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -99,7 +106,10 @@ func cmdRestore(e *env, args []string) error {
 	}
 	syncDir(filepath.Dir(dst))
 	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, pos[0])
-	if kept != "" {
+	switch {
+	case kept != "" && damaged:
+		fmt.Fprintf(e.stdout, "the replaced store was damaged; it is kept as %s (papermail export --salvage can read what is left of it)\n", kept)
+	case kept != "":
 		fmt.Fprintf(e.stdout, "the replaced store is kept as %s\n", kept)
 	}
 	return nil

@@ -44,6 +44,38 @@ type env struct {
 	owned  bool
 	// interactive is true when stderr is a terminal (progress bars).
 	interactive bool
+	// create lets the command create a missing store (see createsStore);
+	// verify makes it check every page of the store first (verifiesStore).
+	create, verify bool
+}
+
+// createsStore reports whether a command line may create a missing store:
+// only the commands that start a papermail or put the first data in. Any
+// other one, run with a mistyped data_dir, must not make a new, empty
+// store with a new link secret.
+func createsStore(args []string) bool {
+	switch args[0] {
+	case "serve", "demo", "ingest":
+		return true
+	case "subscribers":
+		return len(args) > 1 && (args[1] == "add" || args[1] == "import")
+	}
+	return false
+}
+
+// verifiesStore reports whether a command checks every page of the store
+// before it starts: those that start long work (serve, demo, digest),
+// judge the store (status, backup) or read it whole (export, subscribers
+// list). A damaged page then stops the command with one line before it
+// did anything, instead of in the middle.
+func verifiesStore(args []string) bool {
+	switch args[0] {
+	case "serve", "demo", "digest", "status", "backup", "export":
+		return true
+	case "subscribers":
+		return len(args) > 1 && args[1] == "list"
+	}
+	return false
 }
 
 type command struct {
@@ -168,6 +200,7 @@ func (e *env) run(args []string) error {
 			e.log.Warn(w)
 		}
 	}
+	e.create, e.verify = createsStore(cmdArgs), verifiesStore(cmdArgs)
 	defer e.closeStore()
 	err := cmd.run(e, cmdArgs[1:])
 	if errors.Is(err, store.ErrLocked) && !cmd.local && e.daemon == nil {
@@ -196,9 +229,17 @@ func (e *env) store() (*store.Store, error) {
 		e.st = e.daemon.store
 		return e.st, nil
 	}
-	st, err := store.Open(e.cfg.DBPath(), store.Options{})
+	st, err := store.Open(e.cfg.DBPath(), store.Options{MustExist: !e.create})
 	if err != nil {
 		return nil, err
+	}
+	if e.verify {
+		if err := st.Verify(); err != nil {
+			st.Close()
+			return nil, err
+		}
+		st.ReleaseMemory() // the check read every page; the command needs few of them
+
 	}
 	e.st, e.owned = st, true
 	return st, nil

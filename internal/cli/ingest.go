@@ -6,6 +6,7 @@ import (
 
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -63,14 +64,24 @@ func cmdIngest(e *env, args []string) error {
 }
 
 func cmdExport(e *env, args []string) error {
-	fs := newFlags(e, "export", "export [--out FILE]")
-	out := fs.String("out", "-", "file to write (default standard output)")
+	fs := newFlags(e, "export", "export [--out FILE] | export --salvage --out DIR")
+	out := fs.String("out", "-", "file to write (default standard output); with --salvage a new folder")
+	salvage := fs.Bool("salvage", false, "read what is still readable from a damaged store into a new folder (a store to restore, papers.jsonl, subscribers.jsonl)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: export takes no arguments", errUsage)
+	}
+	if *salvage {
+		if e.daemon != nil {
+			return errors.New("export --salvage reads a store no papermail uses; stop 'papermail serve' first")
+		}
+		if *out == "-" {
+			return fmt.Errorf("%w: export --salvage needs --out DIR, a folder that does not exist yet", errUsage)
+		}
+		return salvageStore(e, e.abs(*out))
 	}
 	st, err := e.store()
 	if err != nil {

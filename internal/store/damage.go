@@ -39,10 +39,16 @@ var ErrNoStore = errors.New("no store")
 type DamageError struct {
 	Path    string
 	Problem string
+	// Unreadable is set when nothing can be read from the file at all
+	// (no valid meta page), so a salvage is no help.
+	Unreadable bool
 }
 
 // Error is one line: what is damaged and what to do.
 func (e *DamageError) Error() string {
+	if e.Unreadable {
+		return fmt.Sprintf("store %s is damaged (%s); nothing in it can be read: restore a backup with 'papermail restore BACKUP'", e.Path, e.Problem)
+	}
 	return fmt.Sprintf("store %s is damaged (%s); restore a backup with 'papermail restore BACKUP', "+
 		"or save what is still readable with 'papermail export --salvage --out DIR'", e.Path, e.Problem)
 }
@@ -104,13 +110,13 @@ func openError(path string, err error) error {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return fmt.Errorf("store %s: %w", path, ErrLocked)
 	case errors.Is(err, bolterrors.ErrChecksum):
-		return &DamageError{Path: path, Problem: "both meta pages fail their checksum"}
+		return &DamageError{Path: path, Problem: "both meta pages fail their checksum", Unreadable: true}
 	case errors.Is(err, bolterrors.ErrInvalid):
-		return &DamageError{Path: path, Problem: "no valid meta page: the file is not a bbolt database or its first pages were overwritten"}
+		return &DamageError{Path: path, Problem: "no valid meta page: the file is not a bbolt database or its first pages were overwritten", Unreadable: true}
 	case errors.Is(err, bolterrors.ErrVersionMismatch):
-		return &DamageError{Path: path, Problem: "the meta pages name an unknown bbolt file version"}
+		return &DamageError{Path: path, Problem: "the meta pages name an unknown bbolt file version", Unreadable: true}
 	case strings.Contains(err.Error(), "file size too small"):
-		return &DamageError{Path: path, Problem: "the file is smaller than its two meta pages"}
+		return &DamageError{Path: path, Problem: "the file is smaller than its two meta pages", Unreadable: true}
 	}
 	return fmt.Errorf("store %s: %w", path, err)
 }

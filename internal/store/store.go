@@ -153,6 +153,21 @@ func (s *Store) init(readOnly bool) error {
 	if readOnly {
 		return s.view(check)
 	}
+	// A store that has everything is only read: opening it writes
+	// nothing (a damaged store must stay as it was for a salvage).
+	complete := false
+	if err := s.view(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		complete = s.secret != nil && tx.Bucket(bucketMeta).Get(keySchema) != nil
+		for _, name := range allBuckets {
+			complete = complete && tx.Bucket(name) != nil
+		}
+		return nil
+	}); err != nil || complete {
+		return err
+	}
 	return s.update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
