@@ -62,6 +62,7 @@ func cmdRestore(e *env, args []string) error {
 		}
 		damaged = errors.Is(err, store.ErrDamaged)
 		if err == nil {
+			damaged = errors.Is(cur.Verify(), store.ErrDamaged)
 			cur.Close()
 		}
 		if !*force {

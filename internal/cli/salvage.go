@@ -70,7 +70,7 @@ func salvageStore(e *env, dir string) (err error) {
 	}
 	fmt.Fprintf(e.stdout, "salvaged %d papers, %d subscribers and %d records in all from %s; %s\n",
 		rep.Papers, rep.Subscribers, rep.Records, src, state)
-	fmt.Fprintf(e.stdout, "wrote %s (put it in place with: papermail restore %s), papers.jsonl and subscribers.jsonl\n", dbPath, dbPath)
+	fmt.Fprintf(e.stdout, "wrote %s (put it in place with: papermail restore --force %s), papers.jsonl and subscribers.jsonl\n", dbPath, dbPath)
 	return nil
 }
 
