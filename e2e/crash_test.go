@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/smtptest"
-	"github.com/papermail/papermail/internal/testutil"
 )
 
 // TestKillMidRunLosesNothing kills a real `papermail digest` with SIGKILL
@@ -25,7 +24,8 @@ func TestKillMidRunLosesNothing(t *testing.T) {
 		t.Run(fmt.Sprintf("kill after %d", killAt), func(t *testing.T) {
 			srv := smtptest.StartT(t, smtptest.Options{DataDelay: 8 * time.Millisecond})
 			in := newInstance(t, srv, fmt.Sprintf("PAPERMAIL_SMTP_CONNECTIONS=%d", connections))
-			in.ok("ingest", "--format", "page", testutil.SharedData(t, "papers-page.txt"))
+			source, format, _ := in.listing(t)
+			in.ok("ingest", "--format", format, source)
 			csv := "email,interests\n"
 			topics := []string{"semantic segmentation", "neural machine translation", "graph neural networks", "language models", "reinforcement learning"}
 			for i := range subscribers {

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/testutil"
 )
 
 // freeAddr returns a 127.0.0.1 address nothing listens on right now.
@@ -116,4 +119,28 @@ func TestOperations(t *testing.T) {
 	if err := store.CheckFile(kept[0]); err != nil {
 		t.Errorf("kept copy: %v", err)
 	}
+}
+
+// listing returns a day of papers for `ingest`: the shared real listing
+// page when there is one, else testutil.Corpus written as jsonl into the
+// instance's folder; with its format and how many papers it holds. Tests
+// that need papers, not these particular ones, run on a plain clone too.
+func (in *instance) listing(t *testing.T) (path, format string, papers int) {
+	t.Helper()
+	if _, ok := testutil.SharedDataDir(); ok {
+		return testutil.SharedData(t, "papers-page.txt"), "page", 251
+	}
+	corpus := testutil.Corpus(250)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := range corpus {
+		if err := enc.Encode(&corpus[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path = filepath.Join(in.dir, "corpus.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, "jsonl", len(corpus)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/papermail/papermail/internal/smtptest"
 	"github.com/papermail/papermail/internal/store"
-	"github.com/papermail/papermail/internal/testutil"
 )
 
 // daemon is a running `papermail serve`.
@@ -105,8 +105,9 @@ func TestCommandsWhileServing(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	out := in.ok("ingest", testutil.SharedData(t, "papers-page.txt"))
-	if !strings.Contains(out, "251") {
+	source, _, papers := in.listing(t)
+	out := in.ok("ingest", source)
+	if !strings.Contains(out, fmt.Sprintf("%d papers", papers)) {
 		t.Fatalf("ingest through the daemon: %s", out)
 	}
 	in.ok("subscribers", "add", "seg@example.org", "--interests", "semantic segmentation", "--confirmed")
@@ -124,7 +125,7 @@ func TestCommandsWhileServing(t *testing.T) {
 		Runs   []struct{ Sent int }
 	}
 	json.Unmarshal([]byte(in.ok("status", "--format", "json")), &st)
-	if st.Papers != 251 || len(st.Runs) != 1 || st.Runs[0].Sent != 1 {
+	if st.Papers != papers || len(st.Runs) != 1 || st.Runs[0].Sent != 1 {
 		t.Fatalf("status through the daemon: %+v", st)
 	}
 	// Errors travel back with a non-zero exit.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,37 @@ func TestFindSharedData(t *testing.T) {
 	rec, _ = call(t, func(tb testing.TB) string { return SharedData(tb, "x.txt") })
 	if rec.skipped == "" {
 		t.Errorf("no shared data folder did not skip (failed %q)", rec.failed)
+	}
+}
+
+func TestCorpus(t *testing.T) {
+	a, b := Corpus(250), Corpus(250)
+	if len(a) != 250 {
+		t.Fatalf("%d papers", len(a))
+	}
+	ids := map[string]bool{}
+	titles := map[string]bool{}
+	perTopic := map[string]int{}
+	for i, p := range a {
+		if p.ID != b[i].ID || p.Title != b[i].Title || p.Abstract != b[i].Abstract {
+			t.Fatalf("paper %d differs between calls", i)
+		}
+		if ids[p.ID] || titles[p.Title] {
+			t.Errorf("paper %d repeats id %s or title %q", i, p.ID, p.Title)
+		}
+		ids[p.ID], titles[p.Title] = true, true
+		for _, tp := range corpusTopics {
+			if strings.Contains(strings.ToLower(p.Title), tp.phrase) {
+				perTopic[tp.phrase]++
+			}
+		}
+		if strings.Contains(strings.ToLower(p.Title+p.Abstract), "protein") {
+			t.Errorf("paper %d mentions protein: tests use it as a topic nothing matches", i)
+		}
+	}
+	for _, tp := range corpusTopics {
+		if perTopic[tp.phrase] < 20 {
+			t.Errorf("%q: %d papers, want at least 20", tp.phrase, perTopic[tp.phrase])
+		}
 	}
 }
