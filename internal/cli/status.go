@@ -9,6 +9,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 type statusRun struct {
@@ -191,6 +192,7 @@ func printFeeds(e *env, rep statusReport) {
 		if f.NextFetch != "" {
 			next = "next fetch " + f.NextFetch
 		}
-		fmt.Fprintf(e.stdout, "  %s (%s): %s; %s\n", f.URL, f.Schedule, last, next)
+		// A failing feed's error quotes what its server said.
+		fmt.Fprintf(e.stdout, "  %s (%s): %s; %s\n", usertext.Printable(f.URL), f.Schedule, usertext.Printable(last), next)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | remove EMAIL | reactivate EMAIL|--all-bounced-since T`
@@ -246,14 +247,17 @@ func subscribersList(e *env, args []string) error {
 					LastDigest string        `json:"last_digest,omitempty"`
 					Bounce     *model.Bounce `json:"bounce,omitempty"`
 				}{s.ID, s.Email, s.State, s.Interests, s.LastDigest, s.Bounce})
-				fmt.Fprintf(e.stdout, "\n  %s", row)
+				fmt.Fprintf(e.stdout, "\n  %s", usertext.EscapeJSON(row))
 				continue
 			}
 			last := s.LastDigest
 			if last == "" {
 				last = "-"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.State, last, strings.Join(s.Interests, "; "), bounceText(s.Bounce))
+			// Addresses and interests came from anyone's typing: escape
+			// what a terminal would act on.
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, usertext.Printable(s.Email), s.State, usertext.Printable(last),
+				usertext.Printable(strings.Join(s.Interests, "; ")), usertext.Printable(bounceText(s.Bounce)))
 		}
 		return nil
 	})

@@ -246,3 +246,24 @@ func TestConfirmationOverSMTP(t *testing.T) {
 		t.Errorf("state %s", sub.State)
 	}
 }
+
+// TestFormInputIsCleaned: control characters and bidi overrides typed
+// into a query or a form never come back in a page (the form is shown
+// again with what was typed).
+func TestFormInputIsCleaned(t *testing.T) {
+	e := newEnv(t)
+	hostile := "graph \x1b[31mneural\x07 networks \u202egnp.exe\u2066x\u2069\u009b"
+	r := e.get("/preview?interests=" + url.QueryEscape(hostile) + "&email=" + url.QueryEscape("a\x1b@example.org"))
+	if r.status != http.StatusOK || !strings.Contains(r.body, "graph neural networks") {
+		t.Fatalf("preview: %d, the cleaned interests are not shown\n%s", r.status, r.body)
+	}
+	tok := e.formToken("/", "/subscribe")
+	p := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"not an address\x1b"}, "interests": {hostile}})
+	for _, page := range []response{r, p} {
+		for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u2066", "\u2069", "\u009b"} {
+			if strings.Contains(page.body, bad) {
+				t.Errorf("page holds %q raw", bad)
+			}
+		}
+	}
+}

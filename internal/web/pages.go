@@ -5,9 +5,11 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // base is what the layout of every page needs; each page's view embeds it.
@@ -80,6 +82,8 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		err = r.ParseForm()
 	}
 	if err == nil {
+		cleanValues(r.PostForm)
+		cleanValues(r.Form)
 		return true
 	}
 	var tooBig *http.MaxBytesError
@@ -91,6 +95,26 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	s.message(w, r, http.StatusBadRequest, "Unreadable form", "papermail could not read what you sent. Nothing was changed.")
 	return false
 }
+
+// cleanValues drops from every value of a form or query what is not text
+// (control characters, bidi overrides; see usertext): every field a
+// visitor types passes here before any handler reads it, so none of it
+// can reach a terminal or a mail raw.
+func cleanValues(vs url.Values) url.Values {
+	for k, list := range vs {
+		for i, v := range list {
+			list[i] = usertext.Clean(v)
+		}
+		if c := usertext.Line(k); c != k {
+			delete(vs, k)
+			vs[c] = append(vs[c], list...)
+		}
+	}
+	return vs
+}
+
+// query is the request's URL query, cleaned like a form.
+func query(r *http.Request) url.Values { return cleanValues(r.URL.Query()) }
 
 // tokenProblem answers a link whose token did not verify: 400 for a
 // damaged or misdirected link, 403 for a forged one, 410 for an expired

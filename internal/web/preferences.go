@@ -128,7 +128,7 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
+	q := query(r)
 	if !q.Has("preview") {
 		v := s.prefsView(r, &sub, nil)
 		if !s.addPicks(w, r, v, &sub, nil) {

@@ -46,7 +46,7 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 // query, with the papers a digest for those interests would hold now.
 // It changes nothing.
 func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q := query(r)
 	v := s.subscribeView(r, q.Get("email"), q.Get("interests"), q.Get("timezone"))
 	interests, err := subscription.Interests(q.Get("interests"))
 	if err != nil {

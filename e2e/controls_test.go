@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestTypedControlsNeverReachTheTerminal types ESC sequences, BEL, C1
+// controls and bidi overrides into the real subscribe form of a running
+// daemon, then lists the subscribers the way an operator does, as text
+// and as JSON: none of those characters reaches the output, and the
+// interests are still there.
+func TestTypedControlsNeverReachTheTerminal(t *testing.T) {
+	in := newInstance(t, nil, "PAPERMAIL_HTTP_SUBSCRIBE_RATE=0")
+	in.ok("subscribers", "add", "first@example.org", "--interests", "speech recognition", "--confirmed")
+	d := in.serve(t)
+	resp, err := http.Get("http://" + d.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRe.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf token on the subscribe page:\n%s", page)
+	}
+	hostile := "graph \x1b[31mneural\x1b[0m networks\x07; \u202egnp.exe\u202c; \u2066isolated\u2069 \u009b31m retrieval"
+	form := url.Values{"csrf": {string(m[1])}, "email": {"typed\u202e@example.org"}, "interests": {hostile}, "timezone": {"UTC"}}
+	resp, err = http.PostForm("http://"+d.addr+"/subscribe", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	form.Set("email", "typed@example.org")
+	resp, err = http.PostForm("http://"+d.addr+"/subscribe", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("subscribe: %d\n%s", resp.StatusCode, body)
+	}
+	for _, format := range []string{"text", "json"} {
+		out := in.ok("subscribers", "list", "--format", format)
+		if !strings.Contains(out, "typed@example.org") || !strings.Contains(out, "neural") {
+			t.Errorf("list --format %s lacks the typed subscriber:\n%s", format, out)
+		}
+		for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u202c", "\u2066", "\u2069", "\u009b"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("list --format %s prints %q raw:\n%q", format, bad, out)
+			}
+		}
+	}
+	d.stop(t)
+}
