@@ -144,3 +144,41 @@ func (in *instance) listing(t *testing.T) (path, format string, papers int) {
 	}
 	return path, "jsonl", len(corpus)
 }
+
+// TestExitCodes: a command whose work failed exits non-zero and says so
+// once on stderr, while what it did is kept.
+func TestExitCodes(t *testing.T) {
+	dead := freeAddr(t)
+	_, port, _ := net.SplitHostPort(dead)
+	in := newInstance(t, nil, "PAPERMAIL_SMTP_HOST=127.0.0.1", "PAPERMAIL_SMTP_PORT="+port, "PAPERMAIL_SMTP_TLS=none",
+		"PAPERMAIL_SMTP_MAX_ATTEMPTS=1")
+
+	// The relay is down: the subscriber is added, the mail waits, exit 1.
+	out, stderr := in.run(true, "subscribers", "add", "wait@example.org", "--interests", "speech recognition")
+	if !strings.Contains(out, "added wait@example.org (pending)") || !strings.Contains(stderr, "queued but could not be sent") ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("add with the relay down: stdout %q stderr %q", out, stderr)
+	}
+	if list := in.ok("subscribers", "list"); !strings.Contains(list, "wait@example.org") {
+		t.Errorf("the subscriber was not kept: %s", list)
+	}
+
+	// export to a file that cannot be written.
+	if _, stderr := in.run(true, "export", "--out", filepath.Join(in.dir, "no", "such", "dir", "papers.jsonl")); !strings.Contains(stderr, "no such file") {
+		t.Errorf("export to a missing folder: %q", stderr)
+	}
+	// ingest of a source that does not load.
+	if _, stderr := in.run(true, "ingest", filepath.Join(in.dir, "missing.jsonl")); !strings.Contains(stderr, "1 of 1 sources failed") {
+		t.Errorf("ingest of a missing file: %q", stderr)
+	}
+	// serve on a port already taken fails at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := newInstance(t, nil, "PAPERMAIL_HTTP_LISTEN="+ln.Addr().String())
+	if _, stderr := busy.run(true, "serve"); !strings.Contains(stderr, "http.listen") {
+		t.Errorf("serve on a busy port: %q", stderr)
+	}
+}

@@ -159,11 +159,13 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 		ready(ln.Addr().String())
 	}
 
+	var failed error
 	select {
 	case <-e.ctx.Done():
 		log.Info("shutting down: no new messages; waiting for those in flight", "timeout", cfg.ShutdownTimeout)
 	case err := <-httpErr:
 		log.Error("web server failed", "error", err)
+		failed = err
 	}
 	stopWork()
 	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -183,6 +185,11 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	}
 	<-done
 	log.Info("papermail stopped")
+	if failed != nil {
+		// A daemon that stopped because it could not serve exits non-zero,
+		// so systemd or the container runtime restarts it.
+		return fmt.Errorf("serve stopped: %w", failed)
+	}
 	return nil
 }
 

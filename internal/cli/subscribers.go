@@ -101,13 +101,8 @@ func subscribersAdd(e *env, args []string) error {
 	if _, err := p.subs.Subscribe(req); err != nil {
 		return err
 	}
-	if e.daemon != nil {
-		p.outbox.Wake()
-	} else if _, err := p.outbox.Flush(e.ctx); err != nil {
-		fmt.Fprintf(e.stderr, "papermail: confirmation mail queued but not sent yet: %v\n", err)
-	}
 	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", req.Email)
-	return nil
+	return sendQueued(e, p, req.Email)
 }
 
 func subscribersImport(e *env, args []string) error {
@@ -189,13 +184,12 @@ func subscribersImport(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "imported %d subscribers (active); %d already on the list were left unchanged\n", added, existing)
 		return nil
 	}
-	if e.daemon != nil {
-		p.outbox.Wake()
-	} else if _, err := p.outbox.Flush(e.ctx); err != nil {
-		fmt.Fprintf(e.stderr, "papermail: confirmation mails queued but not all sent yet: %v\n", err)
-	}
 	fmt.Fprintf(e.stdout, "imported %d subscribers (pending, each asked to confirm); %d already on the list were left unchanged\n", added, existing)
-	return nil
+	emails := make([]string, len(reqs))
+	for i := range reqs {
+		emails[i] = reqs[i].Email
+	}
+	return sendQueued(e, p, emails...)
 }
 
 func subscribersList(e *env, args []string) error {
