@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -63,7 +64,7 @@ func TestRelayRefusingEveryoneEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "0 bounced") {
 		t.Errorf("stdout: %s", out)
 	}
-	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
 		t.Errorf("subscribers bounced by the relay's refusal:\n%s", list)
 	}
 	if st := in.ok("status"); !strings.Contains(st, "STOPPED") || !strings.Contains(st, "554 5.7.1") {
@@ -115,7 +116,7 @@ func TestMailboxBouncesEndToEnd(t *testing.T) {
 	}
 
 	in.ok("subscribers", "reactivate", "reader03@example.org")
-	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Contains(list, "reader03@") || strings.Count(list, "@") != 2 {
+	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Contains(list, "reader03@") || rows(list) != 2 {
 		t.Errorf("after reactivating one:\n%s", list)
 	}
 	in.run(true, "subscribers", "reactivate", "reader04@example.org") // not bounced
@@ -124,7 +125,7 @@ func TestMailboxBouncesEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "reactivated 2 ") {
 		t.Errorf("reactivate --all-bounced-since: %s", out)
 	}
-	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
 		t.Errorf("still bounced:\n%s", list)
 	}
 }
@@ -140,7 +141,100 @@ func TestDigestServerDownExitsNonZero(t *testing.T) {
 	if !strings.Contains(errOut, "3 of 3 digests failed") {
 		t.Errorf("stderr: %s", errOut)
 	}
-	if list := in.ok("subscribers", "list", "--state", "bounced"); strings.Count(list, "@") != 0 {
+	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
 		t.Errorf("bounced while the server was down:\n%s", list)
 	}
+}
+
+// dsnFor is a Postfix-shaped delivery status notification to the
+// envelope sender to, about rcpt, quoting the original Message-ID.
+func dsnFor(to, rcpt, messageID string) string {
+	return strings.ReplaceAll(`From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
+To: `+to+`
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+This is the mail system at host relay.example.net.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.net
+
+Final-Recipient: rfc822; `+rcpt+`
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <`+rcpt+`>: Recipient address rejected: User unknown
+
+--b1
+Content-Type: text/rfc822-headers
+
+Message-ID: <`+messageID+`>
+To: `+rcpt+`
+
+--b1--
+`, "\n", "\r\n")
+}
+
+// TestBouncesCommandEndToEnd: digests go out with VERP envelope senders;
+// a DSN for one of them, piped to `papermail bounces -`, bounces that
+// subscriber; a DSN for an unknown message changes nothing and is
+// reported; input without any report exits non-zero.
+func TestBouncesCommandEndToEnd(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv, "PAPERMAIL_MAIL_VERP=true", "PAPERMAIL_MAIL_RETURN_PATH=bounces@papers.example.org")
+	in.listOf(4)
+	in.ok("digest")
+	var verpAddr, rcpt string
+	for _, m := range srv.Messages() {
+		if !strings.HasPrefix(m.From, "bounces+") || !strings.HasSuffix(m.From, "@papers.example.org") {
+			t.Errorf("envelope sender %q is not a VERP address", m.From)
+		}
+		if m.To[0] == "reader02@example.org" {
+			verpAddr, rcpt = m.From, m.To[0]
+		}
+	}
+	run := func(wantFail bool, stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env, cmd.Dir = in.env, in.dir
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != wantFail {
+			t.Fatalf("papermail %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := run(false, dsnFor(verpAddr, rcpt, "whatever@relay"), "bounces", "-")
+	if !strings.Contains(out, "bounced") || !strings.Contains(out, "reader02@example.org") || !strings.Contains(out, "verp") {
+		t.Errorf("bounces output:\n%s", out)
+	}
+	list := in.ok("subscribers", "list", "--state", "bounced")
+	if rows(list) != 1 || !strings.Contains(list, "reader02@example.org") || !strings.Contains(list, "550 5.1.1 (dsn)") {
+		t.Errorf("bounced list:\n%s", list)
+	}
+
+	unknown := filepath.Join(in.dir, "unknown.eml")
+	if err := os.WriteFile(unknown, []byte(dsnFor("bounces@papers.example.org", "stranger@example.com", "never@papers.example.org")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = in.ok("bounces", unknown)
+	if !strings.Contains(out, "unmatched") || !strings.Contains(out, "1 unmatched") {
+		t.Errorf("unknown DSN output:\n%s", out)
+	}
+	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 1 {
+		t.Errorf("the unknown DSN changed something:\n%s", list)
+	}
+	run(true, "From: a@b.example\r\nSubject: hi\r\n\r\nhello\r\n", "bounces", "-")
+	run(true, "", "bounces", "-")
+	in.run(true, "bounces", filepath.Join(in.dir, "missing"))
+}
+
+// rows counts the subscribers in a `subscribers list` table.
+func rows(list string) int {
+	return max(len(strings.Split(strings.TrimSpace(list), "\n"))-1, 0)
 }

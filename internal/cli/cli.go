@@ -29,12 +29,16 @@ var errUsage = errors.New("usage")
 
 // env is what a command runs with.
 type env struct {
-	ctx    context.Context
-	stdout io.Writer
-	stderr io.Writer
-	cwd    string
-	cfg    config.Config
-	log    *slog.Logger
+	ctx context.Context
+	// stdin is read by commands that take "-" (bounces); what they read
+	// is kept in stdinData so a forwarded command gets it too.
+	stdin     io.Reader
+	stdinData []byte
+	stdout    io.Writer
+	stderr    io.Writer
+	cwd       string
+	cfg       config.Config
+	log       *slog.Logger
 	// configPath is the --config value, passed on when forwarding.
 	configPath string
 	// daemon is set when the command runs inside `papermail serve`, which
@@ -96,6 +100,7 @@ func init() {
 		{name: "ingest", summary: "store papers from files or URLs (formats auto|hf|arxiv|page|jsonl)", run: cmdIngest},
 		{name: "export", summary: "write every stored paper as jsonl", run: cmdExport},
 		{name: "preview", summary: "show the ranked selection for interests or a subscriber, without sending", run: cmdPreview},
+		{name: "bounces", summary: "read bounce reports (RFC 3464 DSNs, ARF complaints) from a Maildir, mbox, file or stdin and apply them", run: cmdBounces},
 		{name: "subscribers", summary: "add, import, list or remove subscribers", run: cmdSubscribers},
 		{name: "status", summary: "show papers, subscribers and recent runs", run: cmdStatus},
 		{name: "backup", summary: "write a consistent copy of the store (works while serve runs)", run: cmdBackup},
@@ -110,7 +115,7 @@ func init() {
 // Main runs papermail with os.Args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cwd, _ := os.Getwd()
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, cwd: cwd, interactive: isTerminal(stderr)}
+	e := &env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, cwd: cwd, interactive: isTerminal(stderr)}
 	err := e.run(args)
 	switch {
 	case err == nil:

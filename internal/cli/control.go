@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,13 @@ import (
 type controlRequest struct {
 	Args []string `json:"args"`
 	Cwd  string   `json:"cwd"`
+	// Stdin is what the command read from stdin before it found the store
+	// held by the daemon (papermail bounces -).
+	Stdin []byte `json:"stdin,omitempty"`
 }
+
+// maxRequest bounds a request, stdin included.
+const maxRequest = 64 << 20
 
 const maxFrame = 1 << 20
 
@@ -33,7 +40,7 @@ func (e *env) forward(args []string) error {
 			e.cfg.DBPath(), e.cfg.SocketPath(), err)
 	}
 	defer conn.Close()
-	if err := json.NewEncoder(conn).Encode(controlRequest{Args: args, Cwd: e.cwd}); err != nil {
+	if err := json.NewEncoder(conn).Encode(controlRequest{Args: args, Cwd: e.cwd, Stdin: e.stdinData}); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	r := bufio.NewReader(conn)
@@ -111,14 +118,14 @@ func (d *daemon) handleControl(conn net.Conn) {
 		}
 	}()
 	var req controlRequest
-	dec := json.NewDecoder(io.LimitReader(conn, 1<<20))
+	dec := json.NewDecoder(io.LimitReader(conn, maxRequest))
 	if err := dec.Decode(&req); err != nil {
 		return
 	}
 	mu := &sync.Mutex{}
 	out := frameWriter{mu: mu, w: conn, kind: 'o'}
 	errw := frameWriter{mu: mu, w: conn, kind: 'e'}
-	e := &env{ctx: d.ctx, stdout: out, stderr: errw, cwd: req.Cwd, cfg: d.cfg, log: d.log, daemon: d}
+	e := &env{ctx: d.ctx, stdin: bytes.NewReader(req.Stdin), stdout: out, stderr: errw, cwd: req.Cwd, cfg: d.cfg, log: d.log, daemon: d}
 	if e.cwd == "" {
 		e.cwd, _ = os.Getwd()
 	}

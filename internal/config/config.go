@@ -83,6 +83,14 @@ type Mail struct {
 	ConfirmReplyTo string `yaml:"confirm_reply_to"`
 	// ListID is the List-Id header value's id part; empty derives one from the From domain.
 	ListID string `yaml:"list_id"`
+	// ReturnPath is the envelope sender (MAIL FROM), where bounces go; a
+	// bare address. Empty means the address of From.
+	ReturnPath string `yaml:"return_path"`
+	// VERP gives each digest its own envelope sender,
+	// local+<token>@domain of the return path (bounces@<From domain> when
+	// return_path is empty), so a bounce names the subscriber and digest
+	// it is about.
+	VERP bool `yaml:"verp"`
 }
 
 // SMTP configures delivery. An empty Host means local Maildir delivery.

@@ -125,7 +125,7 @@ func TestLoadFullFile(t *testing.T) {
 		Log:  Log{Format: "json", Level: "debug"},
 		Mail: Mail{From: "Papers <digest@example.org>", ReplyTo: "team@example.org",
 			ConfirmFrom: "Papers <confirm@example.org>", ConfirmReplyTo: "confirm-replies@example.org",
-			ListID: "papers.example.org"},
+			ListID: "papers.example.org", ReturnPath: "bounces@example.org", VERP: true},
 		SMTP: SMTP{Host: "smtp.example.org", Port: 465, TLS: "tls", Username: "papermail", Password: "hunter2",
 			Connections: 8, MaxAttempts: 3, RatePerSecond: 2.5, MaxPerConnection: 50, Timeout: 90 * time.Second,
 			HELO: "mx.example.org"},
@@ -328,7 +328,7 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 39 {
+	if n := len(Keys()); n != 41 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.
@@ -540,6 +540,10 @@ func TestValidateRules(t *testing.T) {
 		{"mail.list_id", func(c *Config) { c.Mail.ListID = "nodot" }},
 		{"mail.list_id", func(c *Config) { c.Mail.ListID = "a..b" }},
 		{"mail.list_id", func(c *Config) { c.Mail.ListID = "a.b>\r\nX: y" }},
+		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath = "Bounces <bounces@example.org>" }},
+		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath = "no-at-sign" }},
+		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath = "b@x.org\r\nRCPT TO:<v@x.org>" }},
+		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath, c.Mail.VERP = "bounces+x@example.org", true }},
 		{"smtp.host", func(c *Config) { c.SMTP.Host = "mail example.org" }},
 		{"smtp.port", func(c *Config) { c.SMTP.Port = 0 }},
 		{"smtp.port", func(c *Config) { c.SMTP.Port = 70000 }},

@@ -93,3 +93,28 @@ func dailyTime(spec string) (hour, minute int, ok bool) {
 	}
 	return h, m, true
 }
+
+// ReturnPath is the envelope sender of digests without VERP: mail.return_path,
+// else the address of mail.from.
+func (c Config) ReturnPath() string {
+	if c.Mail.ReturnPath != "" {
+		return c.Mail.ReturnPath
+	}
+	if a, err := mail.ParseAddress(c.Mail.From); err == nil {
+		return a.Address
+	}
+	return ""
+}
+
+// VERPBase is the address VERP tokens are added to: mail.return_path,
+// else bounces@ the domain of mail.from.
+func (c Config) VERPBase() string {
+	if c.Mail.ReturnPath != "" {
+		return c.Mail.ReturnPath
+	}
+	from := c.ReturnPath()
+	if at := strings.LastIndexByte(from, '@'); at >= 0 {
+		return "bounces" + from[at:]
+	}
+	return ""
+}

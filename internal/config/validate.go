@@ -83,6 +83,7 @@ func (c Config) problems() problems {
 	checkAddress(&ps, "mail.reply_to", c.Mail.ReplyTo, false)
 	checkAddress(&ps, "mail.confirm_from", c.Mail.ConfirmFrom, false)
 	checkAddress(&ps, "mail.confirm_reply_to", c.Mail.ConfirmReplyTo, false)
+	checkReturnPath(&ps, c.Mail)
 	if id := c.Mail.ListID; id != "" && !validListID(id) {
 		ps.add("mail.list_id", "want a dotted name such as digest.example.org (letters, digits, dots and -_), got %q", id)
 	}
@@ -218,6 +219,30 @@ func checkAddress(ps *problems, key, s string, required bool) {
 	}
 	if at := strings.LastIndexByte(a.Address, '@'); at <= 0 || at == len(a.Address)-1 {
 		ps.add(key, "%s, got %q", want, s)
+	}
+}
+
+// checkReturnPath wants a bare address (no display name, no angle
+// brackets); with VERP its local part must leave room for the token and
+// must not use the '+' that separates it.
+func checkReturnPath(ps *problems, m Mail) {
+	rp := m.ReturnPath
+	if rp == "" {
+		return
+	}
+	const want = "want a bare address such as bounces@example.org"
+	if strings.ContainsAny(rp, "<>\" \t\r\n") {
+		ps.add("mail.return_path", "%s, got %q", want, rp)
+		return
+	}
+	a, err := mail.ParseAddress(rp)
+	at := strings.LastIndexByte(rp, '@')
+	if err != nil || a.Address != rp || at <= 0 || at == len(rp)-1 {
+		ps.add("mail.return_path", "%s, got %q", want, rp)
+		return
+	}
+	if m.VERP && (strings.Contains(rp[:at], "+") || at > 24) {
+		ps.add("mail.return_path", "with mail.verp the local part must be at most 24 characters without '+' (the token follows a '+'), got %q", rp[:at])
 	}
 }
 

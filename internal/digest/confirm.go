@@ -29,6 +29,6 @@ func (r *Runner) ConfirmMessage(sub *model.Subscriber, nonce string, now time.Ti
 	}
 	return &mailer.Message{
 		From: from, ReplyTo: reply, To: sub.Email, Subject: subject, Text: text, HTML: html,
-		Date: now, AutoSubmitted: true, EntityRefID: newID(),
+		Date: now, AutoSubmitted: true, EntityRefID: newID(), ReturnPath: r.Config.Mail.ReturnPath,
 	}, nil
 }

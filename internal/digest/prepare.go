@@ -130,6 +130,7 @@ func (r *Runner) message(sub *model.Subscriber, date string, picks []selection.P
 		ListID:          r.listID(),
 		Bulk:            true,
 		EntityRefID:     newID(),
+		ReturnPath:      r.returnPath(sub.ID, date),
 	}, nil
 }
 

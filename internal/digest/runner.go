@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/papermail/papermail/internal/bounce"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
@@ -64,6 +65,8 @@ type Runner struct {
 	idxFrom time.Time
 
 	highlights highlightCache
+
+	verp *bounce.VERP // nil without mail.verp
 	// batch renders the digests over the current index, sharing each
 	// paper's fragments between readers.
 	batch atomic.Pointer[render.Batch]
@@ -83,7 +86,25 @@ func New(d Deps) *Runner {
 		d.Log = slog.Default()
 	}
 	h, m := d.Config.DefaultHour()
-	return &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m}
+	r := &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m}
+	if d.Config.Mail.VERP && d.Store != nil {
+		v, err := bounce.NewVERP(d.Config.VERPBase(), d.Store.Secret())
+		if err != nil {
+			d.Log.Error("mail.verp is on but cannot be used; digests go out with the plain return path", "error", err)
+		}
+		r.verp = v
+	}
+	return r
+}
+
+// returnPath is the envelope sender of sub's digest for date: a VERP
+// address when mail.verp is on, else mail.return_path (empty: the From
+// address).
+func (r *Runner) returnPath(id uint64, date string) string {
+	if r.verp != nil {
+		return r.verp.Address(id, date)
+	}
+	return r.Config.Mail.ReturnPath
 }
 
 // Summary is what Run returns: one Run record per digest date touched.
@@ -415,7 +436,8 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 // that was never attempted (the run was interrupted first).
 func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 	meta := j.Meta.(*jobMeta)
-	d := model.Delivery{SubscriberID: j.Ref, Attempts: j.Attempts, MessageID: j.Msg.MessageID, At: time.Now().UTC()}
+	d := model.Delivery{SubscriberID: j.Ref, Attempts: j.Attempts, MessageID: j.Msg.MessageID, At: time.Now().UTC(),
+		EntityRef: j.Msg.EntityRefID}
 	var reply *mailer.Error
 	if errors.As(j.LastErr, &reply) && reply.Code != 0 {
 		d.Code, d.Enhanced = reply.Code, reply.Enhanced

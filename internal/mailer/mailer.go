@@ -18,8 +18,12 @@ type Message struct {
 	// optional.
 	From, ReplyTo string
 	// To is the bare recipient address.
-	To      string
-	Subject string
+	To string
+	// ReturnPath is the envelope sender (MAIL FROM), where bounces go;
+	// empty means the address of From. Not a header: the receiving system
+	// adds Return-Path on delivery.
+	ReturnPath string
+	Subject    string
 	// Text and HTML are the bodies; with both, the message is
 	// multipart/alternative with the plain text part first.
 	Text, HTML string

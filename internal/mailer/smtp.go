@@ -391,7 +391,18 @@ func (w *worker) handle(j *Job) {
 	}
 	from, err1 := mail.ParseAddress(j.Msg.From)
 	to, err2 := mail.ParseAddress(j.Msg.To)
-	if err := errors.Join(err1, err2); err != nil {
+	var err3 error
+	sender := ""
+	if err1 == nil {
+		sender = from.Address
+	}
+	if j.Msg.ReturnPath != "" {
+		var rp *mail.Address
+		if rp, err3 = mail.ParseAddress(j.Msg.ReturnPath); err3 == nil {
+			sender = rp.Address
+		}
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		s.hooks.attempt("failed", "invalid message", 0)
 		r.finish(j, Failed, fmt.Errorf("%w: envelope of job %d: %w", ErrInvalidMessage, j.Ref, err))
 		return
@@ -429,7 +440,7 @@ func (w *worker) handle(j *Job) {
 	start := time.Now()
 	j.Attempts++
 	reused := w.n > 0
-	err := w.transact(from.Address, to.Address, j.Raw)
+	err := w.transact(sender, to.Address, j.Raw)
 	if err != nil && reused && w.c == nil && staleConn(err) {
 		// The server had dropped the idle connection before we started:
 		// not the message's fault. Re-dial once and try again.
@@ -438,7 +449,7 @@ func (w *worker) handle(j *Job) {
 		if cerr != nil {
 			err = cerr
 		} else {
-			err = w.transact(from.Address, to.Address, j.Raw)
+			err = w.transact(sender, to.Address, j.Raw)
 		}
 	}
 	w.outcome(j, err, time.Since(start))

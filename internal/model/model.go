@@ -332,6 +332,9 @@ type Delivery struct {
 	// of a failed delivery, when the server answered.
 	Code     int    `json:"code,omitempty"`
 	Enhanced string `json:"enhanced,omitempty"`
+	// EntityRef is the X-Entity-Ref-ID of the digest sent, for matching
+	// reports that quote it.
+	EntityRef string `json:"entity_ref,omitempty"`
 }
 
 // Run is the summary of one digest run for one date.

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -143,4 +145,94 @@ func (s *Store) MarkComplained(id uint64, at time.Time) (sub model.Subscriber, c
 		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
 	})
 	return sub, changed, err
+}
+
+// Sent is a ledger line found by its message identifiers.
+type Sent struct {
+	Date     string
+	Delivery model.Delivery
+}
+
+// FindSent looks up ledger lines by the Message-ID or X-Entity-Ref-ID of
+// the mail they sent, newest run first, and returns those found by key.
+// Each run's ledger is read once for all keys.
+func (s *Store) FindSent(keys []string) (map[string]Sent, error) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		if k != "" {
+			want[k] = true
+		}
+	}
+	out := make(map[string]Sent, len(want))
+	if len(want) == 0 {
+		return out, nil
+	}
+	needles := make([][]byte, 0, len(want))
+	for k := range want {
+		needles = append(needles, []byte(k))
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bucketLedger)
+		c := lb.Cursor()
+		for date, v := c.Last(); date != nil && len(out) < len(want); date, v = c.Prev() {
+			if v != nil {
+				continue // not a run's bucket
+			}
+			err := lb.Bucket(date).ForEach(func(k, v []byte) error {
+				hit := false
+				for _, n := range needles {
+					if bytes.Contains(v, n) {
+						hit = true
+						break
+					}
+				}
+				if !hit {
+					return nil
+				}
+				var d model.Delivery
+				if err := json.Unmarshal(v, &d); err != nil {
+					return fmt.Errorf("ledger %s line %d unreadable: %w", date, btoi(k), err)
+				}
+				d.SubscriberID = btoi(k)
+				for _, key := range []string{d.MessageID, d.EntityRef} {
+					if want[key] {
+						if _, seen := out[key]; !seen {
+							out[key] = Sent{Date: string(date), Delivery: d}
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AddSoftBounce counts date as a day of temporary mailbox failure reported
+// after delivery (a mailbox-full DSN, say); at limit days the subscriber is
+// bounced with b. It reports whether the subscriber became bounced.
+func (s *Store) AddSoftBounce(id uint64, date string, limit int, b model.Bounce) (sub model.Subscriber, bounced bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		sub, err = getSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		if sub.State != model.StateActive && sub.State != model.StatePaused {
+			return nil
+		}
+		if !slices.Contains(sub.SoftBounces, date) {
+			sub.SoftBounces = append(sub.SoftBounces, date)
+		}
+		if limit > 0 && len(sub.SoftBounces) >= limit {
+			b.Source = model.BounceSoft
+			b.Reason = fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(sub.SoftBounces), b.Reason)
+			bounced = applyBounce(&sub, b)
+		}
+		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	})
+	return sub, bounced, err
 }

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/papermail/papermail/internal/bounce"
+	"github.com/papermail/papermail/internal/digest"
+)
+
+const bouncesUsage = "bounces FILE|MAILDIR|MBOX|-"
+
+// cmdBounces reads bounce reports and applies the delivery policy to the
+// subscribers they name (see digest.Runner.ApplyReports).
+func cmdBounces(e *env, args []string) error {
+	fs := newFlags(e, "bounces", bouncesUsage)
+	quiet := fs.Bool("quiet", false, "print only the summary line")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: bounces needs one FILE, Maildir, mbox or - for stdin", errUsage)
+	}
+	src := pos[0]
+	var msgs []bounce.Message
+	if src == "-" {
+		if e.stdinData == nil && e.stdin != nil {
+			if e.stdinData, err = io.ReadAll(io.LimitReader(e.stdin, maxRequest/2)); err != nil {
+				return fmt.Errorf("read stdin: %w", err)
+			}
+		}
+		msgs, err = bounce.Read("-", bytes.NewReader(e.stdinData))
+	} else {
+		msgs, err = bounce.Read(e.abs(src), nil)
+	}
+	if err != nil {
+		return fmt.Errorf("bounces: %w", err)
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("bounces: %s holds no messages", src)
+	}
+	p, err := e.parts()
+	if err != nil {
+		return err
+	}
+	results, err := p.runner.ApplyReports(msgs)
+	printReports(e, results, *quiet)
+	if err != nil {
+		return fmt.Errorf("bounces: %w (the reports before it were applied)", err)
+	}
+	for _, r := range results {
+		if r.Action != digest.ReportNotReport {
+			return nil
+		}
+	}
+	return errors.New("bounces: none of the messages is a delivery status notification or complaint report")
+}
+
+func printReports(e *env, results []digest.ReportResult, quiet bool) {
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r.Action]++
+	}
+	if !quiet {
+		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		for _, r := range results {
+			who := r.Email
+			if who == "" {
+				who = r.Recipient
+			}
+			if who == "" {
+				who = "-"
+			}
+			by := r.MatchedBy
+			if by == "" {
+				by = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, who, by, r.Source, oneLine(r.Detail))
+		}
+		tw.Flush()
+	}
+	actions := make([]string, 0, len(counts))
+	for a := range counts {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	parts := make([]string, 0, len(actions))
+	for _, a := range actions {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
+	}
+	fmt.Fprintf(e.stdout, "bounces: %d results: %s\n", len(results), strings.Join(parts, ", "))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

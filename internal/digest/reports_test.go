@@ -1,0 +1,161 @@
+package digest_test
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/bounce"
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/smtptest"
+)
+
+// dsn writes a delivery status notification in the shape Postfix sends:
+// to the envelope sender, about rcpt, quoting the original's header.
+func dsn(to, rcpt, messageID, status, diagnostic string) []byte {
+	return []byte(strings.ReplaceAll(fmt.Sprintf(`From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
+To: %[1]s
+Subject: Undelivered Mail Returned to Sender
+Message-Id: <dsn-%[3]s>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b0"
+
+--b0
+Content-Type: text/plain
+
+This is the mail system at host relay.example.net.
+
+--b0
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.net
+
+Final-Recipient: rfc822; %[2]s
+Action: failed
+Status: %[4]s
+Diagnostic-Code: smtp; %[5]s
+
+--b0
+Content-Type: text/rfc822-headers
+
+From: papermail <digest@papers.example.org>
+To: %[2]s
+Message-ID: <%[3]s>
+
+--b0--
+`, to, rcpt, messageID, status, diagnostic), "\n", "\r\n"))
+}
+
+// TestReturnPathAndReports sends digests with VERP on, checks each went
+// out with its own signed envelope sender, then feeds back reports: a
+// permanent mailbox failure bounces its subscriber with reason and codes,
+// a mailbox-full report counts a soft-bounce day, a complaint
+// unsubscribes, and a report for an unknown message, a forged VERP token
+// or a relay's policy refusal change nothing.
+func TestReturnPathAndReports(t *testing.T) {
+	t.Parallel()
+	g := newRig(t, func(c *config.Config) { c.Mail.VERP = true; c.Mail.ReturnPath = "bounces@papers.example.org" })
+	now := time.Now()
+	date := today(now)
+	g.ingestPage(now.Add(-time.Hour))
+	subs := g.addSubscribers(6, now, nil)
+	srv := smtptest.StartT(t, smtptest.Options{})
+	g.useServer(srv, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: date}); err != nil || sum.Sent != 6 {
+		t.Fatalf("run: %v %+v", err, sum)
+	}
+	verp, err := bounce.NewVERP("bounces@papers.example.org", g.st.Secret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope := map[string]string{}
+	msgID := map[string]string{}
+	for _, m := range srv.Messages() {
+		envelope[m.To[0]] = m.From
+		h, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgID[m.To[0]] = strings.Trim(h.Header.Get("Message-Id"), "<>")
+		if h.Header.Get("Return-Path") != "" {
+			t.Errorf("the message carries a Return-Path header")
+		}
+	}
+	for _, s := range subs {
+		id, d, ok, err := verp.Parse(envelope[s.Email])
+		if !ok || err != nil || id != s.ID || d != date {
+			t.Errorf("%s went out with envelope sender %q (parsed %d %s %v %v)", s.Email, envelope[s.Email], id, d, ok, err)
+		}
+	}
+
+	forged := strings.Replace(envelope[subs[4].Email], fmt.Sprintf("+%d.", subs[4].ID), fmt.Sprintf("+%d.", subs[5].ID), 1)
+	msgs := []bounce.Message{
+		{Name: "verp", Raw: dsn(envelope[subs[0].Email], subs[0].Email, "unknown-1@elsewhere", "5.1.1", "550 5.1.1 <x>: Recipient address rejected: User unknown")},
+		{Name: "message-id", Raw: dsn("bounces@papers.example.org", "alias@forwarded.example.net", msgID[subs[1].Email], "5.2.1", "550 5.2.1 mailbox disabled")},
+		{Name: "full", Raw: dsn("bounces@papers.example.org", subs[2].Email, msgID[subs[2].Email], "5.2.2", "552 5.2.2 Mailbox full")},
+		{Name: "policy", Raw: dsn(envelope[subs[3].Email], subs[3].Email, msgID[subs[3].Email], "5.7.1", "554 5.7.1 Message rejected as spam")},
+		{Name: "forged", Raw: dsn(forged, subs[5].Email, "x@y", "5.1.1", "550 5.1.1 unknown")},
+		{Name: "unknown", Raw: dsn("bounces@papers.example.org", "stranger@example.com", "never-sent@papers.example.org", "5.1.1", "550 5.1.1 unknown")},
+		{Name: "complaint", Raw: []byte(strings.ReplaceAll(fmt.Sprintf("From: fbl@isp.example\nTo: bounces@papers.example.org\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=f\n\n--f\nContent-Type: text/plain\n\nabuse report\n--f\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: ISP-FBL/1\nVersion: 1\n\n--f\nContent-Type: message/rfc822\n\nMessage-ID: <%s>\nTo: redacted@isp.example\n\nbody\n--f--\n", msgID[subs[4].Email]), "\n", "\r\n"))},
+		{Name: "reply", Raw: []byte("From: a@b.example\r\nSubject: thanks\r\n\r\nhello\r\n")},
+	}
+	res, err := g.r.ApplyReports(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]digest.ReportResult{}
+	for _, r := range res {
+		got[r.Source] = r
+	}
+	want := map[string]struct{ action, by string }{
+		"verp": {digest.ReportBounced, "verp"}, "message-id": {digest.ReportBounced, "message-id"},
+		"full": {digest.ReportSoftBounce, "message-id"}, "policy": {digest.ReportUnchanged, "verp"},
+		"forged": {digest.ReportForged, ""}, "unknown": {digest.ReportUnmatched, ""},
+		"complaint": {digest.ReportUnsubscribed, "message-id"}, "reply": {digest.ReportNotReport, ""},
+	}
+	for name, w := range want {
+		if r := got[name]; r.Action != w.action || r.MatchedBy != w.by {
+			t.Errorf("%s: %+v, want %s by %q", name, r, w.action, w.by)
+		}
+	}
+	check := func(i int, state model.State, code int, enh, source string) {
+		t.Helper()
+		cur := g.sub(subs[i].ID)
+		if cur.State != state {
+			t.Errorf("%s: state %s, want %s", cur.Email, cur.State, state)
+		}
+		if source == "" {
+			if cur.Bounce != nil {
+				t.Errorf("%s: bounce %+v recorded", cur.Email, cur.Bounce)
+			}
+			return
+		}
+		if b := cur.Bounce; b == nil || b.Code != code || b.Enhanced != enh || b.Source != source || b.At.IsZero() || b.Reason == "" {
+			t.Errorf("%s: bounce %+v, want %d %s from %s", cur.Email, cur.Bounce, code, enh, source)
+		}
+	}
+	check(0, model.StateBounced, 550, "5.1.1", model.BounceDSN)
+	check(1, model.StateBounced, 550, "5.2.1", model.BounceDSN)
+	check(2, model.StateActive, 0, "", "")
+	check(3, model.StateActive, 0, "", "")
+	check(4, model.StateUnsubscribed, 0, "", model.BounceComplaint)
+	check(5, model.StateActive, 0, "", "")
+	if cur := g.sub(subs[2].ID); len(cur.SoftBounces) != 1 || cur.SoftBounces[0] != date {
+		t.Errorf("mailbox full: soft bounces %v, want [%s]", cur.SoftBounces, date)
+	}
+	if !strings.Contains(g.sub(subs[0].ID).Bounce.Reason, "User unknown") {
+		t.Errorf("reason %q lacks the server's words", g.sub(subs[0].ID).Bounce.Reason)
+	}
+	// Applying the same reports again changes nothing more.
+	again, err := g.r.ApplyReports(msgs[:2])
+	if err != nil || again[0].Action != digest.ReportUnchanged || again[1].Action != digest.ReportUnchanged {
+		t.Errorf("second application: %+v, %v", again, err)
+	}
+}
