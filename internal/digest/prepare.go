@@ -95,7 +95,15 @@ func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.
 
 // profile turns a subscriber's interests and feedback into a ranking profile.
 func profile(sub *model.Subscriber) selection.Profile {
-	p := selection.Profile{Interests: sub.Interests, Examples: sub.Examples}
+	p := selection.Profile{Interests: sub.Interests, Examples: sub.Examples,
+		Authors: sub.Authors, Categories: sub.Categories, CategoryFilter: sub.CategoryMode == model.CategoryFilter}
+	for _, e := range sub.Library {
+		id := e.ArxivID
+		if id == "" {
+			id = e.Title
+		}
+		p.Library = append(p.Library, selection.LibraryEntry{Label: e.Label(), Text: e.Title + "\n" + e.Abstract, ID: id})
+	}
 	for _, f := range sub.Feedback {
 		switch {
 		case f.Value > 0:
@@ -157,20 +165,12 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		p := pk.Paper
 		pv := &v.Papers[i]
 		*pv = render.PaperView{Match: render.Match{
-			Paper: render.Paper{
-				ID:         p.ID,
-				Title:      p.Title,
-				Link:       p.Link(),
-				Abstract:   render.Shorten(p.Abstract, 600),
-				Authors:    render.Authors(p.Authors, 4),
-				Signal:     signal(p),
-				CodeURL:    p.GitHubRepo,
-				ProjectURL: p.ProjectPage,
-			},
+			Paper:    r.paperView(p),
 			Interest: pk.Interest,
 			Matched:  pk.Matched,
 			Fallback: pk.Fallback,
-		}, N: i + 1}
+			Like:     pk.Like,
+		}, N: i + 1, Followed: pk.Followed}
 		if r.Config.Tracking.Clicks && pv.Link != "" {
 			pv.Link = r.Links.Click(p.ID, pv.Link)
 		}
@@ -181,6 +181,32 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		pv.MoreURL, pv.LessURL = r.Links.FeedbackPair(sub.ID, p.ID)
 	}
 	v.Fallback = allFallback && len(picks) > 0
+	return v
+}
+
+// paperView is what every reader is shown of p alike.
+func (r *Runner) paperView(p *model.Paper) render.Paper {
+	v := render.Paper{
+		ID:           p.ID,
+		Title:        p.Title,
+		Link:         p.Link(),
+		Abstract:     render.Shorten(p.Abstract, 600),
+		Authors:      render.Authors(p.Authors, 4),
+		Signal:       signal(p),
+		CodeURL:      p.GitHubRepo,
+		ProjectURL:   p.ProjectPage,
+		ArxivID:      p.ArxivID(),
+		AbsURL:       p.AbsLink(),
+		PDFURL:       p.PDFLink(),
+		Affiliations: render.Authors(p.Affiliations, 3),
+		Category:     p.Primary(),
+		Venue:        p.Venue,
+		TLDR:         render.Shorten(p.AISummary, 300),
+		CiteURL:      r.Links.Cite(p.ID),
+	}
+	if !p.Published.IsZero() {
+		v.Published = p.Published.UTC().Format("2 Jan 2006")
+	}
 	return v
 }
 

@@ -22,6 +22,9 @@ const (
 	PathFeedback    = "/feedback/"
 	PathFeed        = "/feed/"
 	PathClick       = "/c/"
+	PathCite        = "/cite/"
+	PathView        = "/view/"
+	PathLink        = "/link"
 )
 
 // Builder makes links for one base URL.
@@ -76,3 +79,19 @@ func (b *Builder) Feed(id uint64) string {
 func (b *Builder) Click(paperID, target string) string {
 	return b.Base + PathClick + b.Signer.Sign(token.Claims{Purpose: token.Click, Extra: paperID}, target) + "?u=" + url.QueryEscape(target)
 }
+
+// Cite links to a paper's BibTeX entry. It is public: it names the paper
+// only, never the reader, and changes nothing.
+func (b *Builder) Cite(paperID string) string {
+	return b.Base + PathCite + url.PathEscape(paperID) + ".bib"
+}
+
+// View links to one digest (the subscriber's, of the local date) as a web
+// page.
+func (b *Builder) View(id uint64, date string) string {
+	return b.Base + PathView + b.Signer.Sign(token.Claims{Purpose: token.View, ID: id, Extra: date}, "")
+}
+
+// LinkRequest is the page where a reader asks for their preferences link
+// again.
+func (b *Builder) LinkRequest() string { return b.Base + PathLink }

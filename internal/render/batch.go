@@ -100,6 +100,7 @@ func (b *Batch) hash(m *Match) uint64 {
 	if m.Fallback {
 		h.WriteByte(4)
 	}
+	h.WriteString(m.Like)
 	var of [8]byte
 	for i := range of {
 		of[i] = byte(m.Of >> (8 * i))
@@ -110,7 +111,7 @@ func (b *Batch) hash(m *Match) uint64 {
 
 // sameMatch reports whether two Matches show alike.
 func sameMatch(a, b *Match) bool {
-	return a.Paper == b.Paper && a.Interest == b.Interest && a.Fallback == b.Fallback && a.Of == b.Of &&
+	return a.Paper == b.Paper && a.Interest == b.Interest && a.Fallback == b.Fallback && a.Of == b.Of && a.Like == b.Like &&
 		slices.Equal(a.Matched, b.Matched) && slices.Equal(a.TitleParts, b.TitleParts) && slices.Equal(a.AbstractParts, b.AbstractParts)
 }
 

@@ -328,9 +328,9 @@ func TestHTMLPart(t *testing.T) {
 		"&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; Jailbreaking", // title escaped
 		"&lt;/p&gt;&lt;img src=x onerror=alert(1)&gt;",                     // abstract escaped
 		"Mallory &lt;mallory@example.org&gt;",
-		`<mark style="background:#fff0a8;color:#1f2328;">diffusion</mark> transformers</a>`, // title highlight
-		`We make <mark style="background:#fff0a8;color:#1f2328;">diffusion</mark>`,          // abstract highlight
-		`Matched <strong>diffusion models</strong>: diffusion, denoising`,
+		`<mark>diffusion</mark> transformers</a>`, // title highlight
+		`We make <mark>diffusion</mark>`,          // abstract highlight
+		`Matched <b>diffusion models</b>: diffusion, denoising`,
 		"142 upvotes · 12 comments", ">Code</a>", ">Project page</a>", ">More like this</a>", ">Less like this</a>",
 		">Manage preferences</a>", ">Unsubscribe</a>", ">Your papers as a feed</a>",
 		`href="https://papers.example.org/feedback?p=2611.01234&amp;v=1&amp;t=`,
@@ -444,6 +444,7 @@ func maxDigest(n int) *DigestView {
 		DateLabel: "Wednesday, 30 December 2026", ListName: "papermail",
 		PreferencesURL: "https://papers.example.org/preferences?" + sig, UnsubscribeURL: "https://papers.example.org/unsubscribe?" + sig,
 		FeedURL: "https://papers.example.org/feed?" + sig, BaseURL: "https://papers.example.org/",
+		BrowserURL: "https://papers.example.org/view/" + sig,
 	}
 	for i := range n {
 		title := text(1000, i) + " & <more>"
@@ -455,12 +456,19 @@ func maxDigest(n int) *DigestView {
 				Signal:     "1234 upvotes · 321 comments",
 				CodeURL:    "https://github.com/some-organisation/a-repository-with-a-long-name",
 				ProjectURL: "https://some-organisation.github.io/a-repository-with-a-long-name/",
+				ArxivID:    fmt.Sprintf("2612.%05d", i), AbsURL: fmt.Sprintf("https://arxiv.org/abs/2612.%05d", i),
+				PDFURL:       fmt.Sprintf("https://arxiv.org/pdf/2612.%05dv2", i),
+				Affiliations: "Massachusetts Institute of Technology, Eidgenössische Technische Hochschule Zürich, University of Cambridge et al.",
+				Category:     "physics.ao-ph", Venue: "bioRxiv", Published: "28 Dec 2026",
+				TLDR:    Shorten(text(400, i+7), 300),
+				CiteURL: fmt.Sprintf("https://papers.example.org/cite/2612.%05d.bib", i),
 			},
 			TitleParts: parts(title), AbstractParts: parts(abs),
 			Interest: "diffusion models", Matched: []string{"diffusion", "transformers", "attention"}},
-			N:       i + 1,
-			MoreURL: fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
-			LessURL: fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
+			N:        i + 1,
+			Followed: "Alexandra Very-Long-Surname",
+			MoreURL:  fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
+			LessURL:  fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
 		})
 	}
 	return v

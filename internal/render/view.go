@@ -1,5 +1,7 @@
 package render
 
+import "strings"
+
 // Segment is one piece of a highlighted text: Match marks the words that
 // matched the reader's interest.
 type Segment struct {
@@ -31,6 +33,19 @@ type Paper struct {
 	// CodeURL and ProjectURL link the code repository and the project
 	// page; empty hides them.
 	CodeURL, ProjectURL string
+	// ArxivID is the arXiv identifier ("2401.01234"); AbsURL its abstract
+	// page and PDFURL the full text as PDF. Empty hides each.
+	ArxivID, AbsURL, PDFURL string
+	// Affiliations are the authors' institutions, joined ("MIT, ETH
+	// Zurich"); Category is the primary subject category ("cs.CL"); Venue
+	// the journal or preprint server; Published the paper's date
+	// ("2 Jan 2024"). Empty hides each.
+	Affiliations, Category, Venue, Published string
+	// TLDR is a one-line summary from the source (Hugging Face's
+	// ai_summary), shown above the abstract; empty hides it.
+	TLDR string
+	// CiteURL downloads the paper's BibTeX; empty hides it.
+	CiteURL string
 }
 
 // Match is a Paper as the readers with one interest see it: the words
@@ -50,6 +65,9 @@ type Match struct {
 	Matched  []string
 	// Fallback marks a trending paper shown although it matched nothing.
 	Fallback bool
+	// Like is the title of the reader's library paper this one resembles,
+	// when that is why it is here.
+	Like string
 	// Of is the number of papers in the digest, which share a size budget
 	// (set by the engine).
 	Of int
@@ -64,6 +82,9 @@ type PaperView struct {
 	// MoreURL and LessURL are signed "more/less like this" feedback links;
 	// empty hides them.
 	MoreURL, LessURL string
+	// Followed is the followed author (as the reader wrote the name) the
+	// paper is by; empty hides it.
+	Followed string
 
 	// batch holds the paper's shared fragments while a Batch renders it.
 	batch *Batch
@@ -89,6 +110,8 @@ type DigestView struct {
 	// Preheader is the preview line mail clients show after the subject;
 	// empty uses a summary of the digest.
 	Preheader string
+	// BrowserURL shows this digest as a web page (signed); empty hides it.
+	BrowserURL string
 }
 
 // ConfirmView is everything a confirmation (double opt-in) mail shows.
@@ -124,13 +147,18 @@ func sampleDigests() []*DigestView {
 					ID: "2611.00001", Title: "Fast diffusion", Link: "https://arxiv.org/abs/2611.00001",
 					Abstract: "We study diffusion.", Authors: "A. Author et al.", Signal: "3 upvotes",
 					CodeURL: "https://example.org/c", ProjectURL: "https://example.org/w",
+					ArxivID: "2611.00001", AbsURL: "https://arxiv.org/abs/2611.00001", PDFURL: "https://arxiv.org/pdf/2611.00001",
+					Affiliations: "Example University", Category: "cs.LG", Venue: "bioRxiv", Published: "26 Nov 2026",
+					TLDR: "Diffusion, faster.", CiteURL: "https://example.org/cite/2611.00001.bib",
 				},
 				TitleParts:    []Segment{{Text: "Fast "}, {Text: "diffusion", Match: true}},
 				AbstractParts: []Segment{{Text: "We study "}, {Text: "diffusion", Match: true}, {Text: "."}},
 				Interest:      "diffusion models", Matched: []string{"diffusion"},
 			},
-			N: 1, MoreURL: "https://example.org/m", LessURL: "https://example.org/l",
-		}, {N: 2, Match: Match{Paper: Paper{ID: "t:x", Title: "Other", Abstract: "Text."}, Fallback: true}}},
+			N: 1, MoreURL: "https://example.org/m", LessURL: "https://example.org/l", Followed: "A. Author",
+		}, {N: 2, Match: Match{Paper: Paper{ID: "t:x", Title: "Other", Abstract: "Text."}, Fallback: true}},
+			{N: 3, Match: Match{Paper: Paper{ID: "t:y", Title: "Like", Abstract: "Text."}, Interest: "My paper", Like: "My paper"}}},
+		BrowserURL: "https://example.org/v",
 	}
 	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "Trending"}, Fallback: true}}}}
 	return []*DigestView{full, fallback, {}}
@@ -143,4 +171,28 @@ func sampleConfirms() []*ConfirmView {
 		Email: "reader@example.org", Interests: []string{"speech"}, ConfirmURL: "https://example.org/c",
 		ExpiresLabel: "Friday, 4 December 2026", BaseURL: "https://example.org/", ListName: "papermail", Preheader: "Confirm",
 	}, {}}
+}
+
+// Meta is the paper's line of facts, joined by " · ": its arXiv id and
+// Facts.
+func (p Paper) Meta() string {
+	if p.ArxivID == "" {
+		return p.Facts()
+	}
+	if f := p.Facts(); f != "" {
+		return "arXiv:" + p.ArxivID + " · " + f
+	}
+	return "arXiv:" + p.ArxivID
+}
+
+// Facts joins with " · " the paper's primary category, venue, date and
+// trending signal, each when known.
+func (p Paper) Facts() string {
+	var parts []string
+	for _, s := range []string{p.Category, p.Venue, p.Published, p.Signal} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " · ")
 }

@@ -25,6 +25,8 @@ const (
 	Feedback    Purpose = 'f'
 	Feed        Purpose = 'a'
 	Click       Purpose = 'k'
+	// View shows one digest (Extra: its local date) as a web page.
+	View Purpose = 'v'
 )
 
 func (p Purpose) String() string {
@@ -41,6 +43,8 @@ func (p Purpose) String() string {
 		return "feed"
 	case Click:
 		return "click"
+	case View:
+		return "view"
 	}
 	return fmt.Sprintf("purpose(%d)", byte(p))
 }

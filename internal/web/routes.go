@@ -29,6 +29,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /feedback/{token}", s.feedback)
 
 	mux.HandleFunc("GET /feed/{file}", s.feed)
+	mux.HandleFunc("GET /cite/{id...}", s.cite)
 
 	if s.Config.Tracking.Clicks {
 		mux.HandleFunc("GET /c/{token}", s.click)
