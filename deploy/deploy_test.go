@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -354,8 +355,25 @@ func TestNginx(t *testing.T) {
 			t.Errorf("location %v is not closed to the public", path)
 		}
 	}
-	if !strings.Contains(string(data), "base_url: https://") || !strings.Contains(string(data), "http.trust_proxy: true") {
-		t.Error("nginx.conf does not say which papermail settings it needs (base_url, http.trust_proxy)")
+	// The settings it names are real keys with valid values.
+	m := regexp.MustCompile(`(?m)^#\s+base_url: (\S+).*\n#\s+http\.listen: (\S+).*\n#\s+http\.trusted_proxies: \[(\S+)\]`).FindStringSubmatch(string(data))
+	if m == nil {
+		t.Fatal("nginx.conf does not say which papermail settings it needs (base_url, http.listen, http.trusted_proxies)")
+	}
+	cfg, warnings, err := config.Load("", []string{"PAPERMAIL_BASE_URL=" + m[1], "PAPERMAIL_HTTP_LISTEN=" + m[2], "PAPERMAIL_HTTP_TRUSTED_PROXIES=" + m[3]})
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("the settings nginx.conf names do not load: %v %q", err, warnings)
+	}
+	if p := find(root.inner, "proxy_pass"); p == nil || p.args[0] != "http://"+cfg.HTTP.Listen {
+		t.Errorf("proxy_pass does not go to the http.listen it names (%s)", cfg.HTTP.Listen)
+	}
+	// A request from nginx on loopback, forwarded for a reader: the
+	// reader's address is the one rate limits count.
+	r, _ := http.NewRequest("GET", m[1]+"/", nil)
+	r.RemoteAddr = "127.0.0.1:50000"
+	r.Header.Set("X-Forwarded-For", "198.51.100.7")
+	if got := cfg.HTTP.ClientIP(r, cfg.HTTP.ProxyNetworks()); got != "198.51.100.7" {
+		t.Errorf("behind nginx the client is %s, want the reader 198.51.100.7", got)
 	}
 }
 

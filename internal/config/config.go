@@ -62,6 +62,10 @@ type HTTP struct {
 	SubscribeRate int `yaml:"subscribe_rate"`
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind a proxy you run).
 	TrustProxy bool `yaml:"trust_proxy"`
+	// TrustedProxies lists the networks of the reverse proxies in front
+	// (CIDR or single addresses): X-Forwarded-For is read only on requests
+	// from them, and entries they added are skipped. See ClientIP.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Mailbox serves /mailbox, a page reading every mail in the Maildir,
 	// to loopback clients. Only for local use: it is refused unless
 	// base_url and listen are loopback. `papermail demo` turns it on.

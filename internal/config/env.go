@@ -30,7 +30,7 @@ func envNames() []string {
 	for _, l := range ls {
 		names = append(names, l.env)
 	}
-	return append(names, EnvConfig, EnvFeeds, EnvMetricsAllow)
+	return append(names, EnvConfig, EnvFeeds, EnvMetricsAllow, EnvTrustedProxies)
 }
 
 // env overlays the PAPERMAIL_* variables onto c and returns warnings for
@@ -54,6 +54,10 @@ func (l *loader) env(env map[string]string, c *Config) []string {
 	if envMetricsAllow(env, c) {
 		known[EnvMetricsAllow] = true
 		l.origins["metrics.allow"] = EnvMetricsAllow
+	}
+	if envList(env, EnvTrustedProxies, &c.HTTP.TrustedProxies) {
+		known[EnvTrustedProxies] = true
+		l.origins["http.trusted_proxies"] = EnvTrustedProxies
 	}
 	if s, ok := env[EnvFeeds]; ok {
 		known[EnvFeeds] = true

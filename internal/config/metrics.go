@@ -31,15 +31,7 @@ func (m Metrics) OnPublicListener() bool { return m.Listen == "" && len(m.Allow)
 
 // Networks returns metrics.allow parsed; entries that do not parse (which
 // Validate reports) are left out.
-func (m Metrics) Networks() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range m.Allow {
-		if p, err := parseNetwork(s); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (m Metrics) Networks() []netip.Prefix { return parseNetworks(m.Allow) }
 
 // parseNetwork reads "10.0.0.0/8", "::1/128" or a bare address (a network
 // of one).
@@ -76,15 +68,5 @@ func checkMetrics(ps *problems, c Config) {
 
 // envMetricsAllow applies PAPERMAIL_METRICS_ALLOW when set.
 func envMetricsAllow(env map[string]string, c *Config) bool {
-	s, ok := env[EnvMetricsAllow]
-	if !ok {
-		return false
-	}
-	c.Metrics.Allow = nil
-	for n := range strings.SplitSeq(s, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			c.Metrics.Allow = append(c.Metrics.Allow, n)
-		}
-	}
-	return true
+	return envList(env, EnvMetricsAllow, &c.Metrics.Allow)
 }

@@ -153,6 +153,7 @@ func (c Config) problems() problems {
 		}
 	}
 	checkMetrics(&ps, c)
+	checkProxies(&ps, c.HTTP)
 	return ps
 }
 

@@ -14,8 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -62,6 +62,8 @@ type Server struct {
 	// prefix is the path of base_url ("" at the root): a proxy in front
 	// strips it, so pages must add it to the paths they link.
 	prefix string
+	// proxies are the networks of http.trusted_proxies.
+	proxies []netip.Prefix
 }
 
 // New builds the server and its routes.
@@ -92,6 +94,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
 		limiter: newLimiter(d.Config.HTTP.SubscribeRate, time.Minute)}
 	s.mailbox = mailboxAllowed(d.Config)
+	s.proxies = d.Config.HTTP.ProxyNetworks()
 	if u, err := url.Parse(d.Links.Base); err == nil {
 		s.prefix = strings.TrimRight(u.Path, "/")
 	}
@@ -129,23 +132,11 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 // even then it answers only requests for a loopback Host.
 func (s *Server) MailboxEnabled() bool { return s.mailbox }
 
-// clientIP is the address rate limits count: the peer, or with
-// http.trust_proxy the last address the proxy appended to
-// X-Forwarded-For.
+// clientIP is the address rate limits count: the peer, or behind the
+// proxies of http.trusted_proxies (or with http.trust_proxy) the client
+// they forwarded for (see config.HTTP.ClientIP).
 func (s *Server) clientIP(r *http.Request) string {
-	if s.Config.HTTP.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return s.Config.HTTP.ClientIP(r, s.proxies)
 }
 
 // public turns a path of this server into the path visitors use: with
