@@ -58,6 +58,8 @@ type Server struct {
 	handler http.Handler
 	csrfKey []byte
 	limiter *limiter
+	// subscribeTiming evens out the answer times of POST /subscribe.
+	subscribeTiming evenTiming
 	mailbox bool
 	// prefix is the path of base_url ("" at the root): a proxy in front
 	// strips it, so pages must add it to the paths they link.

@@ -90,7 +90,8 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.page(w, r, http.StatusBadRequest, "subscribe", v)
 		return
 	}
-	queued, err := s.Subscriptions.Subscribe(req)
+	// Known and new addresses answer in the same time (see evenTiming).
+	queued, err := s.subscribeTiming.run(r.Context(), func() (bool, error) { return s.Subscriptions.Subscribe(req) })
 	if err != nil {
 		s.internal(w, r, "subscribe", err)
 		return

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// The subscribe form answers every address with the same page, so the time
+// it takes must not tell either: a new address costs a store commit (an
+// fsync, milliseconds), a subscribed one a lookup (well under one). The
+// commit stays on the request (the page promises a confirmation mail, so
+// it must be stored before the answer; a crash right after must not lose
+// it), and the answers that committed nothing wait as long as one that
+// did: each waits out a duration drawn from the last committing answers.
+// The two kinds then take the same time, in distribution, whatever the
+// disk; what a client measures is the commit's time for every address.
+
+// evenSamples is how many recent commit durations are kept.
+const evenSamples = 16
+
+// evenFloor bounds the wait while no commit has been timed yet (a fresh
+// server): a draw from evenFloor/2 to evenFloor*3/2.
+const evenFloor = 4 * time.Millisecond
+
+// evenTiming makes the answers of one form take the same time whether or
+// not they wrote to the store. The zero value is ready to use.
+type evenTiming struct {
+	mu      sync.Mutex
+	samples [evenSamples]time.Duration
+	n, next int
+}
+
+// run calls fn, which reports whether it committed something. A call that
+// committed adds its duration to the samples; one that did not waits
+// until it has taken as long as a sampled commit (or the request ends).
+func (t *evenTiming) run(ctx context.Context, fn func() (bool, error)) (bool, error) {
+	start := time.Now()
+	wrote, err := fn()
+	took := time.Since(start)
+	if err != nil {
+		return wrote, err
+	}
+	if wrote {
+		t.add(took)
+		return wrote, err
+	}
+	if wait := t.draw() - took; wait > 0 {
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+		}
+	}
+	return wrote, err
+}
+
+func (t *evenTiming) add(d time.Duration) {
+	t.mu.Lock()
+	t.samples[t.next] = d
+	t.next = (t.next + 1) % evenSamples
+	t.n = min(t.n+1, evenSamples)
+	t.mu.Unlock()
+}
+
+// draw is one of the recent commit durations, at random.
+func (t *evenTiming) draw() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		return evenFloor/2 + rand.N(evenFloor)
+	}
+	return t.samples[rand.IntN(t.n)]
+}
