@@ -23,13 +23,16 @@
 // passing mentions, not the paper's topic.
 //
 // An interest is split into concepts ("slots"): phrases of the lexicon
-// (lexicon.txt, embedded: research-term synonyms, related terms and
-// plain-language renderings such as "decode faster" for efficient
-// inference or "small model learns from a big one" for distillation),
-// found as written, with single-word synonyms ("photos" for "images") or
-// with their words apart and in another order ("order of words" for
-// "word order"); words the lexicon does not know form phrase concepts of
-// their own. Lexicon phrases that are a single or only generic words once
+// (lexicon.txt, embedded: research-term synonyms, abbreviations, related
+// terms and plain-language words such as "faster" or "photos"), found as
+// written, with single-word synonyms ("photos" for "images") or with
+// their words apart and in another order; each word the lexicon does not
+// know is a concept of its own, found by its stem or by its dictionary
+// synonyms and forms (wordnet.txt, derived from WordNet 3.0 by
+// scripts/wordnet: "compose" finds "composition", "shrunk" "shrink"),
+// which also stand in for a word of the reader's own phrase in partial
+// matches. Synonyms are used only for words papers rarely use themselves,
+// so a common word's other senses add no noise. Lexicon phrases that are a single or only generic words once
 // stop words are gone ("what people see") are no keys. A phrase that names
 // a subject and an aspect of it at once ("LLM inference", declared with
 // "=" in the lexicon) is a concept each, so a paper must cover the subject
@@ -56,7 +59,11 @@
 // floor.
 //
 // An interest's relevance is the rarity-weighted mean of its concepts'
-// matches times the share of its research concepts the paper covers, so
+// matches times the share of its research concepts the paper covers (for
+// a description of four words or more, a root of that share, and an
+// everyday word no paper uses may be left out: the papers say it in other
+// words; an everyday word weighs at most as a word in a tenth of the
+// papers, however rare in research text), so
 // one common word ("neural", "model") does not make a match, everyday
 // words ("teaching", "read") do not sink a paraphrase, and a concept the
 // candidates do not have at all keeps an interest from matching. Scores

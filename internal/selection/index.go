@@ -31,6 +31,14 @@ type Options struct {
 	Lexicon *Lexicon
 	// Floor is the relevance floor in (0, 1]; zero means DefaultFloor.
 	Floor float64
+
+	// steps turns off steps of the ranking, for measuring what each adds.
+	steps ablation
+}
+
+// ablation lists ranking steps turned off (evaluation only).
+type ablation struct {
+	phraseRuns bool // unknown words stay one phrase, without dictionary expansion
 }
 
 // Text fields of a paper, in token order.
@@ -120,6 +128,11 @@ type Index struct {
 	trendOnce  sync.Once
 	trendOrder []uint32 // papers by trending score, built on first use
 
+	// wordLevel splits words the lexicon does not know into a concept
+	// each, expanded by the dictionary.
+	wordLevel bool
+
+	assoc   sync.Map // term id -> assocList, learned on first use
 	cache   sync.Map // compiled interests by key
 	scratch sync.Pool
 	reader  readerIndex // author and category lookups (reader.go)
@@ -129,14 +142,15 @@ type Index struct {
 // points at the copies.
 func NewIndex(papers []model.Paper, opts Options) *Index {
 	ix := &Index{
-		papers:  append([]model.Paper(nil), papers...),
-		now:     opts.Now,
-		half:    opts.HalfLife,
-		floor:   float32(opts.Floor),
-		lex:     opts.Lexicon,
-		terms:   make(map[string]uint32, 4096),
-		byID:    make(map[string]int32, len(papers)),
-		byTitle: make(map[string]int32, len(papers)),
+		papers:    append([]model.Paper(nil), papers...),
+		now:       opts.Now,
+		half:      opts.HalfLife,
+		floor:     float32(opts.Floor),
+		lex:       opts.Lexicon,
+		wordLevel: !opts.steps.phraseRuns,
+		terms:     make(map[string]uint32, 4096),
+		byID:      make(map[string]int32, len(papers)),
+		byTitle:   make(map[string]int32, len(papers)),
 	}
 	if ix.now.IsZero() {
 		ix.now = time.Now()

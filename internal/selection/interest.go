@@ -25,6 +25,12 @@ const (
 	passingShare  = 0.4  // share of its value a concept keeps when no candidate has it prominently
 )
 
+// covExp shapes how a paper's relevance falls with the share of the
+// interest's concepts it covers.
+var covExp, covExp3 = 0.1, 0.4
+
+var countGeneric = true
+
 // docVal is a value for one paper.
 type docVal struct {
 	doc uint32
@@ -49,12 +55,21 @@ type alt struct {
 	// compound marks the reader's hyphenated term ("text-to-speech"):
 	// its words apart are not it, so it has no partial credit.
 	compound bool
+	// syn holds, per word of the reader's own phrase, term ids of its
+	// dictionary synonyms, which stand in for it in partial matches
+	// ("editing" and "images" apart for "editing photos").
+	syn [][]int32
 }
 
 // slot is one concept of an interest with its alternatives.
 type slot struct {
 	imp  float32
 	alts []alt
+	// plain marks an everyday English word the lexicon does not know
+	// ("phones", "huge"): how rare it is in papers says little about how
+	// much it matters, and when no paper uses it the papers say it in
+	// other words.
+	plain bool
 }
 
 // generic reports whether s is no research concept: its words are
@@ -195,9 +210,18 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 			j++
 		}
 		if run, _ := dropKeyOnly(ws[i:j]); len(run) > 0 {
-			a := ix.newAlt(run, 1)
-			a.compound = compound(i, j)
-			take(i, slot{alts: []alt{a}})
+			if compound(i, j) || !ix.wordLevel {
+				a := ix.newAlt(run, 1)
+				a.compound = compound(i, j)
+				take(i, slot{alts: []alt{a}})
+			} else {
+				// Words the lexicon does not know are a concept each,
+				// found by the word, its dictionary synonyms and forms,
+				// or, more weakly, a broader term.
+				for k, w := range run {
+					take(i+k, ix.wordSlot(w))
+				}
+			}
 		}
 		i = j
 	}
@@ -212,6 +236,82 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 	}
 	ix.scoreInterest(in)
 	return in
+}
+
+// Weights of a word's dictionary expansions relative to the word.
+const (
+	synonymDF       = 100 // percent of papers above which a word's own use suffices
+	wordSynWeight   = 0.5
+	wordBroadWeight = 0.25
+)
+
+// wordSlot is the concept of one word the lexicon does not know: the word,
+// its WordNet synonyms and related forms that some paper has, and its
+// broader terms as related ones.
+func (ix *Index) wordSlot(w string) slot {
+	s := slot{alts: []alt{ix.newAlt([]string{w}, 1)}}
+	e, ok := wordnet()[w]
+	if !ok {
+		return s
+	}
+	s.plain = true
+	if genericWords[w] {
+		return s
+	}
+	if id := ix.termID(w); id >= 0 && len(ix.post[id]) > max(2, len(ix.papers)*synonymDF/100) {
+		// Papers use the reader's word itself: its synonyms in other
+		// senses would only add noise.
+		return s
+	}
+	add := func(list []string, weight float32, related bool) {
+		for _, x := range list {
+			if ix.termID(x) < 0 || stopWords[x] {
+				continue
+			}
+			a := ix.newAlt([]string{x}, weight)
+			if a.generic {
+				continue
+			}
+			a.related = related
+			s.alts = append(s.alts, a)
+		}
+	}
+	add(e.syn, wordSynWeight, false)
+	add(e.broader, wordBroadWeight, true)
+	ix.senses(&s)
+	return s
+}
+
+// addWordSynonyms gives each word of the reader's phrase a its dictionary
+// synonyms that some paper has, unless the word is generic or common in
+// the papers itself.
+func (ix *Index) addWordSynonyms(a *alt) {
+	if !ix.wordLevel || len(a.ids) < 2 {
+		return
+	}
+	words := strings.Fields(a.key)
+	if len(words) != len(a.ids) {
+		return
+	}
+	a.syn = make([][]int32, len(words))
+	for i, w := range words {
+		if genericWords[w] {
+			continue
+		}
+		if id := a.ids[i]; id >= 0 && len(ix.post[id]) > max(2, len(ix.papers)*synonymDF/100) {
+			continue
+		}
+		for _, x := range wordnet()[w].syn {
+			if id := ix.termID(x); id >= 0 && !genericWords[x] {
+				a.syn[i] = append(a.syn[i], id)
+			}
+		}
+		for _, x := range ix.lex.variants[w] {
+			if id := ix.termID(x); id >= 0 && !slices.Contains(a.syn[i], id) {
+				a.syn[i] = append(a.syn[i], id)
+			}
+		}
+	}
 }
 
 // seq returns the integers from a up to b (exclusive).
@@ -233,6 +333,7 @@ func (ix *Index) lexSlot(own []string, key string, compound bool) slot {
 	if o, dropped := dropKeyOnly(own); !dropped {
 		a := ix.newAlt(o, 1)
 		a.compound = compound
+		ix.addWordSynonyms(&a)
 		s.alts = append(s.alts, a)
 	}
 	kw := strings.Fields(key)
@@ -456,11 +557,23 @@ func (ix *Index) value(a *alt, d uint32) (v float32, whole bool) {
 		return 0, false
 	}
 	var have, total, acc float32
+	exact := true
 	for i, id := range a.ids {
 		total += a.idfw[i]
 		if p := ix.find(id, d); p != nil {
 			have += a.idfw[i]
 			acc += a.idfw[i] * sat(p.wtf)
+			continue
+		}
+		if i < len(a.syn) {
+			for _, sid := range a.syn[i] {
+				if p := ix.find(sid, d); p != nil {
+					have += a.idfw[i] * wordSynWeight
+					acc += a.idfw[i] * wordSynWeight * sat(p.wtf)
+					exact = false
+					break
+				}
+			}
 		}
 	}
 	if have == 0 || total == 0 {
@@ -468,7 +581,7 @@ func (ix *Index) value(a *alt, d uint32) (v float32, whole bool) {
 	}
 	avg := acc / have
 	if have >= total {
-		if ix.near(d, a.ids) {
+		if exact && ix.near(d, a.ids) {
 			return nearCredit * avg, false
 		}
 		return apartCredit * avg, false
@@ -631,25 +744,67 @@ func (ix *Index) scoreInterest(in *interest) {
 			}
 		}
 	}
+	// Everyday words weigh at most as a word in a tenth of the papers. In
+	// a longer description, up to a third of its concepts may be everyday
+	// words no paper uses: the papers say them in other words.
+	research, absent := 0, 0
+	for si := range in.slots {
+		s := &in.slots[si]
+		if s.plain {
+			s.imp = min(s.imp, ix.idfSpecific)
+		}
+		if !s.generic() {
+			research++
+		}
+	}
+	drop := make([]bool, len(in.slots))
+	if !in.vector && research >= 3 {
+		for si := range in.slots {
+			s := &in.slots[si]
+			if s.plain && !s.named() && (absent+1)*3 <= research {
+				drop[si] = true
+				absent++
+			}
+		}
+	}
 	// Coverage counts the slots that name research concepts; everyday
 	// words count only when an interest has nothing else.
 	var total, covTotal float32
 	anySpecific := false
-	for _, s := range in.slots {
+	for si, s := range in.slots {
+		if drop[si] {
+			continue
+		}
 		total += s.imp
 		anySpecific = anySpecific || !s.generic()
 	}
-	for _, s := range in.slots {
-		if !anySpecific || !s.generic() {
+	for si, s := range in.slots {
+		if !drop[si] && (!anySpecific || !s.generic()) {
 			covTotal += s.imp
 		}
 	}
 	if total == 0 || covTotal == 0 {
 		return
 	}
+	// A short interest needs all its concepts; a longer description (three
+	// research concepts or more) is matched by most of them.
+	exp := 1.0
+	words := research
+	if countGeneric {
+		words = len(in.slots)
+	}
+	switch {
+	case words >= 4 && research >= 2:
+		exp = covExp
+	case words == 3 && research >= 2:
+		exp = covExp3
+	}
 	for d := range n {
 		var acc, cov float32
 		for si, s := range in.slots {
+			if drop[si] {
+				continue
+			}
 			v := m[si][d]
 			acc += s.imp * v
 			if v >= coverageMatch && (!anySpecific || !s.generic()) {
@@ -658,7 +813,7 @@ func (ix *Index) scoreInterest(in *interest) {
 		}
 		rel := acc / total
 		if !in.vector {
-			rel *= cov / covTotal
+			rel *= float32(math.Pow(float64(cov/covTotal), exp))
 		}
 		if rel >= minHit {
 			in.hits = append(in.hits, docVal{doc: uint32(d), v: rel})

@@ -1,7 +1,10 @@
 package selection
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,10 +43,8 @@ func TestDefaultLexicon(t *testing.T) {
 		{"GNNs", "graph neural networks"},
 		{"NMT", "neural machine translation"},
 		{"MoE", "mixture of experts"},
-		{"making LLMs decode faster", "speculative decoding"},
-		{"decode faster", "kv cache"},
-		{"explaining neural network decisions", "saliency"},
-		{"why did the model predict this", "feature attribution"},
+		{"faster decoding", "speculative decoding"},
+		{"explainable ai", "saliency"},
 		{"sparse autoencoders", "superposition"},
 		{"protein folding", "alphafold"},
 		{"self-driving cars", "autonomous driving"},
@@ -55,7 +56,7 @@ func TestDefaultLexicon(t *testing.T) {
 	}
 	// Related terms point one way: a kind of compression does not expand
 	// to the general field.
-	if got := expansionsOf(lx, "kv cache"); slices.Contains(got, "decode faster") {
+	if got := expansionsOf(lx, "kv cache"); slices.Contains(got, "faster decoding") {
 		t.Errorf("kv cache expands back to %q", got)
 	}
 }
@@ -146,7 +147,7 @@ func TestLexiconMatching(t *testing.T) {
 	for _, e := range lx.lookup(key) {
 		exps = append(exps, e.text)
 	}
-	if !slices.Contains(exps, "positional encoding") || !slices.Equal(at, []int{1, 2}) {
+	if !slices.Contains(exps, "positional encoding") || !slices.Equal(slices.Sorted(slices.Values(at)), []int{1, 2}) {
 		t.Errorf("matchBag(%q) = %q at %v, expanding to %q", ws, key, at, exps)
 	}
 }
@@ -208,5 +209,49 @@ chain of thought => reasoning
 	}
 	if !ex[0].lossy || ex[1].lossy || !slices.Equal(ex[1].doc, []string{"chain", "thought"}) {
 		t.Errorf("lossy %v %v, doc stems of chain of thought %q", ex[0].lossy, ex[1].lossy, ex[1].doc)
+	}
+}
+
+// TestLexiconHasNoEvalPhrasing guards the evaluation: no lexicon key is
+// three words or more in a row of a paraphrased interest of a judgment set
+// (dev, held-out, own, frozen). Matching such phrases has to come from
+// words and concepts, or the sets stop measuring anything. (Two-word
+// paraphrases are forms of research terms, "dense retrievers", which the
+// lexicon has as synonyms.)
+func TestLexiconHasNoEvalPhrasing(t *testing.T) {
+	lx := DefaultLexicon()
+	var phrases []string
+	add := func(profiles []devProfile) {
+		for _, p := range profiles {
+			if p.Kind != "paraphrase" {
+				continue
+			}
+			phrases = append(phrases, p.Interest)
+			phrases = append(phrases, p.Keywords...)
+		}
+	}
+	add(loadDev(t))
+	add(loadHeldout(t))
+	add(loadFrozen(t).Profiles)
+	raw, err := os.ReadFile(filepath.Join("testdata", "relevance-own.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own struct{ Profiles []devProfile }
+	if err := json.Unmarshal(raw, &own); err != nil {
+		t.Fatal(err)
+	}
+	add(own.Profiles)
+	for _, ph := range phrases {
+		for _, part := range ParseInterests(ph) {
+			ws := stems(part, true)
+			for i := range ws {
+				for j := i + 3; j <= len(ws); j++ {
+					if key := strings.Join(ws[i:j], " "); lx.entries[key] != nil {
+						t.Errorf("lexicon key %q restates the evaluation phrase %q", key, ph)
+					}
+				}
+			}
+		}
 	}
 }
