@@ -235,7 +235,48 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 		in.whole = &w
 	}
 	ix.scoreInterest(in)
+	if ix.wordLevel && slices.Contains(ws, "why") {
+		ix.preferExplanations(in)
+	}
 	return in
+}
+
+// whyStems are words of papers that explain something: what a reader who
+// asks "why ..." wants.
+var whyStems = stemSet(`explain explains explained explanation explanations interpret interpretation
+interpretability understand understanding analysis analyze analyse insight insights theory theoretical
+cause causes why mechanism mechanisms`)
+
+// whyOther is the share of its relevance a paper that explains nothing
+// keeps for a "why" interest.
+const whyOther = 0.4
+
+// preferExplanations lowers the papers of a "why ..." interest that
+// neither explain, analyze nor theorize.
+func (ix *Index) preferExplanations(in *interest) {
+	var ids []int32
+	for st := range whyStems {
+		if id := ix.termID(st); id >= 0 {
+			ids = append(ids, id)
+		}
+	}
+	for i, h := range in.hits {
+		// A paper explains when it says so in its title or more than once.
+		mentions := 0
+		for _, id := range ids {
+			if p := ix.find(id, h.doc); p != nil {
+				for _, q := range ix.positions(p) {
+					mentions++
+					if ix.docs[h.doc].field(q) == fieldTitle {
+						mentions += 2
+					}
+				}
+			}
+		}
+		if mentions < 2 {
+			in.hits[i].v *= whyOther
+		}
+	}
 }
 
 // Weights of a word's dictionary expansions relative to the word.

@@ -350,7 +350,8 @@ problem problems novel state art experiment experiments evaluate evaluation demo
 achieves present paper study studies analysis application applications existing various different
 improve improved improvement improvements effective large-scale work new also well set sets number
 high low significant significantly however first propose introduce introduces introduced provide
-provides recent tool tools train trains training trained`)
+provides recent tool tools train trains training trained predict predicts predicted prediction
+predictions`)
 
 const genericWeight = 0.25
 
