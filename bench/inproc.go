@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/papermail/papermail/internal/cli"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
@@ -30,32 +29,30 @@ import (
 	"github.com/papermail/papermail/internal/token"
 )
 
-// selRender is the in-process measurement of selection and rendering
-// alone (no store writes, no sending).
+// selRender is the in-process measurement of preparing digests (select,
+// render, compose) without store writes or sending, through the runner's
+// own preview API: the digest a subscriber would get now.
 type selRender struct {
-	Candidates int
-	Sample     int
-	Workers    int
+	Sample  int
+	Workers int
 	// Index is loading the candidates from the store and indexing them.
 	Index time.Duration
-	// Wall is the wall time of select + render for the whole sample;
-	// Select and Render are the time spent in each, summed over workers.
-	Wall, Select, Render time.Duration
-	// CPU is the process's user+sys time during the select + render pass
-	// (nothing else runs in the harness then).
-	CPU time.Duration
-	// WallCompose and Compose are the same with composing the MIME
-	// message added (a second pass on a fresh index).
-	WallCompose, Compose time.Duration
-	Picks                float64 // average papers per digest
-	NoPicks              int     // subscribers nothing matched
+	// Wall is the wall time of preparing the whole sample's digests
+	// (select + render + compose); Prepare the same summed over workers,
+	// and Select the time of selection alone (a second pass), summed.
+	Wall, Prepare, Select time.Duration
+	// CPU is the process's user+sys time during the timed pass (nothing
+	// else runs in the harness then).
+	CPU     time.Duration
+	Picks   float64 // average papers per digest
+	NoPicks int     // subscribers nothing matched
 	// Distinct counts distinct (paper, matched words) pairs among all
-	// picks: how often a per-paper fragment cache would hit.
-	Distinct             int
-	TextBytes, HTMLBytes int // average size of the rendered parts
+	// picks: how often the render batch's per-interest fragments can hit.
+	Distinct  int
+	MailBytes int // average size of a composed digest
 }
 
-// Rate is select + render subscribers per second.
+// Rate is select + render + compose subscribers per second.
 func (s selRender) Rate() float64 { return float64(s.Sample) / s.Wall.Seconds() }
 
 // CPURate is the rate the CPU time allows with Workers cores to itself:
@@ -74,9 +71,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// RateCompose is select + render + compose subscribers per second.
-func (s selRender) RateCompose() float64 { return float64(s.Sample) / s.WallCompose.Seconds() }
-
 // benchConfig is the configuration the digest runs use (see papermailEnv).
 func benchConfig() config.Config {
 	cfg := config.Default()
@@ -89,7 +83,7 @@ func benchConfig() config.Config {
 // measureSelectRender opens the store at dbPath read-only, indexes the
 // candidate papers the way a digest run does and selects and renders the
 // digest of the first sample subscribers on GOMAXPROCS goroutines. With
-// profile set, the select + render pass is CPU-profiled into that file.
+// profile set, the timed pass is CPU-profiled into that file.
 func measureSelectRender(dbPath string, sample int, now time.Time, profile string) (selRender, error) {
 	var res selRender
 	st, err := store.Open(dbPath, store.Options{ReadOnly: true})
@@ -124,22 +118,23 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 	}
 	res.Sample = len(subs)
 	runner := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp})
-	index := func() (*selection.Index, error) {
+	// The first preview builds the candidate index (and the run's render
+	// batch), as the start of a digest run does.
+	index := func() error {
+		runner.Invalidate()
 		t := time.Now()
-		ix, err := runner.CandidateIndex(now)
-		if err != nil {
-			return nil, err
+		if _, err := runner.Preview(selection.Profile{Interests: []string{"index"}}, 1, now); err != nil {
+			return err
 		}
 		if res.Index == 0 {
 			res.Index = time.Since(t)
 		}
-		res.Candidates = ix.Len()
-		return ix, nil
+		return nil
 	}
-	p := &preparer{runner: runner, now: now, date: now.UTC().Format(digest.DateLayout)}
+	p := &preparer{runner: runner, now: now}
 	res.Workers = runtime.GOMAXPROCS(0)
 
-	if p.ix, err = index(); err != nil {
+	if err := index(); err != nil {
 		return res, err
 	}
 	if profile != "" {
@@ -153,7 +148,7 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 		}
 	}
 	t, c := time.Now(), cpuTime()
-	pass1, err := p.all(subs, res.Workers, nil)
+	pass1, err := p.all(subs, res.Workers, true)
 	res.Wall, res.CPU = time.Since(t), cpuTime()-c
 	if profile != "" {
 		pprof.StopCPUProfile()
@@ -161,36 +156,33 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 	if err != nil {
 		return res, err
 	}
-	res.Select, res.Render = pass1.sel, pass1.ren
-	res.Picks = float64(pass1.picks) / float64(len(subs))
-	res.NoPicks = pass1.none
+	res.Prepare = pass1.prep
 	if n := len(subs) - pass1.none; n > 0 {
-		res.TextBytes, res.HTMLBytes = int(pass1.text/int64(n)), int(pass1.html/int64(n))
+		res.MailBytes = int(pass1.bytes / int64(n))
 	}
 
-	if p.ix, err = index(); err != nil {
+	if err := index(); err != nil {
 		return res, err
 	}
-	t = time.Now()
-	pass2, err := p.all(subs, res.Workers, comp)
-	res.WallCompose = time.Since(t)
+	pass2, err := p.all(subs, res.Workers, false)
 	if err != nil {
 		return res, err
 	}
-	res.Compose = pass2.comp
+	res.Select = pass2.sel
+	res.Picks = float64(pass2.picks) / float64(len(subs))
+	res.NoPicks = pass2.none
 	res.Distinct = p.distinct.Len()
 	return res, nil
 }
 
 var errEnough = errors.New("enough subscribers")
 
-// preparer does what internal/digest's prepare does for one subscriber,
-// minus the ledger: select, build the view, render, optionally compose.
+// preparer prepares subscribers' digests through the runner's preview API:
+// the digest each would get now, as a message file (select, render,
+// compose), or only its picks (select).
 type preparer struct {
 	runner *digest.Runner
-	ix     *selection.Index
 	now    time.Time
-	date   string
 	// distinct collects paper id + matched words of every pick.
 	distinct keySet
 }
@@ -218,13 +210,14 @@ func (k *keySet) Len() int {
 }
 
 type passStats struct {
-	sel, ren, comp time.Duration
-	picks, none    int
-	text, html     int64
+	sel, prep   time.Duration
+	picks, none int
+	bytes       int64
 }
 
-// all prepares every subscriber on workers goroutines.
-func (p *preparer) all(subs []model.Subscriber, workers int, comp *mailer.Composer) (passStats, error) {
+// all prepares every subscriber on workers goroutines: whole digests with
+// full set, else selection only.
+func (p *preparer) all(subs []model.Subscriber, workers int, full bool) (passStats, error) {
 	var next atomic.Int64
 	stats := make([]passStats, workers)
 	errs := make([]error, workers)
@@ -239,7 +232,7 @@ func (p *preparer) all(subs []model.Subscriber, workers int, comp *mailer.Compos
 				if i >= len(subs) {
 					return
 				}
-				if err := p.one(&subs[i], s, comp); err != nil {
+				if err := p.one(&subs[i], s, full); err != nil {
 					errs[w] = err
 					return
 				}
@@ -253,46 +246,46 @@ func (p *preparer) all(subs []model.Subscriber, workers int, comp *mailer.Compos
 			return tot, errs[w]
 		}
 		tot.sel += s.sel
-		tot.ren += s.ren
-		tot.comp += s.comp
+		tot.prep += s.prep
 		tot.picks += s.picks
 		tot.none += s.none
-		tot.text += s.text
-		tot.html += s.html
+		tot.bytes += s.bytes
 	}
 	return tot, nil
 }
 
-func (p *preparer) one(sub *model.Subscriber, s *passStats, comp *mailer.Composer) error {
+// byteCount counts what is written to it.
+type byteCount int64
+
+func (c *byteCount) Write(b []byte) (int, error) { *c += byteCount(len(b)); return len(b), nil }
+
+func (p *preparer) one(sub *model.Subscriber, s *passStats, full bool) error {
 	t0 := time.Now()
-	picks := p.runner.Pick(p.ix, sub, p.now, nil)
-	t1 := time.Now()
-	s.sel += t1.Sub(t0)
-	s.picks += len(picks)
-	if comp != nil { // not in the timed select + render pass
-		for i := range picks {
-			p.distinct.add(picks[i].Paper.ID + "\x00" + strings.Join(picks[i].Matched, "\x00"))
+	if full {
+		var n byteCount
+		ok, err := p.runner.WriteDigestEML(&n, sub, p.now)
+		if err != nil {
+			return fmt.Errorf("digest of subscriber %d: %w", sub.ID, err)
 		}
+		s.prep += time.Since(t0)
+		if !ok {
+			s.none++
+		}
+		s.bytes += int64(n)
+		return nil
 	}
+	picks, err := p.runner.PreviewFor(sub, p.now)
+	if err != nil {
+		return fmt.Errorf("picks of subscriber %d: %w", sub.ID, err)
+	}
+	s.sel += time.Since(t0)
+	s.picks += len(picks)
 	if len(picks) == 0 {
 		s.none++
-		return nil
 	}
-	msg, err := p.runner.Message(sub, p.date, picks)
-	if err != nil {
-		return fmt.Errorf("render digest of subscriber %d: %w", sub.ID, err)
+	for i := range picks {
+		p.distinct.add(picks[i].Paper.ID + "\x00" + strings.Join(picks[i].Matched, "\x00"))
 	}
-	t2 := time.Now()
-	s.ren += t2.Sub(t1)
-	s.text += int64(len(msg.Text))
-	s.html += int64(len(msg.HTML))
-	if comp == nil {
-		return nil
-	}
-	if _, err := comp.Compose(msg); err != nil {
-		return fmt.Errorf("compose digest of subscriber %d: %w", sub.ID, err)
-	}
-	s.comp += time.Since(t2)
 	return nil
 }
 
@@ -324,9 +317,6 @@ func writeHeap(path string) {
 // real runner, store and SMTP mailer, wired as internal/cli does, optionally
 // under the CPU profiler, and prints the runner's stage timers as JSON.
 func stagesMain(profile, heap string) error {
-	// The same collector settings as the papermail binary, so the stage
-	// timers and the profile show what it does.
-	cli.TuneGC()
 	cfg, _, err := config.Load("", os.Environ())
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -234,17 +233,24 @@ func (e *env) store() (*store.Store, error) {
 		e.st = e.daemon.store
 		return e.st, nil
 	}
-	st, err := store.Open(e.cfg.DBPath(), store.Options{MustExist: !e.create})
+	opts := store.Options{MustExist: !e.create}
+	st, err := store.Open(e.cfg.DBPath(), opts)
 	if err != nil {
 		return nil, err
 	}
 	if e.verify {
-		if err := st.Verify(); err != nil {
-			st.Close()
+		err := st.Verify()
+		// The check read every page of the map; closing unmaps them, so
+		// the command's memory holds only the pages it reads itself.
+		if cerr := st.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close store after verifying it: %w", cerr)
+		}
+		if err != nil {
 			return nil, err
 		}
-		st.ReleaseMemory() // the check read every page; the command needs few of them
-
+		if st, err = store.Open(e.cfg.DBPath(), opts); err != nil {
+			return nil, err
+		}
 	}
 	e.st, e.owned = st, true
 	return st, nil
@@ -378,19 +384,4 @@ func (e *env) metrics() *metrics.Metrics {
 		return e.daemon.parts.metrics
 	}
 	return nil
-}
-
-// TuneGC trades a little memory for much less garbage-collection work: a
-// digest run allocates a few hundred kilobytes per message (rendered parts,
-// the composed mail) but keeps little alive, so collecting at 4x the live
-// heap, with a soft 64 MiB ceiling, saves most collector CPU (measured in
-// docs/benchmarks.md) while memory stays flat. GOGC or GOMEMLIMIT in the
-// environment win.
-func TuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(64 << 20)
-	}
 }

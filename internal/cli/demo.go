@@ -19,7 +19,6 @@ import (
 const demoReader = "reader@example.org"
 
 func cmdDemo(e *env, args []string) error {
-	TuneGC() // long allocation-heavy runs; ingest keeps Go's defaults
 	fs := newFlags(e, "demo", "demo [--no-serve]")
 	noServe := fs.Bool("no-serve", false, "deliver the sample digest and exit instead of serving the pages")
 	if _, err := flags(fs, args); err != nil {

@@ -9,7 +9,6 @@ import (
 )
 
 func cmdDigest(e *env, args []string) error {
-	TuneGC() // long allocation-heavy runs; ingest keeps Go's defaults
 	fs := newFlags(e, "digest", "digest [--date YYYY-MM-DD]")
 	date := fs.String("date", "", "digest date (default: today in digest.timezone)")
 	pos, err := flags(fs, args)

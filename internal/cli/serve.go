@@ -29,7 +29,6 @@ type daemon struct {
 }
 
 func cmdServe(e *env, args []string) error {
-	TuneGC() // long allocation-heavy runs; ingest keeps Go's defaults
 	fs := newFlags(e, "serve", "serve")
 	if _, err := flags(fs, args); err != nil {
 		return err

@@ -245,21 +245,6 @@ func dateLabel(date string) string {
 	return t.Format("Monday, 2 January 2006")
 }
 
-// CandidateIndex builds the index of candidate papers a run at now ranks
-// (benchmarks and tools use it to measure selection alone).
-func (r *Runner) CandidateIndex(now time.Time) (*selection.Index, error) { return r.index(now, true) }
-
-// Pick is the selection step of one subscriber's digest (see pick).
-func (r *Runner) Pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent map[string]struct{}) []selection.Pick {
-	return r.pick(ix, sub, now, sent)
-}
-
-// Message is the rendering step of one subscriber's digest: the mail for
-// the picked papers, not yet composed.
-func (r *Runner) Message(sub *model.Subscriber, date string, picks []selection.Pick) (*mailer.Message, error) {
-	return r.message(sub, date, picks)
-}
-
 // highlightCache remembers the highlighted title and abstract of a paper
 // for one set of matched words: most readers of a run share a paper and its
 // matched words, so most digests reuse the work. It holds at most

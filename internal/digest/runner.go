@@ -282,15 +282,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}()
 	}
 
-	batches := 0
 	produceErr := r.Store.ForEachSubscriber(1000, func(batch []model.Subscriber) error {
 		if sendCtx.Err() != nil {
 			return sendCtx.Err()
-		}
-		// Memory must not grow with the list: let the kernel drop the
-		// file pages already streamed through.
-		if batches++; batches%16 == 0 {
-			r.Store.ReleaseMemory()
 		}
 		byDate := map[string][]uint64{}
 		var due []prepared

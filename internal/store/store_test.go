@@ -282,28 +282,6 @@ func TestRecorderGroupsConcurrentOutcomes(t *testing.T) {
 	}
 }
 
-func TestReleaseMemoryKeepsData(t *testing.T) {
-	s := openT(t)
-	var subs []model.Subscriber
-	for i := range 3000 {
-		subs = append(subs, model.Subscriber{Email: itoa(i) + "@example.org", State: model.StateActive, Interests: []string{"graph neural networks"}})
-	}
-	s.AddSubscribers(subs)
-	n := 0
-	s.ForEachSubscriber(500, func(b []model.Subscriber) error {
-		s.ReleaseMemory()
-		n += len(b)
-		return nil
-	})
-	if n != 3000 {
-		t.Fatalf("read %d after releasing memory", n)
-	}
-	got, err := s.SubscriberByEmail("2999@example.org")
-	if err != nil || got.Interests[0] != "graph neural networks" {
-		t.Fatalf("data after release: %+v %v", got, err)
-	}
-}
-
 // TestMigrateMovesConfirmation: a schema 1 file, whose pending subscribers
 // held their confirmation nonce, opens with the nonce in its own
 // confirmation record and the subscriber otherwise unchanged.
