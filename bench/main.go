@@ -1,7 +1,7 @@
 // Command bench is papermail's benchmark harness. Run from the repository
 // root:
 //
-//	go run ./bench [-n 10000,100000] [-connections 4] [-papers 100000] [-candidates 500] [-out docs/benchmarks.md]
+//	go -C bench run . [-n 10000,100000] [-connections 4] [-papers 100000] [-candidates 500] [-out docs/benchmarks.md]
 //
 // It builds the papermail binary, writes a jsonl file of synthetic papers
 // (candidates of them inside the digest window, the rest older) and
@@ -121,7 +121,7 @@ func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: go run ./bench [flags]   (from the repository root)")
+		fmt.Fprintln(fs.Output(), "Usage: go -C bench run . [flags]   (from the repository root)")
 		fs.PrintDefaults()
 	}
 	ns := fs.String("n", "10000", "comma-separated subscriber counts, e.g. 10000,100000,1000000")
@@ -190,7 +190,7 @@ func harness(args []string) error {
 	if err := os.Chdir(root); err != nil {
 		return err
 	}
-	rp := &report{Command: "go run ./bench " + strings.Join(args, " "), Date: time.Now(), Machine: describeMachine(),
+	rp := &report{Command: "go -C bench run . " + strings.Join(args, " "), Date: time.Now(), Machine: describeMachine(),
 		Conns: o.conns, Papers: o.papers, Candidates: o.candidates, Repeat: o.repeat}
 	rp.Command = strings.TrimSpace(rp.Command)
 	logf("machine: %s, %d cores, load %s", rp.Machine.CPU, rp.Machine.Cores, rp.Machine.LoadStart)
@@ -347,11 +347,11 @@ func benchN(ctx context.Context, o options, bin, work, baseDB string, n int) (*n
 	if o.profileDir != "" {
 		profile = filepath.Join(o.profileDir, fmt.Sprintf("selectrender-%d.pprof", n))
 	}
-	logf("N=%d: select+render alone (%d subscribers)", n, min(n, o.sample))
+	logf("N=%d: select+render+compose alone (%d subscribers)", n, min(n, o.sample))
 	if r.SR, err = measureSelectRender(pristine, min(n, o.sample), time.Now(), profile); err != nil {
 		return nil, fmt.Errorf("select+render: %w", err)
 	}
-	logf("N=%d: select+render %.0f subscribers/s, %.2f papers per digest", n, r.SR.Rate(), r.SR.Picks)
+	logf("N=%d: select+render+compose %.0f subscribers/s, %.2f papers per digest", n, r.SR.Rate(), r.SR.Picks)
 
 	runDir := filepath.Join(dir, "run")
 	var last sendRun
