@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
+	"github.com/papermail/papermail/internal/backoff"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/store"
 )
@@ -15,6 +15,10 @@ import (
 // OutboxMaxAttempts is how many times a transactional mail is tried before
 // it is dropped (and logged).
 const OutboxMaxAttempts = 12
+
+// outboxRetry spaces the attempts of a transactional mail: from half a
+// minute to at most 8 hours (about 21 hours in all over the attempts).
+var outboxRetry = backoff.Policy{Base: 30 * time.Second, Max: 8 * time.Hour}
 
 // Outbox delivers transactional mail (confirmations) queued in the store.
 // Items are written in the same transaction as the change that caused them
@@ -69,7 +73,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		var msg mailer.Message
 		if err := json.Unmarshal(items[i].Message, &msg); err != nil {
 			o.Log.Error("outbox item unreadable, dropped", "item", items[i].ID, "error", err)
-			o.Store.OutboxDone(items[i].ID)
+			o.done(items[i].ID)
 			continue
 		}
 		in <- &mailer.Job{Ref: items[i].SubscriberID, Msg: &msg, Meta: &items[i]}
@@ -81,9 +85,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		switch {
 		case j.Result == mailer.Sent:
 			sent.Add(1)
-			if err := o.Store.OutboxDone(it.ID); err != nil {
-				o.Log.Error("outbox", "item", it.ID, "error", err)
-			}
+			o.done(it.ID)
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
 			// never attempted (shutting down, relay unreachable): stays due
 		case j.Result == mailer.Bounced || mailer.FaultOf(j.LastErr) == mailer.FaultMessage || it.Attempts+1 >= OutboxMaxAttempts:
@@ -91,12 +93,23 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			// tried long enough. A relay refusing for its own reasons
 			// (sender, policy, credentials) is retried: the operator fixes it.
 			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
-			o.Store.OutboxDone(it.ID)
+			o.done(it.ID)
 		default:
-			backoff := time.Duration(1<<min(it.Attempts, 10)) * 30 * time.Second
-			backoff += time.Duration(rand.Int64N(int64(backoff/4) + 1))
-			o.Store.OutboxRetry(*it, time.Now().Add(backoff), errString(j.LastErr))
+			next := time.Now().Add(outboxRetry.Delay(it.Attempts + 1))
+			if err := o.Store.OutboxRetry(*it, next, errString(j.LastErr)); err != nil {
+				// The item stays due as it was: tried again at the next flush.
+				o.Log.Error("outbox: record retry", "item", it.ID, "error", err)
+			}
 		}
 	})
 	return int(sent.Load()), err
+}
+
+// done removes a finished item from the outbox. When that fails the item
+// stays and is sent again at the next flush (at least once, never lost),
+// so the error is logged, not returned.
+func (o *Outbox) done(id uint64) {
+	if err := o.Store.OutboxDone(id); err != nil {
+		o.Log.Error("outbox: remove finished item (it may be sent again)", "item", id, "error", err)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/mail"
 	"net/textproto"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/papermail/papermail/internal/backoff"
 )
 
 // Defaults for zero Config fields.
@@ -126,6 +127,12 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 
 // Config returns the effective configuration (defaults filled in).
 func (s *SMTP) Config() Config { return s.cfg }
+
+// retry is the backoff between redials and before a temporarily refused
+// message is tried again (smtp.retry_base, smtp.retry_max).
+func (s *SMTP) retry() backoff.Policy {
+	return backoff.Policy{Base: s.cfg.RetryBase, Max: s.cfg.RetryMax}
+}
 
 // Close makes further Deliver calls fail; connections belong to a Deliver
 // call and are closed when it returns.
@@ -414,7 +421,7 @@ func (w *worker) handle(j *Job) {
 			r.finish(j, TempFailed, err)
 			return
 		}
-		if w.connFails > 0 && !sleep(r.ctx, backoff(s.cfg.RetryBase, s.cfg.RetryMax, w.connFails)) {
+		if w.connFails > 0 && !sleep(r.ctx, s.retry().Delay(w.connFails)) {
 			r.cancel(j)
 			return
 		}
@@ -480,7 +487,7 @@ func (w *worker) outcome(j *Job, err error, d time.Duration) {
 	default:
 		s.hooks.attempt("retry", reason, d)
 		j.LastErr = err
-		r.retryLater(j, backoff(s.cfg.RetryBase, s.cfg.RetryMax, j.Attempts))
+		r.retryLater(j, s.retry().Delay(j.Attempts))
 	}
 }
 
@@ -671,17 +678,6 @@ func (w *worker) discard() {
 		_ = w.c.Close()
 	}
 	w.c, w.n = nil, 0
-}
-
-// backoff is base·2^(n-1) capped at maxD, with jitter in [d/2, d].
-func backoff(base, maxD time.Duration, n int) time.Duration {
-	d := maxD
-	if n < 31 {
-		if b := base << (n - 1); b > 0 && b < maxD {
-			d = b
-		}
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // sleep waits d or until ctx ends; it reports whether the full time passed.

@@ -698,19 +698,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	for n := 1; n < 70; n++ {
-		d := backoff(100*time.Millisecond, 30*time.Second, n)
-		full := min(100*time.Millisecond<<min(n-1, 30), 30*time.Second)
-		if n > 30 {
-			full = 30 * time.Second
-		}
-		if d < full/2 || d > full {
-			t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, full/2, full)
-		}
-	}
-}
-
 // TestFaultOf sorts replies by whose problem they are: only replies about
 // the recipient's mailbox charge the recipient; relay, policy, credential
 // and sender refusals are the operator's.
