@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,16 +77,14 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	}
 
 	sock := cfg.SocketPath()
-	os.Remove(sock) // a stale socket from a killed daemon; we hold the store lock
-	ctl, err := net.Listen("unix", sock)
+	ctl, err := listenControl(sock)
 	if err != nil {
 		ln.Close()
 		if mln != nil {
 			mln.Close()
 		}
-		return fmt.Errorf("control socket %s: %w", sock, err)
+		return err
 	}
-	os.Chmod(sock, 0o600)
 	go d.serveControl(ctl)
 
 	done := make(chan struct{})
@@ -229,4 +228,23 @@ func metricsWhere(cfg config.Config, mln net.Listener) string {
 	default:
 		return "off (set metrics.listen or metrics.allow)"
 	}
+}
+
+// listenControl listens on the control socket at sock, readable and
+// writable by the owner only: anyone who can connect can run commands.
+// A socket left by a killed daemon is replaced (the caller holds the
+// store's lock, so no other daemon uses it).
+func listenControl(sock string) (net.Listener, error) {
+	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("control socket %s: remove stale socket: %w", sock, err)
+	}
+	ctl, err := net.Listen("unix", sock)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", sock, err)
+	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("control socket %s: restrict to the owner: %w", sock, err)
+	}
+	return ctl, nil
 }
