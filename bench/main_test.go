@@ -165,3 +165,25 @@ func TestSynthPapersMatchInterests(t *testing.T) {
 		t.Errorf("%d of %d interests fill 8 picks (want 85%%), %d match something (want 88%%)", full, len(interests), some)
 	}
 }
+
+func TestParseDigestSummary(t *testing.T) {
+	tests := []struct {
+		out                        string
+		due, sent, skipped, failed int
+		ok                         bool
+	}{
+		{"digest 2026-12-03: 10000 due, 9714 sent, 286 skipped, 0 failed, 0 bounced, 0 pending in 36.327s\n", 10000, 9714, 286, 0, true},
+		{"progress\ndigest 2026-12-03: 5 due, 3 sent, 1 skipped, 1 failed, 0 bounced in 1s\n", 5, 3, 1, 1, true},
+		{"digest failed: relay down\n", 0, 0, 0, 0, false},
+	}
+	for _, tt := range tests {
+		var r sendRun
+		err := parseDigestSummary(tt.out, &r)
+		if (err == nil) != tt.ok {
+			t.Fatalf("parseDigestSummary(%q): error %v, want ok=%v", tt.out, err, tt.ok)
+		}
+		if r.Due != tt.due || r.Sent != tt.sent || r.Skipped != tt.skipped || r.Failed != tt.failed {
+			t.Errorf("parseDigestSummary(%q) = %d/%d/%d/%d, want %d/%d/%d/%d", tt.out, r.Due, r.Sent, r.Skipped, r.Failed, tt.due, tt.sent, tt.skipped, tt.failed)
+		}
+	}
+}

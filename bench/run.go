@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -219,16 +220,29 @@ func runDigest(ctx context.Context, bin, pristine, dir string, conns int, env []
 		return res, err
 	}
 	res.Received, res.Bytes = srv.Count(), srv.Bytes()
-	var date, in string
-	var bounced int
-	if _, err := fmt.Sscanf(out, "digest %s %d due, %d sent, %d skipped, %d failed, %d bounced in %s",
-		&date, &res.Due, &res.Sent, &res.Skipped, &res.Failed, &bounced, &in); err != nil {
-		return res, fmt.Errorf("unexpected digest output %q: %w", tail(out, 300), err)
+	if err := parseDigestSummary(out, &res); err != nil {
+		return res, err
 	}
 	if res.Sent != res.Received {
 		return res, fmt.Errorf("papermail reports %d sent but the server received %d", res.Sent, res.Received)
 	}
 	return res, nil
+}
+
+// digestCounts finds the counts in papermail digest's summary line,
+// "digest DATE: N due, N sent, N skipped, N failed, N bounced[, ...] in D".
+var digestCounts = regexp.MustCompile(`(\d+) due, (\d+) sent, (\d+) skipped, (\d+) failed\b`)
+
+// parseDigestSummary reads the counts of papermail digest's output.
+func parseDigestSummary(out string, res *sendRun) error {
+	m := digestCounts.FindStringSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("unexpected digest output %q: no \"N due, N sent, N skipped, N failed\"", tail(out, 300))
+	}
+	for i, p := range []*int{&res.Due, &res.Sent, &res.Skipped, &res.Failed} {
+		*p, _ = strconv.Atoi(m[i+1])
+	}
+	return nil
 }
 
 // runBaseline sends count messages of size bytes with go-mail over conns
