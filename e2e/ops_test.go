@@ -182,3 +182,24 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("serve on a busy port: %q", stderr)
 	}
 }
+
+// TestHealthcheckBySocket: with http.listen on any free port (":0") the
+// address is unknown to the command, so healthcheck asks the daemon over
+// its control socket.
+func TestHealthcheckBySocket(t *testing.T) {
+	in := newInstance(t, nil) // PAPERMAIL_HTTP_LISTEN=127.0.0.1:0
+	if _, stderr := in.run(true, "healthcheck"); !strings.Contains(stderr, "unhealthy") || !strings.Contains(stderr, "control socket") {
+		t.Errorf("healthcheck without a daemon: %q", stderr)
+	}
+	d := in.serve(t)
+	if out := in.ok("healthcheck"); !strings.Contains(out, "healthy: the daemon answers on its control socket") {
+		t.Errorf("healthcheck against the daemon: %q", out)
+	}
+	if out := in.ok("healthcheck", "--url", "http://"+d.addr+"/readyz"); !strings.Contains(out, "answered ready") {
+		t.Errorf("healthcheck --url: %q", out)
+	}
+	d.stop(t)
+	if _, stderr := in.run(true, "healthcheck", "--socket"); !strings.Contains(stderr, "unhealthy") {
+		t.Errorf("healthcheck --socket after stop: %q", stderr)
+	}
+}

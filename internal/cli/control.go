@@ -40,6 +40,12 @@ func (e *env) forward(args []string) error {
 			e.cfg.DBPath(), e.cfg.SocketPath(), err)
 	}
 	defer conn.Close()
+	return e.exchange(conn, args)
+}
+
+// exchange sends one command over a control connection and relays the
+// daemon's answer.
+func (e *env) exchange(conn net.Conn, args []string) error {
 	if err := json.NewEncoder(conn).Encode(controlRequest{Args: args, Cwd: e.cwd, Stdin: e.stdinData}); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}

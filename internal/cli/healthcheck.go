@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,11 +13,14 @@ import (
 
 // cmdHealthcheck asks a running daemon whether it serves: GET /readyz (the
 // store answers, the templates are loaded) on http.listen, or on --url.
-// It exits 0 only on a 200 answer, so it works as a container health
-// check in an image without curl.
+// When http.listen has no fixed port (":0"), or with --socket, it asks
+// over the control socket in data_dir instead. It exits 0 only when the
+// daemon answers that it is ready, so it works as a container health check
+// in an image without curl.
 func cmdHealthcheck(e *env, args []string) error {
-	fs := newFlags(e, "healthcheck", "healthcheck [--url URL] [--timeout 5s]")
+	fs := newFlags(e, "healthcheck", "healthcheck [--url URL | --socket] [--timeout 5s]")
 	url := fs.String("url", "", "address to ask (default http://<http.listen>/readyz, with a wildcard host asked on loopback)")
+	socket := fs.Bool("socket", false, "ask over the control socket in data_dir instead of HTTP")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	pos, err := flags(fs, args)
 	if err != nil {
@@ -28,11 +32,24 @@ func cmdHealthcheck(e *env, args []string) error {
 	if *timeout <= 0 {
 		return fmt.Errorf("%w: --timeout must be positive, got %s", errUsage, *timeout)
 	}
+	if e.daemon != nil {
+		// Asked over the control socket: answer from inside the daemon.
+		if err := e.daemon.store.Ping(); err != nil {
+			return fmt.Errorf("the daemon's store does not answer: %w", err)
+		}
+		fmt.Fprintln(e.stdout, "healthy: the daemon answers on its control socket and its store is open")
+		return nil
+	}
 	target := *url
-	if target == "" {
-		if target, err = readyURL(e.cfg.HTTP.Listen); err != nil {
+	if target == "" && !*socket {
+		if target, err = readyURL(e.cfg.HTTP.Listen); errors.Is(err, errNoFixedPort) {
+			*socket = true
+		} else if err != nil {
 			return err
 		}
+	}
+	if *socket {
+		return e.healthBySocket(*timeout)
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
@@ -55,6 +72,26 @@ func cmdHealthcheck(e *env, args []string) error {
 	return nil
 }
 
+// healthBySocket runs healthcheck inside the daemon over its control
+// socket, within timeout.
+func (e *env) healthBySocket(timeout time.Duration) error {
+	sock := e.cfg.SocketPath()
+	conn, err := net.DialTimeout("unix", sock, timeout)
+	if err != nil {
+		return fmt.Errorf("unhealthy: no daemon answers on the control socket %s: %w", sock, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	if err := e.exchange(conn, []string{"healthcheck"}); err != nil {
+		return fmt.Errorf("unhealthy: %w", err)
+	}
+	return nil
+}
+
+// errNoFixedPort means http.listen asks for any free port, so its address
+// is not known from the configuration.
+var errNoFixedPort = errors.New("http.listen has no fixed port")
+
 // readyURL is the /readyz address of a daemon listening on listen: a
 // wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") is asked on
 // loopback.
@@ -64,7 +101,7 @@ func readyURL(listen string) (string, error) {
 		return "", fmt.Errorf("http.listen %q: %w", listen, err)
 	}
 	if port == "0" {
-		return "", fmt.Errorf("%w: http.listen %s has no fixed port; give --url", errUsage, listen)
+		return "", errNoFixedPort
 	}
 	switch host {
 	case "", "0.0.0.0":
