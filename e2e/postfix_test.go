@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/papermail/papermail/internal/smtptest"
+)
+
+// postfix is a private Postfix instance: its own config_directory,
+// queue_directory and data_directory in a temporary folder, listening on
+// 127.0.0.1 only, relaying everything to a relayhost on 127.0.0.1.
+type postfix struct {
+	t    *testing.T
+	conf string
+	log  string
+	port int
+}
+
+// startPostfix starts Debian's real Postfix relaying to relayPort. It
+// skips (in one line) where postfix is not installed or cannot run (it
+// needs root to start its master daemon); on CI it must run.
+func startPostfix(t *testing.T, relayPort int) *postfix {
+	t.Helper()
+	bin, err := exec.LookPath("postfix")
+	if err != nil {
+		bin = "/usr/sbin/postfix"
+	}
+	_, statErr := os.Stat(bin)
+	_, userErr := user.Lookup("postfix")
+	switch {
+	case statErr != nil || userErr != nil:
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI: postfix is not installed (apt-get install postfix): %v %v", statErr, userErr)
+		}
+		t.Skip("postfix is not installed (apt-get install postfix)")
+	case os.Geteuid() != 0:
+		t.Skip("postfix needs root to start its master daemon; run the tests as root (CI does)")
+	}
+	pfUser, _ := user.Lookup("postfix")
+	uid, _ := strconv.Atoi(pfUser.Uid)
+
+	dir := t.TempDir()
+	// The postfix user must reach the queue and data folders.
+	for d := dir; d != os.TempDir() && d != "/" && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pf := &postfix{t: t, conf: filepath.Join(dir, "conf"), log: filepath.Join(dir, "maillog"), port: freePort(t)}
+	for _, d := range []string{"conf", "queue", "data"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(filepath.Join(dir, "data"), uid, -1); err != nil {
+		t.Fatal(err)
+	}
+	mainCF := fmt.Sprintf(`compatibility_level = 3.6
+queue_directory = %[1]s/queue
+data_directory = %[1]s/data
+maillog_file = %[1]s/maillog
+maillog_file_prefixes = %[1]s
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = relay.papermail.test
+mydomain = papermail.test
+myorigin = $myhostname
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:%[2]d
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+smtputf8_enable = no
+biff = no
+`, dir, relayPort)
+	// Every service runs without chroot: the queue folder is ours.
+	masterCF := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
+pickup     unix  n - n 60   1 pickup
+cleanup    unix  n - n -    0 cleanup
+qmgr       unix  n - n 300  1 qmgr
+rewrite    unix  - - n -    - trivial-rewrite
+bounce     unix  - - n -    0 bounce
+defer      unix  - - n -    0 bounce
+trace      unix  - - n -    0 bounce
+verify     unix  - - n -    1 verify
+flush      unix  n - n 1000 0 flush
+proxymap   unix  - - n -    - proxymap
+smtp       unix  - - n -    - smtp
+relay      unix  - - n -    - smtp
+showq      unix  n - n -    - showq
+error      unix  - - n -    - error
+retry      unix  - - n -    - error
+discard    unix  - - n -    - discard
+anvil      unix  - - n -    1 anvil
+scache     unix  - - n -    1 scache
+postlog    unix-dgram n - n - 1 postlogd
+`, pf.port)
+	if err := os.WriteFile(filepath.Join(pf.conf, "main.cf"), []byte(mainCF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pf.conf, "master.cf"), []byte(masterCF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := pf.cmd(bin, "start"); err != nil {
+		t.Fatalf("postfix start: %v\n%s\n%s", err, out, pf.maillog())
+	}
+	t.Cleanup(func() {
+		if out, err := pf.cmd(bin, "stop"); err != nil {
+			t.Logf("postfix stop: %v\n%s", err, out)
+			_, _ = pf.cmd(bin, "abort")
+		}
+		// Wait for the master to go so the folder can be removed.
+		pid := filepath.Join(dir, "queue", "pid", "master.pid")
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if _, err := os.Stat(pid); err != nil {
+				break
+			}
+		}
+	})
+	// Wait until smtpd answers.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", pf.port), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postfix does not listen on %d: %v\n%s", pf.port, err, pf.maillog())
+		}
+	}
+	return pf
+}
+
+func (pf *postfix) cmd(bin string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, bin, append([]string{"-c", pf.conf}, args...)...).CombinedOutput()
+}
+
+func (pf *postfix) maillog() string {
+	b, _ := os.ReadFile(pf.log)
+	return string(b)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestPostfixBouncesEndToEnd sends a digest run through a real Postfix
+// relaying to a sink that refuses two of six recipients with 550 5.1.1.
+// papermail's run succeeds (Postfix accepted everything); the DSNs Postfix
+// generates come back to the VERP return path at the sink, are put into a
+// Maildir and fed to `papermail bounces`: exactly those two subscribers
+// are bounced, matched by their VERP token, with Postfix's status and the
+// sink's words.
+func TestPostfixBouncesEndToEnd(t *testing.T) {
+	bad := map[string]bool{"reader01@example.org": true, "reader04@example.org": true}
+	sink := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(rcpt string) *smtp.SMTPError {
+		if bad[rcpt] {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + rcpt + ">: Recipient address rejected: User unknown"}
+		}
+		return nil
+	}})
+	pf := startPostfix(t, sink.Port())
+
+	in := newInstance(t, nil, "PAPERMAIL_SMTP_HOST=127.0.0.1", fmt.Sprintf("PAPERMAIL_SMTP_PORT=%d", pf.port), "PAPERMAIL_SMTP_TLS=none",
+		"PAPERMAIL_MAIL_VERP=true", "PAPERMAIL_MAIL_RETURN_PATH=bounces@papers.example.org")
+	in.listOf(6)
+	if out := in.ok("digest"); !strings.Contains(out, "6 sent") {
+		t.Fatalf("digest through postfix: %s", out)
+	}
+
+	// 4 digests and 2 DSNs (null sender, to the VERP address) reach the sink.
+	var dsns []smtptest.Message
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		dsns = dsns[:0]
+		digests := 0
+		for _, m := range sink.Messages() {
+			if m.From == "" {
+				dsns = append(dsns, m)
+			} else {
+				digests++
+			}
+		}
+		if digests == 4 && len(dsns) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60 s the sink has %d digests and %d DSNs, want 4 and 2\nmaillog:\n%s", digests, len(dsns), pf.maillog())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	maildir := filepath.Join(in.dir, "bounces")
+	for _, sub := range []string{"new", "cur", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(maildir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range dsns {
+		if len(m.To) != 1 || !strings.HasPrefix(m.To[0], "bounces+") {
+			t.Errorf("DSN %d went to %v, want the VERP return path", i, m.To)
+		}
+		if err := os.WriteFile(filepath.Join(maildir, "new", fmt.Sprintf("%d.dsn", i)), m.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := in.ok("bounces", maildir)
+	if !strings.Contains(out, "2 bounced") || strings.Count(out, "verp") != 2 {
+		t.Errorf("bounces output:\n%s", out)
+	}
+	list := in.ok("subscribers", "list", "--state", "bounced")
+	if rows(list) != 2 {
+		t.Fatalf("bounced after Postfix's DSNs:\n%s", list)
+	}
+	for e := range bad {
+		line := ""
+		for _, l := range strings.Split(list, "\n") {
+			if strings.Contains(l, " "+e+" ") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "5.1.1 (dsn)") || !strings.Contains(line, "User unknown") {
+			t.Errorf("%s: bounced row %q, want Postfix's 5.1.1 and the sink's words", e, line)
+		}
+	}
+}
