@@ -393,3 +393,93 @@ func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+// caddyLine is one directive line of a Caddyfile with its nesting depth.
+type caddyLine struct {
+	depth int
+	words []string
+}
+
+// parseCaddyfile reads the Caddyfile's structure: lines of words, "#"
+// comments, blocks opened by a trailing "{" and closed by a lone "}".
+func parseCaddyfile(src string) ([]caddyLine, error) {
+	var out []caddyLine
+	depth := 0
+	for n, raw := range strings.Split(src, "\n") {
+		line := raw
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		words := strings.Fields(line)
+		if len(words) == 0 {
+			continue
+		}
+		if len(words) == 1 && words[0] == "}" {
+			if depth == 0 {
+				return nil, fmt.Errorf("line %d: } without a block", n+1)
+			}
+			depth--
+			continue
+		}
+		open := words[len(words)-1] == "{"
+		if open {
+			words = words[:len(words)-1]
+		}
+		for _, w := range words {
+			if strings.ContainsAny(w, "{}") && !strings.HasPrefix(w, "{") {
+				return nil, fmt.Errorf("line %d: stray brace in %q", n+1, w)
+			}
+		}
+		out = append(out, caddyLine{depth: depth, words: words})
+		if open {
+			depth++
+		}
+	}
+	if depth != 0 {
+		return nil, errors.New("a block is not closed")
+	}
+	return out, nil
+}
+
+func TestCaddyfile(t *testing.T) {
+	data, err := os.ReadFile("Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bin, err := execLookPath("caddy"); err == nil {
+		if out, err := runCmd(bin, "adapt", "--config", "Caddyfile", "--adapter", "caddyfile"); err != nil {
+			t.Errorf("caddy adapt: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("caddy not installed: structural check only")
+	}
+	lines, err := parseCaddyfile(string(data))
+	if err != nil {
+		t.Fatalf("Caddyfile: %v", err)
+	}
+	if len(lines) == 0 || lines[0].depth != 0 || lines[0].words[0] != "papers.example.org" {
+		t.Fatalf("the first site block is not papers.example.org: %+v", lines)
+	}
+	var proxy, private, respond bool
+	for _, l := range lines {
+		switch {
+		case l.depth == 1 && l.words[0] == "reverse_proxy":
+			proxy = len(l.words) == 2 && l.words[1] == config.DefaultListen
+		case l.depth == 1 && l.words[0] == "@private":
+			private = slices.Contains(l.words, "/metrics") && slices.Contains(l.words, "/mailbox/*")
+		case l.depth == 1 && l.words[0] == "respond":
+			respond = slices.Equal(l.words, []string{"respond", "@private", "404"})
+		}
+	}
+	if !proxy || !private || !respond {
+		t.Errorf("reverse_proxy to %s: %v; /metrics and /mailbox matched: %v and answered 404: %v", config.DefaultListen, proxy, private, respond)
+	}
+	if !strings.Contains(string(data), "http.trusted_proxies: [127.0.0.1]") || !strings.Contains(string(data), "base_url: https://papers.example.org") {
+		t.Error("the Caddyfile does not name the papermail settings it needs")
+	}
+	for _, bad := range []string{"a {\n", "}\n", "a {\n b }\n"} {
+		if _, err := parseCaddyfile(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
