@@ -280,6 +280,26 @@ func (n Name) Keys() []string {
 	return out
 }
 
+// Display writes a name given first ("LeCun, Yann" -> "Yann LeCun");
+// other names are returned trimmed.
+func Display(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	last, rest, ok := strings.Cut(s, ",")
+	if !ok {
+		return s
+	}
+	given, suffix, _ := strings.Cut(rest, ",")
+	given, last = strings.TrimSpace(given), strings.TrimSpace(last)
+	if given == "" {
+		return last
+	}
+	out := given + " " + last
+	if suffix = strings.TrimSpace(suffix); suffix != "" {
+		out += " " + suffix
+	}
+	return out
+}
+
 // Set is a reader's followed authors, matched against paper authors.
 type Set struct {
 	names     []Name
@@ -322,8 +342,9 @@ func (s *Set) Len() int {
 	return len(s.names)
 }
 
-// Match returns the followed name (as the reader wrote it) of the first
-// of authors who is in the set, and whether there was one.
+// Match returns the followed name (as the reader wrote it, given name
+// first: see Display) of the first of authors who is in the set, and
+// whether there was one.
 func (s *Set) Match(authors []string) (string, bool) {
 	if s.Len() == 0 {
 		return "", false
@@ -333,7 +354,7 @@ func (s *Set) Match(authors []string) (string, bool) {
 		for _, key := range [3]string{n.Surname, n.core, n.first} {
 			for _, i := range s.bySurname[key] {
 				if Same(s.names[i], n) {
-					return s.names[i].Text, true
+					return Display(s.names[i].Text), true
 				}
 			}
 		}

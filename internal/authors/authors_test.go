@@ -71,7 +71,7 @@ func TestSetMatch(t *testing.T) {
 	}{
 		{[]string{"A. Nonymous", "Y. LeCun"}, "Yann LeCun"},
 		{[]string{"Xavier LeCun", "Samy Bengio"}, ""},
-		{[]string{"P. van Dijk"}, "van Dijk, Pieter"},
+		{[]string{"P. van Dijk"}, "Pieter van Dijk"},
 		{[]string{"Wei Chen"}, "Chen Wei"},
 		{[]string{"Le Cun, Yann"}, "Yann LeCun"},
 		{nil, ""},
@@ -84,6 +84,14 @@ func TestSetMatch(t *testing.T) {
 	}
 	if got, ok := (*Set)(nil).Match([]string{"Yann LeCun"}); ok || got != "" {
 		t.Errorf("nil set matched %q", got)
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	for in, want := range map[string]string{"LeCun, Yann": "Yann LeCun", " Yann  LeCun ": "Yann LeCun", "King, Martin Luther, Jr.": "Martin Luther King Jr.", "Smith,": "Smith"} {
+		if got := Display(in); got != want {
+			t.Errorf("Display(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -65,10 +65,14 @@ func problem(err error, flagOf map[subscription.Field]string) error {
 }
 
 func subscribersAdd(e *env, args []string) error {
-	fs := newFlags(e, "subscribers add", `subscribers add EMAIL --interests "a; b" [--confirmed]`)
-	interests := fs.String("interests", "", "interests separated by ';'")
+	fs := newFlags(e, "subscribers add", `subscribers add EMAIL [--interests "a; b"] [--authors "Name; Name"] [--categories "cs.CL, cs.CV" [--category-mode filter|boost]] [--library FILE] [--confirmed]`)
+	interests := fs.String("interests", "", "interests separated by ';' (may be empty with --authors, --categories or --library)")
 	confirmed := fs.Bool("confirmed", false, "the person already agreed: make them active without a confirmation mail")
 	tz := fs.String("timezone", "", "IANA time zone (default digest.timezone)")
+	followed := fs.String("authors", "", "authors to follow, separated by ';' (\"Yann LeCun; Bengio, Yoshua\")")
+	cats := fs.String("categories", "", "subject categories such as cs.CL, separated by ','")
+	catMode := fs.String("category-mode", "boost", "filter (only papers in the categories) or boost")
+	libFile := fs.String("library", "", "the reader's paper library: a BibTeX, RIS or CSL-JSON export or a list of arXiv ids/DOIs")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -76,10 +80,24 @@ func subscribersAdd(e *env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: subscribers add needs exactly one EMAIL", errUsage)
 	}
-	req, err := subscription.ParseRequest(pos[0], *interests, *tz, "cli")
+	x := subscription.Extras{Authors: *followed, Categories: *cats, CategoryMode: *catMode}
+	if *libFile != "" {
+		f, err := os.Open(e.abs(*libFile))
+		if err != nil {
+			return fmt.Errorf("--library: %w", err)
+		}
+		x.Library, err = subscription.ParseLibrary(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--library %s: %w (nothing was stored)", *libFile, err)
+		}
+	}
+	req, err := subscription.ParseRequestWith(pos[0], *interests, *tz, "cli", x)
 	if err != nil {
 		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0]),
-			subscription.FieldInterests: "--interests", subscription.FieldTimezone: "--timezone"})
+			subscription.FieldInterests: "--interests", subscription.FieldTimezone: "--timezone",
+			subscription.FieldAuthors: "--authors", subscription.FieldCategories: "--categories",
+			subscription.FieldCategoryMode: "--category-mode", subscription.FieldLibrary: "--library"})
 	}
 	p, err := e.parts()
 	if err != nil {
@@ -95,7 +113,7 @@ func subscribersAdd(e *env, args []string) error {
 			}
 			return err
 		}
-		fmt.Fprintf(e.stdout, "added %s (active) with interests: %s\n", req.Email, strings.Join(req.Interests, "; "))
+		fmt.Fprintf(e.stdout, "added %s (active)%s\n", req.Email, describeProfile(&req))
 		return nil
 	}
 	if _, err := p.subs.Subscribe(req); err != nil {
@@ -362,4 +380,25 @@ func parseSince(v string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-01T08:00:00Z) nor a date (2026-12-01)", v)
+}
+
+// describeProfile says what a new subscriber's digest is matched by.
+func describeProfile(r *subscription.Request) string {
+	var parts []string
+	if len(r.Interests) > 0 {
+		parts = append(parts, "interests: "+strings.Join(r.Interests, "; "))
+	}
+	if len(r.Authors) > 0 {
+		parts = append(parts, "following: "+strings.Join(r.Authors, "; "))
+	}
+	if len(r.Categories) > 0 {
+		parts = append(parts, "categories ("+r.CategoryMode+"): "+strings.Join(r.Categories, ", "))
+	}
+	if len(r.Library) > 0 {
+		parts = append(parts, fmt.Sprintf("library: %d papers", len(r.Library)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " with " + strings.Join(parts, "; ")
 }

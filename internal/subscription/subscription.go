@@ -87,6 +87,12 @@ type Request struct {
 	Timezone string
 	// Source says where the request came from: web, cli, import.
 	Source string
+	// Authors, Categories, CategoryMode and Library are the reader-side
+	// profile (see ParseRequestWith); empty for a plain subscribe.
+	Authors      []string
+	Categories   []string
+	CategoryMode string
+	Library      []model.LibraryEntry
 }
 
 // ParseRequest checks a subscribe request as typed and reports every
@@ -109,7 +115,8 @@ func ParseRequest(email, interests, zone, source string) (Request, error) {
 func newSubscriber(r Request, state model.State, now time.Time) model.Subscriber {
 	now = now.UTC()
 	return model.Subscriber{Email: r.Email, Interests: r.Interests, State: state, Created: now, Updated: now,
-		Source: r.Source, Timezone: r.Timezone, Hour: model.HourDefault, Frequency: model.FrequencyDaily}
+		Source: r.Source, Timezone: r.Timezone, Hour: model.HourDefault, Frequency: model.FrequencyDaily,
+		Authors: r.Authors, Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
 }
 
 // Subscribe handles a request nobody has authenticated (the subscribe

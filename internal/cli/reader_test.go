@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/deliverability"
+)
+
+// TestDigestShowsWhatAReaderActsOn ingests an arXiv API Atom entry (with
+// affiliations, a PDF link and categories) and Hugging Face entries (with
+// githubRepo, projectPage and ai_summary), adds a reader who follows Yann
+// LeCun, runs the digest and checks both parts: every field shown, the
+// followed author's off-topic paper marked, another LeCun's paper absent.
+func TestDigestShowsWhatAReaderActsOn(t *testing.T) {
+	dir := installEnv(t)
+	now := time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
+	atom := `<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
+  <entry>
+    <id>http://arxiv.org/abs/2612.04001v1</id>
+    <published>` + now + `</published>
+    <title>Streaming Speech Recognition with Sparse Attention</title>
+    <summary>We make streaming speech recognition cheaper with sparse attention over audio frames.</summary>
+    <author><name>Amara Okafor</name><arxiv:affiliation>University of Lagos</arxiv:affiliation></author>
+    <author><name>Jonas Weber</name><arxiv:affiliation>ETH Zurich</arxiv:affiliation></author>
+    <link href="http://arxiv.org/abs/2612.04001v1" rel="alternate" type="text/html"/>
+    <link title="pdf" href="http://arxiv.org/pdf/2612.04001v1" rel="related" type="application/pdf"/>
+    <arxiv:primary_category term="eess.AS"/>
+    <category term="eess.AS"/><category term="cs.CL"/>
+  </entry>
+</feed>`
+	hf := `[{"paper":{"id":"2612.04002","title":"Speech Recognition for Code-Switched Conversations","summary":"A speech recognition model for conversations that switch languages.",
+"authors":[{"name":"Li Na"}],"publishedAt":"` + now + `","ai_summary":"One model transcribes bilingual talk without a language switch detector.",
+"githubRepo":"https://github.com/example/codeswitch-asr","projectPage":"https://example.org/codeswitch/","upvotes":40},"numComments":3},
+{"paper":{"id":"2612.04003","title":"Glacier Retreat Measured from Historical Photographs","summary":"Historical photographs of alpine glaciers are aligned with satellite images.",
+"authors":[{"name":"Ana Ruiz"},{"name":"Y. LeCun"}],"publishedAt":"` + now + `"}},
+{"paper":{"id":"2612.04004","title":"Soil Microbes and Nitrogen Uptake in Wheat","summary":"Soil microbes relate to nitrogen uptake by wheat.",
+"authors":[{"name":"Xavier LeCun"}],"publishedAt":"` + now + `"}}]`
+	for name, body := range map[string]string{"arxiv.xml": atom, "hf.json": hf} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := runMain(t, "ingest", path); code != 0 {
+			t.Fatalf("ingest %s: %s %s", name, out, errOut)
+		}
+	}
+	if code, out, errOut := runMain(t, "subscribers", "add", "reader@example.org", "--interests", "speech recognition", "--authors", "LeCun, Yann", "--confirmed"); code != 0 {
+		t.Fatalf("add: %s %s", out, errOut)
+	}
+	if code, out, errOut := runMain(t, "digest"); code != 0 {
+		t.Fatalf("digest: %s %s", out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "Maildir", "new", "*"))
+	if len(files) != 1 {
+		t.Fatalf("%d mails, want the digest", len(files))
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := deliverability.ReadBodies(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(b.Text), " ") // wrapped lines joined
+	for _, part := range []struct{ name, body string }{{"text", text}, {"html", b.HTML}} {
+		for _, want := range []string{
+			"arXiv:2612.04001", "https://arxiv.org/abs/2612.04001", "https://arxiv.org/pdf/2612.04001v1", "University of Lagos, ETH Zurich", "eess.AS",
+			"arXiv:2612.04002", "https://github.com/example/codeswitch-asr", "https://example.org/codeswitch/",
+			"One model transcribes bilingual talk without a language switch detector.", "TL;DR",
+			"Glacier Retreat Measured from Historical Photographs", "whom you follow",
+			"/cite/2612.04001.bib",
+		} {
+			if !strings.Contains(part.body, want) {
+				t.Errorf("%s part lacks %q", part.name, want)
+			}
+		}
+		if strings.Contains(part.body, "Soil Microbes") {
+			t.Errorf("%s part holds the paper of another LeCun", part.name)
+		}
+	}
+	if !strings.Contains(text, "By Yann LeCun, whom you follow.") || !strings.Contains(b.HTML, "By <b>Yann LeCun</b>, whom you follow") {
+		t.Errorf("the followed author's paper is not marked")
+	}
+	// The TL;DR stands above the abstract excerpt.
+	if i, j := strings.Index(text, "TL;DR: One model"), strings.Index(text, "A speech recognition model for conversations"); i < 0 || j < i {
+		t.Errorf("TL;DR at %d, abstract at %d: want the TL;DR first", i, j)
+	}
+}
