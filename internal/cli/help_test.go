@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,14 @@ func mainIn(t *testing.T, args ...string) (int, string, string) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	t.Setenv("PAPERMAIL_DATA_DIR", dir+"/data")
+	// Only the variables this test sets: scripts/test exports
+	// PAPERMAIL_SHARED_DATA, which papermail itself would warn about.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PAPERMAIL_") && k != "PAPERMAIL_DATA_DIR" {
+			t.Setenv(k, "") // restored after the test
+			os.Unsetenv(k)
+		}
+	}
 	var out, errb bytes.Buffer
 	code := Main(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
