@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/feeds"
 	"github.com/papermail/papermail/internal/ingest"
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/store"
@@ -16,6 +17,9 @@ import (
 // with the error and how many fetches in a row have failed. invalidate,
 // when set, runs after papers were stored.
 func fetchFeed(ctx context.Context, st *store.Store, m *metrics.Metrics, log *slog.Logger, f config.Feed, invalidate func()) error {
+	if f.AllowPrivate {
+		ctx = feeds.AllowPrivate(ctx)
+	}
 	res, err := ingest.Source(ctx, st, f.URL, f.Format, time.Now(), m)
 	if err != nil && ctx.Err() != nil {
 		// Shutdown cut the fetch short: not the feed's failure.

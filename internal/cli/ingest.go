@@ -38,7 +38,11 @@ func cmdIngest(e *env, args []string) error {
 	failed := 0
 	bar := newProgress(e, "ingest")
 	for i, src := range pos {
-		res, err := ingest.Source(e.ctx, st, e.abs(src), *format, time.Now(), m)
+		ctx := e.ctx
+		if f, ok := configuredFeed(e.cfg, src); ok && f.AllowPrivate {
+			ctx = feeds.AllowPrivate(ctx) // the feed's allow_private holds by hand too
+		}
+		res, err := ingest.Source(ctx, st, e.abs(src), *format, time.Now(), m)
 		bar.update(i+1, len(pos))
 		if _, ok := configuredFeed(e.cfg, src); ok && e.ctx.Err() == nil {
 			// A configured feed ingested by hand: its health is news too.

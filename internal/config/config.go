@@ -148,4 +148,7 @@ type Feed struct {
 	URL      string `yaml:"url"`
 	Format   string `yaml:"format"`
 	Schedule string `yaml:"schedule"`
+	// AllowPrivate lets the fetch connect to loopback, private and
+	// link-local addresses (a feed on the operator's own network).
+	AllowPrivate bool `yaml:"allow_private"`
 }

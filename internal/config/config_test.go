@@ -918,3 +918,11 @@ func examplePath(t *testing.T) string {
 	}
 	return p
 }
+
+func TestFeedAllowPrivate(t *testing.T) {
+	path := writeConfig(t, "feeds:\n  - url: http://10.0.0.5/papers.json\n    allow_private: true\n  - https://papers.example.org/feed\n")
+	c, _ := mustLoad(t, path)
+	if len(c.Feeds) != 2 || !c.Feeds[0].AllowPrivate || c.Feeds[1].AllowPrivate {
+		t.Errorf("feeds = %+v, want allow_private on the first only", c.Feeds)
+	}
+}

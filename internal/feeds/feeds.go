@@ -61,6 +61,12 @@ const (
 	// MaxSourceBytes is the largest source Open, Parse and Load read:
 	// room for a jsonl export of well over 100k papers.
 	MaxSourceBytes = 256 << 20
+	// MaxFetchBytes is the largest body an HTTP fetch reads, after
+	// decompression: many times the largest real feed (an arXiv listing
+	// is a few MB), small enough that a hostile endless or compressed
+	// body is refused before it costs much memory. Larger exports are
+	// ingested from files.
+	MaxFetchBytes = 32 << 20
 	// MaxLineBytes is the longest line in the line-based formats (page,
 	// jsonl).
 	MaxLineBytes = 1 << 20
@@ -187,19 +193,37 @@ func checkFormat(format, name string) error {
 }
 
 // readLimited reads all of r, failing when it holds more than
-// MaxSourceBytes.
+// MaxSourceBytes. It reads in pieces and joins them once: memory grows
+// with what was read, never with what a source claims or sends beyond
+// the limit, and a refused source costs at most the limit.
 func readLimited(r io.Reader, name string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSourceBytes+1))
-	if errors.Is(err, ErrTooLarge) {
-		return nil, err // from Open's reader, which names the source
+	var pieces [][]byte
+	total, size := 0, 64<<10
+	for {
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			pieces = append(pieces, buf[:n])
+			total += n
+		}
+		if total > MaxSourceBytes {
+			return nil, fmt.Errorf("%s: source is larger than %d MiB: %w", name, MaxSourceBytes>>20, ErrTooLarge)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if errors.Is(err, ErrTooLarge) {
+			return nil, err // from Open's reader, which names the source
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: read: %w", name, err)
+		}
+		size = min(size*2, 4<<20)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: read: %w", name, err)
+	if len(pieces) == 1 {
+		return pieces[0], nil
 	}
-	if len(data) > MaxSourceBytes {
-		return nil, fmt.Errorf("%s: source is larger than %d MiB: %w", name, MaxSourceBytes>>20, ErrTooLarge)
-	}
-	return data, nil
+	return bytes.Join(pieces, nil), nil
 }
 
 // checkText rejects sources that are not valid UTF-8 or hold NUL bytes.

@@ -5,10 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/papermail/papermail/internal/localnet"
 )
 
 // UserAgent is sent with every HTTP request.
@@ -17,24 +24,112 @@ const UserAgent = "papermail/1"
 // DefaultTimeout bounds an HTTP fetch whose context has no deadline.
 const DefaultTimeout = 2 * time.Minute
 
-// httpClient is shared so connections are reused between fetches.
-var httpClient = &http.Client{
-	CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("more than 5 redirects")
-		}
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirect to unsupported scheme %q", req.URL.Scheme)
-		}
+// maxRedirects bounds the redirects one fetch follows.
+const maxRedirects = 5
+
+type allowPrivateKey struct{}
+
+// AllowPrivate returns a context under which fetches may connect to
+// loopback, private and link-local addresses (feeds[].allow_private: a
+// feed on the operator's own network).
+func AllowPrivate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, allowPrivateKey{}, true)
+}
+
+// ErrPrivateAddress is wrapped by the error of a fetch that would have
+// connected to a loopback, private or link-local address it may not.
+var ErrPrivateAddress = errors.New("private network address")
+
+// dialPolicy says which non-public addresses one fetch may connect to: a
+// feed configured at such an address may reach that address (for
+// "localhost", the loopback addresses), nothing else private, unless
+// allow_private. It is checked on every connection, after name
+// resolution, so neither a redirect nor a DNS answer that changes between
+// lookups (rebinding) leads a fetch into the local network.
+type dialPolicy struct {
+	source   string
+	all      bool
+	loopback bool
+	allowed  []netip.Addr
+}
+
+func newDialPolicy(ctx context.Context, source string) dialPolicy {
+	p := dialPolicy{source: source}
+	if v, _ := ctx.Value(allowPrivateKey{}).(bool); v {
+		p.all = true
+		return p
+	}
+	u, err := url.Parse(source)
+	if err != nil {
+		return p
+	}
+	host := u.Hostname()
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		p.loopback = true
+	} else if a, err := netip.ParseAddr(host); err == nil {
+		p.allowed = append(p.allowed, a.Unmap())
+	}
+	return p
+}
+
+// control is the net.Dialer's Control: it runs after the address is
+// resolved and before the connection is made.
+func (p dialPolicy) control(network, address string, _ syscall.RawConn) error {
+	if p.all {
 		return nil
-	},
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("feed %s: dial %s: %w", p.source, address, err)
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("feed %s: dial %s: %w", p.source, address, err)
+	}
+	a = a.Unmap()
+	if !localnet.Private(a) || (p.loopback && a.IsLoopback()) || slices.Contains(p.allowed, a) {
+		return nil
+	}
+	return fmt.Errorf("feed %s: refusing to connect to %s, a %w (set allow_private: true on the feed if it lives on your own network)",
+		p.source, a, ErrPrivateAddress)
+}
+
+// newHTTPClient is the client of one fetch: its own transport, so a
+// connection allowed for one feed is never reused by another, and the
+// dial policy of that fetch.
+func newHTTPClient(p dialPolicy) *http.Client {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: p.control}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          2,
+		IdleConnTimeout:       30 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: time.Minute,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("more than %d redirects", maxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to unsupported scheme %q", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
 }
 
 // Open returns a reader for source: an http:// or https:// URL, or a file
 // path ("-" is standard input). The reader fails once more than
-// MaxSourceBytes have been read; an HTTP response announcing a larger body
-// fails at once. HTTP requests carry User-Agent papermail/1, obey ctx (and
-// DefaultTimeout when ctx has no deadline) and fail on a non-2xx status.
+// MaxSourceBytes (MaxFetchBytes for HTTP, counted after decompression)
+// have been read; an HTTP response announcing a larger body fails at
+// once. HTTP requests carry User-Agent papermail/1, obey ctx (and
+// DefaultTimeout when ctx has no deadline), fail on a non-2xx status and
+// connect to no private address the feed may not reach (see dialPolicy).
 func Open(ctx context.Context, source string) (io.ReadCloser, error) {
 	if source == "" {
 		return nil, errors.New("feed source is empty")
@@ -44,7 +139,7 @@ func Open(ctx context.Context, source string) (io.ReadCloser, error) {
 		return openHTTP(ctx, source)
 	}
 	if source == "-" {
-		return &limitedReader{r: os.Stdin, name: "standard input", left: MaxSourceBytes}, nil
+		return &limitedReader{r: os.Stdin, name: "standard input", left: MaxSourceBytes, limit: MaxSourceBytes}, nil
 	}
 	path := source
 	if strings.HasPrefix(lower, "file://") {
@@ -67,7 +162,7 @@ func Open(ctx context.Context, source string) (io.ReadCloser, error) {
 		f.Close()
 		return nil, fmt.Errorf("feed %s has %d bytes, more than the limit of %d MiB: %w", source, st.Size(), MaxSourceBytes>>20, ErrTooLarge)
 	}
-	return &limitedReader{r: f, c: f, name: source, left: MaxSourceBytes}, nil
+	return &limitedReader{r: f, c: f, name: source, left: MaxSourceBytes, limit: MaxSourceBytes}, nil
 }
 
 func openHTTP(ctx context.Context, source string) (io.ReadCloser, error) {
@@ -81,27 +176,37 @@ func openHTTP(ctx context.Context, source string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("fetch feed %s: %w", source, err)
 	}
 	req.Header.Set("User-Agent", UserAgent)
-	resp, err := httpClient.Do(req)
+	policy := newDialPolicy(ctx, source)
+	if proxy, err := http.ProxyFromEnvironment(req); err == nil && proxy != nil {
+		// Through the network's own proxy (HTTPS_PROXY and the like)
+		// the proxy reaches the feed and is where egress is policed;
+		// papermail connects only to the proxy.
+		policy.all = true
+	}
+	client := newHTTPClient(policy)
+	done := func() { cancel(); client.CloseIdleConnections() }
+	resp, err := client.Do(req)
 	if err != nil {
-		cancel()
+		done()
 		return nil, fmt.Errorf("fetch feed: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 		resp.Body.Close()
-		cancel()
+		done()
 		msg := strings.Join(strings.Fields(string(snippet)), " ")
 		if msg != "" {
 			msg = ": " + msg
 		}
 		return nil, fmt.Errorf("fetch feed %s: HTTP status %s%s", source, resp.Status, msg)
 	}
-	if resp.ContentLength > MaxSourceBytes {
+	if resp.ContentLength > MaxFetchBytes {
 		resp.Body.Close()
-		cancel()
-		return nil, fmt.Errorf("fetch feed %s: response has %d bytes, more than the limit of %d MiB: %w", source, resp.ContentLength, MaxSourceBytes>>20, ErrTooLarge)
+		done()
+		return nil, fmt.Errorf("fetch feed %s: response has %d bytes, more than the limit of %d MiB: %w", source, resp.ContentLength, MaxFetchBytes>>20, ErrTooLarge)
 	}
-	return &limitedReader{r: resp.Body, c: closerFunc(func() error { defer cancel(); return resp.Body.Close() }), name: source, left: MaxSourceBytes}, nil
+	return &limitedReader{r: resp.Body, c: closerFunc(func() error { defer done(); return resp.Body.Close() }), name: source,
+		left: MaxFetchBytes, limit: MaxFetchBytes}, nil
 }
 
 type closerFunc func() error
@@ -114,7 +219,8 @@ type limitedReader struct {
 	r    io.Reader
 	c    io.Closer
 	name string
-	left int64
+	// left is what may still be read of limit.
+	left, limit int64
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
@@ -123,7 +229,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := l.r.Read(one[:])
 		if n > 0 {
-			return 0, fmt.Errorf("feed %s is larger than %d MiB: %w", l.name, MaxSourceBytes>>20, ErrTooLarge)
+			return 0, fmt.Errorf("feed %s is larger than %d MiB: %w", l.name, l.limit>>20, ErrTooLarge)
 		}
 		return 0, err
 	}

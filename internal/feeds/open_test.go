@@ -39,13 +39,13 @@ func feedServer(t *testing.T) (*httptest.Server, *string) {
 		http.Redirect(w, r, "/rss", http.StatusFound)
 	})
 	mux.HandleFunc("/announced-huge", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(MaxSourceBytes+1))
+		w.Header().Set("Content-Length", strconv.Itoa(MaxFetchBytes+1))
 		w.WriteHeader(http.StatusOK)
 	})
 	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
 		// No Content-Length: the limit has to be found while reading.
 		buf := make([]byte, 1<<20)
-		for sent := 0; sent <= MaxSourceBytes; sent += len(buf) {
+		for sent := 0; sent <= MaxFetchBytes; sent += len(buf) {
 			if _, err := w.Write(buf); err != nil {
 				return
 			}
@@ -55,7 +55,7 @@ func feedServer(t *testing.T) (*httptest.Server, *string) {
 	mux.HandleFunc("/exact", func(w http.ResponseWriter, r *http.Request) {
 		w.(http.Flusher).Flush()
 		buf := []byte(strings.Repeat(" ", 1<<20))
-		for range MaxSourceBytes >> 20 {
+		for range MaxFetchBytes >> 20 {
 			if _, err := w.Write(buf); err != nil {
 				return
 			}
@@ -102,7 +102,7 @@ func TestOpenHTTPErrors(t *testing.T) {
 	tests := []struct{ path, want string }{
 		{"/missing", "HTTP status 404 Not Found: no such feed here"},
 		{"/broken", "HTTP status 502 Bad Gateway"},
-		{"/announced-huge", "more than the limit of 256 MiB"},
+		{"/announced-huge", "more than the limit of 32 MiB"},
 	}
 	for _, tt := range tests {
 		rc, err := Open(context.Background(), srv.URL+tt.path)
@@ -131,8 +131,8 @@ func TestOpenSizeLimit(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), srv.URL+"/huge") {
 		t.Fatalf("reading an endless body: %d bytes, err %v", n, err)
 	}
-	if n != MaxSourceBytes {
-		t.Errorf("read %d bytes before the error, want %d", n, MaxSourceBytes)
+	if n != MaxFetchBytes {
+		t.Errorf("read %d bytes before the error, want %d", n, MaxFetchBytes)
 	}
 	// A body of exactly the limit is fine.
 	rc2, err := Open(context.Background(), srv.URL+"/exact")
@@ -140,7 +140,7 @@ func TestOpenSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc2.Close()
-	if n, err := io.Copy(io.Discard, rc2); err != nil || n != MaxSourceBytes {
+	if n, err := io.Copy(io.Discard, rc2); err != nil || n != MaxFetchBytes {
 		t.Errorf("body at the limit: %d bytes, err %v", n, err)
 	}
 }
