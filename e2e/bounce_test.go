@@ -238,3 +238,34 @@ func TestBouncesCommandEndToEnd(t *testing.T) {
 func rows(list string) int {
 	return max(len(strings.Split(strings.TrimSpace(list), "\n"))-1, 0)
 }
+
+// TestBouncesThroughDaemon: with `serve` holding the store (a Postfix
+// pipe transport runs `papermail bounces -` then), the command and the
+// report on its stdin are handed to the daemon and applied.
+func TestBouncesThroughDaemon(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv, "PAPERMAIL_MAIL_VERP=true")
+	d := in.serve(t)
+	defer d.stop(t)
+	in.listOf(2)
+	in.ok("digest")
+	var verpAddr string
+	for _, m := range srv.Messages() {
+		if len(m.To) == 1 && m.To[0] == "reader01@example.org" {
+			verpAddr = m.From
+		}
+	}
+	if !strings.HasPrefix(verpAddr, "bounces+") || !strings.HasSuffix(verpAddr, "@papers.example.org") {
+		t.Fatalf("envelope sender %q is not a VERP address on the From domain", verpAddr)
+	}
+	cmd := exec.Command(binary, "bounces", "-")
+	cmd.Env, cmd.Dir = in.env, in.dir
+	cmd.Stdin = strings.NewReader(dsnFor(verpAddr, "reader01@example.org", "x@relay"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 bounced") {
+		t.Fatalf("bounces through the daemon: %v\n%s", err, out)
+	}
+	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 1 || !strings.Contains(list, "reader01@example.org") {
+		t.Errorf("bounced:\n%s", list)
+	}
+}

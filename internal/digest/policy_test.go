@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 // relay is a test SMTP server whose faults can be switched off mid-test
@@ -258,5 +260,85 @@ func TestSomeMailboxesRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSmallRunsAreJudgedWhole: a run shorter than the breaker's window is
+// judged at its end: when the same mailbox refusal hits 3 recipients and
+// more than a fifth of the run, it is the relay's answer to everyone and
+// nobody is bounced; fewer are real bounces.
+func TestSmallRunsAreJudgedWhole(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		n, refused  int
+		wantBounced int
+		wantStop    bool
+	}{
+		{n: 3, refused: 3, wantBounced: 0, wantStop: true},
+		{n: 3, refused: 2, wantBounced: 2},
+		{n: 1, refused: 1, wantBounced: 1},
+		{n: 20, refused: 5, wantBounced: 0, wantStop: true},
+		{n: 20, refused: 4, wantBounced: 4}, // exactly a fifth: not more
+		{n: 20, refused: 3, wantBounced: 3},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%d of %d", tc.refused, tc.n), func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, nil)
+			now := time.Now()
+			g.ingestPage(now.Add(-time.Hour))
+			subs := g.addSubscribers(tc.n, now, nil)
+			refused := map[string]bool{}
+			for i := range tc.refused {
+				refused[subs[i*tc.n/tc.refused].Email] = true
+			}
+			srv := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(to string) *smtp.SMTPError {
+				if refused[to] {
+					return reply(550, smtp.EnhancedCode{5, 1, 1}, "User unknown")
+				}
+				return nil
+			}})
+			g.useServer(srv, nil)
+			sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
+			if stopped := errors.Is(err, digest.ErrStopped); stopped != tc.wantStop || (!stopped && err != nil) {
+				t.Fatalf("run: %v, want stopped %v", err, tc.wantStop)
+			}
+			bounced := 0
+			for _, s := range subs {
+				if g.sub(s.ID).State == model.StateBounced {
+					bounced++
+				}
+			}
+			if bounced != tc.wantBounced || sum.Bounced != tc.wantBounced {
+				t.Errorf("%d bounced (summary %d), want %d", bounced, sum.Bounced, tc.wantBounced)
+			}
+		})
+	}
+}
+
+// TestOutboxKeepsMailTheRelayRefuses: a confirmation the relay refuses
+// for its own reasons (MAIL FROM 553 5.7.1) stays in the outbox for a
+// retry instead of being dropped; a refused mailbox drops it.
+func TestOutboxKeepsMailTheRelayRefuses(t *testing.T) {
+	t.Parallel()
+	g := newRig(t, nil)
+	now := time.Now()
+	svc, err := subscription.New(subscription.Deps{Store: g.st, Mail: g.r, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []string{"a@example.org", "gone@example.org"} {
+		if ok, err := svc.Subscribe(subscription.Request{Email: e, Interests: []string{"graph neural networks"}, Source: "web"}); err != nil || !ok {
+			t.Fatalf("subscribe %s: %v %v", e, ok, err)
+		}
+	}
+	rl := startRelay(t, smtptest.Options{}, nil, reply(553, smtp.EnhancedCode{5, 7, 1}, "Sender address rejected: not owned by user"))
+	g.useServer(rl.srv, nil)
+	ob := digest.NewOutbox(g.st, g.r.Sender, g.log)
+	if _, err := ob.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := g.st.OutboxLen(); err != nil || n != 2 {
+		t.Fatalf("outbox after the relay refused the sender: %d items (%v), want both kept", n, err)
 	}
 }
