@@ -8,17 +8,15 @@ package bounce
 
 import (
 	"bufio"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strconv"
 	"strings"
+
+	"github.com/papermail/papermail/internal/mimepart"
 )
 
 // ErrNotReport is returned by Parse for a message that is neither a
@@ -134,7 +132,7 @@ func Parse(r io.Reader) (*Report, error) {
 			}
 		}
 	}
-	if err := rep.walk(textproto.MIMEHeader(msg.Header), msg.Body, 0); err != nil {
+	if err := rep.walk(textproto.MIMEHeader(msg.Header), msg.Body); err != nil {
 		return nil, err
 	}
 	if rep.Kind == 0 {
@@ -143,71 +141,23 @@ func Parse(r io.Reader) (*Report, error) {
 	return rep, nil
 }
 
-// walk looks through one entity for the report parts.
-func (rep *Report) walk(h textproto.MIMEHeader, body io.Reader, depth int) error {
-	if depth > maxDepth {
-		return nil
-	}
-	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return nil // an unreadable part is skipped, not fatal
-	}
-	body = decoded(h, body)
-	switch mt {
-	case "message/delivery-status", "message/global-delivery-status":
-		return rep.deliveryStatus(body)
-	case "message/feedback-report":
-		return rep.feedback(body)
-	case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
-		if rep.Original.MessageID == "" && rep.Original.EntityRefID == "" {
-			rep.original(body)
-		}
-		return nil
-	}
-	if !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
-		return nil
-	}
-	mr := multipart.NewReader(body, params["boundary"])
-	for {
-		p, err := mr.NextRawPart()
-		if err != nil {
-			return nil // end, or a broken part: keep what was found
-		}
-		if err := rep.walk(p.Header, p, depth+1); err != nil {
-			return err
-		}
-	}
-}
-
-// decoded undoes a part's content transfer encoding.
-func decoded(h textproto.MIMEHeader, body io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &stripSpace{r: body})
-	case "quoted-printable":
-		return quotedprintable.NewReader(body)
-	}
-	return body
-}
-
-// stripSpace drops the line breaks and blanks inside base64 text.
-type stripSpace struct{ r io.Reader }
-
-// Read implements io.Reader.
-func (s *stripSpace) Read(p []byte) (int, error) {
-	for {
-		n, err := s.r.Read(p)
-		j := 0
-		for _, c := range p[:n] {
-			if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
-				p[j] = c
-				j++
+// walk looks through the message's entities for the report parts. What
+// cannot be read is skipped: a report is read as far as it goes.
+func (rep *Report) walk(h textproto.MIMEHeader, body io.Reader) error {
+	opt := mimepart.Options{MaxDepth: maxDepth, Lenient: true}
+	return mimepart.Walk(h, body, opt, func(p *mimepart.Part) error {
+		switch p.MediaType {
+		case "message/delivery-status", "message/global-delivery-status":
+			return rep.deliveryStatus(p.Body)
+		case "message/feedback-report":
+			return rep.feedback(p.Body)
+		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
+			if rep.Original.MessageID == "" && rep.Original.EntityRefID == "" {
+				rep.original(p.Body)
 			}
 		}
-		if j > 0 || err != nil {
-			return j, err
-		}
-	}
+		return nil
+	})
 }
 
 // fieldBlocks reads groups of header fields separated by blank lines.
