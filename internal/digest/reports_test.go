@@ -159,3 +159,28 @@ func TestReturnPathAndReports(t *testing.T) {
 		t.Errorf("second application: %+v, %v", again, err)
 	}
 }
+
+// TestReportsByRecipient: without VERP a report that quotes nothing known
+// is matched by its failed recipient; with VERP such a report (which
+// anyone could write) changes nothing.
+func TestReportsByRecipient(t *testing.T) {
+	t.Parallel()
+	for _, verp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("verp=%v", verp), func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, func(c *config.Config) { c.Mail.VERP = verp })
+			subs := g.addSubscribers(2, time.Now(), nil)
+			res, err := g.r.ApplyReports([]bounce.Message{{Name: "r", Raw: dsn("digest@papers.example.org", subs[1].Email, "not-ours@x", "5.1.1", "550 5.1.1 unknown")}})
+			if err != nil || len(res) != 1 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			want, state := digest.ReportBounced, model.StateBounced
+			if verp {
+				want, state = digest.ReportUnmatched, model.StateActive
+			}
+			if res[0].Action != want || g.sub(subs[1].ID).State != state || g.sub(subs[0].ID).State != model.StateActive {
+				t.Errorf("result %+v, state %s; want %s and %s", res[0], g.sub(subs[1].ID).State, want, state)
+			}
+		})
+	}
+}

@@ -338,8 +338,7 @@ func Classify(err error) (temporary bool, bounce bool, reason string) {
 		return true, false, "timeout"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return true, false, "connection refused"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+	case connLost(err):
 		return true, false, "connection lost"
 	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &recErr),
 		stage == stageTLS, stage == stageStartTLS:
@@ -367,4 +366,10 @@ func enhancedCode(code string) string {
 		}
 	}
 	return code
+}
+
+// connLost reports an error that means the connection went away.
+func connLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }

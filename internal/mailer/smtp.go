@@ -501,8 +501,7 @@ func staleConn(err error) bool {
 	if se.Code != 0 {
 		return se.Code == 421
 	}
-	_, _, reason := Classify(err)
-	return reason == "connection lost"
+	return connLost(err)
 }
 
 // connect dials and sets up a connection: TLS, EHLO, STARTTLS, AUTH.
