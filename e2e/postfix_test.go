@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 import (
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,10 +131,15 @@ postlog    unix-dgram n - n - 1 postlogd
 			t.Logf("postfix stop: %v\n%s", err, out)
 			_, _ = pf.cmd(bin, "abort")
 		}
-		// Wait for the master to go so the folder can be removed.
-		pid := filepath.Join(dir, "queue", "pid", "master.pid")
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if _, err := os.Stat(pid); err != nil {
+		// Wait for the master to exit so the folder can be removed (the
+		// pid file stays behind).
+		b, err := os.ReadFile(filepath.Join(dir, "queue", "pid", "master.pid"))
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 1 {
+			return
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if syscall.Kill(pid, 0) != nil {
 				break
 			}
 		}
