@@ -40,8 +40,8 @@ func (e *StopError) Unwrap() []error { return []error{ErrStopped, e.Reply} }
 // breakerSame recipients and more than breakerShare of the attempts
 // judged, it is the relay's answer to everyone, not the readers' fault.
 // breakerEarly recipients with the same reply stop a run before its
-// window is complete; after the window, breakerStreak failures in a row
-// with one reply do.
+// window is complete; after the window, breakerStreak refusals in a row
+// with one reply that is the relay's own (mailer.Fault.Operator) do.
 const (
 	breakerWindow = 50
 	breakerSame   = 3
@@ -51,9 +51,9 @@ const (
 )
 
 // breaker watches a run's outcomes. Outcomes that would charge a
-// subscriber (a bounce, a soft-bounce day) are held until the breaker
-// knows the reply was not everyone's: then they are recorded as they are;
-// if the breaker trips, they are recorded as failures that charge nobody.
+// subscriber (a bounce, a soft-bounce day) in the run's window are held
+// until the breaker has judged the window: then they are recorded as they
+// are; if it trips, as failures that charge nobody.
 type breaker struct {
 	record func([]store.Outcome) error
 
@@ -151,7 +151,10 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 		}
 	case key != "" && !b.judged && b.same[key] >= breakerSame && float64(b.same[key]) > breakerEarly:
 		stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d of the first %d recipients got the same reply", b.same[key], b.attempts)}
-	case key != "" && b.judged && b.streak >= breakerStreak:
+	case key != "" && b.judged && b.streak >= breakerStreak && mailer.FaultOf(cmp).Operator():
+		// After a healthy window only the relay's own refusals in a row
+		// stop the run (its quota ran out, say); a run of refused
+		// mailboxes is a list with dead addresses side by side.
 		stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d recipients in a row got the same reply", b.streak)}
 	}
 	if charges {
@@ -171,7 +174,8 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 			batch = append(batch, spare(h))
 		}
 		b.held = nil
-	case b.judged && b.streak == 0:
+	case b.judged:
+		// The window was healthy: what charges a reader is recorded now.
 		batch = append(batch, b.held...)
 		b.held = nil
 	}

@@ -342,3 +342,57 @@ func TestOutboxKeepsMailTheRelayRefuses(t *testing.T) {
 		t.Fatalf("outbox after the relay refused the sender: %d items (%v), want both kept", n, err)
 	}
 }
+
+// TestAfterTheWindow: once a run's first recipients were judged healthy,
+// a block of dead addresses side by side is bounced, while the relay
+// refusing everything from some point on (a quota that ran out) stops the
+// run and charges nobody.
+func TestAfterTheWindow(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	t.Run("dead addresses side by side", func(t *testing.T) {
+		t.Parallel()
+		g := newRig(t, nil)
+		now := time.Now()
+		g.ingestPage(now.Add(-time.Hour))
+		subs := g.addSubscribers(n, now, nil)
+		dead := map[string]bool{}
+		for _, s := range subs[70:82] {
+			dead[s.Email] = true
+		}
+		srv := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(to string) *smtp.SMTPError {
+			if dead[to] {
+				return reply(550, smtp.EnhancedCode{5, 1, 1}, "User unknown")
+			}
+			return nil
+		}})
+		g.useServer(srv, func(c *mailer.Config) { c.Connections = 1 })
+		sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
+		if err != nil || sum.Bounced != 12 || sum.Sent != n-12 {
+			t.Fatalf("run: %v %+v; want %d sent and 12 bounced", err, sum, n-12)
+		}
+	})
+	t.Run("relay quota runs out", func(t *testing.T) {
+		t.Parallel()
+		g := newRig(t, func(c *config.Config) { c.SMTP.MaxAttempts = 2 })
+		now := time.Now()
+		g.ingestPage(now.Add(-time.Hour))
+		subs := g.addSubscribers(n, now, nil)
+		var accepted atomic.Int64
+		srv := smtptest.StartT(t, smtptest.Options{RcptReply: func(string, int) *smtp.SMTPError {
+			if accepted.Add(1) > 60 {
+				return reply(451, smtp.EnhancedCode{4, 7, 0}, "Daily sending quota exceeded")
+			}
+			return nil
+		}})
+		g.useServer(srv, func(c *mailer.Config) { c.Connections = 1 })
+		sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
+		if !errors.Is(err, digest.ErrStopped) || !strings.Contains(err.Error(), "in a row") || !strings.Contains(err.Error(), "451 4.7.0") {
+			t.Fatalf("run: %v, want a stop naming the streak and the reply", err)
+		}
+		if sum.Sent != 60 || sum.Bounced != 0 || sum.Pending == 0 {
+			t.Errorf("summary %+v: want 60 sent, none bounced, some pending", sum)
+		}
+		g.assertNobodyCharged(subs)
+	})
+}
