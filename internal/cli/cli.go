@@ -355,6 +355,7 @@ var subcommandHelp = map[string]string{
 	"subscribers import": "Import subscribers from a CSV file with the header email,interests (interests separated by ';'). Imported people are active unless --confirm asks each to confirm. Nothing is imported when any row is wrong.",
 	"subscribers list":   "List subscribers, optionally only those in one state.",
 	"subscribers remove": "Erase one subscriber and what was recorded about them, for good.",
+	"subscribers links":  "Print one subscriber's preferences, unsubscribe and feed links (to pass on to them).",
 	"dkim keygen":        "Make a DKIM key pair: the private key is written to a file and the DNS TXT record to publish is printed.",
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/papermail/papermail/internal/usertext"
 )
 
-const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | remove EMAIL | reactivate EMAIL|--all-bounced-since T`
+const subscribersUsage = `subscribers add EMAIL --interests "a; b" [--confirmed] | import FILE.csv [--confirm] | list [--state S] | links EMAIL | remove EMAIL | reactivate EMAIL|--all-bounced-since T`
 
 func cmdSubscribers(e *env, args []string) error {
 	if len(args) == 0 {
@@ -26,7 +26,7 @@ func cmdSubscribers(e *env, args []string) error {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
-		return groupHelp(e, "subscribers", "add", "import", "list", "remove")
+		return groupHelp(e, "subscribers", "add", "import", "list", "links", "remove")
 	case "add":
 		return subscribersAdd(e, args[1:])
 	case "import":
@@ -35,6 +35,8 @@ func cmdSubscribers(e *env, args []string) error {
 		return subscribersList(e, args[1:])
 	case "remove":
 		return subscribersRemove(e, args[1:])
+	case "links":
+		return subscribersLinks(e, args[1:])
 	case "reactivate":
 		return subscribersReactivate(e, args[1:])
 	}
@@ -305,6 +307,37 @@ func subscribersRemove(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", addr)
+	return nil
+}
+
+// subscribersLinks prints a subscriber's own links, for an operator who
+// helps a reader locked out of their preferences.
+func subscribersLinks(e *env, args []string) error {
+	fs := newFlags(e, "subscribers links", "subscribers links EMAIL")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: subscribers links needs exactly one EMAIL", errUsage)
+	}
+	addr, err := subscription.Email(pos[0])
+	if err != nil {
+		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
+	}
+	p, err := e.parts()
+	if err != nil {
+		return err
+	}
+	sub, err := p.store.SubscriberByEmail(addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s is not on the list", addr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s (%s)\npreferences: %s\nunsubscribe: %s\nfeed:        %s\n", sub.Email, sub.State,
+		p.links.Preferences(sub.ID), p.links.Unsubscribe(sub.ID), p.links.Feed(sub.ID))
 	return nil
 }
 

@@ -97,3 +97,20 @@ func TestSubscribersImportReportsEveryRow(t *testing.T) {
 		t.Errorf("imported %+v, %v", b, err)
 	}
 }
+
+// TestSubscribersLinks: the operator can print a subscriber's links; the
+// preferences link is the one the web pages accept.
+func TestSubscribersLinks(t *testing.T) {
+	installEnv(t)
+	if code, _, errOut := runMain(t, "subscribers", "add", "ada@example.org", "--interests", "speech", "--confirmed"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := runMain(t, "subscribers", "links", "Ada@Example.org")
+	if code != 0 || !strings.Contains(out, "preferences: https://papers.example.org/preferences/") ||
+		!strings.Contains(out, "unsubscribe: https://papers.example.org/unsubscribe/") || !strings.Contains(out, ".atom") {
+		t.Fatalf("links: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := runMain(t, "subscribers", "links", "nobody@example.org"); code == 0 || !strings.Contains(errOut, "not on the list") {
+		t.Errorf("unknown address: exit %d, %q", code, errOut)
+	}
+}

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/papermail/papermail/internal/mailer"
@@ -31,4 +32,50 @@ func (r *Runner) ConfirmMessage(sub *model.Subscriber, nonce string, now time.Ti
 		From: from, ReplyTo: reply, To: sub.Email, Subject: subject, Text: text, HTML: html,
 		Date: now, AutoSubmitted: true, EntityRefID: newID(), ReturnPath: r.Config.Mail.ReturnPath,
 	}, nil
+}
+
+// LinksMessage renders the mail with sub's own links: the welcome after
+// confirming (welcome) or the answer to "send me my link"
+// (subscription.LinksMailer).
+func (r *Runner) LinksMessage(sub *model.Subscriber, welcome bool, now time.Time) (*mailer.Message, error) {
+	subject, text, html, err := r.Engine.Links(&render.LinksView{
+		Email: sub.Email, Interests: sub.Interests, Welcome: welcome,
+		PreferencesURL: r.Links.Preferences(sub.ID), UnsubscribeURL: r.Links.Unsubscribe(sub.ID), FeedURL: r.Links.Feed(sub.ID),
+		BaseURL: r.Links.Base + "/", ListName: "papermail", DeliveryLabel: r.deliveryLabel(sub),
+	})
+	if err != nil {
+		return nil, err
+	}
+	from, reply := r.Config.Mail.ConfirmFrom, r.Config.Mail.ConfirmReplyTo
+	if from == "" {
+		from = r.Config.Mail.From
+	}
+	if reply == "" {
+		reply = r.Config.Mail.ReplyTo
+	}
+	return &mailer.Message{
+		From: from, ReplyTo: reply, To: sub.Email, Subject: subject, Text: text, HTML: html,
+		Date: now, AutoSubmitted: true, EntityRefID: newID(), ReturnPath: r.Config.Mail.ReturnPath,
+	}, nil
+}
+
+// deliveryLabel says when sub's digests come: "every day at 07:00 (UTC)".
+func (r *Runner) deliveryLabel(sub *model.Subscriber) string {
+	h, m := r.Config.DefaultHour()
+	if sub.Hour >= 0 && sub.Hour <= 23 {
+		h, m = sub.Hour, 0
+	}
+	zone := sub.Timezone
+	if zone == "" {
+		zone = r.Config.Digest.Timezone
+	}
+	when := "every day"
+	if sub.Frequency == model.FrequencyWeekly {
+		when = "every " + time.Weekday(sub.Weekday).String()
+	}
+	label := fmt.Sprintf("%s at %02d:%02d", when, h, m)
+	if zone != "" {
+		label += " (" + zone + ")"
+	}
+	return label
 }

@@ -46,12 +46,12 @@ const (
 )
 
 // mailFiles are the templates every mail needs, by mail kind.
-var mailFiles = []string{"digest", "confirm"}
+var mailFiles = []string{"digest", "confirm", "links"}
 
 // Engine renders mails and web pages. It is safe for concurrent use.
 type Engine struct {
-	digest, confirm *mailTemplates
-	pages           map[string]*htmltemplate.Template
+	digest, confirm, links *mailTemplates
+	pages                  map[string]*htmltemplate.Template
 }
 
 // mailTemplates are the three parts of one kind of mail.
@@ -89,10 +89,13 @@ func newEngine(base fs.FS, overrideDir string) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		if kind == "digest" {
+		switch kind {
+		case "digest":
 			e.digest = m
-		} else {
+		case "confirm":
 			e.confirm = m
+		default:
+			e.links = m
 		}
 	}
 	for _, d := range sampleDigests() {
@@ -102,6 +105,11 @@ func newEngine(base fs.FS, overrideDir string) (*Engine, error) {
 	}
 	for _, c := range sampleConfirms() {
 		if err := e.confirm.try(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range sampleLinks() {
+		if err := e.links.try(l); err != nil {
 			return nil, err
 		}
 	}
@@ -384,6 +392,15 @@ func (e *Engine) Confirm(v *ConfirmView) (subject, text, html string, err error)
 		return "", "", "", errors.New("render: confirm view is nil")
 	}
 	return e.confirm.render(v)
+}
+
+// Links renders the mail with a subscriber's own links: the welcome after
+// confirming (v.Welcome) or the answer to "send me my link".
+func (e *Engine) Links(v *LinksView) (subject, text, html string, err error) {
+	if v == nil {
+		return "", "", "", errors.New("render: links view is nil")
+	}
+	return e.links.render(v)
 }
 
 // HasPage reports whether the web page "web/<name>.html" exists.

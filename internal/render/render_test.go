@@ -691,7 +691,7 @@ func TestPage(t *testing.T) {
 }
 
 // mailPaths are the mail templates.
-var mailPaths = []string{"mail/digest.subject.txt", "mail/digest.txt", "mail/digest.html", "mail/confirm.subject.txt", "mail/confirm.txt", "mail/confirm.html"}
+var mailPaths = []string{"mail/digest.subject.txt", "mail/digest.txt", "mail/digest.html", "mail/confirm.subject.txt", "mail/confirm.txt", "mail/confirm.html", "mail/links.subject.txt", "mail/links.txt", "mail/links.html"}
 
 func TestEmbeddedPages(t *testing.T) {
 	e := testEngine(t)
@@ -896,3 +896,25 @@ func BenchmarkDigest(b *testing.B) { benchRender(b, testEngine(b), false) }
 // BenchmarkDigestAlone renders each digest in a batch of its own: the
 // standard engines on every part of every paper (a run's first readers).
 func BenchmarkDigestAlone(b *testing.B) { benchRender(b, testEngine(b), true) }
+
+func TestLinksMail(t *testing.T) {
+	e := testEngine(t)
+	for _, welcome := range []bool{true, false} {
+		v := &LinksView{Email: "ada@example.org", Interests: []string{"speech"}, Welcome: welcome,
+			PreferencesURL: "https://papers.example.org/preferences/tok", UnsubscribeURL: "https://papers.example.org/unsubscribe/tok",
+			FeedURL: "https://papers.example.org/feed/tok.atom", BaseURL: "https://papers.example.org/", DeliveryLabel: "every day at 07:00 (UTC)"}
+		subject, text, html, err := e.Links(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkText(t, text)
+		for _, part := range []string{text, html} {
+			if !strings.Contains(part, v.PreferencesURL) || !strings.Contains(part, v.UnsubscribeURL) {
+				t.Errorf("welcome=%v: a part lacks the links:\n%s", welcome, part)
+			}
+		}
+		if welcome != strings.HasPrefix(subject, "Welcome") || welcome != strings.Contains(text, "is confirmed") {
+			t.Errorf("welcome=%v: subject %q", welcome, subject)
+		}
+	}
+}

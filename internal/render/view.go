@@ -196,3 +196,28 @@ func (p Paper) Facts() string {
 	}
 	return strings.Join(parts, " · ")
 }
+
+// LinksView is everything the mail with a subscriber's own links shows:
+// the welcome after confirming, or the answer to "send me my link".
+type LinksView struct {
+	Email     string
+	Interests []string
+	// Welcome marks the mail sent right after confirming.
+	Welcome bool
+	// PreferencesURL, UnsubscribeURL and FeedURL are the reader's signed
+	// links; BaseURL the site.
+	PreferencesURL, UnsubscribeURL, FeedURL, BaseURL string
+	// DeliveryLabel says when digests come ("every day at 07:00 (UTC)").
+	DeliveryLabel string
+	ListName      string
+	Preheader     string
+}
+
+// sampleLinks are the views every links template is tried with at start-up.
+func sampleLinks() []*LinksView {
+	return []*LinksView{{
+		Email: "reader@example.org", Interests: []string{"speech"}, Welcome: true,
+		PreferencesURL: "https://example.org/p", UnsubscribeURL: "https://example.org/u", FeedURL: "https://example.org/f",
+		BaseURL: "https://example.org/", DeliveryLabel: "every day at 07:00", ListName: "papermail", Preheader: "Welcome",
+	}, {}}
+}

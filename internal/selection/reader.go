@@ -30,8 +30,8 @@ const (
 	// followRel is the least relevance of a paper by a followed author,
 	// whatever its topic: above the floor, beside well-matched papers.
 	followRel = 0.7
-	// categoryBoost is added to the relevance of a matched paper in one
-	// of the reader's categories (boost mode).
+	// categoryBoost is added to the relevance of a paper in one of the
+	// reader's categories that is relevant already (boost mode).
 	categoryBoost = 0.12
 	// categoryOnlyRel is the relevance of a paper in a filtered category
 	// when the profile names nothing else to match.
@@ -208,7 +208,8 @@ func (ix *Index) readerRel(q *Query, d uint32, rel float32) (float32, bool) {
 		return 0, false
 	case len(q.rd.catOnly) > 0:
 		return max(rel, categoryOnlyRel), true
-	case in && rel > 0:
+	case in && rel >= ix.floor:
+		// A boost reorders matched papers; it never makes one match.
 		return min(1, rel+categoryBoost), true
 	}
 	return rel, true

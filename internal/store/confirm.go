@@ -77,8 +77,9 @@ func (s *Store) Confirmation(id uint64) (model.Confirmation, error) {
 // transaction: apply edits the subscriber with the confirmation's values,
 // the record is written and the confirmation deleted, so its link cannot
 // be used again. A missing confirmation or another nonce is
-// ErrNoConfirmation; when apply fails nothing is written.
-func (s *Store) Confirm(id uint64, nonce string, apply func(*model.Subscriber, *model.Confirmation) error) (model.Subscriber, error) {
+// ErrNoConfirmation; when apply fails nothing is written. mail, when not
+// nil, makes a mail queued in the same transaction (the welcome mail).
+func (s *Store) Confirm(id uint64, nonce string, apply func(*model.Subscriber, *model.Confirmation) error, mail func(*model.Subscriber) (*OutboxItem, error)) (model.Subscriber, error) {
 	var out model.Subscriber
 	err := s.update(func(tx *bolt.Tx) error {
 		c, err := getConfirmation(tx, id)
@@ -101,7 +102,18 @@ func (s *Store) Confirm(id uint64, nonce string, apply func(*model.Subscriber, *
 			return err
 		}
 		out = sub
-		return tx.Bucket(bucketConfirm).Delete(u64(id))
+		if err := tx.Bucket(bucketConfirm).Delete(u64(id)); err != nil {
+			return err
+		}
+		if mail == nil {
+			return nil
+		}
+		item, err := mail(&sub)
+		if err != nil || item == nil {
+			return err
+		}
+		item.SubscriberID = sub.ID
+		return putOutbox(tx, item)
 	})
 	return out, err
 }

@@ -58,6 +58,10 @@ type Service struct {
 	// of it), so two requests for one address cannot both queue a
 	// confirmation, while different addresses run in parallel.
 	locks [64]sync.Mutex
+	// linkSent remembers when each subscriber was last sent their links
+	// on request, so the form cannot mail-bomb anyone.
+	linkMu   sync.Mutex
+	linkSent map[uint64]time.Time
 }
 
 var lockSeed = maphash.MakeSeed()
@@ -269,7 +273,91 @@ func (s *Service) Confirm(id uint64, nonce string) (model.Subscriber, error) {
 		sub.ConfirmedAt = now
 		sub.SoftBounces, sub.Bounce = nil, nil
 		return nil
+	}, func(sub *model.Subscriber) (*store.OutboxItem, error) {
+		return s.linksItem(sub, true, now)
 	})
+}
+
+// LinksMailer renders the mail that carries a subscriber's own links
+// (preferences, unsubscribe, feed): the welcome after confirming, or the
+// answer to "send me my link"; digest.Runner implements it.
+type LinksMailer interface {
+	LinksMessage(sub *model.Subscriber, welcome bool, now time.Time) (*mailer.Message, error)
+}
+
+// linksItem is the outbox item of a links mail to sub, or nil when the
+// mailer makes none.
+func (s *Service) linksItem(sub *model.Subscriber, welcome bool, now time.Time) (*store.OutboxItem, error) {
+	lm, ok := s.Mail.(LinksMailer)
+	if !ok {
+		return nil, nil
+	}
+	msg, err := lm.LinksMessage(sub, welcome, now)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	kind := "links"
+	if welcome {
+		kind = "welcome"
+	}
+	return &store.OutboxItem{Kind: kind, To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}, nil
+}
+
+// SendLinks queues the mail with the subscriber's links to the address
+// email when it is on the list ("send me my link"); it reports whether a
+// mail was queued. Unknown addresses, erased ones and bounced ones get
+// nothing, and one address gets at most one such mail per
+// ConfirmInterval. The caller answers the same whatever this returns.
+func (s *Service) SendLinks(email string) (bool, error) {
+	addr, err := Email(email)
+	if err != nil {
+		return false, err
+	}
+	mu := &s.locks[maphash.String(lockSeed, addr)%uint64(len(s.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+	sub, err := s.Store.SubscriberByEmail(addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if sub.State == model.StateBounced {
+		return false, nil // mail to it does not arrive
+	}
+	now := s.Now()
+	s.linkMu.Lock()
+	last, seen := s.linkSent[sub.ID]
+	if seen && now.Sub(last) < ConfirmInterval {
+		s.linkMu.Unlock()
+		return false, nil
+	}
+	if s.linkSent == nil {
+		s.linkSent = make(map[uint64]time.Time)
+	}
+	if len(s.linkSent) > 10000 {
+		for id, at := range s.linkSent {
+			if now.Sub(at) >= ConfirmInterval {
+				delete(s.linkSent, id)
+			}
+		}
+	}
+	s.linkSent[sub.ID] = now
+	s.linkMu.Unlock()
+	item, err := s.linksItem(&sub, false, now)
+	if err != nil || item == nil {
+		return false, err
+	}
+	item.SubscriberID = sub.ID
+	if err := s.Store.Enqueue(item); err != nil {
+		return false, fmt.Errorf("queue links mail for %s: %w", addr, err)
+	}
+	return true, nil
 }
 
 // Preferences are what a reader chooses on the preferences page.

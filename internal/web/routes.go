@@ -10,6 +10,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.subscribePage)
 	mux.HandleFunc("GET /preview", s.subscribePreview)
 	mux.HandleFunc("POST /subscribe", s.subscribe)
+	mux.HandleFunc("GET /link", s.linkPage)
+	mux.HandleFunc("POST /link", s.sendLink)
 
 	mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
 	mux.HandleFunc("POST /confirm/{token}", s.confirm)

@@ -60,7 +60,9 @@ type Server struct {
 	limiter *limiter
 	// subscribeTiming evens out the answer times of POST /subscribe.
 	subscribeTiming evenTiming
-	mailbox         bool
+	// linkTiming evens out the answer times of POST /link.
+	linkTiming evenTiming
+	mailbox    bool
 	// prefix is the path of base_url ("" at the root): a proxy in front
 	// strips it, so pages must add it to the paths they link.
 	prefix string
