@@ -1,6 +1,8 @@
 // Package address validates and normalizes subscriber email addresses:
 // one bare addr-spec, no display name, no comments or quoting tricks, no
-// control characters, within RFC 5321 length limits.
+// control characters, within RFC 5321 length limits. An internationalized
+// domain (bücher.example) is stored in its ASCII form (xn--bcher-kva.example),
+// the one DNS and every mail server use.
 package address
 
 import (
@@ -8,6 +10,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // Limits from RFC 5321 section 4.5.3.1.
@@ -31,6 +35,16 @@ func Normalize(s string) (string, error) {
 		return fail("contains a line break")
 	}
 	s = strings.Trim(s, " \t")
+	if at := strings.LastIndexByte(s, '@'); at >= 0 && !isASCII(s[at+1:]) {
+		if !isASCII(s[:at]) {
+			return fail("contains non-ASCII characters before @ (such addresses are not supported)")
+		}
+		ascii, err := idna.Lookup.ToASCII(s[at+1:])
+		if err != nil {
+			return fail(fmt.Sprintf("domain %q is not a valid internationalized domain name", s[at+1:]))
+		}
+		s = s[:at+1] + ascii
+	}
 	switch {
 	case s == "":
 		return fail("empty")
@@ -74,4 +88,13 @@ func Normalize(s string) (string, error) {
 		}
 	}
 	return strings.ToLower(local) + "@" + domain, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

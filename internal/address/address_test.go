@@ -13,6 +13,12 @@ func TestNormalize(t *testing.T) {
 		{"Ada@Example.ORG", "ada@example.org"},
 		{"  bob.smith+papers@mail.example.co.uk ", "bob.smith+papers@mail.example.co.uk"},
 		{"x@sub-domain.example.org", "x@sub-domain.example.org"},
+		// Internationalized domains are stored as DNS sees them.
+		{"user@bücher.example", "user@xn--bcher-kva.example"},
+		{"User@BÜCHER.Example", "user@xn--bcher-kva.example"},
+		{"a@münchen.de", "a@xn--mnchen-3ya.de"},
+		{"a@例え.テスト", "a@xn--r8jz45g.xn--zckzah"},
+		{"a@xn--bcher-kva.example", "a@xn--bcher-kva.example"},
 	}
 	for _, tc := range tests {
 		got, err := Normalize(tc.in)
@@ -27,6 +33,7 @@ func TestNormalize(t *testing.T) {
 		"a..b@example.org", ".a@example.org", "a@-x.example.org", "a@example..org",
 		strings.Repeat("a", 65) + "@example.org", "a@" + strings.Repeat("b", 250) + ".org",
 		"ü@example.org", "a@exa_mple.org", "a\x00@example.org",
+		"ü@bücher.example", "a@bü cher.example", "a@bücher..example", "a@\u202ebücher.example",
 	}
 	for _, in := range bad {
 		if got, err := Normalize(in); !errors.Is(err, ErrInvalid) {
@@ -38,6 +45,7 @@ func TestNormalize(t *testing.T) {
 func FuzzNormalize(f *testing.F) {
 	f.Add("a@example.org")
 	f.Add("Eve <eve@example.org>")
+	f.Add("user@bücher.example")
 	f.Fuzz(func(t *testing.T, s string) {
 		out, err := Normalize(s)
 		if err != nil {

@@ -267,3 +267,18 @@ func TestFormInputIsCleaned(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeIDNAddress: an address at an internationalized domain is
+// accepted by the form and stored in its ASCII (punycode) form.
+func TestSubscribeIDNAddress(t *testing.T) {
+	e := newEnv(t)
+	tok := e.formToken("/", "/subscribe")
+	r := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"user@bücher.example"}, "interests": {"graph neural networks"}, "timezone": {"UTC"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("subscribe user@bücher.example: %d\n%s", r.status, r.body)
+	}
+	sub, err := e.st.SubscriberByEmail("user@xn--bcher-kva.example")
+	if err != nil || sub.State != model.StatePending {
+		t.Errorf("stored subscriber: %+v, %v; want user@xn--bcher-kva.example pending", sub, err)
+	}
+}

@@ -84,12 +84,22 @@ func TestLimiter(t *testing.T) {
 	if !l.allow("b", t0.Add(10*time.Second)) {
 		t.Error("another key refused")
 	}
-	// The window slides: the first event leaves it after a minute.
-	if !l.allow("a", t0.Add(time.Minute+time.Second/2)) {
-		t.Error("event after the first left the window refused")
+	// A token bucket: one event back every 20 s (a minute over 3), a
+	// whole burst of 3 after a quiet minute.
+	if !l.allow("a", t0.Add(22*time.Second)) {
+		t.Error("event after a token came back refused")
 	}
-	if l.allow("a", t0.Add(time.Minute+time.Second/2)) {
-		t.Error("window holds 3 again")
+	if l.allow("a", t0.Add(22*time.Second)) {
+		t.Error("two events on one returned token")
+	}
+	later := t0.Add(22*time.Second + time.Minute)
+	for i := range 3 {
+		if !l.allow("a", later) {
+			t.Errorf("event %d after a quiet minute refused", i+1)
+		}
+	}
+	if l.allow("a", later) {
+		t.Error("burst larger than 3")
 	}
 	if !newLimiter(0, time.Minute).allow("a", t0) {
 		t.Error("a limit of 0 refuses")

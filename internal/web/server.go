@@ -58,6 +58,9 @@ type Server struct {
 	handler http.Handler
 	csrfKey []byte
 	limiter *limiter
+	// previewLimiter and previews bound the work of GET /preview.
+	previewLimiter *limiter
+	previews       previewCache
 	// subscribeTiming evens out the answer times of POST /subscribe.
 	subscribeTiming evenTiming
 	// linkTiming evens out the answer times of POST /link.
@@ -96,7 +99,8 @@ func New(d Deps) (*Server, error) {
 		d.Now = time.Now
 	}
 	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
-		limiter: newLimiter(d.Config.HTTP.SubscribeRate, time.Minute)}
+		limiter:        newLimiter(d.Config.HTTP.SubscribeRate, time.Minute),
+		previewLimiter: newLimiter(previewRatePerSubscribe*d.Config.HTTP.SubscribeRate, time.Minute)}
 	s.mailbox = mailboxAllowed(d.Config)
 	s.proxies = d.Config.HTTP.ProxyNetworks()
 	if u, err := url.Parse(d.Links.Base); err == nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/subscription"
 )
 
@@ -56,7 +55,13 @@ func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Previewed = true
 	if s.Runner != nil {
-		picks, err := s.Runner.Preview(selection.Profile{Interests: interests}, previewLimit, s.Now())
+		picks, ok, err := s.previewPicks(r, interests)
+		if !ok {
+			w.Header().Set("Retry-After", "60")
+			s.message(w, r, http.StatusTooManyRequests, "Too many previews",
+				"This computer has asked for many different previews in the last minute. Wait a minute and try again.")
+			return
+		}
 		if err != nil {
 			s.internal(w, r, "preview", err)
 			return

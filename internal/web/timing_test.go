@@ -55,3 +55,61 @@ func median(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// TestPreviewThrottledAndCached: one client asking for many distinct
+// previews is refused with 429 after its budget (4 per allowed subscribe
+// post per minute), while the same interests keep being answered from the
+// cache; another client is not affected; a minute later the budget is
+// back.
+func TestPreviewThrottledAndCached(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.HTTP.TrustProxy = true })
+	budget := previewRatePerSubscribe * config.DefaultSubscribeRate
+	get := func(interests, ip string) response {
+		return e.do("GET", "/preview?interests="+url.QueryEscape(interests), nil, "X-Forwarded-For", ip)
+	}
+	for i := range budget {
+		if r := get(fmt.Sprintf("topic number %d", i), "192.0.2.1"); r.status != http.StatusOK {
+			t.Fatalf("preview %d: %d", i+1, r.status)
+		}
+	}
+	r := get("one topic too many", "192.0.2.1")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("preview %d: %d, want 429 with Retry-After", budget+1, r.status)
+	}
+	// Cached answers cost nothing and are still served.
+	if r := get("topic number 0", "192.0.2.1"); r.status != http.StatusOK {
+		t.Errorf("cached preview after the budget: %d", r.status)
+	}
+	if r := get("one topic too many", "192.0.2.9"); r.status != http.StatusOK {
+		t.Errorf("another client: %d", r.status)
+	}
+	e.advance(61 * time.Second)
+	if r := get("yet another topic", "192.0.2.1"); r.status != http.StatusOK {
+		t.Errorf("a minute later: %d", r.status)
+	}
+}
+
+// TestLimiterMemoryBounded: the limiter tracks at most maxKeys clients,
+// however many addresses send.
+func TestLimiterMemoryBounded(t *testing.T) {
+	l := newLimiter(5, time.Minute)
+	now := testStart
+	for i := range 3 * maxKeys {
+		l.allow(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), now)
+		now = now.Add(time.Millisecond)
+	}
+	if n := len(l.clients); n > maxKeys {
+		t.Errorf("limiter tracks %d clients, want at most %d", n, maxKeys)
+	}
+	for i := range 5 {
+		if !l.allow("192.0.2.1", now) {
+			t.Fatalf("event %d refused", i+1)
+		}
+	}
+	if l.allow("192.0.2.1", now) {
+		t.Error("6th event in a minute allowed")
+	}
+	if !l.allow("192.0.2.1", now.Add(12*time.Second)) {
+		t.Error("no token back after a fifth of the minute")
+	}
+}
