@@ -205,3 +205,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVERPParse: no address panics, and only addresses Address made
+// parse, back to what they were made from.
+func FuzzVERPParse(f *testing.F) {
+	v, err := NewVERP("bounces@papers.example.org", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v.Address(42, "2026-12-03"))
+	f.Add("bounces+1.20261203.aaaaaaaaaaaaaaaa@papers.example.org")
+	f.Add("<BOUNCES+18446744073709551615.99999999.x@PAPERS.EXAMPLE.ORG>")
+	f.Fuzz(func(t *testing.T, addr string) {
+		id, date, ok, err := v.Parse(addr)
+		if ok {
+			if err != nil || !strings.EqualFold(strings.Trim(strings.TrimSpace(addr), "<>"), v.Address(id, date)) {
+				t.Fatalf("Parse(%q) = %d %q %v %v", addr, id, date, ok, err)
+			}
+		}
+	})
+}
