@@ -40,50 +40,88 @@ func (in *instance) listOf(n int) []string {
 	return emails
 }
 
-// TestRelayRefusingEveryoneEndToEnd runs the real binary against a relay
-// that refuses every RCPT with 554 5.7.1: the command exits non-zero with
-// the server's reply on stderr (an ERROR log line and the error), nobody
-// is bounced, status shows the stopped run; once the relay is fixed the
-// next digest exits 0 and everyone gets exactly one digest.
+// TestRelayRefusingEveryoneEndToEnd runs the real binary against relays
+// that refuse for their own reasons: every RCPT with 554 5.7.1, MAIL FROM
+// with 553 5.7.1 or 501 5.5.4, AUTH with 535. Each time the command exits
+// non-zero with the server's reply on stderr (an ERROR log line and the
+// error), nobody is bounced, status shows the stopped run; once the relay
+// (or the password) is fixed the next digest exits 0 and everyone gets
+// exactly one digest.
 func TestRelayRefusingEveryoneEndToEnd(t *testing.T) {
-	var broken atomic.Bool
-	broken.Store(true)
-	srv := smtptest.StartT(t, smtptest.Options{RcptReply: func(string, int) *smtp.SMTPError {
-		if broken.Load() {
-			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
-		}
-		return nil
-	}})
-	in := newInstance(t, srv)
-	emails := in.listOf(30)
+	tests := []struct {
+		name  string
+		rcpt  *smtp.SMTPError
+		mail  *smtp.SMTPError
+		auth  bool
+		reply string
+	}{
+		{name: "RCPT 554 5.7.1", reply: "554 5.7.1 Relay access denied",
+			rcpt: &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}},
+		{name: "MAIL FROM 553 5.7.1", reply: "553 5.7.1 Sender address rejected: not owned by user",
+			mail: &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Sender address rejected: not owned by user"}},
+		{name: "MAIL FROM 501 5.5.4", reply: "501 5.5.4 Syntax error in MAIL FROM",
+			mail: &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Syntax error in MAIL FROM"}},
+		{name: "AUTH 535", auth: true, reply: "535 5.7.8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var broken atomic.Bool
+			broken.Store(true)
+			opts := smtptest.Options{
+				RcptReply: func(string, int) *smtp.SMTPError {
+					if broken.Load() && tc.rcpt != nil {
+						return tc.rcpt
+					}
+					return nil
+				},
+				RejectMail: func(string) *smtp.SMTPError {
+					if broken.Load() && tc.mail != nil {
+						return tc.mail
+					}
+					return nil
+				},
+			}
+			var extra []string
+			if tc.auth {
+				opts.AuthUser, opts.AuthPass = "papermail", "right"
+				extra = []string{"PAPERMAIL_SMTP_USERNAME=papermail", "PAPERMAIL_SMTP_PASSWORD=wrong"}
+			}
+			srv := smtptest.StartT(t, opts)
+			in := newInstance(t, srv, extra...)
+			emails := in.listOf(30)
 
-	out, errOut := in.run(true, "digest")
-	if !strings.Contains(errOut, "554 5.7.1 Relay access denied") || !strings.Contains(errOut, "level=ERROR") {
-		t.Errorf("stderr does not name the reply at ERROR:\n%s", errOut)
-	}
-	if !strings.Contains(out, "0 bounced") {
-		t.Errorf("stdout: %s", out)
-	}
-	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
-		t.Errorf("subscribers bounced by the relay's refusal:\n%s", list)
-	}
-	if st := in.ok("status"); !strings.Contains(st, "STOPPED") || !strings.Contains(st, "554 5.7.1") {
-		t.Errorf("status does not show the stopped run:\n%s", st)
-	}
+			out, errOut := in.run(true, "digest")
+			if !strings.Contains(errOut, tc.reply) || !strings.Contains(errOut, "level=ERROR") || !strings.Contains(errOut, "nobody was marked bounced") {
+				t.Errorf("stderr does not name the reply %q at ERROR:\n%s", tc.reply, errOut)
+			}
+			if !strings.Contains(out, "0 sent") || !strings.Contains(out, "0 bounced") {
+				t.Errorf("stdout: %s", out)
+			}
+			if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
+				t.Errorf("subscribers bounced by the relay's refusal:\n%s", list)
+			}
+			if st := in.ok("status"); !strings.Contains(st, "STOPPED") || !strings.Contains(st, tc.reply) {
+				t.Errorf("status does not show the stopped run:\n%s", st)
+			}
 
-	broken.Store(false)
-	out = in.ok("digest")
-	if !strings.Contains(out, "30 sent") {
-		t.Errorf("after the fix: %s", out)
-	}
-	counts := srv.CountByRecipient()
-	for _, e := range emails {
-		if counts[e] != 1 {
-			t.Errorf("%s got %d digests, want 1", e, counts[e])
-		}
-	}
-	if st := in.ok("status"); strings.Contains(st, "STOPPED") {
-		t.Errorf("status after the fix:\n%s", st)
+			broken.Store(false)
+			if tc.auth {
+				in.env = append(in.env, "PAPERMAIL_SMTP_PASSWORD=right") // the later entry wins
+			}
+			out = in.ok("digest")
+			if !strings.Contains(out, "30 sent") {
+				t.Errorf("after the fix: %s", out)
+			}
+			counts := srv.CountByRecipient()
+			for _, e := range emails {
+				if counts[e] != 1 {
+					t.Errorf("%s got %d digests, want 1", e, counts[e])
+				}
+			}
+			if st := in.ok("status"); strings.Contains(st, "STOPPED") {
+				t.Errorf("status after the fix:\n%s", st)
+			}
+		})
 	}
 }
 
