@@ -307,3 +307,39 @@ func TestBouncesThroughDaemon(t *testing.T) {
 		t.Errorf("bounced:\n%s", list)
 	}
 }
+
+// TestThrottledForDaysEndToEnd: a relay answering 451 4.3.0 to everyone
+// on four days in a row (more than bounce.soft_limit) bounces nobody; each
+// day's digest exits non-zero, and once the relay recovers everyone gets
+// that day's digest once.
+func TestThrottledForDaysEndToEnd(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	srv := smtptest.StartT(t, smtptest.Options{RcptReply: func(string, int) *smtp.SMTPError {
+		if broken.Load() {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+		}
+		return nil
+	}})
+	in := newInstance(t, srv, "PAPERMAIL_SMTP_MAX_ATTEMPTS=2", "PAPERMAIL_BOUNCE_SOFT_LIMIT=2")
+	emails := in.listOf(12)
+	for _, d := range []string{"2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01"} {
+		_, errOut := in.run(true, "digest", "--date", d)
+		if !strings.Contains(errOut, "451 4.3.0 Try again later") {
+			t.Errorf("%s: stderr does not name the reply:\n%s", d, errOut)
+		}
+		if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
+			t.Fatalf("%s: bounced by a throttling relay:\n%s", d, list)
+		}
+	}
+	broken.Store(false)
+	if out := in.ok("digest", "--date", "2026-12-02"); !strings.Contains(out, "12 sent") {
+		t.Errorf("after the relay recovered: %s", out)
+	}
+	counts := srv.CountByRecipient()
+	for _, e := range emails {
+		if counts[e] != 1 {
+			t.Errorf("%s got %d digests, want 1", e, counts[e])
+		}
+	}
+}
