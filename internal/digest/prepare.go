@@ -93,6 +93,10 @@ func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.
 	return picks
 }
 
+// ProfileOf is the ranking profile of a subscriber, as digests use it
+// (for pages that preview an edited subscriber).
+func ProfileOf(sub *model.Subscriber) selection.Profile { return profile(sub) }
+
 // profile turns a subscriber's interests and feedback into a ranking profile.
 func profile(sub *model.Subscriber) selection.Profile {
 	p := selection.Profile{Interests: sub.Interests, Examples: sub.Examples,

@@ -363,6 +363,9 @@ func (s *Service) SendLinks(email string) (bool, error) {
 // Preferences are what a reader chooses on the preferences page.
 type Preferences struct {
 	Interests, Examples []string
+	// Authors, Categories and CategoryMode are the reader-side profile.
+	Authors, Categories []string
+	CategoryMode        string
 	Frequency           string
 	Weekday, Hour       int
 	Timezone            string
@@ -376,6 +379,9 @@ type Preferences struct {
 type Form struct {
 	Interests, Examples, Frequency, Weekday, Hour, Timezone, Pause string
 	Resume                                                         bool
+	// Authors and Categories are lists as typed; CategoryMode filter or
+	// boost.
+	Authors, Categories, CategoryMode string
 }
 
 // ParsePreferences checks a form for sub and reports every problem at once
@@ -384,8 +390,16 @@ func (s *Service) ParsePreferences(f Form, sub *model.Subscriber) (Preferences, 
 	var ps Problems
 	p := Preferences{Weekday: sub.Weekday, Resume: f.Resume}
 	var err error
-	p.Interests, err = Interests(f.Interests)
-	ps.add(err)
+	var x Request
+	xps := parseExtras(Extras{Authors: f.Authors, Categories: f.Categories, CategoryMode: f.CategoryMode}, &x)
+	ps = append(ps, xps...)
+	p.Authors, p.Categories, p.CategoryMode = x.Authors, x.Categories, x.CategoryMode
+	// Interests may be empty when followed authors, categories or a
+	// library give papers to match.
+	if strings.TrimSpace(f.Interests) != "" || (len(p.Authors) == 0 && len(p.Categories) == 0 && len(sub.Library) == 0) {
+		p.Interests, err = Interests(f.Interests)
+		ps.add(err)
+	}
 	p.Examples, err = Examples(f.Examples)
 	ps.add(err)
 	p.Frequency, err = Frequency(f.Frequency)
@@ -419,6 +433,7 @@ func (s *Service) ParsePreferences(f Form, sub *model.Subscriber) (Preferences, 
 func (s *Service) SetPreferences(id uint64, p Preferences) (model.Subscriber, error) {
 	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
 		x.Interests, x.Examples = p.Interests, p.Examples
+		x.Authors, x.Categories, x.CategoryMode = p.Authors, p.Categories, p.CategoryMode
 		x.Frequency, x.Weekday, x.Hour, x.Timezone = p.Frequency, p.Weekday, p.Hour, p.Timezone
 		switch {
 		case p.Resume:
@@ -431,6 +446,16 @@ func (s *Service) SetPreferences(id uint64, p Preferences) (model.Subscriber, er
 		default:
 			x.PausedUntil = time.Time{}
 		}
+		return nil
+	})
+}
+
+// SetLibrary replaces the subscriber's library with entries (nil removes
+// it); entries come from ParseLibrary, which refuses a malformed file as a
+// whole, so a library is stored completely or not at all.
+func (s *Service) SetLibrary(id uint64, entries []model.LibraryEntry) (model.Subscriber, error) {
+	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
+		x.Library = entries
 		return nil
 	})
 }

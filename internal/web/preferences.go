@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
@@ -42,6 +43,18 @@ type prefsView struct {
 	Weekdays, Hours, Zones                []option
 	Today                                 string
 
+	// Authors are the followed authors, one per line; Categories the
+	// store's categories to pick from (Selected: picked); CategoryFilter
+	// the mode.
+	Authors        string
+	Categories     []option
+	CategoryFilter bool
+	// Library is the reader's library: how many papers, the first titles,
+	// and the form that replaces or removes it.
+	LibraryCount               int
+	LibraryTitles              []string
+	LibraryCSRF, LibraryAction string
+
 	Feedback []feedbackItem
 	// Picks are what the digest would hold now; Edited says they were
 	// chosen with the edited (unsaved) form.
@@ -71,6 +84,7 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 		UndoCSRF: s.csrfToken(root + "/feedback/undo"), UndoAction: s.public(root + "/feedback/undo"),
 		ResubscribeCSRF: s.csrfToken(root + "/resubscribe"), ResubscribeAction: s.public(root + "/resubscribe"),
 		ExportURL: s.public(root + "/export"), EraseURL: s.public(root + "/erase"),
+		LibraryCSRF: s.csrfToken(root + "/library"), LibraryAction: s.public(root + "/library"),
 		FeedURL: s.Links.Feed(sub.ID), UnsubscribeURL: s.public(s.rel(s.Links.Unsubscribe(sub.ID))),
 		Email: sub.Email, State: string(sub.State), Today: now.In(loc).Format(dateLayout),
 	}
@@ -85,6 +99,7 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 		v.PausedUntil = sub.PausedUntil.In(loc).Format("Monday, 2 January 2006")
 	}
 	interests, examples := strings.Join(sub.Interests, "\n"), strings.Join(sub.Examples, "\n")
+	followed, picked, filter := strings.Join(sub.Authors, "\n"), sub.Categories, sub.CategoryMode == model.CategoryFilter
 	freq, weekday, hour, zone, pause := sub.Frequency, strconv.Itoa(sub.Weekday), "default", sub.Timezone, ""
 	if sub.Hour >= 0 && sub.Hour <= 23 {
 		hour = strconv.Itoa(sub.Hour)
@@ -95,6 +110,13 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 	if f != nil {
 		interests, examples, freq = f.Get("interests"), f.Get("examples"), f.Get("frequency")
 		weekday, hour, zone, pause = f.Get("weekday"), f.Get("hour"), f.Get("timezone"), f.Get("pause")
+		followed, picked, filter = f.Get("authors"), f["category"], f.Get("category_mode") == model.CategoryFilter
+	}
+	v.Authors, v.CategoryFilter = followed, filter
+	v.Categories = s.categoryOptions(picked)
+	v.LibraryCount = len(sub.Library)
+	for i := 0; i < len(sub.Library) && i < 5; i++ {
+		v.LibraryTitles = append(v.LibraryTitles, sub.Library[i].Label())
 	}
 	if freq != model.FrequencyWeekly {
 		freq = model.FrequencyDaily
@@ -163,14 +185,10 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 		picks, err = s.Runner.PreviewFor(sub, s.Now())
 	} else {
 		v.Edited = true
-		prof := selection.Profile{Interests: in.Interests, Examples: in.Examples}
-		for _, f := range sub.Feedback {
-			if f.Value > 0 {
-				prof.Liked = append(prof.Liked, f.PaperID)
-			} else if f.Value < 0 {
-				prof.Disliked = append(prof.Disliked, f.PaperID)
-			}
-		}
+		edited := *sub
+		edited.Interests, edited.Examples = in.Interests, in.Examples
+		edited.Authors, edited.Categories, edited.CategoryMode = in.Authors, in.Categories, in.CategoryMode
+		prof := digest.ProfileOf(&edited)
 		var sent map[uint64]map[string]struct{}
 		if sent, err = s.Store.SentSets([]uint64{sub.ID}); err == nil {
 			had := sent[sub.ID]
@@ -215,7 +233,8 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 // prefsForm reads the preferences form's fields.
 func prefsFields(f url.Values) subscription.Form {
 	return subscription.Form{Interests: f.Get("interests"), Examples: f.Get("examples"), Frequency: f.Get("frequency"),
-		Weekday: f.Get("weekday"), Hour: f.Get("hour"), Timezone: f.Get("timezone"), Pause: f.Get("pause"), Resume: f.Has("resume")}
+		Weekday: f.Get("weekday"), Hour: f.Get("hour"), Timezone: f.Get("timezone"), Pause: f.Get("pause"), Resume: f.Has("resume"),
+		Authors: f.Get("authors"), Categories: strings.Join(f["category"], ","), CategoryMode: f.Get("category_mode")}
 }
 
 // undoFeedback is POST /preferences/{token}/feedback/undo: it forgets the
@@ -256,4 +275,36 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 		Message:  "Digests for " + sub.Email + " start again at the next delivery time.",
 		LinkURL:  s.public(links.PathPreferences + r.PathValue("token")),
 		LinkText: "Open your preferences"})
+}
+
+// maxCategoryOptions is how many of the store's categories the page
+// offers (the most used; a reader's own picks are always shown).
+const maxCategoryOptions = 60
+
+// categoryOptions lists the categories the store has seen, most used
+// first, with picked ones selected (and offered even when rare).
+func (s *Server) categoryOptions(picked []string) []option {
+	seen, err := s.Store.Categories()
+	if err != nil {
+		s.Log.Warn("list categories", "error", err)
+	}
+	isPicked := make(map[string]bool, len(picked))
+	for _, c := range picked {
+		isPicked[strings.ToLower(c)] = true
+	}
+	var out []option
+	shown := make(map[string]bool)
+	for _, c := range seen {
+		if len(out) >= maxCategoryOptions && !isPicked[strings.ToLower(c.Name)] {
+			continue
+		}
+		shown[strings.ToLower(c.Name)] = true
+		out = append(out, option{Value: c.Name, Label: fmt.Sprintf("%s (%d)", c.Name, c.Papers), Selected: isPicked[strings.ToLower(c.Name)]})
+	}
+	for _, c := range picked {
+		if !shown[strings.ToLower(c)] {
+			out = append(out, option{Value: c, Label: c, Selected: true})
+		}
+	}
+	return out
 }

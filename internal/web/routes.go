@@ -23,6 +23,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /preferences/{token}/erase", s.erase)
 	mux.HandleFunc("POST /preferences/{token}/feedback/undo", s.undoFeedback)
 	mux.HandleFunc("POST /preferences/{token}/resubscribe", s.resubscribe)
+	mux.HandleFunc("POST /preferences/{token}/library", s.saveLibrary)
 
 	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)

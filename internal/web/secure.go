@@ -39,7 +39,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		// caching.
 		h.Set("Cache-Control", "no-store")
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		defer func() {
 			if v := recover(); v != nil {
