@@ -117,7 +117,10 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 		return res, err
 	}
 	res.Sample = len(subs)
-	runner := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp})
+	runner, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: noSender{}})
+	if err != nil {
+		return res, err
+	}
 	// The first preview builds the candidate index (and the run's render
 	// batch), as the start of a digest run does.
 	index := func() error {
@@ -349,8 +352,11 @@ func stagesMain(profile, heap string) error {
 	if err != nil {
 		return err
 	}
-	r := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: sender, Metrics: m,
+	r, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: sender, Metrics: m,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
 	if heap != "" {
 		// The live heap halfway through the run, when every cache is warm.
 		var once sync.Once
@@ -417,4 +423,11 @@ func ingestMain(dataDir, file, profile string) error {
 	}
 	fmt.Printf("load+parse %s, store %s: %d added\n", load.Round(time.Millisecond), time.Since(t).Round(time.Millisecond), res.Added)
 	return nil
+}
+
+// noSender is the sender of a runner used only to select and render.
+type noSender struct{}
+
+func (noSender) Deliver(context.Context, <-chan *mailer.Job, func(*mailer.Job)) error {
+	return errors.New("bench: this runner selects and renders only")
 }

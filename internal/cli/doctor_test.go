@@ -17,9 +17,9 @@ import (
 
 // runMain runs papermail with args as cmd/papermail does and returns the
 // exit status and what it wrote.
-func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runMain(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
 	code = Main(ctx, args, &out, &errb)
@@ -29,7 +29,7 @@ func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // installEnv sets the environment of a realistic installation in a
 // temporary data folder (Maildir delivery, no DKIM) and returns the folder.
 // vars (name without the PAPERMAIL_ prefix, value) change it.
-func installEnv(t *testing.T, vars ...string) string {
+func installEnv(t testing.TB, vars ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{

@@ -76,10 +76,13 @@ func buildParts(e *env, st *store.Store) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.runner = digest.New(digest.Deps{
+	p.runner, err = digest.New(digest.Deps{
 		Config: cfg, Store: st, Engine: p.engine, Links: p.links, Composer: p.composer,
 		Sender: p.sender, Log: e.log, Metrics: p.metrics,
 	})
+	if err != nil {
+		return nil, err
+	}
 	p.outbox = digest.NewOutbox(st, p.sender, e.log)
 	if p.subs, err = subscription.New(subscription.Deps{Store: st, Mail: p.runner, Location: cfg.Location()}); err != nil {
 		return nil, err

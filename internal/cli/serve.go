@@ -130,7 +130,7 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 		Fetch: func(ctx context.Context, f config.Feed) {
 			fetchFeed(ctx, p.store, p.metrics, log, f, p.runner.Invalidate)
 		},
-	}, log, p.metrics)
+	}, p.store, log, p.metrics)
 	if err != nil {
 		return err
 	}

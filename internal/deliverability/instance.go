@@ -151,7 +151,10 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 		return nil, fmt.Errorf("deliverability: store papers: %w", err)
 	}
 	lb := links.New(cfg.BaseURL, signer)
-	runner := digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: lb, Composer: comp, Sender: sender, Log: log})
+	runner, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: lb, Composer: comp, Sender: sender, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	subs, err := subscription.New(subscription.Deps{Store: st, Mail: runner, Location: cfg.Location(), Now: func() time.Time { return now }})
 	if err != nil {
 		return nil, fmt.Errorf("deliverability: %w", err)

@@ -3,11 +3,12 @@ package digest
 import (
 	"time"
 
+	"github.com/papermail/papermail/internal/due"
 	"github.com/papermail/papermail/internal/model"
 )
 
 // DateLayout is the layout of digest dates (a subscriber's local date).
-const DateLayout = "2006-01-02"
+const DateLayout = due.DateLayout
 
 // Spec says which subscribers a run is for.
 type Spec struct {
@@ -28,53 +29,14 @@ type Spec struct {
 
 // Due reports whether sub gets a digest in this run and for which date.
 // defLoc and defHour/defMinute come from digest.timezone and
-// digest.schedule.
+// digest.schedule (see due.Policy).
 func (sp Spec) Due(sub *model.Subscriber, defLoc *time.Location, defHour, defMinute int) (string, bool) {
+	return sp.due(sub, due.Policy{Loc: defLoc, Hour: defHour, Minute: defMinute})
+}
+
+func (sp Spec) due(sub *model.Subscriber, p due.Policy) (string, bool) {
 	if sp.Only != 0 && sub.ID != sp.Only || sp.Resume != nil && !sp.Resume[sub.ID] {
 		return "", false
 	}
-	switch sub.State {
-	case model.StateActive:
-	case model.StatePaused:
-		if sub.PausedUntil.IsZero() {
-			return "", false
-		}
-	default:
-		return "", false
-	}
-	if !sub.PausedUntil.IsZero() && sp.Now.Before(sub.PausedUntil) {
-		return "", false
-	}
-	loc := sub.Location(defLoc)
-	local := sp.Now.In(loc)
-	date := sp.Date
-	if date == "" {
-		date = local.Format(DateLayout)
-		hour, minute := sub.Hour, 0
-		if hour < 0 || hour > 23 {
-			hour, minute = defHour, defMinute
-		}
-		if local.Hour() < hour || local.Hour() == hour && local.Minute() < minute {
-			return "", false
-		}
-	}
-	if sub.LastDigest >= date {
-		return "", false
-	}
-	if sub.Frequency == model.FrequencyWeekly {
-		d, err := time.ParseInLocation(DateLayout, date, loc)
-		if err != nil {
-			return "", false
-		}
-		if sp.Date == "" && int(d.Weekday()) != sub.Weekday {
-			return "", false
-		}
-		if sub.LastDigest != "" {
-			last, err := time.ParseInLocation(DateLayout, sub.LastDigest, loc)
-			if err == nil && d.Sub(last) < 6*24*time.Hour+12*time.Hour {
-				return "", false
-			}
-		}
-	}
-	return date, true
+	return p.Due(sub, sp.Now, sp.Date)
 }

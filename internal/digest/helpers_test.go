@@ -92,15 +92,21 @@ func (g *rig) open() {
 	if err != nil {
 		g.t.Fatal(err)
 	}
+	// Until a test points it at a server (useServer), the runner's
+	// sender is one that finds nobody listening.
 	var sender digest.Sender
 	if g.r != nil {
 		sender = g.r.Sender
+	} else {
+		sender = g.transport(closedPort(g.t), nil)
 	}
 	g.st = st
-	g.r = digest.New(digest.Deps{
+	if g.r, err = digest.New(digest.Deps{
 		Config: g.cfg, Store: st, Engine: g.engine, Links: links.New(g.cfg.BaseURL, signer),
 		Composer: g.comp, Sender: sender, Log: g.log,
-	})
+	}); err != nil {
+		g.t.Fatal(err)
+	}
 }
 
 // reopen closes the store and opens it again, as a restarted process would.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/papermail/papermail/internal/bounce"
 	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/due"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/metrics"
@@ -80,21 +81,39 @@ type Stages struct {
 	Load, Select, Render, Compose, Record atomic.Int64
 }
 
-// New returns a runner.
-func New(d Deps) *Runner {
+// New returns a runner. Store, Engine, Links, Composer and Sender are
+// required. It keeps the store's due index on the configured default
+// delivery time (digest.timezone and digest.schedule), rebuilding it when
+// that changed.
+func New(d Deps) (*Runner, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("digest: Deps.Store is nil")
+	case d.Engine == nil:
+		return nil, errors.New("digest: Deps.Engine is nil")
+	case d.Links == nil:
+		return nil, errors.New("digest: Deps.Links is nil")
+	case d.Composer == nil:
+		return nil, errors.New("digest: Deps.Composer is nil")
+	case d.Sender == nil:
+		return nil, errors.New("digest: Deps.Sender is nil")
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
 	h, m := d.Config.DefaultHour()
 	r := &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m}
-	if d.Config.Mail.VERP && d.Store != nil {
+	if d.Config.Mail.VERP {
 		v, err := bounce.NewVERP(d.Config.VERPBase(), d.Store.Secret())
 		if err != nil {
 			d.Log.Error("mail.verp is on but cannot be used; digests go out with the plain return path", "error", err)
 		}
 		r.verp = v
 	}
-	return r
+	if err := d.Store.SetPolicy(r.policy()); err != nil {
+		return nil, fmt.Errorf("digest: %w", err)
+	}
+	return r, nil
 }
 
 // returnPath is the envelope sender of sub's digest for date: a VERP
@@ -105,6 +124,11 @@ func (r *Runner) returnPath(id uint64, date string) string {
 		return r.verp.Address(id, date)
 	}
 	return r.Config.Mail.ReturnPath
+}
+
+// policy is the default delivery time.
+func (r *Runner) policy() due.Policy {
+	return due.Policy{Loc: r.defLoc, Hour: r.defHour, Minute: r.defMin}
 }
 
 // Summary is what Run returns: one Run record per digest date touched.
@@ -172,6 +196,14 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		sp.Now = time.Now()
 	}
 	var sum Summary
+	tick := sp.Date == "" && sp.Only == 0 && sp.Resume == nil
+	if tick {
+		// The due index says whether anyone is due; most ticks end here.
+		first, ok, err := r.Store.FirstDue()
+		if err != nil || !ok || first.After(sp.Now) {
+			return sum, err
+		}
+	}
 	// The candidate index is built once per run, and only when someone is
 	// due (most scheduler ticks find nobody).
 	index := sync.OnceValues(func() (*selection.Index, error) {
@@ -282,19 +314,30 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}()
 	}
 
-	produceErr := r.Store.ForEachSubscriber(1000, func(batch []model.Subscriber) error {
+	pol := r.policy()
+	produceErr := r.subscribers(sp, tick, func(batch []model.Subscriber) error {
 		if sendCtx.Err() != nil {
 			return sendCtx.Err()
 		}
 		byDate := map[string][]uint64{}
 		var due []prepared
+		var early []uint64
 		for i := range batch {
-			date, ok := sp.Due(&batch[i], r.defLoc, r.defHour, r.defMin)
+			date, ok := sp.due(&batch[i], pol)
 			if !ok {
+				if tick {
+					early = append(early, batch[i].ID)
+				}
 				continue
 			}
 			byDate[date] = append(byDate[date], batch[i].ID)
 			due = append(due, prepared{sub: batch[i], date: date})
+		}
+		// The index had them early (a new subscriber before their hour, a
+		// change of zone): move them on, so the next tick does not read
+		// them again.
+		if err := r.Store.NotDueYet(early, sp.Now); err != nil {
+			return err
 		}
 		if len(due) == 0 {
 			return nil
@@ -424,6 +467,44 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		return sum, ctx.Err()
 	}
 	return sum, nil
+}
+
+// subscribers streams the subscribers a run considers: for a scheduled
+// tick only those the due index has due by now, for one subscriber or a
+// resumed run only those, and for an operator's date everyone.
+func (r *Runner) subscribers(sp Spec, tick bool, fn func([]model.Subscriber) error) error {
+	switch {
+	case tick:
+		return r.Store.DueSubscribers(sp.Now, 1000, fn)
+	case sp.Only != 0:
+		return r.byID([]uint64{sp.Only}, fn)
+	case sp.Resume != nil:
+		ids := make([]uint64, 0, len(sp.Resume))
+		for id, ok := range sp.Resume {
+			if ok {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for len(ids) > 0 {
+			n := min(len(ids), 1000)
+			if err := r.byID(ids[:n], fn); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+		return nil
+	}
+	return r.Store.ForEachSubscriber(1000, fn)
+}
+
+// byID calls fn with the subscribers of ids that still exist.
+func (r *Runner) byID(ids []uint64, fn func([]model.Subscriber) error) error {
+	subs, err := r.Store.SubscribersByID(ids)
+	if err != nil || len(subs) == 0 {
+		return err
+	}
+	return fn(subs)
 }
 
 // outcome turns a finished job into a ledger outcome; ok is false for a job

@@ -181,9 +181,7 @@ type Subscriber struct {
 	Weekday     int       `json:"weekday,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitzero"`
 
-	// LastDigest is the local date (YYYY-MM-DD) of the last digest sent.
-	LastDigest string     `json:"last_digest,omitempty"`
-	Feedback   []Feedback `json:"feedback,omitempty"`
+	Feedback []Feedback `json:"feedback,omitempty"`
 	// Examples are arXiv ids or titles of papers the reader likes.
 	Examples []string `json:"examples,omitempty"`
 	// Authors are the names of authors the reader follows, as written
@@ -197,12 +195,25 @@ type Subscriber struct {
 	// BibTeX, RIS or CSL-JSON file, or a list of ids): example papers that
 	// papers like them rank up for.
 	Library []LibraryEntry `json:"library,omitempty"`
+
+	// What delivery did, below, the store keeps apart from what the
+	// reader chose, above: recording a digest writes only these.
+
+	// LastDigest is the local date (YYYY-MM-DD) of the last digest sent.
+	LastDigest string `json:"last_digest,omitempty"`
+	// Settled is the last local date whose digest was settled without
+	// being sent (skipped: nothing new); the tick does not look again
+	// that day.
+	Settled string `json:"settled,omitempty"`
 	// SoftBounces holds the dates (YYYY-MM-DD) of temporary delivery
 	// failures since the last success.
 	SoftBounces []string `json:"soft_bounces,omitempty"`
 	// Bounce says why the subscriber was bounced (or unsubscribed after
 	// a complaint); nil otherwise.
 	Bounce *Bounce `json:"bounce,omitempty"`
+	// NextDue is when the subscriber is next due (the store's due index);
+	// zero when no digests go out.
+	NextDue time.Time `json:"next_due,omitzero"`
 }
 
 // Bounce sources.

@@ -1,9 +1,9 @@
-// Package scheduler starts papermail's timed work with robfig/cron: the
-// digest tick (every digest.tick, plus digest.schedule itself), which sends
-// each subscriber whose local delivery hour has come, and each feed's
-// fetch on its own schedule, and once at start so a fresh daemon has today's
-// papers without waiting for the first scheduled time. Panics in jobs are recovered and counted; a
-// job still running when its next time comes is skipped, not doubled.
+// Package scheduler starts papermail's timed work: the digest, which it
+// runs when the store's due index says someone is due (it sleeps until the
+// first due instant or a change of the index, so an idle list costs
+// nothing), and each feed's fetch on its own cron schedule (robfig/cron).
+// Panics in jobs are recovered and counted; a job still running when its
+// next time comes is skipped, not doubled.
 package scheduler
 
 import (
@@ -27,13 +27,40 @@ type Jobs struct {
 	Fetch func(ctx context.Context, feed config.Feed)
 }
 
-// Scheduler wraps a cron instance.
+// DueIndex is what the scheduler asks the store: when someone is next due,
+// and a signal when that may have changed.
+type DueIndex interface {
+	// FirstDueAfter is the earliest due instant after t (all of them for
+	// the zero t); ok is false when there is none.
+	FirstDueAfter(t time.Time) (at time.Time, ok bool, err error)
+	// DueChanged is signalled after the index changed.
+	DueChanged() <-chan struct{}
+}
+
+// maxSleep bounds a sleep of the digest loop, so a change of the clock is
+// noticed within it.
+const maxSleep = time.Hour
+
+// Scheduler runs the jobs until Stop.
 type Scheduler struct {
-	c *cron.Cron
-	// fetches are the wrapped feed jobs, run once by Start; started counts
-	// those runs so Stop waits for them too.
+	c     *cron.Cron
+	ctx   context.Context
+	jobs  Jobs
+	index DueIndex
+	// retry is how soon subscribers still due after a run (their delivery
+	// failed for now) are tried again: digest.tick.
+	retry   time.Duration
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	now     func() time.Time
+
+	// fetches are the feed jobs, run once at Start too.
 	fetches []cron.Job
-	started sync.WaitGroup
+	stop    chan struct{}
+	stopped sync.WaitGroup
+	// lastRun is when the digest last ran; keys at or before it are
+	// subscribers that run left due.
+	lastRun time.Time
 }
 
 type cronLogger struct{ log *slog.Logger }
@@ -44,39 +71,24 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 }
 
 // New registers the jobs; Start runs them until Stop.
-func New(ctx context.Context, cfg config.Config, jobs Jobs, log *slog.Logger, m *metrics.Metrics) (*Scheduler, error) {
+func New(ctx context.Context, cfg config.Config, jobs Jobs, index DueIndex, log *slog.Logger, m *metrics.Metrics) (*Scheduler, error) {
+	if index == nil || jobs.Digest == nil {
+		return nil, fmt.Errorf("scheduler: the digest job and the due index are required")
+	}
+	s := &Scheduler{ctx: ctx, jobs: jobs, index: index, retry: cfg.Digest.Tick, log: log, metrics: m,
+		now: time.Now, stop: make(chan struct{})}
+	if s.retry <= 0 {
+		s.retry = config.DefaultTick
+	}
 	logger := cronLogger{log: log}
+	s.c = cron.New(cron.WithLocation(cfg.Location()), cron.WithLogger(logger))
 	recoverer := func(j cron.Job) cron.Job {
 		return cron.FuncJob(func() {
-			defer func() {
-				if r := recover(); r != nil {
-					log.Error("scheduled job panicked", "panic", fmt.Sprint(r))
-					if m != nil {
-						m.Panics.Inc()
-					}
-				}
-			}()
+			defer s.recovered("feed fetch")
 			j.Run()
 		})
 	}
-	c := cron.New(cron.WithLocation(cfg.Location()), cron.WithLogger(logger))
-	digestJob := cron.FuncJob(func() { jobs.Digest(ctx, time.Now()) })
-	// The tick and the configured schedule share one wrapped job, so they
-	// never overlap.
-	wrapped := cron.NewChain(recoverer, cron.SkipIfStillRunning(logger)).Then(digestJob)
-	tick := cfg.Digest.Tick
-	if tick <= 0 {
-		tick = config.DefaultTick
-	}
-	c.Schedule(cron.Every(tick), wrapped)
-	sched, err := config.ParseSchedule(cfg.Digest.Schedule)
-	if err != nil {
-		return nil, fmt.Errorf("digest.schedule: %w", err)
-	}
-	c.Schedule(sched, wrapped)
-	var fetches []cron.Job
 	for i, f := range cfg.Feeds {
-		f := f
 		spec := f.Schedule
 		if spec == "" {
 			spec = config.DefaultFeedSchedule
@@ -86,10 +98,20 @@ func New(ctx context.Context, cfg config.Config, jobs Jobs, log *slog.Logger, m 
 			return nil, fmt.Errorf("feeds[%d].schedule: %w", i, err)
 		}
 		job := cron.NewChain(recoverer, cron.SkipIfStillRunning(logger)).Then(cron.FuncJob(func() { jobs.Fetch(ctx, f) }))
-		c.Schedule(fs, job)
-		fetches = append(fetches, job)
+		s.c.Schedule(fs, job)
+		s.fetches = append(s.fetches, job)
 	}
-	return &Scheduler{c: c, fetches: fetches}, nil
+	return s, nil
+}
+
+// recovered logs and counts a panic of a job.
+func (s *Scheduler) recovered(job string) {
+	if r := recover(); r != nil {
+		s.log.Error("scheduled job panicked", "job", job, "panic", fmt.Sprint(r))
+		if s.metrics != nil {
+			s.metrics.Panics.Inc()
+		}
+	}
 }
 
 // Start begins running jobs in the background and fetches every feed once
@@ -98,23 +120,102 @@ func New(ctx context.Context, cfg config.Config, jobs Jobs, log *slog.Logger, m 
 func (s *Scheduler) Start() {
 	s.c.Start()
 	for _, j := range s.fetches {
-		s.started.Add(1)
+		s.stopped.Add(1)
 		go func() {
-			defer s.started.Done()
+			defer s.stopped.Done()
 			j.Run()
 		}()
 	}
+	s.stopped.Add(1)
+	go s.digestLoop()
 }
 
 // Stop stops scheduling and returns a context done when running jobs end,
 // the start-up fetches included.
 func (s *Scheduler) Stop() context.Context {
+	close(s.stop)
 	cronDone := s.c.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
+		s.stopped.Wait()
 		<-cronDone.Done()
-		s.started.Wait()
 		cancel()
 	}()
 	return ctx
+}
+
+// digestLoop runs the digest whenever someone is due, and otherwise
+// sleeps until the first due instant or a change of the index.
+func (s *Scheduler) digestLoop() {
+	defer s.stopped.Done()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.stop:
+			return
+		case <-timer.C:
+		case <-s.index.DueChanged():
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		wait := s.Tick(s.now())
+		timer.Reset(wait)
+	}
+}
+
+// Tick runs the digest at now when someone is due and returns how long to
+// sleep until the next look. Someone is due when a key lies after the last
+// run and at or before now, or when the last run left someone due (a
+// delivery failed for now) and digest.tick has passed since.
+func (s *Scheduler) Tick(now time.Time) time.Duration {
+	next, err := s.nextRun()
+	if err != nil {
+		s.log.Error("due index", "error", err)
+		return s.retry
+	}
+	if !next.IsZero() && !next.After(now) {
+		s.runDigest(now)
+		s.lastRun = now
+		if next, err = s.nextRun(); err != nil {
+			s.log.Error("due index", "error", err)
+			return s.retry
+		}
+		now = s.now()
+	}
+	if next.IsZero() {
+		return maxSleep
+	}
+	return min(max(next.Sub(now), 0), maxSleep)
+}
+
+// nextRun is when the digest should next run; zero when nobody is due.
+func (s *Scheduler) nextRun() (time.Time, error) {
+	var next time.Time
+	if !s.lastRun.IsZero() {
+		if first, ok, err := s.index.FirstDueAfter(time.Time{}); err != nil {
+			return next, err
+		} else if ok && !first.After(s.lastRun) {
+			next = s.lastRun.Add(s.retry)
+		}
+	}
+	at, ok, err := s.index.FirstDueAfter(s.lastRun)
+	if err != nil {
+		return next, err
+	}
+	if ok && (next.IsZero() || at.Before(next)) {
+		next = at
+	}
+	return next, nil
+}
+
+func (s *Scheduler) runDigest(now time.Time) {
+	defer s.recovered("digest")
+	s.jobs.Digest(s.ctx, now)
 }

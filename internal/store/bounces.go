@@ -61,7 +61,7 @@ func (s *Store) MarkBounced(id uint64, b model.Bounce) (sub model.Subscriber, ch
 		if changed = applyBounce(&sub, b); !changed {
 			return nil
 		}
-		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+		return s.putSubscriber(tx, &sub)
 	})
 	return sub, changed, err
 }
@@ -78,7 +78,7 @@ func (s *Store) Reactivate(id uint64, now time.Time) (model.Subscriber, error) {
 		if err := undoBounce(&sub, now); err != nil {
 			return err
 		}
-		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+		return s.putSubscriber(tx, &sub)
 	})
 	return sub, err
 }
@@ -92,10 +92,10 @@ func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber
 		out = out[:0]
 		sb := tx.Bucket(bucketSubscribers)
 		var todo []model.Subscriber
-		err := sb.ForEach(func(k, v []byte) error {
-			var sub model.Subscriber
-			if err := json.Unmarshal(v, &sub); err != nil {
-				return fmt.Errorf("subscriber %d unreadable: %w", btoi(k), err)
+		err := sb.ForEach(func(k, _ []byte) error {
+			sub, err := getSubscriber(tx, btoi(k))
+			if err != nil {
+				return err
 			}
 			if sub.State != model.StateBounced {
 				return nil
@@ -116,7 +116,7 @@ func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber
 			if err := undoBounce(&todo[i], now); err != nil {
 				return err
 			}
-			if err := putSubscriber(sb, &todo[i]); err != nil {
+			if err := s.putSubscriber(tx, &todo[i]); err != nil {
 				return err
 			}
 		}
@@ -142,7 +142,7 @@ func (s *Store) MarkComplained(id uint64, at time.Time) (sub model.Subscriber, c
 		sub.State = model.StateUnsubscribed
 		sub.Bounce = &model.Bounce{At: at.UTC(), Reason: "complaint", Source: model.BounceComplaint}
 		sub.Updated = at.UTC()
-		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+		return s.putSubscriber(tx, &sub)
 	})
 	return sub, changed, err
 }
@@ -171,7 +171,7 @@ func (s *Store) FindSent(keys []string) (map[string]Sent, error) {
 	for k := range want {
 		needles = append(needles, []byte(k))
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		lb := tx.Bucket(bucketLedger)
 		c := lb.Cursor()
 		for date, v := c.Last(); date != nil && len(out) < len(want); date, v = c.Prev() {
@@ -216,7 +216,7 @@ func (s *Store) FindSent(keys []string) (map[string]Sent, error) {
 // after delivery (a mailbox-full DSN, say); at limit days the subscriber is
 // bounced with b. It reports whether the subscriber became bounced.
 func (s *Store) AddSoftBounce(id uint64, date string, limit int, b model.Bounce) (sub model.Subscriber, bounced bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		sub, err = getSubscriber(tx, id)
 		if err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Store) AddSoftBounce(id uint64, date string, limit int, b model.Bounce)
 			b.Reason = fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(sub.SoftBounces), b.Reason)
 			bounced = applyBounce(&sub, b)
 		}
-		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+		return s.putSubscriber(tx, &sub)
 	})
 	return sub, bounced, err
 }

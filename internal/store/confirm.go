@@ -41,7 +41,7 @@ func (s *Store) Subscribe(sub *model.Subscriber, c *model.Confirmation, mail fun
 				return err
 			}
 			sub.ID = id
-			if err := putSubscriber(sb, sub); err != nil {
+			if err := s.putSubscriber(tx, sub); err != nil {
 				return err
 			}
 			if err := eb.Put([]byte(sub.Email), u64(sub.ID)); err != nil {
@@ -98,21 +98,23 @@ func (s *Store) Confirm(id uint64, nonce string, apply func(*model.Subscriber, *
 			return err
 		}
 		sub.ID, sub.Email = id, email
-		if err := putSubscriber(tx.Bucket(bucketSubscribers), &sub); err != nil {
+		if err := s.putSubscriber(tx, &sub); err != nil {
 			return err
 		}
-		out = sub
+		if out, err = getSubscriber(tx, id); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketConfirm).Delete(u64(id)); err != nil {
 			return err
 		}
 		if mail == nil {
 			return nil
 		}
-		item, err := mail(&sub)
+		item, err := mail(&out)
 		if err != nil || item == nil {
 			return err
 		}
-		item.SubscriberID = sub.ID
+		item.SubscriberID = out.ID
 		return putOutbox(tx, item)
 	})
 	return out, err

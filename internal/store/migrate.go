@@ -19,11 +19,12 @@ import (
 // is done.
 type migration struct {
 	to   int
-	step func(tx *bolt.Tx, id uint64, v []byte) error
+	step func(s *Store, tx *bolt.Tx, id uint64, v []byte) error
 }
 
 var migrations = []migration{
 	{to: 2, step: moveConfirmation},
+	{to: 3, step: splitDelivery},
 }
 
 // migrateChunk is how many subscribers one migration transaction handles.
@@ -39,7 +40,8 @@ func (s *Store) migrate() error {
 		if v >= m.to {
 			continue
 		}
-		if err := s.eachSubscriberChunk(m.step); err != nil {
+		step := func(tx *bolt.Tx, id uint64, v []byte) error { return m.step(s, tx, id, v) }
+		if err := s.eachSubscriberChunk(step); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", m.to, err)
 		}
 		err = s.update(func(tx *bolt.Tx) error {
@@ -105,7 +107,7 @@ func (s *Store) eachSubscriberChunk(step func(tx *bolt.Tx, id uint64, v []byte) 
 
 // moveConfirmation (schema 1 -> 2) moves the confirmation nonce and time a
 // pending subscriber's record held into its own confirmation record.
-func moveConfirmation(tx *bolt.Tx, id uint64, v []byte) error {
+func moveConfirmation(s *Store, tx *bolt.Tx, id uint64, v []byte) error {
 	var legacy struct {
 		State         model.State `json:"state"`
 		ConfirmNonce  string      `json:"confirm_nonce"`
@@ -117,8 +119,8 @@ func moveConfirmation(tx *bolt.Tx, id uint64, v []byte) error {
 	if legacy.ConfirmNonce == "" {
 		return nil
 	}
-	var sub model.Subscriber
-	if err := json.Unmarshal(v, &sub); err != nil {
+	sub, err := getSubscriber(tx, id)
+	if err != nil {
 		return err
 	}
 	if legacy.State == model.StatePending && tx.Bucket(bucketConfirm).Get(u64(id)) == nil {
@@ -128,5 +130,18 @@ func moveConfirmation(tx *bolt.Tx, id uint64, v []byte) error {
 		}
 	}
 	// Re-encoding drops the old fields.
-	return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	return s.putSubscriber(tx, &sub)
+}
+
+// splitDelivery (schema 2 -> 3) moves what delivery did (last digest,
+// soft bounces) out of the profile into the subscriber's delivery record
+// and gives them their key in the due index. A subscriber already split
+// (a migration interrupted and run again) is read from its records and
+// written back unchanged.
+func splitDelivery(s *Store, tx *bolt.Tx, id uint64, _ []byte) error {
+	sub, err := getSubscriber(tx, id)
+	if err != nil {
+		return err
+	}
+	return s.putSubscriber(tx, &sub)
 }

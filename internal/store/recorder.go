@@ -64,7 +64,7 @@ func (r *Recorder) loop() {
 		}
 		err := r.s.update(func(tx *bolt.Tx) error {
 			for _, req := range group {
-				if err := record(tx, req.o); err != nil {
+				if err := r.s.record(tx, req.o); err != nil {
 					return err
 				}
 			}
@@ -73,7 +73,7 @@ func (r *Recorder) loop() {
 		if err != nil {
 			// One bad outcome must not fail the others: write them one by one.
 			for _, req := range group {
-				req.err <- r.s.update(func(tx *bolt.Tx) error { return record(tx, req.o) })
+				req.err <- r.s.update(func(tx *bolt.Tx) error { return r.s.record(tx, req.o) })
 			}
 			continue
 		}

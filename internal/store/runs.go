@@ -190,10 +190,10 @@ type Outcome struct {
 // written in the same transaction. Concurrent calls share one commit
 // (bbolt Batch), so callers may call it once per message.
 func (s *Store) Record(o Outcome) error {
-	return s.batch(func(tx *bolt.Tx) error { return record(tx, o) })
+	return s.batch(func(tx *bolt.Tx) error { return s.record(tx, o) })
 }
 
-func record(tx *bolt.Tx, o Outcome) error {
+func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	d := o.Delivery
 	lb, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists([]byte(o.Date))
 	if err != nil {
@@ -226,36 +226,86 @@ func record(tx *bolt.Tx, o Outcome) error {
 		return err
 	}
 
-	sub, err := getSubscriber(tx, d.SubscriberID)
+	return s.recordDelivery(tx, o)
+}
+
+// recordDelivery updates what delivery did for the outcome's subscriber:
+// only its small delivery record and its due key, unless the address
+// bounced (a change of state).
+func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) error {
+	d := o.Delivery
+	id := d.SubscriberID
+	profile := tx.Bucket(bucketSubscribers).Get(u64(id))
+	if profile == nil {
+		return fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+	}
+	old, err := getDelivery(tx, id)
 	if err != nil {
 		return err
 	}
+	nd := old
+	var bounce *model.Bounce
 	switch d.State {
 	case model.DeliverySent:
-		if err := putSent(tx, d.SubscriberID, o.Date, d.Papers); err != nil {
+		if err := putSent(tx, id, o.Date, d.Papers); err != nil {
 			return err
 		}
-		if o.Date > sub.LastDigest {
-			sub.LastDigest = o.Date
+		if o.Date > nd.LastDigest {
+			nd.LastDigest = o.Date
 		}
-		sub.SoftBounces = nil
+		nd.SoftBounces, nd.NotBefore = nil, 0
+	case model.DeliverySkipped:
+		if o.Date > nd.Settled {
+			nd.Settled = o.Date
+		}
+		nd.NotBefore = 0
 	case model.DeliveryBounced:
-		applyBounce(&sub, model.Bounce{At: d.At, Reason: d.Reason, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSMTP})
+		bounce = &model.Bounce{At: d.At, Reason: d.Reason, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSMTP}
 	case model.DeliveryFailed:
 		if o.NotBounce {
 			return nil
 		}
-		if !slices.Contains(sub.SoftBounces, o.Date) {
-			sub.SoftBounces = append(sub.SoftBounces, o.Date)
+		if !slices.Contains(nd.SoftBounces, o.Date) {
+			nd.SoftBounces = append(nd.SoftBounces, o.Date)
 		}
-		if o.SoftLimit > 0 && len(sub.SoftBounces) >= o.SoftLimit {
-			applyBounce(&sub, model.Bounce{At: d.At, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSoft,
-				Reason: fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(sub.SoftBounces), d.Reason)})
+		if o.SoftLimit > 0 && len(nd.SoftBounces) >= o.SoftLimit {
+			bounce = &model.Bounce{At: d.At, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSoft,
+				Reason: fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(nd.SoftBounces), d.Reason)}
 		}
 	default:
 		return nil
 	}
-	return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+	if bounce != nil {
+		sub, err := getSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		nd.applyTo(&sub)
+		if applyBounce(&sub, *bounce) {
+			return s.putSubscriber(tx, &sub)
+		}
+	}
+	// What the schedule depends on, without decoding the whole profile.
+	var view model.Subscriber
+	var sf scheduleFields
+	if err := json.Unmarshal(profile, &sf); err != nil {
+		return fmt.Errorf("subscriber %d unreadable: %w", id, err)
+	}
+	view.State, view.Created, view.Timezone, view.Hour = sf.State, sf.Created, sf.Timezone, sf.Hour
+	view.Frequency, view.Weekday, view.PausedUntil = sf.Frequency, sf.Weekday, sf.PausedUntil
+	s.schedule(&view, &nd)
+	return s.putDelivery(tx, id, old, nd)
+}
+
+// scheduleFields are the profile fields the due index depends on.
+type scheduleFields struct {
+	State       model.State `json:"state"`
+	Created     time.Time   `json:"created"`
+	Timezone    string      `json:"timezone"`
+	Hour        int         `json:"hour"`
+	Frequency   string      `json:"frequency"`
+	Weekday     int         `json:"weekday"`
+	PausedUntil time.Time   `json:"paused_until"`
 }
 
 func adjust(run *model.Run, state string, by int) {
@@ -302,7 +352,7 @@ func (s *Store) RecordMany(os []Outcome) error {
 	}
 	return s.update(func(tx *bolt.Tx) error {
 		for _, o := range os {
-			if err := record(tx, o); err != nil {
+			if err := s.record(tx, o); err != nil {
 				return err
 			}
 		}

@@ -14,16 +14,19 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/due"
 )
 
 // SchemaVersion is the layout this build reads and writes. A file written by
 // a newer version is refused.
 // Older layouts are migrated when a file is opened for writing (see
 // migrate.go).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Errors callers test with errors.Is.
 var (
@@ -48,13 +51,15 @@ var (
 	bucketLedger      = []byte("ledger")
 	bucketOutbox      = []byte("outbox")
 	bucketConfirm     = []byte("confirmations")
+	bucketDelivery    = []byte("delivery")
+	bucketDue         = []byte("due")
 
 	keySchema = []byte("schema_version")
 	keySecret = []byte("secret")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketPapers, bucketPaperDates, bucketSubscribers,
-	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox, bucketConfirm, bucketCategories}
+	bucketEmails, bucketSent, bucketRuns, bucketLedger, bucketOutbox, bucketConfirm, bucketCategories, bucketDelivery, bucketDue}
 
 // Options tune Open.
 type Options struct {
@@ -75,6 +80,11 @@ type Store struct {
 	db     *bolt.DB
 	path   string
 	secret []byte
+	// pol is the default delivery time the due index is kept with.
+	pol atomic.Pointer[due.Policy]
+	// kick is signalled when the due index changed (DueChanged).
+	kick     chan struct{}
+	readOnly bool
 }
 
 // Open opens or creates the store at path, checking its schema version.
@@ -100,7 +110,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	db.MaxBatchDelay = 2 * time.Millisecond
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, kick: make(chan struct{}, 1), readOnly: opts.ReadOnly}
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
 		var de *DamageError
@@ -148,6 +158,7 @@ func (s *Store) init(readOnly bool) error {
 		if sec := meta.Get(keySecret); sec != nil {
 			s.secret = append([]byte(nil), sec...)
 		}
+		s.loadPolicy(tx)
 		return nil
 	}
 	if readOnly {

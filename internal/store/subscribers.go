@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,63 +16,139 @@ import (
 // AddSubscriber stores a new subscriber, assigning its ID. The email must
 // already be normalized; an address already on the list is ErrExists.
 func (s *Store) AddSubscriber(sub *model.Subscriber) error {
+	isNew := sub.ID == 0
 	return s.batch(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bucketEmails)
 		if eb.Get([]byte(sub.Email)) != nil {
 			return fmt.Errorf("subscriber %s: %w", sub.Email, ErrExists)
 		}
 		sb := tx.Bucket(bucketSubscribers)
-		if sub.ID == 0 {
+		if isNew {
 			id, err := sb.NextSequence()
 			if err != nil {
 				return err
 			}
 			sub.ID = id
 		}
-		if err := putSubscriber(sb, sub); err != nil {
+		if err := s.putSubscriber(tx, sub); err != nil {
 			return err
 		}
 		return eb.Put([]byte(sub.Email), u64(sub.ID))
 	})
 }
 
-// AddSubscribers stores many new subscribers in one transaction; addresses
-// already on the list are returned in existing and left unchanged.
+// addChunk is how many subscribers one transaction of AddSubscribers
+// writes: a bounded transaction keeps memory flat and an import linear.
+const addChunk = 20000
+
+// AddSubscribers stores many new subscribers; addresses already on the
+// list (or twice in subs) are returned in existing and left unchanged.
+// They are written in transactions of addChunk subscribers, each with its
+// keys inserted in key order; a failure leaves the chunks before it
+// stored (an import run again skips them as existing).
 func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err error) {
-	err = s.update(func(tx *bolt.Tx) error {
-		existing = existing[:0]
-		eb, sb := tx.Bucket(bucketEmails), tx.Bucket(bucketSubscribers)
-		for i := range subs {
-			sub := &subs[i]
-			if eb.Get([]byte(sub.Email)) != nil {
-				existing = append(existing, sub.Email)
-				continue
-			}
-			id, err := sb.NextSequence()
-			if err != nil {
-				return err
-			}
-			sub.ID = id
-			if err := putSubscriber(sb, sub); err != nil {
-				return err
-			}
-			if err := eb.Put([]byte(sub.Email), u64(sub.ID)); err != nil {
-				return err
-			}
+	for start := 0; start < len(subs); start += addChunk {
+		chunk := subs[start:min(start+addChunk, len(subs))]
+		var ex []string
+		err := s.update(func(tx *bolt.Tx) error {
+			ex = ex[:0]
+			ex, err = s.addChunk(tx, chunk)
+			return err
+		})
+		if err != nil {
+			return existing, err
 		}
-		return nil
-	})
-	return existing, err
+		existing = append(existing, ex...)
+	}
+	return existing, nil
 }
 
-func putSubscriber(sb *bolt.Bucket, sub *model.Subscriber) error {
-	buf, err := json.Marshal(sub)
+func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber) ([]string, error) {
+	var existing []string
+	eb, sb := tx.Bucket(bucketEmails), tx.Bucket(bucketSubscribers)
+	type entry struct {
+		key []byte
+		id  uint64
+	}
+	emails := make([]entry, 0, len(subs))
+	dues := make([]entry, 0, len(subs))
+	seen := make(map[string]bool, len(subs))
+	for i := range subs {
+		sub := &subs[i]
+		if seen[sub.Email] || eb.Get([]byte(sub.Email)) != nil {
+			existing = append(existing, sub.Email)
+			continue
+		}
+		seen[sub.Email] = true
+		id, err := sb.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		sub.ID = id
+		buf, err := profileBytes(sub)
+		if err != nil {
+			return nil, err
+		}
+		if err := sb.Put(u64(id), buf); err != nil {
+			return nil, err
+		}
+		d := deliveryOf(sub)
+		s.schedule(sub, &d)
+		if d.NextDue != 0 {
+			dues = append(dues, entry{dueKey(d.NextDue, id), id})
+		}
+		if err := s.putDelivery(tx, id, d, d); err != nil {
+			return nil, err
+		}
+		emails = append(emails, entry{[]byte(sub.Email), id})
+	}
+	// Keys in order: a B+tree filled in one transaction splits its pages
+	// only at commit, and inserting at random places into pages that big
+	// makes an import quadratic.
+	byKey := func(a, b entry) int { return bytes.Compare(a.key, b.key) }
+	slices.SortFunc(emails, byKey)
+	slices.SortFunc(dues, byKey)
+	for _, e := range emails {
+		if err := eb.Put(e.key, u64(e.id)); err != nil {
+			return nil, err
+		}
+	}
+	ib := tx.Bucket(bucketDue)
+	for _, e := range dues {
+		if err := ib.Put(e.key, []byte{}); err != nil {
+			return nil, err
+		}
+	}
+	if len(dues) > 0 {
+		tx.OnCommit(s.kickDue)
+	}
+	return existing, nil
+}
+
+// putSubscriber writes a subscriber's profile and delivery state and
+// keeps its due key.
+func (s *Store) putSubscriber(tx *bolt.Tx, sub *model.Subscriber) error {
+	buf, err := profileBytes(sub)
 	if err != nil {
 		return err
 	}
-	return sb.Put(u64(sub.ID), buf)
+	if err := tx.Bucket(bucketSubscribers).Put(u64(sub.ID), buf); err != nil {
+		return err
+	}
+	old, err := getDelivery(tx, sub.ID)
+	if err != nil {
+		return err
+	}
+	d := deliveryOf(sub)
+	d.NextDue, d.NotBefore = old.NextDue, old.NotBefore
+	s.schedule(sub, &d)
+	return s.putDelivery(tx, sub.ID, old, d)
 }
 
+// getSubscriber reads a subscriber's profile and delivery state. A
+// profile written before schema 3 may still hold delivery fields (a store
+// opened read-only is not migrated); the delivery record, when there is
+// one, is what counts.
 func getSubscriber(tx *bolt.Tx, id uint64) (model.Subscriber, error) {
 	var sub model.Subscriber
 	v := tx.Bucket(bucketSubscribers).Get(u64(id))
@@ -78,6 +157,13 @@ func getSubscriber(tx *bolt.Tx, id uint64) (model.Subscriber, error) {
 	}
 	if err := json.Unmarshal(v, &sub); err != nil {
 		return sub, fmt.Errorf("subscriber %d unreadable: %w", id, err)
+	}
+	if b := tx.Bucket(bucketDelivery); b != nil && b.Get(u64(id)) != nil {
+		d, err := getDelivery(tx, id)
+		if err != nil {
+			return sub, err
+		}
+		d.applyTo(&sub)
 	}
 	return sub, nil
 }
@@ -91,6 +177,26 @@ func (s *Store) Subscriber(id uint64) (model.Subscriber, error) {
 		return err
 	})
 	return sub, err
+}
+
+// SubscribersByID returns the subscribers of ids that exist, in one
+// transaction.
+func (s *Store) SubscribersByID(ids []uint64) ([]model.Subscriber, error) {
+	out := make([]model.Subscriber, 0, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			sub, err := getSubscriber(tx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, sub)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // SubscriberByEmail returns the subscriber with a normalized address.
@@ -124,8 +230,11 @@ func (s *Store) UpdateSubscriber(id uint64, fn func(*model.Subscriber) error) (m
 		}
 		sub.ID, sub.Email = id, email
 		sub.Updated = time.Now().UTC()
-		out = sub
-		return putSubscriber(tx.Bucket(bucketSubscribers), &sub)
+		if err := s.putSubscriber(tx, &sub); err != nil {
+			return err
+		}
+		out, err = getSubscriber(tx, id)
+		return err
 	})
 	return out, err
 }
@@ -145,6 +254,13 @@ func (s *Store) DeleteSubscriber(id uint64) error {
 			return err
 		}
 		if err := tx.Bucket(bucketConfirm).Delete(u64(id)); err != nil {
+			return err
+		}
+		d, err := getDelivery(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.putDelivery(tx, id, d, deliveryRecord{}); err != nil {
 			return err
 		}
 		prefix := u64(id)
@@ -175,16 +291,16 @@ func (s *Store) ForEachSubscriber(n int, fn func([]model.Subscriber) error) erro
 		batch = batch[:0]
 		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketSubscribers).Cursor()
-			var k, v []byte
+			var k []byte
 			if first {
-				k, v = c.First()
+				k, _ = c.First()
 			} else {
-				k, v = c.Seek(u64(after + 1))
+				k, _ = c.Seek(u64(after + 1))
 			}
-			for ; k != nil && len(batch) < n; k, v = c.Next() {
-				var sub model.Subscriber
-				if err := json.Unmarshal(v, &sub); err != nil {
-					return fmt.Errorf("subscriber %d unreadable: %w", btoi(k), err)
+			for ; k != nil && len(batch) < n; k, _ = c.Next() {
+				sub, err := getSubscriber(tx, btoi(k))
+				if err != nil {
+					return err
 				}
 				batch = append(batch, sub)
 			}

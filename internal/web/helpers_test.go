@@ -113,7 +113,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.runner = digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Composer: comp, Sender: e.sender, Log: log})
+	if e.runner, err = digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Composer: comp, Sender: e.sender, Log: log}); err != nil {
+		t.Fatal(err)
+	}
 	e.outbox = digest.NewOutbox(st, e.sender, log)
 	e.subs, err = subscription.New(subscription.Deps{Store: st, Mail: e.runner, Location: cfg.Location(), Now: e.clock})
 	if err != nil {
