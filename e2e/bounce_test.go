@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -341,5 +343,43 @@ func TestThrottledForDaysEndToEnd(t *testing.T) {
 		if counts[e] != 1 {
 			t.Errorf("%s got %d digests, want 1", e, counts[e])
 		}
+	}
+}
+
+// TestBouncesWithoutVERPEndToEnd: with the default return path (the From
+// address), a DSN quoting a sent digest's Message-ID bounces that
+// subscriber; one quoting a message papermail never sent, though it names
+// a subscriber, changes nothing and is reported.
+func TestBouncesWithoutVERPEndToEnd(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv)
+	in.listOf(3)
+	in.ok("digest")
+	var msgID string
+	for _, m := range srv.Messages() {
+		if m.From != "digest@papers.example.org" {
+			t.Errorf("envelope sender %q, want the From address", m.From)
+		}
+		if m.To[0] == "reader01@example.org" {
+			h, err := mail.ReadMessage(bytes.NewReader(m.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgID = strings.Trim(h.Header.Get("Message-Id"), "<>")
+		}
+	}
+	dir := t.TempDir()
+	known, unknown := filepath.Join(dir, "known.eml"), filepath.Join(dir, "unknown.eml")
+	os.WriteFile(known, []byte(dsnFor("digest@papers.example.org", "reader01@example.org", msgID)), 0o644)
+	os.WriteFile(unknown, []byte(dsnFor("digest@papers.example.org", "reader02@example.org", "hand-written@papers.example.org")), 0o644)
+	if out := in.ok("bounces", unknown); !strings.Contains(out, "1 unmatched") {
+		t.Errorf("unknown message: %s", out)
+	}
+	if out := in.ok("bounces", known); !strings.Contains(out, "1 bounced") || !strings.Contains(out, "message-id") {
+		t.Errorf("sent digest: %s", out)
+	}
+	list := in.ok("subscribers", "list", "--state", "bounced")
+	if rows(list) != 1 || !strings.Contains(list, "reader01@example.org") {
+		t.Errorf("bounced:\n%s", list)
 	}
 }

@@ -51,7 +51,8 @@ type ReportResult struct {
 // delays) and reports that match no subscriber or digest change nothing
 // and are reported. Subscribers are found by the VERP address the report
 // was sent to, else the Message-ID or X-Entity-Ref-ID of the digest in
-// the ledger, else (only without mail.verp) the recipient address.
+// the ledger, else (only without mail.verp, and when the report quotes no
+// message) the recipient address.
 func (r *Runner) ApplyReports(msgs []bounce.Message) ([]ReportResult, error) {
 	type parsed struct {
 		name string
@@ -115,10 +116,13 @@ func (r *Runner) match(rep *bounce.Report, rcpt string, sent map[string]store.Se
 			return reportMatch{id: s.Delivery.SubscriberID, date: s.Date, by: k.by}
 		}
 	}
-	// The bare recipient is trusted only without VERP: with it, every
+	// The bare recipient is trusted only without VERP (with it, every
 	// genuine report of a digest carries the signed address, and anyone
-	// could write a report naming a subscriber.
-	if rcpt != "" && !r.Config.Mail.VERP {
+	// could write a report naming a subscriber), and only when the report
+	// quotes no message: one that quotes a message we did not send is
+	// about someone else's mail.
+	quotes := rep.Original.MessageID != "" || rep.Original.EntityRefID != ""
+	if rcpt != "" && !r.Config.Mail.VERP && !quotes {
 		if sub, err := r.Store.SubscriberByEmail(rcpt); err == nil {
 			return reportMatch{id: sub.ID, date: time.Now().In(r.defLoc).Format(DateLayout), by: "recipient"}
 		}

@@ -160,22 +160,27 @@ func TestReturnPathAndReports(t *testing.T) {
 	}
 }
 
-// TestReportsByRecipient: without VERP a report that quotes nothing known
-// is matched by its failed recipient; with VERP such a report (which
-// anyone could write) changes nothing.
+// TestReportsByRecipient: without VERP a report that quotes no message is
+// matched by its failed recipient; with VERP such a report (which anyone
+// could write) changes nothing, and neither does one quoting a message
+// papermail never sent.
 func TestReportsByRecipient(t *testing.T) {
 	t.Parallel()
-	for _, verp := range []bool{false, true} {
-		t.Run(fmt.Sprintf("verp=%v", verp), func(t *testing.T) {
+	for _, tc := range []struct {
+		verp   bool
+		quoted string
+		bounce bool
+	}{{false, "", true}, {true, "", false}, {false, "not-ours@elsewhere.example", false}} {
+		t.Run(fmt.Sprintf("verp=%v quoted=%q", tc.verp, tc.quoted), func(t *testing.T) {
 			t.Parallel()
-			g := newRig(t, func(c *config.Config) { c.Mail.VERP = verp })
+			g := newRig(t, func(c *config.Config) { c.Mail.VERP = tc.verp })
 			subs := g.addSubscribers(2, time.Now(), nil)
-			res, err := g.r.ApplyReports([]bounce.Message{{Name: "r", Raw: dsn("digest@papers.example.org", subs[1].Email, "not-ours@x", "5.1.1", "550 5.1.1 unknown")}})
+			res, err := g.r.ApplyReports([]bounce.Message{{Name: "r", Raw: dsn("digest@papers.example.org", subs[1].Email, tc.quoted, "5.1.1", "550 5.1.1 unknown")}})
 			if err != nil || len(res) != 1 {
 				t.Fatalf("%+v %v", res, err)
 			}
 			want, state := digest.ReportBounced, model.StateBounced
-			if verp {
+			if !tc.bounce {
 				want, state = digest.ReportUnmatched, model.StateActive
 			}
 			if res[0].Action != want || g.sub(subs[1].ID).State != state || g.sub(subs[0].ID).State != model.StateActive {
