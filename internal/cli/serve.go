@@ -150,7 +150,7 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			}
 		}()
 	}
-	log.Info("papermail serving", "listen", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", cfg.DataDir,
+	log.Info("papermail serving", "version", Version(), "listen", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", cfg.DataDir,
 		"delivery", deliveryName(cfg), "schedule", cfg.Digest.Schedule, "timezone", cfg.Digest.Timezone,
 		"metrics", metricsWhere(cfg, mln))
 	if ready != nil {
