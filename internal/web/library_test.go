@@ -134,3 +134,22 @@ func TestPreferencesAuthorsAndCategories(t *testing.T) {
 		t.Errorf("a bare surname: %d\n%s", r.status, r.body)
 	}
 }
+
+// TestSubscribeWithAuthorsOnly: the subscribe form takes followed authors,
+// and interests may then be empty.
+func TestSubscribeWithAuthorsOnly(t *testing.T) {
+	e := newEnv(t, noRateLimit)
+	tok := e.formToken("/", "/subscribe")
+	r := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"fan@example.org"}, "interests": {""}, "authors": {"Yann LeCun"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("subscribe: %d\n%s", r.status, r.body)
+	}
+	sub, err := e.st.SubscriberByEmail("fan@example.org")
+	if err != nil || sub.State != model.StatePending || len(sub.Authors) != 1 || sub.Authors[0] != "Yann LeCun" {
+		t.Fatalf("stored %+v, %v", sub, err)
+	}
+	tok = e.formToken("/", "/subscribe")
+	if r := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"none@example.org"}, "interests": {""}}); r.status != http.StatusBadRequest {
+		t.Errorf("nothing to match: %d", r.status)
+	}
+}

@@ -21,11 +21,11 @@ var goodInterests = []string{
 // subscribeView is the subscribe page.
 type subscribeView struct {
 	base
-	CSRF                       string
-	Email, Interests, Timezone string
-	Zones                      []option
-	Errors                     []string
-	Examples                   []string
+	CSRF                                string
+	Email, Interests, Timezone, Authors string
+	Zones                               []option
+	Errors                              []string
+	Examples                            []string
 	// Previewed is set after a preview; Preview holds its papers.
 	Previewed bool
 	Preview   []pickView
@@ -88,9 +88,11 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	req, err := subscription.ParseRequest(f.Get("email"), f.Get("interests"), f.Get("timezone"), "web")
+	req, err := subscription.ParseRequestWith(f.Get("email"), f.Get("interests"), f.Get("timezone"), "web",
+		subscription.Extras{Authors: f.Get("authors")})
 	if err != nil {
 		v := s.subscribeView(r, f.Get("email"), f.Get("interests"), f.Get("timezone"))
+		v.Authors = f.Get("authors")
 		v.Errors = problemLines(err)
 		s.page(w, r, http.StatusBadRequest, "subscribe", v)
 		return
