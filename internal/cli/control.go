@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -34,12 +35,19 @@ const maxFrame = 1 << 20
 
 // forward runs args inside the daemon through its control socket.
 func (e *env) forward(args []string) error {
-	conn, err := net.Dial("unix", e.cfg.SocketPath())
+	sock := e.cfg.SocketPath()
+	if err := checkSocket(sock, e.cfg.DBPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the store %s is in use by another process; not forwarding the command: %w", e.cfg.DBPath(), err)
+	}
+	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		return fmt.Errorf("the store %s is in use by another process, and its control socket %s does not answer (%v); stop that process or run this command through it",
 			e.cfg.DBPath(), e.cfg.SocketPath(), err)
 	}
 	defer conn.Close()
+	if err := checkPeer(conn, e.cfg.DBPath()); err != nil {
+		return fmt.Errorf("control socket %s: %w", sock, err)
+	}
 	return e.exchange(conn, args)
 }
 
@@ -118,6 +126,12 @@ func (d *daemon) serveControl(ln net.Listener) {
 
 func (d *daemon) handleControl(conn net.Conn) {
 	defer conn.Close()
+	// The socket's mode already keeps other users out; where the system
+	// names the peer, check it too.
+	if uid, ok := peerUID(conn); ok && uid != os.Getuid() && uid != 0 {
+		d.log.Warn("control socket: refused a connection from another user", "uid", uid)
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			d.log.Error("control command panicked", "panic", r)

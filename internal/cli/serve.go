@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -235,6 +236,12 @@ func metricsWhere(cfg config.Config, mln net.Listener) string {
 // A socket left by a killed daemon is replaced (the caller holds the
 // store's lock, so no other daemon uses it).
 func listenControl(sock string) (net.Listener, error) {
+	if err := checkSocketPath(sock); err != nil {
+		return nil, err
+	}
+	if err := checkDataDir(filepath.Dir(sock)); err != nil {
+		return nil, err
+	}
 	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("control socket %s: remove stale socket: %w", sock, err)
 	}
