@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,4 +51,39 @@ func TestTrustedProxiesKey(t *testing.T) {
 		!strings.Contains(err.Error(), `http.trusted_proxies: entry 1: want a network`) {
 		t.Errorf("a host name as proxy: %v", err)
 	}
+}
+
+// FuzzClientIP: whatever the headers, the client is the peer or one of
+// the X-Forwarded-For entries, never something else, and a request from
+// outside the trusted networks is always its peer.
+func FuzzClientIP(f *testing.F) {
+	f.Add("127.0.0.1:4000", "198.51.100.1, 10.0.0.1")
+	f.Add("[::1]:80", "::ffff:1.2.3.4,,  ,")
+	f.Add("203.0.113.5:1", "127.0.0.1")
+	f.Add("garbage", "1.1.1.1")
+	f.Add("10.0.0.1:9", "fe80::1%eth0, 10.0.0.2")
+	h := HTTP{TrustedProxies: []string{"127.0.0.1", "::1", "10.0.0.0/8"}}
+	proxies := h.ProxyNetworks()
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r, _ := http.NewRequest("GET", "http://papers.example.org/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := h.ClientIP(r, proxies)
+		peer := peerAddr(remote)
+		if peer.IsValid() && !inNetworks(peer, proxies) && got != peer.String() {
+			t.Fatalf("untrusted peer %s attributed to %q", remote, got)
+		}
+		ok := got == r.RemoteAddr || peer.IsValid() && got == peer.String()
+		if host, _, err := net.SplitHostPort(remote); err == nil && got == host {
+			ok = true
+		}
+		for _, a := range forwardedFor(r) {
+			if a.IsValid() && got == a.String() {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Fatalf("ClientIP(%q, %q) = %q: neither the peer nor a forwarded entry", remote, xff, got)
+		}
+	})
 }
