@@ -233,7 +233,7 @@ func (e *env) store() (*store.Store, error) {
 		e.st = e.daemon.store
 		return e.st, nil
 	}
-	opts := store.Options{MustExist: !e.create}
+	opts := store.Options{MustExist: !e.create, BatchSize: max(e.cfg.SMTP.Connections, 1)}
 	st, err := store.Open(e.cfg.DBPath(), opts)
 	if err != nil {
 		return nil, err

@@ -186,9 +186,9 @@ type Outcome struct {
 }
 
 // Record writes one outcome durably. For a sent digest the ledger line,
-// the sent-papers history and the subscriber's last-digest date are
-// written in the same transaction. Concurrent calls share one commit
-// (bbolt Batch), so callers may call it once per message.
+// the sent-papers history and the subscriber's delivery state are written
+// in the same transaction. Concurrent calls share one commit (bbolt Batch,
+// Options.BatchSize), so callers may call it once per message.
 func (s *Store) Record(o Outcome) error {
 	return s.batch(func(tx *bolt.Tx) error { return s.record(tx, o) })
 }

@@ -250,7 +250,7 @@ func itoa(i int) string {
 	return string(b)
 }
 
-func TestRecorderGroupsConcurrentOutcomes(t *testing.T) {
+func TestRecordConcurrentOutcomes(t *testing.T) {
 	s := openT(t)
 	var subs []model.Subscriber
 	for i := range 200 {
@@ -258,15 +258,14 @@ func TestRecorderGroupsConcurrentOutcomes(t *testing.T) {
 	}
 	s.AddSubscribers(subs)
 	s.BeginRun("2026-11-27", time.Now())
-	rec := s.NewRecorder()
 	errs := make(chan error, len(subs))
 	for _, sub := range subs {
 		go func() {
-			errs <- rec.Record(Outcome{Date: "2026-11-27", Delivery: model.Delivery{SubscriberID: sub.ID, State: model.DeliverySent, Papers: []string{"p"}}})
+			errs <- s.Record(Outcome{Date: "2026-11-27", Delivery: model.Delivery{SubscriberID: sub.ID, State: model.DeliverySent, Papers: []string{"p"}}})
 		}()
 	}
 	// One outcome for a subscriber that does not exist fails alone.
-	bad := rec.Record(Outcome{Date: "2026-11-27", Delivery: model.Delivery{SubscriberID: 9999, State: model.DeliverySent}})
+	bad := s.Record(Outcome{Date: "2026-11-27", Delivery: model.Delivery{SubscriberID: 9999, State: model.DeliverySent}})
 	if !errors.Is(bad, ErrNotFound) {
 		t.Fatalf("unknown subscriber: %v", bad)
 	}
@@ -275,7 +274,6 @@ func TestRecorderGroupsConcurrentOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec.Close()
 	run, _ := s.Run("2026-11-27")
 	if run.Sent != 200 {
 		t.Fatalf("sent %d, want 200", run.Sent)

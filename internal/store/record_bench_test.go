@@ -1,0 +1,68 @@
+package store
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// BenchmarkRecordSent records sent digests the way a run does: one
+// goroutine per SMTP connection, each waiting for its record before its
+// next message, every record durable (fsync): bbolt's Batch at its
+// default size and at the number of connections (Options.BatchSize).
+func BenchmarkRecordSent(b *testing.B) {
+	for _, conns := range []int{1, 4, 16} {
+		for _, how := range []string{"batch", "batch-sized"} {
+			b.Run(fmt.Sprintf("connections=%d/%s", conns, how), func(b *testing.B) {
+				s, err := Open(filepath.Join(b.TempDir(), "papermail.db"), Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				const n = 2000
+				subs := make([]model.Subscriber, n)
+				for i := range subs {
+					subs[i] = model.Subscriber{Email: "r" + strconv.Itoa(i) + "@example.org", State: model.StateActive, Hour: 7, Created: time.Now()}
+				}
+				if _, err := s.AddSubscribers(subs); err != nil {
+					b.Fatal(err)
+				}
+				record := s.Record
+				if how == "batch-sized" {
+					s.db.MaxBatchSize = conns
+				}
+				date := 0
+				b.ResetTimer()
+				for b.Loop() {
+					// One run's worth per iteration: every subscriber once.
+					date++
+					d := fmt.Sprintf("2026-%02d-%02d", 1+date/28%12, 1+date%28)
+					if _, err := s.BeginRun(d, time.Now()); err != nil {
+						b.Fatal(err)
+					}
+					var wg sync.WaitGroup
+					for c := range conns {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for i := c; i < n; i += conns {
+								o := Outcome{Date: d, Delivery: model.Delivery{SubscriberID: subs[i].ID, State: model.DeliverySent, Papers: []string{"2611.00001", "2611.00002"}}}
+								if err := record(o); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						}()
+					}
+					wg.Wait()
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/record")
+			})
+		}
+	}
+}
