@@ -213,9 +213,7 @@ func (rep *Report) deliveryStatus(body io.Reader) error {
 		typ, diag := splitTyped(b.Get("Diagnostic-Code"))
 		r.Diagnostic = strings.Join(strings.Fields(diag), " ")
 		if strings.EqualFold(typ, "smtp") {
-			if c, err := strconv.Atoi(firstWord(r.Diagnostic)); err == nil && c >= 200 && c < 600 {
-				r.Code = c
-			}
+			r.Code = replyCode(r.Diagnostic)
 		}
 		if r.Final == "" && r.Original == "" {
 			continue
@@ -322,4 +320,18 @@ func bareID(v string) string {
 		}
 	}
 	return strings.Trim(v, "<>")
+}
+
+// replyCode reads the reply code leading an SMTP diagnostic: "550 ..." or
+// "550-5.1.1 ..." (a multi-line reply as quoted by some servers); 0 when
+// there is none.
+func replyCode(diag string) int {
+	if len(diag) < 3 || len(diag) > 3 && diag[3] != ' ' && diag[3] != '-' {
+		return 0
+	}
+	c, err := strconv.Atoi(diag[:3])
+	if err != nil || c < 200 || c >= 600 {
+		return 0
+	}
+	return c
 }

@@ -44,6 +44,13 @@ func TestParseDSN(t *testing.T) {
 			Original{MessageID: "5d1c0e7a9b2f4c6e8a1b3d5f@papers.example.org", EntityRefID: "0f3e5a7c9b1d2f4e6a8c0b2d", ReturnPath: "digest@papers.example.org",
 				From: `"papermail" <digest@papers.example.org>`, To: "gone.reader@example.org"},
 			"digest@papers.example.org"},
+		{"multiline-reply-user-unknown.eml", // nested human part, a multi-line reply quoted with 550-
+			Recipient{Final: "no.such.person@mail.example.com", Action: "failed", Status: "5.1.1", Code: 550,
+				Diagnostic: "550-5.1.1 The account you tried to write to does not exist. 550-5.1.1 Please check the address for typing mistakes or spaces. 550 5.1.1 a1b2c3 - inbound",
+				RemoteMTA: "in1.mail.example.com. (192.0.2.44, the server for the domain mail.example.com.)"},
+			Original{MessageID: "e1f2a3b4c5d6e7f8a9b0c1d2@papers.example.org", ReturnPath: "bounces+7.20261203.abcdefghijklmnop@papers.example.org",
+				From: "papermail <digest@papers.example.org>", To: "no.such.person@mail.example.com"},
+			"bounces+7.20261203.abcdefghijklmnop@papers.example.org"},
 		{"sendmail-mailbox-full.eml", // base64 delivery-status, upper-case types
 			Recipient{Final: "full.box@example.org", Action: "failed", Status: "5.2.2", Code: 552, Diagnostic: "552 5.2.2 Mailbox full", RemoteMTA: "mail.example.org"},
 			Original{MessageID: "c3e5a7b9d1f3a5c7e9b1d3f5@papers.example.org", From: "papermail <digest@papers.example.org>", To: "full.box@example.org"},

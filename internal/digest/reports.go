@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,13 +272,19 @@ func replyOf(rc bounce.Recipient) *mailer.Error {
 			return nil
 		}
 	}
+	// The diagnostic repeats the codes, once per line of a multi-line
+	// reply ("550-5.1.1 words 550 5.1.1 more"): keep the words.
 	text := rc.Diagnostic
-	// The diagnostic repeats the codes: keep the words.
-	if f := strings.Fields(text); len(f) > 0 && f[0] == fmt.Sprint(rc.Code) {
-		text = strings.TrimSpace(strings.TrimPrefix(text, f[0]))
-		if f := strings.Fields(text); len(f) > 0 && f[0] == rc.Status {
-			text = strings.TrimSpace(strings.TrimPrefix(text, f[0]))
+	if rc.Code != 0 {
+		c := strconv.Itoa(rc.Code)
+		var words []string
+		for _, f := range strings.Fields(text) {
+			if f == c || f == c+"-" || f == rc.Status || f == c+"-"+rc.Status {
+				continue
+			}
+			words = append(words, f)
 		}
+		text = strings.Join(words, " ")
 	}
 	return &mailer.Error{Stage: mailer.StageRcpt, Code: code, Enhanced: rc.Status, Text: text}
 }

@@ -189,3 +189,20 @@ func TestReportsByRecipient(t *testing.T) {
 		})
 	}
 }
+
+// TestReportReasonFromMultilineReply: the bounce keeps the reply code,
+// the status and the server's words, without the codes a multi-line reply
+// repeats on every line.
+func TestReportReasonFromMultilineReply(t *testing.T) {
+	t.Parallel()
+	g := newRig(t, nil)
+	subs := g.addSubscribers(1, time.Now(), nil)
+	raw := dsn("digest@papers.example.org", subs[0].Email, "", "5.1.1", "550-5.1.1 The account does not exist.\n 550-5.1.1 Check the address.\n 550 5.1.1 a1b2 - inbound")
+	if _, err := g.r.ApplyReports([]bounce.Message{{Name: "g", Raw: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	b := g.sub(subs[0].ID).Bounce
+	if b == nil || b.Code != 550 || b.Enhanced != "5.1.1" || b.Reason != "550 5.1.1 The account does not exist. Check the address. a1b2 - inbound" {
+		t.Errorf("bounce %+v", b)
+	}
+}
