@@ -47,7 +47,7 @@ func TestParseDSN(t *testing.T) {
 		{"multiline-reply-user-unknown.eml", // nested human part, a multi-line reply quoted with 550-
 			Recipient{Final: "no.such.person@mail.example.com", Action: "failed", Status: "5.1.1", Code: 550,
 				Diagnostic: "550-5.1.1 The account you tried to write to does not exist. 550-5.1.1 Please check the address for typing mistakes or spaces. 550 5.1.1 a1b2c3 - inbound",
-				RemoteMTA: "in1.mail.example.com. (192.0.2.44, the server for the domain mail.example.com.)"},
+				RemoteMTA:  "in1.mail.example.com. (192.0.2.44, the server for the domain mail.example.com.)"},
 			Original{MessageID: "e1f2a3b4c5d6e7f8a9b0c1d2@papers.example.org", ReturnPath: "bounces+7.20261203.abcdefghijklmnop@papers.example.org",
 				From: "papermail <digest@papers.example.org>", To: "no.such.person@mail.example.com"},
 			"bounces+7.20261203.abcdefghijklmnop@papers.example.org"},
