@@ -132,7 +132,6 @@ type Index struct {
 	// each, expanded by the dictionary.
 	wordLevel bool
 
-	assoc   sync.Map // term id -> assocList, learned on first use
 	cache   sync.Map // compiled interests by key
 	scratch sync.Pool
 	reader  readerIndex // author and category lookups (reader.go)

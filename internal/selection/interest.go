@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Scoring constants of one interest.
@@ -106,6 +107,8 @@ type interest struct {
 	vector bool     // a paper's distinctive terms, scored without coverage
 	hits   []docVal // relevance 0..1 by doc, sorted by doc
 	surf   sync.Map // doc -> []surfHit, filled as papers are picked
+	// count is 1 + the number of papers above the floor, once counted.
+	count atomic.Int64
 }
 
 // interestFor compiles (or fetches from the cache) one interest text.
