@@ -85,7 +85,12 @@ func cmdPreview(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --interests: %v", errUsage, err)
 	}
-	picks, err := p.runner.Preview(selection.Profile{Interests: list}, *limit, now)
+	prof := selection.Profile{Interests: list}
+	picks, err := p.runner.Preview(prof, *limit, now)
+	if err != nil {
+		return err
+	}
+	report, err := p.runner.InterestReport(prof, now)
 	if err != nil {
 		return err
 	}
@@ -95,6 +100,24 @@ func cmdPreview(e *env, args []string) error {
 			Trending: round(pk.Trending), Interest: pk.Interest, Matched: pk.Matched, Fallback: pk.Fallback}
 		if items[i].Matched == nil {
 			items[i].Matched = []string{}
+		}
+	}
+	// Interests that match nothing are said so, with terms to rephrase
+	// them; beside json (which stays the list of papers) on stderr.
+	notes := e.stdout
+	if *format == "json" {
+		notes = e.stderr
+	}
+	window := p.runner.Config.Digest.Window
+	for _, m := range report {
+		if m.Papers > 0 {
+			continue
+		}
+		fmt.Fprintf(notes, "%q matches no paper of the last %s.", m.Interest, spanText(window))
+		if len(m.Nearby) > 0 {
+			fmt.Fprintf(notes, " Nearby terms in recent papers: %s\n", strings.Join(m.Nearby, ", "))
+		} else {
+			fmt.Fprintln(notes, " Nothing in recent papers is close to it.")
 		}
 	}
 	if *format == "json" {
@@ -114,6 +137,19 @@ func cmdPreview(e *env, args []string) error {
 		fmt.Fprintln(e.stdout)
 	}
 	return nil
+}
+
+// spanText says a window in days or hours: "2 days", "36 hours".
+func spanText(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d == 24*time.Hour:
+		return "day"
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Round(time.Hour)/time.Hour))
+	}
+	return d.String()
 }
 
 func round(f float64) float64 { return float64(int64(f*10000+0.5)) / 10000 }

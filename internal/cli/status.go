@@ -57,6 +57,9 @@ type statusReport struct {
 	Serving bool         `json:"serving"`
 	Feeds   []statusFeed `json:"feeds"`
 	Runs    []statusRun  `json:"runs"`
+	// Unmatched counts who got nothing matching their interests in the
+	// last run (status_interests.go).
+	Unmatched *statusUnmatched `json:"unmatched_last_run,omitempty"`
 }
 
 func cmdStatus(e *env, args []string) error {
@@ -90,6 +93,9 @@ func cmdStatus(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if rep.Unmatched, err = unmatchedLastRun(st, runs); err != nil {
+		return err
+	}
 	rep.Runs = []statusRun{}
 	for _, r := range runs {
 		sr := statusRun{Date: r.Date, Started: r.Started.UTC().Format(time.RFC3339), Due: r.Due, Sent: r.Sent, Failed: r.Failed,
@@ -119,6 +125,10 @@ func cmdStatus(e *env, args []string) error {
 	printFeeds(e, rep)
 	if len(rep.Runs) == 0 {
 		fmt.Fprintln(e.stdout, "runs:         none yet")
+	}
+	if u := rep.Unmatched; u != nil {
+		fmt.Fprintf(e.stdout, "unmatched:    %d subscribers got nothing matching their interests in run %s (%d skipped, %d sent trending papers only)\n",
+			u.Skipped+u.Fallback, u.Date, u.Skipped, u.Fallback)
 	}
 	for _, r := range rep.Runs {
 		state := "finished"

@@ -21,14 +21,16 @@ func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job
 			SubscriberID: p.sub.ID, State: model.DeliverySkipped, Reason: reason, At: time.Now().UTC()}}
 	}
 	t := time.Now()
-	picks := r.pick(ix, &p.sub, sp.Now, p.sent)
+	picks, q := r.choose(ix, profile(&p.sub), r.since(&p.sub, sp.Now), p.sent, r.Config.Digest.MaxPapers)
 	t1 := time.Now()
 	r.Stages.Select.Add(int64(t1.Sub(t)))
+	fallback := len(picks) > 0 && picks[0].Fallback
+	r.logMatches(&p.sub, q, len(picks), fallback)
 	if len(picks) == 0 {
 		if ix.Len() == 0 {
 			return skip("no new papers")
 		}
-		return skip("nothing relevant")
+		return skip(ReasonNothingRelevant)
 	}
 	msg, err := r.message(&p.sub, p.date, picks)
 	t2 := time.Now()
@@ -47,16 +49,40 @@ func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job
 	for i := range picks {
 		ids[i] = picks[i].Paper.ID
 	}
-	return &mailer.Job{Ref: p.sub.ID, Msg: msg, Raw: raw, Meta: &jobMeta{date: p.date, papers: ids}}, store.Outcome{}
+	return &mailer.Job{Ref: p.sub.ID, Msg: msg, Raw: raw, Meta: &jobMeta{date: p.date, papers: ids, fallback: fallback}}, store.Outcome{}
+}
+
+// Ledger reasons of digests that held nothing matching the reader's
+// interests: skipped, or sent with trending papers only (digest.fallback).
+const (
+	ReasonNothingRelevant = "nothing relevant"
+	ReasonFallback        = "trending fallback: no interest matched"
+)
+
+// logMatches logs how many candidate papers each of sub's interests
+// matched in this run (counts kept per distinct interest, so a run pays
+// once per interest, not per subscriber).
+func (r *Runner) logMatches(sub *model.Subscriber, q *selection.Query, picked int, fallback bool) {
+	counts := q.MatchCounts()
+	labels := q.Interests()
+	var b strings.Builder
+	for i, c := range counts {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if i < len(labels) {
+			fmt.Fprintf(&b, "%q %d", labels[i], c)
+		}
+	}
+	r.Log.Info("digest selection", "subscriber", sub.ID, "interests", b.String(), "picked", picked, "fallback", fallback)
 }
 
 // pick runs selection for one subscriber: papers newer than the window (or
 // than their last digest, so a gap is covered), never sent before, above
 // the relevance floor; the trending fallback when configured.
 func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent map[string]struct{}) []selection.Pick {
-	since := r.since(sub, now)
-	prof := profile(sub)
-	return r.choose(ix, prof, since, sent, r.Config.Digest.MaxPapers)
+	picks, _ := r.choose(ix, profile(sub), r.since(sub, now), sent, r.Config.Digest.MaxPapers)
+	return picks
 }
 
 // since is the oldest date a paper of sub's digest at now may have: the
@@ -73,10 +99,22 @@ func (r *Runner) since(sub *model.Subscriber, now time.Time) time.Time {
 
 // choose is the one selection step of digests and previews: papers dated
 // since or later, not in sent, up to limit; the trending fallback when
-// configured and nothing matches.
-func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.Time, sent map[string]struct{}, limit int) []selection.Pick {
-	also := prof.Exclude
-	exclude := func(id string) bool {
+// configured and nothing matches. It returns the compiled query too, for
+// what each interest matched.
+func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.Time, sent map[string]struct{}, limit int) ([]selection.Pick, *selection.Query) {
+	prof.Exclude = windowExclude(ix, since, sent, prof.Exclude)
+	q := ix.Compile(prof)
+	picks := ix.Select(q, limit)
+	if len(picks) == 0 && r.Config.Digest.Fallback == "trending" {
+		picks = ix.Trending(limit, prof.Exclude)
+	}
+	return picks, q
+}
+
+// windowExclude reports papers a digest leaves out: sent before, dated
+// before since, or reported by also (may be nil).
+func windowExclude(ix *selection.Index, since time.Time, sent map[string]struct{}, also func(string) bool) func(string) bool {
+	return func(id string) bool {
 		if _, ok := sent[id]; ok {
 			return true
 		}
@@ -85,12 +123,6 @@ func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.
 		}
 		return also != nil && also(id)
 	}
-	prof.Exclude = exclude
-	picks := ix.Select(ix.Compile(prof), limit)
-	if len(picks) == 0 && r.Config.Digest.Fallback == "trending" {
-		picks = ix.Trending(limit, exclude)
-	}
-	return picks
 }
 
 // ProfileOf is the ranking profile of a subscriber, as digests use it

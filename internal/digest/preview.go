@@ -22,7 +22,20 @@ func (r *Runner) Preview(prof selection.Profile, limit int, now time.Time) ([]se
 	if limit <= 0 {
 		limit = r.Config.Digest.MaxPapers
 	}
-	return r.choose(ix, prof, now.Add(-r.Config.Digest.Window), nil, limit), nil
+	picks, _ := r.choose(ix, prof, now.Add(-r.Config.Digest.Window), nil, limit)
+	return picks, nil
+}
+
+// InterestReport says, for each interest of prof, how many papers within
+// digest.window it matches now and, for one that matches none, up to five
+// nearby terms recent papers use, to rephrase it with.
+func (r *Runner) InterestReport(prof selection.Profile, now time.Time) ([]selection.InterestMatch, error) {
+	ix, err := r.index(now, false)
+	if err != nil {
+		return nil, err
+	}
+	prof.Exclude = windowExclude(ix, now.Add(-r.Config.Digest.Window), nil, prof.Exclude)
+	return ix.Matches(ix.Compile(prof)), nil
 }
 
 // PreviewFor returns what sub's digest would hold now (history excluded).

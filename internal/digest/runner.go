@@ -520,6 +520,9 @@ func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 	case mailer.Sent:
 		d.State = model.DeliverySent
 		d.Papers = meta.papers
+		if meta.fallback {
+			d.Reason = ReasonFallback
+		}
 	case mailer.Bounced:
 		d.State = model.DeliveryBounced
 		d.Reason = errString(j.LastErr)
@@ -543,8 +546,9 @@ func (r *Runner) outcome(j *mailer.Job) (store.Outcome, bool) {
 }
 
 type jobMeta struct {
-	date   string
-	papers []string
+	date     string
+	papers   []string
+	fallback bool // trending papers only: no interest matched
 }
 
 func errString(err error) string {

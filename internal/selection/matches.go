@@ -160,7 +160,10 @@ func (ix *Index) Nearby(interest string, n int) []string {
 			limit = 2
 		}
 		for id, st := range ix.stems {
-			if len(st) >= 3 && st[:2] == w[:2] && abs(len(st)-len(w)) <= limit && editDistance(st, w, limit) <= limit {
+			// A typo in an ending leaves the stemmer the word whole
+			// ("decodng"): a stem it starts with counts too.
+			suffixTypo := len(st) >= 5 && len(w)-len(st) <= 3 && strings.HasPrefix(w, st)
+			if len(st) >= 3 && st[:2] == w[:2] && (suffixTypo || abs(len(st)-len(w)) <= limit && editDistance(st, w, limit) <= limit) {
 				add([]int32{int32(id)}, 0.8)
 			}
 		}

@@ -61,6 +61,9 @@ type prefsView struct {
 	Picks     []pickView
 	Edited    bool
 	NoPreview bool
+	// Unmatched are the interests that match no recent paper, with terms
+	// to rephrase them (each a preview with the interest replaced).
+	Unmatched []unmatchedView
 
 	Saved  bool
 	Notice string
@@ -201,6 +204,19 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 		return false
 	}
 	v.Picks = pickViews(picks)
+	interests := sub.Interests
+	if in != nil {
+		interests = in.Interests
+	}
+	v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, v.Interests, func(text string) string {
+		return withValues(v.Action, url.Values{"preview": {"1"}, "interests": {text}, "examples": {v.Examples},
+			"frequency": {v.Frequency}, "weekday": {selectedValue(v.Weekdays)}, "hour": {selectedValue(v.Hours)},
+			"timezone": {selectedValue(v.Zones)}, "pause": {v.Pause}})
+	})
+	if err != nil {
+		s.internal(w, r, "preview", err)
+		return false
+	}
 	return true
 }
 

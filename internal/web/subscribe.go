@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/subscription"
 )
 
@@ -26,9 +28,11 @@ type subscribeView struct {
 	Zones                               []option
 	Errors                              []string
 	Examples                            []string
-	// Previewed is set after a preview; Preview holds its papers.
+	// Previewed is set after a preview; Preview holds its papers and
+	// Unmatched the interests that match none, with terms to rephrase them.
 	Previewed bool
 	Preview   []pickView
+	Unmatched []unmatchedView
 }
 
 func (s *Server) subscribeView(r *http.Request, email, interests, zone string) *subscribeView {
@@ -67,6 +71,13 @@ func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Preview = pickViews(picks)
+		v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, q.Get("interests"), func(interests string) string {
+			return withValues(s.public("/preview"), url.Values{"email": {q.Get("email")}, "interests": {interests}, "timezone": {q.Get("timezone")}})
+		})
+		if err != nil {
+			s.internal(w, r, "preview", err)
+			return
+		}
 	}
 	s.page(w, r, http.StatusOK, "subscribe", v)
 }
