@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,14 +148,17 @@ func TestRelevanceTable(t *testing.T) {
 	var rows []row
 	text := func(p devProfile) string { return p.Interest }
 	pageIx := NewIndex(page, Options{Now: date})
+	keywords := func(p devProfile) string { return strings.Join(p.Keywords, "; ") }
 	for _, s := range []struct {
 		name     string
 		profiles []devProfile
-	}{{"dev", loadDev(t)}, {"heldout", loadHeldout(t)}} {
+		text     func(devProfile) string
+	}{{"dev", loadDev(t), text}, {"dev (keyword phrases)", loadDev(t), keywords},
+		{"heldout", loadHeldout(t), text}, {"heldout (keyword phrases)", loadHeldout(t), keywords}} {
 		r := row{set: s.name}
 		t.Run(s.name, func(t *testing.T) {
-			r.pm = runEvalWith(t, papermailRanker(pageIx), byTitle, s.profiles, text)
-			r.base = runEvalWith(t, bm25Ranker(page), byTitle, s.profiles, text)
+			r.pm = runEvalWith(t, papermailRanker(pageIx), byTitle, s.profiles, s.text)
+			r.base = runEvalWith(t, bm25Ranker(page), byTitle, s.profiles, s.text)
 		})
 		if r.pm.overall < r.base.overall {
 			t.Errorf("%s: papermail nDCG@10 %.3f below BM25 %.3f", s.name, r.pm.overall, r.base.overall)
