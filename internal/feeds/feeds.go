@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"io"
 	"path/filepath"
 	"slices"
@@ -335,12 +336,14 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	pp.Affiliations = cleanList(pp.Affiliations)
 	pp.PrimaryCategory = CleanText(pp.PrimaryCategory)
 	pp.Venue = CleanText(pp.Venue)
-	pp.PDFURL = strings.TrimSpace(pp.PDFURL)
 	pp.Keywords = cleanList(pp.Keywords)
-	pp.URL = strings.TrimSpace(pp.URL)
-	pp.GitHubRepo = strings.TrimSpace(pp.GitHubRepo)
-	pp.ProjectPage = strings.TrimSpace(pp.ProjectPage)
-	pp.Thumbnail = strings.TrimSpace(pp.Thumbnail)
+	// Links go into mails and pages: only web addresses, never
+	// javascript:, data: or other schemes a feed may hold.
+	pp.PDFURL = WebURL(pp.PDFURL)
+	pp.URL = WebURL(pp.URL)
+	pp.GitHubRepo = WebURL(pp.GitHubRepo)
+	pp.ProjectPage = WebURL(pp.ProjectPage)
+	pp.Thumbnail = WebURL(pp.Thumbnail)
 	if pp.ID == "" {
 		pp.ID = TitleID(pp.Title)
 	}
@@ -352,6 +355,22 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	}
 	p.papers = append(p.papers, pp)
 	return nil
+}
+
+// WebURL returns s, trimmed, when it is an absolute http or https URL
+// with a host and no user name or control characters; else "" (the link
+// is left out). A feed's javascript:, data:, vbscript: or file: link, or
+// a relative one, never reaches a mail.
+func WebURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	return s
 }
 
 // cleanList cleans each item and drops empty ones and repeats, in place.
