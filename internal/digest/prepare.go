@@ -191,6 +191,7 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		PreferencesURL: r.Links.Preferences(sub.ID),
 		UnsubscribeURL: r.Links.Unsubscribe(sub.ID),
 		FeedURL:        r.Links.Feed(sub.ID),
+		BrowserURL:     r.Links.View(sub.ID, date),
 		BaseURL:        r.Links.Base,
 		ListName:       "papermail",
 		Papers:         make([]render.PaperView, len(picks)),

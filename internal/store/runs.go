@@ -359,3 +359,24 @@ func (s *Store) RecordMany(os []Outcome) error {
 		return nil
 	})
 }
+
+// Delivery returns one subscriber's ledger line of one run date.
+func (s *Store) Delivery(date string, id uint64) (model.Delivery, error) {
+	var d model.Delivery
+	err := s.view(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
+		if lb == nil {
+			return fmt.Errorf("run %s: %w", date, ErrNotFound)
+		}
+		v := lb.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("run %s, subscriber %d: %w", date, id, ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return err
+		}
+		d.SubscriberID = id
+		return nil
+	})
+	return d, err
+}

@@ -3,7 +3,11 @@ package web
 import (
 	"context"
 	"encoding/xml"
+	"html"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +79,50 @@ func TestFeedKeepsSentPicks(t *testing.T) {
 				t.Errorf("paper %s sent %d days ago is still in the feed", p, FeedDays+2)
 			}
 		}
+	}
+}
+
+// TestViewInBrowser: each digest carries a signed "view in browser" link
+// that shows that digest's papers as a page; a forged link or a day
+// without a digest shows none.
+func TestViewInBrowser(t *testing.T) {
+	e := newEnv(t)
+	sub := e.addSubscriber("v@example.org", model.StateActive, "language model inference", "robot learning")
+	now := e.clock()
+	date := now.UTC().Format(digest.DateLayout)
+	if _, err := e.runner.Run(context.Background(), digest.Spec{Now: now, Date: date, Only: sub.ID}); err != nil {
+		t.Fatal(err)
+	}
+	link := e.links.View(sub.ID, date)
+	files := e.maildirFiles()
+	if len(files) != 1 {
+		t.Fatalf("%d mails", len(files))
+	}
+	raw, err := os.ReadFile(filepath.Join(e.cfg.MaildirPath(), "new", files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(string(raw), "=\r\n", ""), "=3D", "="), link) {
+		t.Errorf("the digest does not carry its view-in-browser link %s", link)
+	}
+	r := e.get(e.path(link))
+	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("view: %d %q", r.status, r.header.Get("Content-Security-Policy"))
+	}
+	ledger, _ := e.st.Ledger(date)
+	for _, id := range ledger[sub.ID].Papers {
+		p, _ := e.st.Paper(id)
+		if !strings.Contains(r.body, html.EscapeString(strings.Fields(p.Title)[0])) {
+			t.Errorf("the page lacks paper %s", id)
+		}
+	}
+	if !strings.Contains(r.body, "Matched") {
+		t.Errorf("the page does not say why papers were picked")
+	}
+	if r := e.get(e.path(e.links.View(sub.ID, "2001-01-01"))); r.status != http.StatusNotFound {
+		t.Errorf("a day without a digest: %d", r.status)
+	}
+	if r := e.get(e.path(link) + "x"); r.status == http.StatusOK {
+		t.Errorf("a forged link: %d", r.status)
 	}
 }

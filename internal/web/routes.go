@@ -33,6 +33,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /feed/{file}", s.feed)
 	mux.HandleFunc("GET /cite/{id...}", s.cite)
+	mux.HandleFunc("GET /view/{token}", s.viewDigest)
 
 	if s.Config.Tracking.Clicks {
 		mux.HandleFunc("GET /c/{token}", s.click)
