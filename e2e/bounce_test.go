@@ -178,7 +178,7 @@ func TestDigestServerDownExitsNonZero(t *testing.T) {
 	in.listOf(3)
 	srv.Close()
 	_, errOut := in.run(true, "digest")
-	if !strings.Contains(errOut, "3 of 3 digests failed") {
+	if !strings.Contains(errOut, "3 of 3 digests failed") || !strings.Contains(errOut, "level=ERROR") || !strings.Contains(errOut, "could not be reached") {
 		t.Errorf("stderr: %s", errOut)
 	}
 	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {

@@ -69,6 +69,21 @@ type breaker struct {
 	// refused counts, per key, replies that were the relay's own
 	// (mailer.Fault.Operator), for one ERROR line per reply at the end.
 	refused map[string]int
+	// sent counts delivered messages; unreached the failures without any
+	// reply (server down, connection refused), lastUnreached the last.
+	sent, unreached int
+	lastUnreached    error
+}
+
+// unreachable reports whether nothing was delivered because the server
+// could not be reached (every failure had no reply), with the last error.
+func (b *breaker) unreachable() (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sent > 0 || b.unreached == 0 {
+		return 0, nil
+	}
+	return b.unreached, b.lastUnreached
 }
 
 func newBreaker(record func([]store.Outcome) error) *breaker {
@@ -123,6 +138,13 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 		return nil, b.record([]store.Outcome{spare(o)})
 	}
 	b.attempts++
+	switch {
+	case err == nil:
+		b.sent++
+	case e == nil && mailer.FaultOf(err) == mailer.FaultTransient:
+		b.unreached++
+		b.lastUnreached = err
+	}
 	key := ""
 	if cmp != nil {
 		key = cmp.Key()

@@ -451,6 +451,10 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		r.Log.Error("the relay refused digests for reasons that are not the readers' (nobody was marked bounced; they are retried in the next run)",
 			"reply", o.reply.Reply(), "stage", string(o.reply.Stage), "refused", o.n)
 	}
+	if n, err := br.unreachable(); n > 0 && stop == nil && !interrupted {
+		r.Log.Error("the SMTP server could not be reached: nothing was sent (nobody was marked bounced; the next run tries again)",
+			"failed", n, "error", err.Error())
+	}
 	if stop != nil {
 		r.Log.Error("digest run stopped: the failure is the operator's, not the readers' (nobody was marked bounced; the rest stay pending for the next run)",
 			"reason", stop.Why, "reply", stop.Reply.Reply(), "stage", string(stop.Reply.Stage), "pending", sum.Pending)
