@@ -72,7 +72,7 @@ type breaker struct {
 	// sent counts delivered messages; unreached the failures without any
 	// reply (server down, connection refused), lastUnreached the last.
 	sent, unreached int
-	lastUnreached    error
+	lastUnreached   error
 }
 
 // unreachable reports whether nothing was delivered because the server
