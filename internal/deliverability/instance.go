@@ -223,6 +223,22 @@ func (in *Instance) Confirmation(ctx context.Context, email string, interests []
 	return sub, raw, err
 }
 
+// Welcome confirms a pending subscriber (as its confirmation link does),
+// delivers the outbox and returns the welcome mail it queued.
+func (in *Instance) Welcome(ctx context.Context, sub model.Subscriber) ([]byte, error) {
+	c, err := in.Store.Confirmation(sub.ID)
+	if err != nil {
+		return nil, fmt.Errorf("deliverability: %w", err)
+	}
+	if _, err := in.Subscriptions.Confirm(sub.ID, c.Nonce); err != nil {
+		return nil, fmt.Errorf("deliverability: confirm %s: %w", sub.Email, err)
+	}
+	if n, err := in.Outbox.Flush(ctx); err != nil || n != 1 {
+		return nil, fmt.Errorf("deliverability: the outbox delivered %d mails (%v), want the welcome", n, err)
+	}
+	return in.next()
+}
+
 // ConfirmURL is the confirmation link of a pending subscriber, as its
 // confirmation mail (made at the instance's Now) carries it.
 func (in *Instance) ConfirmURL(sub model.Subscriber) string {

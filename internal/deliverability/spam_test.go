@@ -48,7 +48,11 @@ func TestSpamAssassinScore(t *testing.T) {
 	if n := strings.Count(b.Text, "\n    More like this:\n"); n != 8 {
 		t.Fatalf("the digest has %d papers, want a typical one of 8:\n%s", n, b.Text)
 	}
-	_, confirmMail, err := in.Confirmation(ctx, "new.reader@example.org", []string{"graph neural networks", "speech recognition"})
+	pending, confirmMail, err := in.Confirmation(ctx, "new.reader@example.org", []string{"graph neural networks", "speech recognition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	welcomeMail, err := in.Welcome(ctx, pending)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestSpamAssassinScore(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		raw  []byte
-	}{{"digest", digestMail}, {"confirmation", confirmMail}} {
+	}{{"digest", digestMail}, {"confirmation", confirmMail}, {"welcome", welcomeMail}} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			rep, err := SpamAssassin(ctx, bin, t.TempDir(), c.raw)
