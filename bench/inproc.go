@@ -358,10 +358,11 @@ func stagesMain(profile, heap string) error {
 		return err
 	}
 	if heap != "" {
-		// The live heap halfway through the run, when every cache is warm.
+		// The live heap near the end of the run (nine tenths), when every
+		// cache is as full as it gets.
 		var once sync.Once
 		r.Progress = func(done, due int) {
-			if due >= 100 && done >= due/2 {
+			if due >= 100 && done >= due*9/10 {
 				once.Do(func() { writeHeap(heap) })
 			}
 		}

@@ -31,11 +31,18 @@ type Batch struct {
 	size  int // bytes held in frags
 }
 
-// maxFragmentBytes bounds a Batch. The benchmark's run of 10k readers
-// over 500 candidates has about 8,600 (paper, matched words) pairs, some
-// 2.5 KB of fragments each; the first pairs to come, the most shared
-// ones, stay.
-const maxFragmentBytes = 24 << 20
+// maxFragmentBytes bounds a Batch, counting each fragment's text, its
+// key and the view kept to check it. The bench's run of 10k readers over
+// 500 candidates has about 9,600 (paper, matched words) pairs; at 24 MiB
+// of text alone the batch was 17.5 MB of a 42.6 MB live heap near the end
+// of the run (heap profile of 2026-12-03), so it keeps the first pairs to
+// come, the most shared ones, up to this.
+const maxFragmentBytes = 16 << 20
+
+// fragmentOverhead is about what a fragment costs beyond its text and key
+// strings: the map entry and the view kept to check it (a Match: some 25
+// string and slice headers).
+const fragmentOverhead = 512
 
 // Parts of a mail, as fragments are kept per part.
 const (
@@ -159,9 +166,10 @@ func (m *mailTemplates) fragment(part int, name string, p *PaperView, matched bo
 		if b.frags == nil {
 			b.frags = make(map[fragKey]fragment)
 		}
-		if _, ok := b.frags[key]; !ok && b.size+len(out) <= maxFragmentBytes {
+		cost := len(out) + len(key.name) + len(key.id) + fragmentOverhead
+		if _, ok := b.frags[key]; !ok && b.size+cost <= maxFragmentBytes {
 			b.frags[key] = fragment{view: view, out: out}
-			b.size += len(out) + len(key.name) + len(key.id)
+			b.size += cost
 		}
 		b.mu.Unlock()
 	}
