@@ -84,7 +84,7 @@ func baselineChild(args []string) error {
 func stagesChild(args []string) error {
 	fs := flag.NewFlagSet("bench -stages-child", flag.ContinueOnError)
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	heap := fs.String("memprofile", "", "write a heap profile taken halfway through the run to this file")
+	heap := fs.String("memprofile", "", "write a heap profile taken near the end of the run (nine tenths) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
