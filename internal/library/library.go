@@ -34,8 +34,10 @@ const (
 	MaxBytes = 16 << 20
 	// MaxEntries is the most entries one library may hold.
 	MaxEntries = 5000
-	// MaxAbstractChars is how much of an entry's abstract is kept.
-	MaxAbstractChars = 1000
+	// MaxAbstractChars is how much of an entry's abstract is kept: enough
+	// for its distinctive terms, little enough that a library of
+	// thousands stays small in the subscriber's record.
+	MaxAbstractChars = 500
 	// maxProblems is how many entry problems one error lists.
 	maxProblems = 20
 )

@@ -115,3 +115,42 @@ func BenchmarkHighlightAbstract(b *testing.B) {
 		NewHighlighter(p.Matched).Segments(abstract)
 	}
 }
+
+// benchLibrary is a reader's library of n entries made from the page's
+// papers (title and abstract), as an import would give them.
+func benchLibrary(papers []model.Paper, n int) []LibraryEntry {
+	lib := make([]LibraryEntry, 0, n)
+	for i := 0; len(lib) < n; i++ {
+		p := papers[i%len(papers)]
+		title := fmt.Sprintf("%s (reader copy %d)", p.Title, i)
+		lib = append(lib, LibraryEntry{Label: title, Text: title + "\n" + p.Abstract})
+	}
+	return lib
+}
+
+// BenchmarkCompileLibraryCold is the first subscriber of a run with a
+// library of maxLibraryParts entries: every entry compiled against the
+// day's candidates.
+func BenchmarkCompileLibraryCold(b *testing.B) {
+	papers, now := benchPapers(b)
+	ix := NewIndex(papers, Options{Now: now})
+	prof := Profile{Library: benchLibrary(papers, maxLibraryParts), Authors: []string{"Yann LeCun"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		ix.cache.Clear()
+		ix.Select(ix.Compile(prof), 8)
+	}
+}
+
+// BenchmarkSelectLibrary is a library subscriber's selection with the
+// entries compiled (a second run of the same profile).
+func BenchmarkSelectLibrary(b *testing.B) {
+	papers, now := benchPapers(b)
+	ix := NewIndex(papers, Options{Now: now})
+	prof := Profile{Library: benchLibrary(papers, maxLibraryParts)}
+	ix.Select(ix.Compile(prof), 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		ix.Select(ix.Compile(prof), 8)
+	}
+}
