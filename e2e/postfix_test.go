@@ -246,6 +246,12 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 	if rows(list) != 2 {
 		t.Fatalf("bounced after Postfix's DSNs:\n%s", list)
 	}
+	// The applied reports are now seen (cur/): a timer running the same
+	// command finds nothing new; --seen reads them again and changes nothing.
+	in.run(true, "bounces", maildir)
+	if out := in.ok("bounces", "--seen", maildir); !strings.Contains(out, "2 unchanged") {
+		t.Errorf("bounces --seen:\n%s", out)
+	}
 	for e := range bad {
 		line := ""
 		for _, l := range strings.Split(list, "\n") {

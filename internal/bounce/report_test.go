@@ -105,7 +105,7 @@ func TestParseNotReport(t *testing.T) {
 }
 
 func TestReadSources(t *testing.T) {
-	mbox, err := Read(filepath.Join("testdata", "three.mbox"), nil)
+	mbox, err := Read(filepath.Join("testdata", "three.mbox"), nil, false)
 	if err != nil || len(mbox) != 3 {
 		t.Fatalf("mbox: %d messages, %v", len(mbox), err)
 	}
@@ -129,7 +129,7 @@ func TestReadSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdin, err := Read("-", bytes.NewReader(one))
+	stdin, err := Read("-", bytes.NewReader(one), false)
 	if err != nil || len(stdin) != 1 || !bytes.Equal(stdin[0].Raw, one) {
 		t.Fatalf("stdin: %d messages, %v", len(stdin), err)
 	}
@@ -143,14 +143,26 @@ func TestReadSources(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "new", "1.a"), one, 0o644)
 	os.WriteFile(filepath.Join(dir, "cur", "2.b:2,S"), one, 0o644)
 	os.WriteFile(filepath.Join(dir, "tmp", "3.c"), one, 0o644) // being written: not read
-	md, err := Read(dir, nil)
-	if err != nil || len(md) != 2 {
-		t.Fatalf("maildir: %d messages, %v", len(md), err)
+	if md, err := Read(dir, nil, true); err != nil || len(md) != 2 {
+		t.Fatalf("maildir with seen: %d messages, %v", len(md), err)
 	}
-	if _, err := Read(t.TempDir(), nil); err == nil {
+	md, err := Read(dir, nil, false)
+	if err != nil || len(md) != 1 || filepath.Base(md[0].Name) != "1.a" {
+		t.Fatalf("maildir: %+v, %v; want only new/1.a", md, err)
+	}
+	if err := MarkSeen(append(md, mbox...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cur", "1.a:2,S")); err != nil {
+		t.Errorf("the new message was not moved to cur/ as seen: %v", err)
+	}
+	if again, err := Read(dir, nil, false); err != nil || len(again) != 0 {
+		t.Errorf("after MarkSeen new/ still has %d messages (%v)", len(again), err)
+	}
+	if _, err := Read(t.TempDir(), nil, false); err == nil {
 		t.Error("an empty directory read as a Maildir")
 	}
-	if _, err := Read(filepath.Join(dir, "missing"), nil); err == nil {
+	if _, err := Read(filepath.Join(dir, "missing"), nil, false); err == nil {
 		t.Error("a missing file read without error")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // MaxMessage is the largest message read; a report quoting a bigger
@@ -19,12 +20,15 @@ type Message struct {
 	// Name says where it came from: the file, "mbox:N" or "stdin".
 	Name string
 	Raw  []byte
+	// unseen is set for a message in a Maildir's new/, which MarkSeen
+	// moves to cur/.
+	unseen bool
 }
 
-// Read returns the messages of path: a Maildir (its new/ and cur/), an
-// mbox file (starting with "From "), a single message file, or "-" for
-// stdin (a single message or an mbox).
-func Read(path string, stdin io.Reader) ([]Message, error) {
+// Read returns the messages of path: a Maildir's unseen messages (new/;
+// with seen also those in cur/), an mbox file (starting with "From "), a
+// single message file, or "-" for stdin (a single message or an mbox).
+func Read(path string, stdin io.Reader, seen bool) ([]Message, error) {
 	if path == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, 4*MaxMessage))
 		if err != nil {
@@ -37,7 +41,7 @@ func Read(path string, stdin io.Reader) ([]Message, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return readMaildir(path)
+		return readMaildir(path, seen)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,8 +55,9 @@ func Read(path string, stdin io.Reader) ([]Message, error) {
 	return split(path, b), nil
 }
 
-// readMaildir reads every message in dir/new and dir/cur, in name order.
-func readMaildir(dir string) ([]Message, error) {
+// readMaildir reads the messages in dir/new (and with seen dir/cur), in
+// name order.
+func readMaildir(dir string, seen bool) ([]Message, error) {
 	var out []Message
 	found := false
 	for _, sub := range []string{"new", "cur"} {
@@ -64,6 +69,9 @@ func readMaildir(dir string) ([]Message, error) {
 			return nil, err
 		}
 		found = true
+		if sub == "cur" && !seen {
+			continue
+		}
 		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 		for _, e := range entries {
 			if !e.Type().IsRegular() {
@@ -74,13 +82,34 @@ func readMaildir(dir string) ([]Message, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Message{Name: p, Raw: b})
+			out = append(out, Message{Name: p, Raw: b, unseen: sub == "new"})
 		}
 	}
 	if !found {
 		return nil, fmt.Errorf("%s is a directory but not a Maildir (no new/ or cur/)", dir)
 	}
 	return out, nil
+}
+
+// MarkSeen moves the Maildir messages among msgs from new/ to cur/ with
+// the Seen flag, so the next Read of the folder skips them (Maildir's own
+// way of saying a message was read).
+func MarkSeen(msgs []Message) error {
+	var errs []error
+	for _, m := range msgs {
+		if !m.unseen {
+			continue
+		}
+		dir, name := filepath.Split(m.Name)
+		cur := filepath.Join(filepath.Dir(filepath.Clean(dir)), "cur", name)
+		if !strings.Contains(name, ":2,") {
+			cur += ":2,S"
+		}
+		if err := os.Rename(m.Name, cur); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func readLimited(path string) ([]byte, error) {

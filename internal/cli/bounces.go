@@ -13,13 +13,14 @@ import (
 	"github.com/papermail/papermail/internal/digest"
 )
 
-const bouncesUsage = "bounces FILE|MAILDIR|MBOX|-"
+const bouncesUsage = "bounces [--seen] FILE|MAILDIR|MBOX|-"
 
 // cmdBounces reads bounce reports and applies the delivery policy to the
 // subscribers they name (see digest.Runner.ApplyReports).
 func cmdBounces(e *env, args []string) error {
 	fs := newFlags(e, "bounces", bouncesUsage)
 	quiet := fs.Bool("quiet", false, "print only the summary line")
+	seen := fs.Bool("seen", false, "in a Maildir, also read the messages already seen (cur/), not only the new ones")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -35,15 +36,15 @@ func cmdBounces(e *env, args []string) error {
 				return fmt.Errorf("read stdin: %w", err)
 			}
 		}
-		msgs, err = bounce.Read("-", bytes.NewReader(e.stdinData))
+		msgs, err = bounce.Read("-", bytes.NewReader(e.stdinData), false)
 	} else {
-		msgs, err = bounce.Read(e.abs(src), nil)
+		msgs, err = bounce.Read(e.abs(src), nil, *seen)
 	}
 	if err != nil {
 		return fmt.Errorf("bounces: %w", err)
 	}
 	if len(msgs) == 0 {
-		return fmt.Errorf("bounces: %s holds no messages", src)
+		return fmt.Errorf("bounces: %s holds no messages (in a Maildir only new/ is read; --seen reads cur/ too)", src)
 	}
 	p, err := e.parts()
 	if err != nil {
@@ -53,6 +54,11 @@ func cmdBounces(e *env, args []string) error {
 	printReports(e, results, *quiet)
 	if err != nil {
 		return fmt.Errorf("bounces: %w (the reports before it were applied)", err)
+	}
+	// Applied: a Maildir's new messages become seen, so the next run
+	// (a timer, say) does not apply them again, after a reactivation too.
+	if err := bounce.MarkSeen(msgs); err != nil {
+		return fmt.Errorf("bounces: applied, but could not mark the messages seen: %w", err)
 	}
 	for _, r := range results {
 		if r.Action != digest.ReportNotReport {

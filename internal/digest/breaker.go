@@ -108,13 +108,6 @@ func (b *breaker) refusals() []refusal {
 	return out
 }
 
-// tripped returns the stop, or nil.
-func (b *breaker) tripped() *StopError {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.trip
-}
-
 // observe takes one attempted delivery's outcome and its error (nil when
 // sent), records it or holds it, and returns the stop when this outcome
 // tripped the breaker.
@@ -167,10 +160,8 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	var stop *StopError
 	switch {
 	case mailer.FaultOf(err) == mailer.FaultSender:
+		// FaultSender always comes with a reply.
 		stop = &StopError{Reply: e, Why: "the relay refused us before any recipient was named (sender, authentication or session)"}
-		if e == nil {
-			stop.Reply = &mailer.Error{Stage: mailer.StageMail, Text: err.Error()}
-		}
 	case key != "" && !b.judged && b.same[key] >= breakerSame && float64(b.same[key]) > breakerEarly:
 		stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d of the first %d recipients got the same reply", b.same[key], b.attempts)}
 	case key != "" && b.judged && b.streak >= breakerStreak && mailer.FaultOf(cmp).Operator():
