@@ -100,7 +100,7 @@ func init() {
 		{name: "export", summary: "write every stored paper as jsonl", run: cmdExport},
 		{name: "preview", summary: "show the ranked selection for interests or a subscriber, without sending", run: cmdPreview},
 		{name: "bounces", summary: "read bounce reports (RFC 3464 DSNs, ARF complaints) from a Maildir, mbox, file or stdin and apply them", run: cmdBounces},
-		{name: "subscribers", summary: "add, import, list or remove subscribers", run: cmdSubscribers},
+		{name: "subscribers", summary: "add, import, list, remove or reactivate (after bounces) subscribers", run: cmdSubscribers},
 		{name: "status", summary: "show papers, subscribers and recent runs", run: cmdStatus},
 		{name: "backup", summary: "write a consistent copy of the store (works while serve runs)", run: cmdBackup},
 		{name: "restore", summary: "replace the store with a backup (--force to replace an existing one, kept as a dated copy; refused while in use)", run: cmdRestore, local: true},
