@@ -318,6 +318,9 @@ type Confirmation struct {
 	Interests []string  `json:"interests,omitempty"`
 	Timezone  string    `json:"timezone,omitempty"`
 	Source    string    `json:"source,omitempty"`
+	// Authors are followed authors the request named; they replace the
+	// subscriber's on confirmation.
+	Authors []string `json:"authors,omitempty"`
 }
 
 // Delivery states of one subscriber in one digest run (the ledger).

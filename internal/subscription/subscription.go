@@ -155,11 +155,11 @@ func (s *Service) Subscribe(r Request) (bool, error) {
 	case now.Sub(prev.SentAt) < ConfirmInterval:
 		return false, nil
 	}
-	c := model.Confirmation{Nonce: prev.Nonce, SentAt: now.UTC(), Interests: r.Interests, Timezone: r.Timezone, Source: r.Source}
+	c := model.Confirmation{Nonce: prev.Nonce, SentAt: now.UTC(), Interests: r.Interests, Timezone: r.Timezone, Source: r.Source, Authors: r.Authors}
 	// A resend with the same values keeps the nonce, so the link of an
 	// earlier mail still works; other values get a new one, so no older
 	// link confirms them.
-	if c.Nonce == "" || !slices.Equal(prev.Interests, c.Interests) || prev.Timezone != c.Timezone {
+	if c.Nonce == "" || !slices.Equal(prev.Interests, c.Interests) || prev.Timezone != c.Timezone || !slices.Equal(prev.Authors, c.Authors) {
 		c.Nonce = newNonce()
 	}
 	return true, s.queue(&sub, &c, now)
@@ -193,6 +193,9 @@ func apply(sub *model.Subscriber, c *model.Confirmation) {
 	}
 	if c.Timezone != "" {
 		sub.Timezone = c.Timezone
+	}
+	if len(c.Authors) > 0 {
+		sub.Authors = c.Authors
 	}
 }
 
