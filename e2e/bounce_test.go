@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/mail"
 	"os"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/store"
 )
 
 // listOf ingests the embedded sample papers and imports n active
@@ -381,5 +384,36 @@ func TestBouncesWithoutVERPEndToEnd(t *testing.T) {
 	list := in.ok("subscribers", "list", "--state", "bounced")
 	if rows(list) != 1 || !strings.Contains(list, "reader01@example.org") {
 		t.Errorf("bounced:\n%s", list)
+	}
+}
+
+// TestBouncesStoreBusyExitsTempFail: when another process (not serve)
+// holds the store, `papermail bounces -` exits 75 (EX_TEMPFAIL), so a
+// Postfix pipe transport defers the report and tries again instead of
+// losing it; once the store is free the same input is applied.
+func TestBouncesStoreBusyExitsTempFail(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv)
+	in.listOf(2)
+	in.ok("digest")
+	report := dsnFor("digest@papers.example.org", "reader01@example.org", "")
+	st, err := store.Open(filepath.Join(in.dir, "data", "papermail.db"), store.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "bounces", "-")
+	cmd.Env, cmd.Dir = in.env, in.dir
+	cmd.Stdin = strings.NewReader(report)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 75 {
+		t.Errorf("bounces with the store held: %v, want exit status 75\n%s", err, out)
+	}
+	st.Close()
+	cmd = exec.Command(binary, "bounces", "-")
+	cmd.Env, cmd.Dir = in.env, in.dir
+	cmd.Stdin = strings.NewReader(report)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "1 bounced") {
+		t.Errorf("bounces once the store is free: %v\n%s", err, out)
 	}
 }

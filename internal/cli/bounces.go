@@ -11,6 +11,7 @@ import (
 
 	"github.com/papermail/papermail/internal/bounce"
 	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/store"
 )
 
 const bouncesUsage = "bounces [--seen] FILE|MAILDIR|MBOX|-"
@@ -47,13 +48,18 @@ func cmdBounces(e *env, args []string) error {
 		return fmt.Errorf("bounces: %s holds no messages (in a Maildir only new/ is read; --seen reads cur/ too)", src)
 	}
 	p, err := e.parts()
+	if errors.Is(err, store.ErrLocked) {
+		return err // handed to the daemon
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: bounces: %w", errTempFail, err)
 	}
 	results, err := p.runner.ApplyReports(msgs)
 	printReports(e, results, *quiet)
 	if err != nil {
-		return fmt.Errorf("bounces: %w (the reports before it were applied)", err)
+		// Applying twice changes nothing more: the whole input may be
+		// given again.
+		return fmt.Errorf("%w: bounces: %w (the reports before it were applied)", errTempFail, err)
 	}
 	// Applied: a Maildir's new messages become seen, so the next run
 	// (a timer, say) does not apply them again, after a reactivation too.

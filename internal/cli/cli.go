@@ -26,6 +26,13 @@ import (
 // errUsage marks an error in the command line (exit status 2).
 var errUsage = errors.New("usage")
 
+// errTempFail marks a failure worth retrying later: exit status 75
+// (EX_TEMPFAIL), which mail systems running papermail as a pipe (bounces)
+// take as "defer and try again".
+var errTempFail = errors.New("temporary failure, try again later")
+
+const exTempFail = 75
+
 // env is what a command runs with.
 type env struct {
 	ctx context.Context
@@ -124,6 +131,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errTempFail):
+		fmt.Fprintln(stderr, "papermail:", err)
+		return exTempFail
 	default:
 		fmt.Fprintln(stderr, "papermail:", err)
 		return 1
@@ -209,7 +219,13 @@ func (e *env) run(args []string) error {
 	err := cmd.run(e, cmdArgs[1:])
 	if errors.Is(err, store.ErrLocked) && !cmd.local && e.daemon == nil {
 		e.closeStore()
-		return e.forward(cmdArgs)
+		err := e.forward(cmdArgs)
+		if errors.Is(err, errNoDaemon) && cmd.name == "bounces" {
+			// Another command holds the store for a moment: a mail
+			// system retries a pipe that exits EX_TEMPFAIL.
+			return fmt.Errorf("%w: %w", errTempFail, err)
+		}
+		return err
 	}
 	return err
 }

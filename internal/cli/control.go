@@ -33,6 +33,10 @@ const maxRequest = 64 << 20
 
 const maxFrame = 1 << 20
 
+// errNoDaemon marks a store held by a process that does not answer on the
+// control socket (a digest or ingest running, not serve).
+var errNoDaemon = errors.New("no daemon")
+
 // forward runs args inside the daemon through its control socket.
 func (e *env) forward(args []string) error {
 	sock := e.cfg.SocketPath()
@@ -41,8 +45,8 @@ func (e *env) forward(args []string) error {
 	}
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
-		return fmt.Errorf("the store %s is in use by another process, and its control socket %s does not answer (%v); stop that process or run this command through it",
-			e.cfg.DBPath(), e.cfg.SocketPath(), err)
+		return fmt.Errorf("%w: the store %s is in use by another process, and its control socket %s does not answer (%v); stop that process or run this command through it",
+			errNoDaemon, e.cfg.DBPath(), e.cfg.SocketPath(), err)
 	}
 	defer conn.Close()
 	if err := checkPeer(conn, e.cfg.DBPath()); err != nil {
