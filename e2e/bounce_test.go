@@ -174,18 +174,42 @@ func TestMailboxBouncesEndToEnd(t *testing.T) {
 }
 
 // TestDigestServerDownExitsNonZero: with nothing listening at the relay's
-// address the digest command fails (and says how many failed).
+// address, or a relay answering every connection with 421 at the
+// greeting, the digest command fails, says how many failed and logs one
+// ERROR with the connection error (and the server's reply when there was
+// one); nobody is bounced.
 func TestDigestServerDownExitsNonZero(t *testing.T) {
-	srv := smtptest.StartT(t, smtptest.Options{})
-	in := newInstance(t, srv, "PAPERMAIL_SMTP_MAX_ATTEMPTS=2")
-	in.listOf(3)
-	srv.Close()
-	_, errOut := in.run(true, "digest")
-	if !strings.Contains(errOut, "3 of 3 digests failed") || !strings.Contains(errOut, "level=ERROR") || !strings.Contains(errOut, "could not be reached") {
-		t.Errorf("stderr: %s", errOut)
+	tests := []struct {
+		name  string
+		opts  smtptest.Options
+		close bool
+		want  string
+	}{
+		{name: "no listener", close: true, want: "connection refused"},
+		{name: "421 at greeting", opts: smtptest.Options{StartDelay: time.Hour}, want: "421 4.3.2"},
 	}
-	if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
-		t.Errorf("bounced while the server was down:\n%s", list)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.StartT(t, tc.opts)
+			in := newInstance(t, srv, "PAPERMAIL_SMTP_MAX_ATTEMPTS=2")
+			in.listOf(3)
+			if tc.close {
+				srv.Close()
+			}
+			_, errOut := in.run(true, "digest")
+			var errLine string
+			for _, l := range strings.Split(errOut, "\n") {
+				if strings.Contains(l, "level=ERROR") && strings.Contains(l, "could not be reached") {
+					errLine = l
+				}
+			}
+			if !strings.Contains(errOut, "3 of 3 digests failed") || !strings.Contains(errLine, tc.want) {
+				t.Errorf("want an ERROR line naming %q and 3 of 3 failed; stderr:\n%s", tc.want, errOut)
+			}
+			if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
+				t.Errorf("bounced while the server was down:\n%s", list)
+			}
+		})
 	}
 }
 

@@ -69,14 +69,16 @@ type breaker struct {
 	// refused counts, per key, replies that were the relay's own
 	// (mailer.Fault.Operator), for one ERROR line per reply at the end.
 	refused map[string]int
-	// sent counts delivered messages; unreached the failures without any
-	// reply (server down, connection refused), lastUnreached the last.
+	// sent counts delivered messages; unreached the failures without a
+	// reply about a recipient (server down, connection refused, 421 at the
+	// greeting), lastUnreached the last.
 	sent, unreached int
 	lastUnreached   error
 }
 
 // unreachable reports whether nothing was delivered because the server
-// could not be reached (every failure had no reply), with the last error.
+// could not be reached (no failure had a reply about a recipient), with
+// the last error.
 func (b *breaker) unreachable() (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -134,7 +136,7 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	switch {
 	case err == nil:
 		b.sent++
-	case e == nil && mailer.FaultOf(err) == mailer.FaultTransient:
+	case cmp == nil && mailer.FaultOf(err) == mailer.FaultTransient:
 		b.unreached++
 		b.lastUnreached = err
 	}
