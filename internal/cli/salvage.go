@@ -68,6 +68,10 @@ func salvageStore(e *env, dir string) (err error) {
 			state += " (unreadable: " + strings.Join(rep.Unreadable, ", ") + ")"
 		}
 	}
+	if rep.LoosePapers+rep.LooseSubscribers > 0 {
+		state += fmt.Sprintf("; %d papers and %d subscribers were found on pages the store no longer reached (the newest copy of each; check the subscribers' states)",
+			rep.LoosePapers, rep.LooseSubscribers)
+	}
 	fmt.Fprintf(e.stdout, "salvaged %d papers, %d subscribers and %d records in all from %s; %s\n",
 		rep.Papers, rep.Subscribers, rep.Records, src, state)
 	fmt.Fprintf(e.stdout, "wrote %s (put it in place with: papermail restore --force %s), papers.jsonl and subscribers.jsonl\n", dbPath, dbPath)

@@ -26,6 +26,10 @@ type SalvageReport struct {
 	Damaged int
 	// Unreadable names the buckets whose root could not be read at all.
 	Unreadable []string
+	// LoosePapers and LooseSubscribers are the records found on leaf
+	// pages the tree no longer reaches (see scanLoose), included in
+	// Papers and Subscribers.
+	LoosePapers, LooseSubscribers int
 }
 
 // salvageFlush is how many records are written to the new store per
@@ -39,7 +43,8 @@ const maxSeeks = 20000
 // damaged, and writes it into a new store at dst (which must not exist):
 // every bucket is walked key by key, and where a page cannot be read the
 // walk seeks past it; papers and subscribers the walk missed are then
-// looked up through the date and address indexes. The indexes of the new
+// looked up through the date and address indexes and, last, searched for
+// on every leaf page of the file (scanLoose). The indexes of the new
 // store are rebuilt from the records it holds, and it keeps the old link
 // secret when that was readable, so links already mailed keep working.
 // src is only read. A file whose two meta pages are both gone cannot be
@@ -81,6 +86,18 @@ func Salvage(src, dst string) (SalvageReport, error) {
 		// store empty but say so.
 		rep.Unreadable = append(rep.Unreadable, "(root)")
 		rep.Damaged++
+	}
+	if rep.Damaged > 0 {
+		// Records the tree no longer leads to may still sit whole on
+		// their leaf pages.
+		finds, err := scanLoose(src, in.Info().PageSize)
+		if err != nil {
+			return rep, err
+		}
+		if rep.LoosePapers, rep.LooseSubscribers, err = out.addLoose(finds); err != nil {
+			return rep, err
+		}
+		rep.Records += rep.LoosePapers + rep.LooseSubscribers
 	}
 	if err := out.rebuildIndexes(); err != nil {
 		return rep, err
