@@ -30,7 +30,10 @@ type xmlEntry struct {
 	Published   string `xml:"published"`
 	Updated     string `xml:"updated"`
 	PubDate     string `xml:"pubDate"`
-	Date        string `xml:"date"` // dc:date
+	Date        string `xml:"date"`            // dc:date
+	PubDate2    string `xml:"publicationDate"` // prism:publicationDate
+	CoverDate   string `xml:"coverDate"`       // prism:coverDate
+	Issued      string `xml:"issued"`          // dcterms:issued
 	Authors     []struct {
 		Name        string   `xml:"name"`
 		Text        string   `xml:",chardata"`
@@ -224,7 +227,7 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 		pp.Categories = append(pp.Categories, first(c.Term, strings.TrimSpace(c.Text)))
 	}
 	var err error
-	if pp.Published, err = parseTime(first(e.Published, e.PubDate, e.Date, e.Updated)); err != nil {
+	if pp.Published, err = parseTime(first(e.Published, e.PubDate, e.Date, e.PubDate2, e.Issued, e.CoverDate, e.Updated)); err != nil {
 		return pp, fmt.Errorf("date: %w", err)
 	}
 	return pp, nil

@@ -410,13 +410,26 @@ func short(s string) string {
 	return string(r[:57]) + "..."
 }
 
+// dateLayouts are the date formats feeds write: RFC 3339 and its
+// variants (arXiv, Hugging Face, Atom), RFC 822/1123 with or without the
+// weekday, seconds or a leading zero (RSS 2.0), and the plain dates of
+// Dublin Core, PRISM and bioRxiv.
+var dateLayouts = []string{
+	time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05",
+	"2006-01-02 15:04:05 -0700", "2006-01-02",
+	time.RFC1123Z, time.RFC1123, "Mon, 2 Jan 2006 15:04:05 -0700", "Mon, 2 Jan 2006 15:04:05 MST",
+	"Mon, 2 Jan 2006 15:04 -0700", "Mon, 2 Jan 2006 15:04 MST", "Mon, _2 Jan 2006 15:04:05 -0700",
+	"2 Jan 2006 15:04:05 -0700", "2 Jan 2006 15:04:05 MST", "Mon, 2 Jan 2006", "2 Jan 2006", "2 January 2006",
+	"January 2, 2006", "Jan 2, 2006", "Monday, January 2, 2006", time.RFC850, time.ANSIC, "2006-01", "2006",
+}
+
 // parseTime reads the date formats feeds use; "" is the zero time.
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC1123Z, time.RFC1123, "Mon, 2 Jan 2006 15:04:05 -0700", "Mon, 2 Jan 2006 15:04:05 MST", "2 Jan 2006 15:04:05 -0700", "2006-01-02T15:04:05", "2006-01-02"} {
+	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}

@@ -142,3 +142,18 @@ func TestNormalizeDOI(t *testing.T) {
 		}
 	}
 }
+
+func TestJournalDates(t *testing.T) {
+	for _, d := range []string{"Tue, 9 Jan 2024 00:00:00 GMT", "Tue, 09 Jan 2024 10:30 +0100", "09 Jan 2024", "January 9, 2024", "2024-01-09T10:30:00+0100", "2024-01-09 10:30:00", "Tue, 9 Jan 2024"} {
+		src := "<rss><channel><item><title>A</title><pubDate>" + d + "</pubDate></item></channel></rss>"
+		papers, err := parseString(src, FormatRSS)
+		if err != nil || len(papers) != 1 || papers[0].Published.Year() != 2024 || papers[0].Published.Day() != 9 {
+			t.Errorf("date %q: %v %+v", d, err, papers)
+		}
+	}
+	src := `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"><item rdf:about="https://j.example/a"><title>A</title><prism:publicationDate>2024-01-09</prism:publicationDate></item></rdf:RDF>`
+	papers, err := parseString(src, FormatRSS)
+	if err != nil || len(papers) != 1 || !papers[0].Published.Equal(utc(2024, 1, 9, 0, 0, 0, 0)) || papers[0].URL != "https://j.example/a" {
+		t.Errorf("prism:publicationDate: %v %+v", err, papers)
+	}
+}
