@@ -34,7 +34,13 @@ type postfix struct {
 // startPostfix starts Debian's real Postfix relaying to relayPort. It
 // skips (in one line) where postfix is not installed or cannot run (it
 // needs root to start its master daemon); on CI it must run.
-func startPostfix(t *testing.T, relayPort int) *postfix {
+func startPostfix(t *testing.T, relayPort int, extraMain, extraMaster string) *postfix {
+	t.Helper()
+	return startPostfixOn(t, relayPort, 0, extraMain, extraMaster)
+}
+
+// startPostfixOn is startPostfix listening on port (0: a free one).
+func startPostfixOn(t *testing.T, relayPort, port int, extraMain, extraMaster string) *postfix {
 	t.Helper()
 	bin, err := exec.LookPath("postfix")
 	if err != nil {
@@ -55,13 +61,11 @@ func startPostfix(t *testing.T, relayPort int) *postfix {
 	uid, _ := strconv.Atoi(pfUser.Uid)
 
 	dir := t.TempDir()
-	// The postfix user must reach the queue and data folders.
-	for d := dir; d != os.TempDir() && d != "/" && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	openUp(t, dir) // the postfix user must reach the queue and data folders
+	if port == 0 {
+		port = freePort(t)
 	}
-	pf := &postfix{t: t, conf: filepath.Join(dir, "conf"), log: filepath.Join(dir, "maillog"), port: freePort(t)}
+	pf := &postfix{t: t, conf: filepath.Join(dir, "conf"), log: filepath.Join(dir, "maillog"), port: port}
 	for _, d := range []string{"conf", "queue", "data"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -94,7 +98,7 @@ smtp_tls_security_level = none
 smtpd_tls_security_level = none
 smtputf8_enable = no
 biff = no
-`, dir, relayPort)
+`, dir, relayPort) + extraMain
 	// Every service runs without chroot: the queue folder is ours.
 	masterCF := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
 pickup     unix  n - n 60   1 pickup
@@ -116,7 +120,7 @@ discard    unix  - - n -    - discard
 anvil      unix  - - n -    1 anvil
 scache     unix  - - n -    1 scache
 postlog    unix-dgram n - n - 1 postlogd
-`, pf.port)
+`, pf.port) + extraMaster
 	if err := os.WriteFile(filepath.Join(pf.conf, "main.cf"), []byte(mainCF), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +198,7 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 		}
 		return nil
 	}})
-	pf := startPostfix(t, sink.Port())
+	pf := startPostfix(t, sink.Port(), "", "")
 
 	in := newInstance(t, nil, "PAPERMAIL_SMTP_HOST=127.0.0.1", fmt.Sprintf("PAPERMAIL_SMTP_PORT=%d", pf.port), "PAPERMAIL_SMTP_TLS=none",
 		"PAPERMAIL_MAIL_VERP=true", "PAPERMAIL_MAIL_RETURN_PATH=bounces@papers.example.org")
@@ -262,5 +266,109 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 		if !strings.Contains(line, "5.1.1 (dsn)") || !strings.Contains(line, "User unknown") {
 			t.Errorf("%s: bounced row %q, want Postfix's 5.1.1 and the sink's words", e, line)
 		}
+	}
+}
+
+// openUp makes dir and its parents up to the temporary folder readable by
+// other users (the postfix pipe runs papermail as nobody).
+func openUp(t *testing.T, dir string) {
+	t.Helper()
+	for d := dir; d != os.TempDir() && d != "/" && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPostfixPipeTransport runs the README's setup: Postfix delivers mail
+// for the return path's domain to `papermail bounces -` through a pipe
+// transport (as user nobody). A digest run through Postfix to a sink that
+// refuses one recipient with 550 5.1.1 makes Postfix pipe its DSN into
+// papermail, which bounces exactly that subscriber. While papermail
+// itself holds the store (the digest command, a list), the pipe exits
+// EX_TEMPFAIL and Postfix tries again: the report is not lost.
+func TestPostfixPipeTransport(t *testing.T) {
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody to run the pipe transport as")
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	sink := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(rcpt string) *smtp.SMTPError {
+		if rcpt == "reader01@example.org" {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + rcpt + ">: Recipient address rejected: User unknown"}
+		}
+		return nil
+	}})
+
+	// papermail's settings as a file the pipe can read.
+	in := newInstance(t, nil)
+	data := filepath.Join(in.dir, "data")
+	pfPort := freePort(t)
+	cfgFile := filepath.Join(in.dir, "config.yaml")
+	cfg := fmt.Sprintf(`data_dir: %s
+base_url: https://papers.example.org
+log:
+  level: warn
+digest:
+  timezone: UTC
+mail:
+  from: "Papermail <digest@papers.example.org>"
+  return_path: bounces@papers.example.org
+  verp: true
+smtp:
+  host: 127.0.0.1
+  port: %d
+  tls: none
+`, data, pfPort)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.env = append(in.env, "PAPERMAIL_CONFIG="+cfgFile)
+	in.listOf(4)
+	openUp(t, in.dir)
+	openUp(t, filepath.Dir(binary))
+	err = filepath.Walk(data, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, uid, gid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	extraMain := `transport_maps = inline:{papers.example.org=papermail-bounces:}
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+`
+	extraMaster := fmt.Sprintf(`papermail-bounces unix - n n - 1 pipe
+  flags=Rq user=nobody argv=%s --config %s bounces -
+`, binary, cfgFile)
+	pf := startPostfixOn(t, sink.Port(), pfPort, extraMain, extraMaster)
+
+	if out := in.ok("digest"); !strings.Contains(out, "4 sent") {
+		t.Fatalf("digest through postfix: %s", out)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		list := in.ok("subscribers", "list", "--state", "bounced")
+		if rows(list) == 1 && strings.Contains(list, "reader01@example.org") && strings.Contains(list, "550 5.1.1 (dsn)") {
+			break
+		}
+		if rows(list) > 1 {
+			t.Fatalf("more than the refused subscriber bounced:\n%s", list)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60 s the DSN piped to papermail has not bounced reader01:\n%s\nmaillog:\n%s", list, pf.maillog())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if got := sink.CountByRecipient(); len(got) != 3 {
+		t.Errorf("sink got digests for %v, want the 3 accepted recipients (the DSN went to the pipe)", got)
+	}
+	if !strings.Contains(pf.maillog(), "relay=papermail-bounces") {
+		t.Errorf("the maillog shows no delivery through the pipe:\n%s", pf.maillog())
 	}
 }
