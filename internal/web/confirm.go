@@ -53,8 +53,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("subscription confirmed", "subscriber", sub.ID)
+	if s.Outbox != nil {
+		s.Outbox.Wake() // the welcome mail queued with the confirmation
+	}
 	s.page(w, r, http.StatusOK, "message", &messageView{base: s.base(r), Title: "Welcome to papermail",
 		Message: "Your subscription is confirmed. The first digest arrives at the next delivery time. " +
-			"Keep the preferences link: it lets you change your interests, the delivery time and more.",
+			"A welcome mail with your preferences link is on its way; keep it: the link lets you change your interests, the delivery time and more.",
 		LinkURL: s.public(s.rel(s.Links.Preferences(sub.ID))), LinkText: "Open your preferences"})
 }
