@@ -53,7 +53,9 @@ type ReportResult struct {
 // and are reported. Subscribers are found by the VERP address the report
 // was sent to, else the Message-ID or X-Entity-Ref-ID of the digest in
 // the ledger, else (only without mail.verp, and when the report quotes no
-// message) the recipient address.
+// message) the recipient address. A report matched by its digest that
+// lists several recipients applies to the subscriber only the block naming
+// the subscriber's address: a digest has one recipient.
 func (r *Runner) ApplyReports(msgs []bounce.Message) ([]ReportResult, error) {
 	type parsed struct {
 		name string
@@ -171,6 +173,13 @@ func (r *Runner) applyReport(name string, rep *bounce.Report, sent map[string]st
 		res.Recipient = rc.Address()
 		m := r.match(rep, rc.Address(), sent, verp)
 		detail := strings.TrimSpace(rc.Status + " " + rc.Diagnostic)
+		if len(rep.Recipients) > 1 && m.id != 0 && m.by != "recipient" && !r.names(m.id, rc) {
+			// A digest has one recipient: the other blocks of a report
+			// matched by its digest are about other mail.
+			res.Action, res.Detail = ReportUnchanged, "not the recipient of the digest the report is about: "+rc.Action+" "+detail
+			out = append(out, res)
+			continue
+		}
 		if rc.Action != "failed" {
 			res.Action, res.Detail = ReportUnchanged, rc.Action+": "+detail
 			res = r.settle(res, m, nil, "")
@@ -214,6 +223,16 @@ func (r *Runner) applyReport(name string, rep *bounce.Report, sent map[string]st
 		}
 	}
 	return out, nil
+}
+
+// names reports whether a recipient block is about subscriber id's
+// address (as sent, or as finally delivered to).
+func (r *Runner) names(id uint64, rc bounce.Recipient) bool {
+	sub, err := r.Store.Subscriber(id)
+	if err != nil {
+		return true // settle reports a subscriber that is gone
+	}
+	return strings.EqualFold(rc.Original, sub.Email) || strings.EqualFold(rc.Final, sub.Email)
 }
 
 // settle applies change to the matched subscriber and fills res. A nil

@@ -206,3 +206,88 @@ func TestReportReasonFromMultilineReply(t *testing.T) {
 		t.Errorf("bounce %+v", b)
 	}
 }
+
+// TestMultiRecipientReport: a report that quotes one digest but lists
+// several recipients charges the digest's subscriber only with the block
+// about that subscriber's address. Here that block is "delayed" (nothing
+// changes) while another subscriber's address and a stranger's failed
+// with 5.1.1: the quoted digest was not sent to them, so nobody is
+// bounced, with or without VERP.
+func TestMultiRecipientReport(t *testing.T) {
+	t.Parallel()
+	for _, verp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("verp=%v", verp), func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t, func(c *config.Config) { c.Mail.VERP = verp; c.Mail.ReturnPath = "bounces@papers.example.org" })
+			now := time.Now()
+			g.ingestPage(now.Add(-time.Hour))
+			subs := g.addSubscribers(2, now, nil)
+			srv := smtptest.StartT(t, smtptest.Options{})
+			g.useServer(srv, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: today(now)}); err != nil || sum.Sent != 2 {
+				t.Fatalf("run: %v %+v", err, sum)
+			}
+			var envelope, msgID string
+			for _, m := range srv.Messages() {
+				if m.To[0] == subs[0].Email {
+					h, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					envelope, msgID = m.From, strings.Trim(h.Header.Get("Message-Id"), "<>")
+				}
+			}
+			raw := strings.ReplaceAll(fmt.Sprintf(`From: MAILER-DAEMON@relay.example.net
+To: %[1]s
+Subject: Delivery Status Notification
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b0"
+
+--b0
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.net
+
+Final-Recipient: rfc822; %[2]s
+Action: delayed
+Status: 4.4.1
+Diagnostic-Code: smtp; 451 4.4.1 try again later
+
+Final-Recipient: rfc822; %[3]s
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+Final-Recipient: rfc822; stranger@example.com
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--b0
+Content-Type: text/rfc822-headers
+
+From: papermail <digest@papers.example.org>
+To: %[2]s
+Message-ID: <%[4]s>
+
+--b0--
+`, envelope, subs[0].Email, subs[1].Email, msgID), "\n", "\r\n")
+			res, err := g.r.ApplyReports([]bounce.Message{{Name: "multi", Raw: []byte(raw)}})
+			if err != nil || len(res) != 3 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			for _, r := range res {
+				if r.Action == digest.ReportBounced || r.Action == digest.ReportSoftBounce {
+					t.Errorf("block about %s: %+v", r.Recipient, r)
+				}
+			}
+			for _, s := range subs {
+				if cur := g.sub(s.ID); cur.State != model.StateActive || cur.Bounce != nil {
+					t.Errorf("%s: state %s, bounce %+v; want active, none", s.Email, cur.State, cur.Bounce)
+				}
+			}
+		})
+	}
+}
