@@ -55,6 +55,15 @@ func (b *Bodies) add(p *mimepart.Part) error {
 	if len(body) > maxPart {
 		return fmt.Errorf("%s part is larger than %d bytes", p.MediaType, maxPart)
 	}
-	*dst = strings.ReplaceAll(string(body), "\r\n", "\n")
+	*dst = toLF(string(body))
 	return nil
+}
+
+// toLF ends every line with LF alone: CRs before an LF go, however many
+// there are ("\r\r\n" would leave a CRLF after one replacement).
+func toLF(s string) string {
+	for strings.Contains(s, "\r\n") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	return s
 }
