@@ -16,17 +16,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
-	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
-	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/store"
-	"github.com/papermail/papermail/internal/token"
 )
 
 // selRender is the in-process measurement of preparing digests (select,
@@ -92,16 +89,8 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 	}
 	defer st.Close()
 	cfg := benchConfig()
-	signer, err := token.NewSigner(st.Secret())
-	if err != nil {
-		return res, err
-	}
-	lk := links.New(cfg.BaseURL, signer)
-	eng, err := render.New("")
-	if err != nil {
-		return res, err
-	}
-	comp, err := mailer.NewComposer(nil)
+	// The runner selects and renders only; it must never send.
+	parts, err := app.Build(cfg, st, app.Options{Sender: noSender{}})
 	if err != nil {
 		return res, err
 	}
@@ -117,10 +106,7 @@ func measureSelectRender(dbPath string, sample int, now time.Time, profile strin
 		return res, err
 	}
 	res.Sample = len(subs)
-	runner, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: noSender{}})
-	if err != nil {
-		return res, err
-	}
+	runner := parts.Runner
 	// The first preview builds the candidate index (and the run's render
 	// batch), as the start of a digest run does.
 	index := func() error {
@@ -324,39 +310,17 @@ func stagesMain(profile, heap string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DBPath(), store.Options{})
+	st, err := app.OpenStore(cfg, store.Options{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	signer, err := token.NewSigner(st.Secret())
+	// The digest as the papermail binary wires it.
+	p, err := app.Build(cfg, st, app.Options{Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
 	}
-	lk := links.New(cfg.BaseURL, signer)
-	eng, err := render.New(cfg.TemplatesDir)
-	if err != nil {
-		return err
-	}
-	comp, err := mailer.NewComposer(nil)
-	if err != nil {
-		return err
-	}
-	m := metrics.New()
-	sender, err := mailer.NewSMTP(mailer.Config{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
-		Connections: cfg.SMTP.Connections, MaxAttempts: cfg.SMTP.MaxAttempts,
-		MaxPerConnection: cfg.SMTP.MaxPerConnection, RatePerSecond: cfg.SMTP.RatePerSecond,
-		Timeout: cfg.SMTP.Timeout, HELO: cfg.SMTP.HELO,
-	}, comp, mailer.Hooks{OnAttempt: m.OnAttempt})
-	if err != nil {
-		return err
-	}
-	r, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: lk, Composer: comp, Sender: sender, Metrics: m,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		return err
-	}
+	r := p.Runner
 	if heap != "" {
 		// The live heap near the end of the run (nine tenths), when every
 		// cache is as full as it gets.

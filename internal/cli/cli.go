@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/store"
@@ -249,8 +250,8 @@ func (e *env) store() (*store.Store, error) {
 		e.st = e.daemon.store
 		return e.st, nil
 	}
-	opts := store.Options{MustExist: !e.create, BatchSize: max(e.cfg.SMTP.Connections, 1)}
-	st, err := store.Open(e.cfg.DBPath(), opts)
+	opts := store.Options{MustExist: !e.create}
+	st, err := app.OpenStore(e.cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +265,7 @@ func (e *env) store() (*store.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st, err = store.Open(e.cfg.DBPath(), opts); err != nil {
+		if st, err = app.OpenStore(e.cfg, opts); err != nil {
 			return nil, err
 		}
 	}

@@ -1,8 +1,7 @@
 package cli
 
 import (
-	"fmt"
-
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
@@ -40,52 +39,10 @@ func (e *env) parts() (*parts, error) {
 }
 
 func buildParts(e *env, st *store.Store) (*parts, error) {
-	cfg := e.cfg
-	p := &parts{store: st, metrics: metrics.New()}
-	secret := st.Secret()
-	if cfg.Secret != "" {
-		secret = []byte(cfg.Secret)
-	}
-	var err error
-	if p.signer, err = token.NewSigner(secret); err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
-	}
-	p.links = links.New(cfg.BaseURL, p.signer)
-	if p.engine, err = render.New(cfg.TemplatesDir); err != nil {
-		return nil, err
-	}
-	var dk *mailer.DKIMConfig
-	if cfg.DKIM.Domain != "" {
-		dk = &mailer.DKIMConfig{Domain: cfg.DKIM.Domain, Selector: cfg.DKIM.Selector, PrivateKeyFile: cfg.DKIM.PrivateKeyFile}
-	}
-	if p.composer, err = mailer.NewComposer(dk); err != nil {
-		return nil, err
-	}
-	hooks := mailer.Hooks{OnAttempt: p.metrics.OnAttempt}
-	if cfg.UsesMaildir() {
-		p.sender, err = mailer.NewMaildir(cfg.MaildirPath(), p.composer, hooks)
-	} else {
-		p.sender, err = mailer.NewSMTP(mailer.Config{
-			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
-			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-			Connections: cfg.SMTP.Connections, MaxAttempts: cfg.SMTP.MaxAttempts,
-			MaxPerConnection: cfg.SMTP.MaxPerConnection, RatePerSecond: cfg.SMTP.RatePerSecond,
-			Timeout: cfg.SMTP.Timeout, HELO: cfg.SMTP.HELO,
-		}, p.composer, hooks)
-	}
+	a, err := app.Build(e.cfg, st, app.Options{Log: e.log})
 	if err != nil {
 		return nil, err
 	}
-	p.runner, err = digest.New(digest.Deps{
-		Config: cfg, Store: st, Engine: p.engine, Links: p.links, Composer: p.composer,
-		Sender: p.sender, Log: e.log, Metrics: p.metrics,
-	})
-	if err != nil {
-		return nil, err
-	}
-	p.outbox = digest.NewOutbox(st, p.sender, e.log)
-	if p.subs, err = subscription.New(subscription.Deps{Store: st, Mail: p.runner, Location: cfg.Location()}); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return &parts{store: a.Store, signer: a.Signer, links: a.Links, engine: a.Engine, composer: a.Composer,
+		sender: a.Sender, runner: a.Runner, outbox: a.Outbox, subs: a.Subscriptions, metrics: a.Metrics}, nil
 }

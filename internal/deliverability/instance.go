@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
 	"github.com/papermail/papermail/internal/links"
-	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/sample"
@@ -104,7 +104,7 @@ func Start(opts Options) (*Instance, error) {
 	cfg.BaseURL = orDefault(opts.BaseURL, DefaultBaseURL)
 	cfg.HTTP.Listen = orDefault(opts.Listen, cfg.HTTP.Listen)
 
-	st, err := store.Open(cfg.DBPath(), store.Options{Timeout: 5 * time.Second})
+	st, err := app.OpenStore(cfg, store.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("deliverability: %w", err)
 	}
@@ -118,27 +118,8 @@ func Start(opts Options) (*Instance, error) {
 
 // wire builds the parts on an open store and stores the papers.
 func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Time, log *slog.Logger) (*Instance, error) {
-	secret := st.Secret()
-	if cfg.Secret != "" {
-		secret = []byte(cfg.Secret)
-	}
-	signer, err := token.NewSigner(secret)
-	if err != nil {
-		return nil, fmt.Errorf("deliverability: secret: %w", err)
-	}
-	engine, err := render.New(cfg.TemplatesDir)
-	if err != nil {
-		return nil, fmt.Errorf("deliverability: %w", err)
-	}
-	var dk *mailer.DKIMConfig
-	if cfg.DKIM.Domain != "" {
-		dk = &mailer.DKIMConfig{Domain: cfg.DKIM.Domain, Selector: cfg.DKIM.Selector, PrivateKeyFile: cfg.DKIM.PrivateKeyFile}
-	}
-	comp, err := mailer.NewComposer(dk)
-	if err != nil {
-		return nil, fmt.Errorf("deliverability: %w", err)
-	}
-	sender, err := mailer.NewMaildir(cfg.MaildirPath(), comp, mailer.Hooks{})
+	cfg.SMTP.Host = "" // the Maildir, always
+	p, err := app.Build(cfg, st, app.Options{Log: log, Now: func() time.Time { return now }})
 	if err != nil {
 		return nil, fmt.Errorf("deliverability: %w", err)
 	}
@@ -150,18 +131,9 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 	if _, err := st.PutPapers(papers, now); err != nil {
 		return nil, fmt.Errorf("deliverability: store papers: %w", err)
 	}
-	lb := links.New(cfg.BaseURL, signer)
-	runner, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: lb, Composer: comp, Sender: sender, Log: log})
-	if err != nil {
-		return nil, err
-	}
-	subs, err := subscription.New(subscription.Deps{Store: st, Mail: runner, Location: cfg.Location(), Now: func() time.Time { return now }})
-	if err != nil {
-		return nil, fmt.Errorf("deliverability: %w", err)
-	}
 	return &Instance{
-		Config: cfg, Store: st, Signer: signer, Links: lb, Engine: engine, Runner: runner, Subscriptions: subs,
-		Outbox: digest.NewOutbox(st, sender, log), Now: now,
+		Config: cfg, Store: st, Signer: p.Signer, Links: p.Links, Engine: p.Engine, Runner: p.Runner, Subscriptions: p.Subscriptions,
+		Outbox: p.Outbox, Now: now,
 		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
 	}, nil
 }

@@ -15,17 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
-	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/smtptest"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/testutil"
-	"github.com/papermail/papermail/internal/token"
 )
 
 // topics are interests with several papers each on the shared listing page.
@@ -41,14 +39,13 @@ var topics = []string{
 // daemon: a real bbolt file, the embedded templates, signed links, the
 // composer and an SMTP transport to a test server on 127.0.0.1.
 type rig struct {
-	t      testing.TB
-	cfg    config.Config
-	path   string
-	st     *store.Store
-	engine *render.Engine
-	comp   *mailer.Composer
-	r      *digest.Runner
-	log    *slog.Logger
+	t    testing.TB
+	cfg  config.Config
+	path string
+	st   *store.Store
+	comp *mailer.Composer
+	r    *digest.Runner
+	log  *slog.Logger
 }
 
 // newRig opens a store in a temporary folder and builds a runner with
@@ -69,9 +66,6 @@ func newRig(t testing.TB, tweak func(*config.Config)) *rig {
 	}
 	g := &rig{t: t, cfg: cfg, path: cfg.DBPath(), log: slog.New(slog.DiscardHandler)}
 	var err error
-	if g.engine, err = render.New(""); err != nil {
-		t.Fatalf("templates: %v", err)
-	}
 	if g.comp, err = mailer.NewComposer(nil); err != nil {
 		t.Fatalf("composer: %v", err)
 	}
@@ -84,13 +78,9 @@ func newRig(t testing.TB, tweak func(*config.Config)) *rig {
 // the sender of the previous runner.
 func (g *rig) open() {
 	g.t.Helper()
-	st, err := store.Open(g.path, store.Options{Timeout: 5 * time.Second})
+	st, err := app.OpenStore(g.cfg, store.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		g.t.Fatalf("open store: %v", err)
-	}
-	signer, err := token.NewSigner(st.Secret())
-	if err != nil {
-		g.t.Fatal(err)
 	}
 	// Until a test points it at a server (useServer), the runner's
 	// sender is one that finds nobody listening.
@@ -101,12 +91,11 @@ func (g *rig) open() {
 		sender = g.transport(closedPort(g.t), nil)
 	}
 	g.st = st
-	if g.r, err = digest.New(digest.Deps{
-		Config: g.cfg, Store: st, Engine: g.engine, Links: links.New(g.cfg.BaseURL, signer),
-		Composer: g.comp, Sender: sender, Log: g.log,
-	}); err != nil {
+	p, err := app.Build(g.cfg, st, app.Options{Log: g.log, Sender: sender})
+	if err != nil {
 		g.t.Fatal(err)
 	}
+	g.r = p.Runner
 }
 
 // reopen closes the store and opens it again, as a restarted process would.
@@ -123,13 +112,8 @@ func (g *rig) reopen() {
 // tweak (may be nil).
 func (g *rig) transport(port int, tweak func(*mailer.Config)) *mailer.SMTP {
 	g.t.Helper()
-	c := g.cfg.SMTP
-	mc := mailer.Config{
-		Host: c.Host, Port: port, TLS: c.TLS, Username: c.Username, Password: c.Password,
-		Connections: c.Connections, MaxAttempts: c.MaxAttempts, MaxPerConnection: c.MaxPerConnection,
-		RatePerSecond: c.RatePerSecond, Timeout: c.Timeout, HELO: c.HELO,
-		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
-	}
+	mc := app.SMTPConfig(g.cfg)
+	mc.Port, mc.RetryBase, mc.RetryMax = port, 20*time.Millisecond, 200*time.Millisecond
 	if tweak != nil {
 		tweak(&mc)
 	}

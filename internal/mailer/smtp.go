@@ -19,16 +19,14 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/papermail/papermail/internal/backoff"
+	"github.com/papermail/papermail/internal/config"
 )
 
-// Defaults for zero Config fields.
+// Retry delays of a zero Config (not configurable; the other defaults
+// are internal/config's).
 const (
-	DefaultConnections      = 4
-	DefaultMaxAttempts      = 5
-	DefaultMaxPerConnection = 100
-	DefaultTimeout          = 60 * time.Second
-	DefaultRetryBase        = time.Second
-	DefaultRetryMax         = 30 * time.Second
+	DefaultRetryBase = time.Second
+	DefaultRetryMax  = 30 * time.Second
 )
 
 // SMTP delivers jobs over SMTP: Config.Connections workers, each with its
@@ -73,8 +71,8 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 		name string
 		v    *int
 		def  int
-	}{{"connections", &cfg.Connections, DefaultConnections}, {"max_attempts", &cfg.MaxAttempts, DefaultMaxAttempts},
-		{"max_per_connection", &cfg.MaxPerConnection, DefaultMaxPerConnection}} {
+	}{{"connections", &cfg.Connections, config.DefaultConnections}, {"max_attempts", &cfg.MaxAttempts, config.DefaultMaxAttempts},
+		{"max_per_connection", &cfg.MaxPerConnection, config.DefaultMaxPerConnection}} {
 		if *f.v < 0 {
 			return nil, fmt.Errorf("mailer: SMTP %s is negative (%d)", f.name, *f.v)
 		}
@@ -86,7 +84,7 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 		return nil, fmt.Errorf("mailer: SMTP rate per second is negative (%v)", cfg.RatePerSecond)
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
+		cfg.Timeout = config.DefaultSMTPTimeout
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = DefaultRetryBase

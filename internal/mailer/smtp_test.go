@@ -20,6 +20,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/smtptest"
 )
 
@@ -153,7 +154,7 @@ func TestDeliverManyOverFewConnections(t *testing.T) {
 		t.Errorf("peak concurrent connections %d, want 1..4", peak)
 	}
 	for i, n := range srv.MessagesPerConn() {
-		if n > DefaultMaxPerConnection {
+		if n > config.DefaultMaxPerConnection {
 			t.Errorf("connection %d carried %d messages", i, n)
 		}
 	}
@@ -648,7 +649,7 @@ func TestNewSMTPConfig(t *testing.T) {
 			}
 			if tc.ok {
 				c := s.Config()
-				if c.Port != tc.port || c.Connections != DefaultConnections || c.MaxPerConnection != DefaultMaxPerConnection || c.Timeout != DefaultTimeout {
+				if c.Port != tc.port || c.Connections != config.DefaultConnections || c.MaxPerConnection != config.DefaultMaxPerConnection || c.Timeout != config.DefaultSMTPTimeout {
 					t.Errorf("effective config %+v", c)
 				}
 			}

@@ -11,14 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
-	"github.com/papermail/papermail/internal/links"
-	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
-	"github.com/papermail/papermail/internal/token"
 )
 
 // benchNow is the instant of the benchmarked ticks: every subscriber had
@@ -76,28 +73,12 @@ func BenchmarkTickNobodyDue(b *testing.B) {
 			cfg.DataDir = b.TempDir()
 			cfg.BaseURL = "https://papers.example.org"
 			cfg.Digest.Timezone = "UTC"
-			signer, err := token.NewSigner(st.Secret())
-			if err != nil {
-				b.Fatal(err)
-			}
-			eng, err := render.New("")
-			if err != nil {
-				b.Fatal(err)
-			}
-			comp, err := mailer.NewComposer(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sender, err := mailer.NewMaildir(cfg.MaildirPath(), comp, mailer.Hooks{})
-			if err != nil {
-				b.Fatal(err)
-			}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			r, err := digest.New(digest.Deps{Config: cfg, Store: st, Engine: eng, Links: links.New(cfg.BaseURL, signer),
-				Composer: comp, Sender: sender, Log: log})
+			p, err := app.Build(cfg, st, app.Options{Log: log})
 			if err != nil {
 				b.Fatal(err)
 			}
+			r := p.Runner
 			ctx := context.Background()
 			ran := 0
 			s, err := New(ctx, cfg, Jobs{Digest: func(ctx context.Context, now time.Time) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,16 +44,23 @@ const addChunk = 20000
 
 // AddSubscribers stores many new subscribers; addresses already on the
 // list (or twice in subs) are returned in existing and left unchanged.
-// They are written in transactions of addChunk subscribers, each with its
-// keys inserted in key order; a failure leaves the chunks before it
-// stored (an import run again skips them as existing).
+// They are taken in address order (ids follow it) and written in
+// transactions of addChunk subscribers, so each transaction touches one
+// range of the address index and an import grows linearly with the list;
+// a failure leaves the chunks before it stored (an import run again skips
+// them as existing).
 func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err error) {
-	for start := 0; start < len(subs); start += addChunk {
-		chunk := subs[start:min(start+addChunk, len(subs))]
+	order := make([]int, len(subs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(subs[a].Email, subs[b].Email) })
+	for start := 0; start < len(order); start += addChunk {
+		chunk := order[start:min(start+addChunk, len(order))]
 		var ex []string
 		err := s.update(func(tx *bolt.Tx) error {
-			ex = ex[:0]
-			ex, err = s.addChunk(tx, chunk)
+			var err error
+			ex, err = s.addChunk(tx, subs, chunk)
 			return err
 		})
 		if err != nil {
@@ -63,17 +71,17 @@ func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err 
 	return existing, nil
 }
 
-func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber) ([]string, error) {
+func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber, chunk []int) ([]string, error) {
 	var existing []string
 	eb, sb := tx.Bucket(bucketEmails), tx.Bucket(bucketSubscribers)
 	type entry struct {
 		key []byte
 		id  uint64
 	}
-	emails := make([]entry, 0, len(subs))
-	dues := make([]entry, 0, len(subs))
-	seen := make(map[string]bool, len(subs))
-	for i := range subs {
+	emails := make([]entry, 0, len(chunk))
+	dues := make([]entry, 0, len(chunk))
+	seen := make(map[string]bool, len(chunk))
+	for _, i := range chunk {
 		sub := &subs[i]
 		if seen[sub.Email] || eb.Get([]byte(sub.Email)) != nil {
 			existing = append(existing, sub.Email)

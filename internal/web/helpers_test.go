@@ -17,13 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
-	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
@@ -81,7 +80,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	cfg.BaseURL = "http://" + e.ts.Listener.Addr().String() + prefix
 	e.cfg = cfg
-	st, err := store.Open(cfg.DBPath(), store.Options{})
+	st, err := app.OpenStore(cfg, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,38 +90,24 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if _, err := st.PutPapers(papers, testStart.Add(-12*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if e.signer, err = token.NewSigner(st.Secret()); err != nil {
-		t.Fatal(err)
-	}
-	e.links = links.New(cfg.BaseURL, e.signer)
-	engine, err := render.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := mailer.NewComposer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if cfg.UsesMaildir() {
-		e.sender, err = mailer.NewMaildir(cfg.MaildirPath(), comp, mailer.Hooks{})
-	} else {
-		e.sender, err = mailer.NewSMTP(mailer.Config{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: "none",
-			Connections: 1, MaxAttempts: 2, Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond}, comp, mailer.Hooks{})
+	var sender digest.Sender
+	if !cfg.UsesMaildir() {
+		// Few, quick retries against the tests' SMTP servers.
+		sc := app.SMTPConfig(cfg)
+		sc.TLS, sc.Connections, sc.MaxAttempts, sc.Timeout, sc.RetryBase = "none", 1, 2, 10*time.Second, 10*time.Millisecond
+		if sender, err = mailer.NewSMTP(sc, nil, mailer.Hooks{}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	p, err := app.Build(cfg, st, app.Options{Log: log, Sender: sender, Now: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.runner, err = digest.New(digest.Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Composer: comp, Sender: e.sender, Log: log}); err != nil {
-		t.Fatal(err)
-	}
-	e.outbox = digest.NewOutbox(st, e.sender, log)
-	e.subs, err = subscription.New(subscription.Deps{Store: st, Mail: e.runner, Location: cfg.Location(), Now: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.signer, e.links, e.runner, e.outbox, e.sender, e.subs = p.Signer, p.Links, p.Runner, p.Outbox, p.Sender, p.Subscriptions
+	engine := p.Engine
 	e.srv, err = New(Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Signer: e.signer, Runner: e.runner, Subscriptions: e.subs,
-		Outbox: e.outbox, Metrics: metrics.New(), Log: log, Now: e.clock})
+		Outbox: e.outbox, Metrics: p.Metrics, Log: log, Now: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
