@@ -2,7 +2,11 @@
 // Message to signed RFC 5322 bytes (go-mail for the MIME structure,
 // go-msgauth for DKIM); a Transport delivers Jobs, either over SMTP with a
 // pool of long-lived connections, a shared rate limit and retries with
-// backoff, or into a Maildir for local use.
+// backoff, or into a Maildir for local use. SMTP failures are *Error
+// values (stage, reply code, RFC 3463 enhanced code, the server's text);
+// FaultOf says from those fields whose problem a failure is (the
+// recipient's mailbox, the relay, our sender), which the digest's bounce
+// policy and circuit breaker read.
 package mailer
 
 import (
