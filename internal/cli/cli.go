@@ -368,12 +368,13 @@ func describe(name string) string {
 
 // subcommandHelp describes the subcommands of the commands that have them.
 var subcommandHelp = map[string]string{
-	"subscribers add":    "Add one subscriber. Without --confirmed they are pending and get a confirmation mail; with it they are active at once.",
-	"subscribers import": "Import subscribers from a CSV file with the header email,interests (interests separated by ';'). Imported people are active unless --confirm asks each to confirm. Nothing is imported when any row is wrong.",
-	"subscribers list":   "List subscribers, optionally only those in one state.",
-	"subscribers remove": "Erase one subscriber and what was recorded about them, for good.",
-	"subscribers links":  "Print one subscriber's preferences, unsubscribe and feed links (to pass on to them).",
-	"dkim keygen":        "Make a DKIM key pair: the private key is written to a file and the DNS TXT record to publish is printed.",
+	"subscribers add":        "Add one subscriber. Without --confirmed they are pending and get a confirmation mail; with it they are active at once.",
+	"subscribers import":     "Import subscribers from a CSV file with the header email,interests (interests separated by ';'). Imported people are active unless --confirm asks each to confirm. Nothing is imported when any row is wrong.",
+	"subscribers list":       "List subscribers, optionally only those in one state.",
+	"subscribers remove":     "Erase one subscriber and what was recorded about them, for good.",
+	"subscribers links":      "Print one subscriber's preferences, unsubscribe and feed links (to pass on to them).",
+	"subscribers reactivate": "Make bounced subscribers active again: one address, or everyone bounced at or after a time (after a relay mistake, say). The recorded bounce is cleared and digests resume.",
+	"dkim keygen":            "Make a DKIM key pair: the private key is written to a file and the DNS TXT record to publish is printed.",
 }
 
 // groupHelp prints the help of a command made of subcommands and returns
@@ -381,7 +382,7 @@ var subcommandHelp = map[string]string{
 func groupHelp(e *env, name string, subs ...string) error {
 	fmt.Fprintf(e.stdout, "Usage: papermail %s SUBCOMMAND [flags] [args]\n\n%s\n\nSubcommands:\n", name, describe(name))
 	for _, s := range subs {
-		fmt.Fprintf(e.stdout, "  %-8s %s\n", s, subcommandHelp[name+" "+s])
+		fmt.Fprintf(e.stdout, "  %-10s %s\n", s, subcommandHelp[name+" "+s])
 	}
 	fmt.Fprintf(e.stdout, "\nRun 'papermail help %s SUBCOMMAND' for its flags.\n", name)
 	return flag.ErrHelp

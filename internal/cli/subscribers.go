@@ -26,7 +26,7 @@ func cmdSubscribers(e *env, args []string) error {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
-		return groupHelp(e, "subscribers", "add", "import", "list", "links", "remove")
+		return groupHelp(e, "subscribers", "add", "import", "list", "links", "remove", "reactivate")
 	case "add":
 		return subscribersAdd(e, args[1:])
 	case "import":
