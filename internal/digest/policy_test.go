@@ -92,7 +92,9 @@ func TestOperatorFailuresStopTheRun(t *testing.T) {
 		rcpt func(string) *smtp.SMTPError
 		mail *smtp.SMTPError
 		auth bool // the client sends a wrong password until fixed
-		want string
+		// noCreds: the client sends no credentials until fixed.
+		noCreds bool
+		want    string
 	}{
 		{name: "every RCPT 554 5.7.1", want: "554 5.7.1",
 			rcpt: func(string) *smtp.SMTPError { return reply(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied") }},
@@ -105,6 +107,7 @@ func TestOperatorFailuresStopTheRun(t *testing.T) {
 		{name: "MAIL FROM 501 5.5.4", want: "501 5.5.4",
 			mail: reply(501, smtp.EnhancedCode{5, 5, 4}, "Bad sender address syntax")},
 		{name: "AUTH 535", auth: true, want: "535 5.7.8", opts: smtptest.Options{AuthUser: "u", AuthPass: "p"}},
+		{name: "MAIL FROM without the AUTH the relay requires", noCreds: true, want: "502 5.7.0", opts: smtptest.Options{AuthUser: "u", AuthPass: "p"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,8 +122,9 @@ func TestOperatorFailuresStopTheRun(t *testing.T) {
 			if tc.auth {
 				pass = "wrong"
 			}
+			creds := !tc.noCreds
 			auth := func(c *mailer.Config) {
-				if tc.opts.AuthUser != "" {
+				if tc.opts.AuthUser != "" && creds {
 					c.Username, c.Password = "u", pass
 				}
 			}
@@ -150,7 +154,7 @@ func TestOperatorFailuresStopTheRun(t *testing.T) {
 			// The operator fixes the relay (or the password); the next run
 			// delivers to everyone exactly once.
 			rl.broken.Store(false)
-			pass = "p"
+			pass, creds = "p", true
 			g.useServer(rl.srv, auth)
 			sum, err = g.r.Run(ctx, digest.Spec{Now: now.Add(time.Minute), Date: date})
 			if err != nil || sum.Sent+0 == 0 {
