@@ -42,10 +42,12 @@ const (
 	// even sample of a larger library): each costs about a millisecond
 	// per run over a few hundred candidates (BenchmarkCompileLibraryCold).
 	maxLibraryParts = 200
-	// libraryRef is the relevance a paper about the same topic as a
-	// library entry reaches from the entry's distinctive terms; hits are
-	// scaled by it (or by the best hit when higher), so an entry on a
-	// topic absent from the window finds nothing above the floor.
+	// libraryRef is the raw likeness (weighted share of an entry's
+	// distinctive terms, saturated) a paper on the entry's topic
+	// reaches; hits are divided by it. It is fixed, not the best hit of
+	// the day, so an entry unlike every paper of the window finds nothing
+	// above the floor (dev check over the shared page: title-only
+	// libraries on five present topics and two absent ones).
 	libraryRef = 0.45
 )
 
@@ -234,33 +236,43 @@ func (ix *Index) textVector(text string) *interest {
 		return v.(*interest)
 	}
 	title, _, _ := strings.Cut(text, "\n")
-	tf := make(map[int32]float32)
-	var order []int32
+	// Terms no candidate paper has count too: an entry whose telling
+	// words are absent from the day's papers is not like them, however
+	// well its everyday words match.
+	tf := make(map[string]float32)
+	var order []string
 	addWords := func(s string, w float32) {
 		for _, st := range stems(s, false) {
-			id := ix.termID(st)
-			if id < 0 || len(ix.post[id]) < 2 || noiseStems[st] {
+			if noiseStems[st] {
 				continue
 			}
-			if _, ok := tf[id]; !ok {
-				order = append(order, id)
+			if _, ok := tf[st]; !ok {
+				order = append(order, st)
 			}
-			tf[id] += w
+			tf[st] += w
 		}
 	}
 	addWords(title, 2)
 	addWords(text, 1)
 	type ts struct {
-		id int32
-		w  float32
+		stem string
+		id   int32
+		w    float32
 	}
+	n := len(ix.papers)
 	cand := make([]ts, 0, len(order))
-	for _, id := range order {
-		w := sat(tf[id]) * ix.idf[id]
-		if genericWords[ix.stems[id]] {
+	for _, st := range order {
+		id := ix.termID(st)
+		w := sat(tf[st])
+		if id >= 0 {
+			w *= ix.idf[id]
+		} else {
+			w *= idf(0, n)
+		}
+		if genericWords[st] {
 			w *= genericWeight
 		}
-		cand = append(cand, ts{id, w})
+		cand = append(cand, ts{st, id, w})
 	}
 	slices.SortStableFunc(cand, func(a, b ts) int {
 		switch {
@@ -272,19 +284,25 @@ func (ix *Index) textVector(text string) *interest {
 		return 0
 	})
 	in := &interest{vector: true}
+	var known, absent float32
 	for _, c := range cand[:min(len(cand), vectorTerms)] {
-		a := ix.newAlt([]string{ix.stems[c.id]}, 1)
+		if c.id < 0 {
+			absent += c.w
+			continue
+		}
+		known += c.w
+		a := ix.newAlt([]string{c.stem}, 1)
 		in.slots = append(in.slots, slot{imp: c.w, alts: []alt{a}})
 	}
 	if len(in.slots) > 0 {
 		ix.scoreInterest(in)
 	}
-	ref := float32(libraryRef)
-	for _, h := range in.hits {
-		ref = max(ref, h.v)
+	scale := float32(0)
+	if known > 0 {
+		scale = known / (known + absent) / libraryRef
 	}
 	for i := range in.hits {
-		in.hits[i].v = min(1, in.hits[i].v/ref)
+		in.hits[i].v = min(1, in.hits[i].v*scale)
 	}
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)

@@ -120,3 +120,40 @@ func TestLibrary(t *testing.T) {
 		t.Errorf("the reader's own paper was picked: %v", got)
 	}
 }
+
+// TestLibraryTitlesOnly: libraries of titles alone (as many exports are)
+// over the real listing page: one on a topic the page has pulls papers
+// on it, one on a topic the page lacks pulls almost nothing. (A dev check:
+// the figures tuned libraryRef.)
+func TestLibraryTitlesOnly(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	ix := NewIndex(loadPage(t, now.Add(-6*time.Hour)), Options{Now: now})
+	lib := func(titles ...string) []LibraryEntry {
+		var out []LibraryEntry
+		for _, ti := range titles {
+			out = append(out, LibraryEntry{Label: ti, Text: ti})
+		}
+		return out
+	}
+	seg := ix.Select(ix.Compile(Profile{Library: lib("Fully Convolutional Networks for Semantic Segmentation",
+		"U-Net: Convolutional Networks for Biomedical Image Segmentation", "DeepLab: Semantic Image Segmentation with Deep Convolutional Nets",
+		"Mask R-CNN", "Pyramid Scene Parsing Network")}), 8)
+	on := 0
+	for _, p := range seg {
+		if strings.Contains(strings.ToLower(p.Paper.Title+" "+p.Paper.Abstract), "segmentation") {
+			on++
+		}
+		if p.Like == "" {
+			t.Errorf("pick %q does not name a library paper", p.Paper.Title)
+		}
+	}
+	if on < 6 {
+		t.Errorf("segmentation library: %d of %d picks about segmentation", on, len(seg))
+	}
+	astro := ix.Select(ix.Compile(Profile{Library: lib("Dark Energy Survey Year 3 Results: Cosmological Constraints from Galaxy Clustering",
+		"The Stellar Mass Function of Galaxies at High Redshift", "Exoplanet Atmospheres Observed with the James Webb Space Telescope",
+		"Gravitational Waves from Binary Neutron Star Mergers", "Measuring the Hubble Constant with Type Ia Supernovae")}), 8)
+	if len(astro) > 2 {
+		t.Errorf("astrophysics library over machine-learning papers picked %d", len(astro))
+	}
+}
