@@ -43,12 +43,26 @@ func checkIndex(t *testing.T, s *Store) {
 	for k := range want {
 		t.Errorf("missing due key of subscriber %d", binary.BigEndian.Uint64([]byte(k)[8:]))
 	}
+	// The kept counts by state are what a scan counts.
+	kept, err := s.CountSubscribers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanned, err := s.scanCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range model.States {
+		if kept[st] != scanned[st] {
+			t.Errorf("%s: %d kept, %d counted", st, kept[st], scanned[st])
+		}
+	}
 }
 
 // TestDueIndexFollowsEveryChange changes subscribers at random through
 // every store write (add, update of hour, zone, frequency, pause and
 // state, confirm, record, delete) and checks after each step that the
-// index is what the records say, and that the subscribers the index has
+// index and the counts by state are what the records say, and that the subscribers the index has
 // due at a moment are exactly those a scan of everyone finds due.
 func TestDueIndexFollowsEveryChange(t *testing.T) {
 	s := openT(t)

@@ -89,6 +89,13 @@ func checkFixture(t *testing.T, s *Store) {
 	if n, err := s.OutboxLen(); err != nil || n != 1 {
 		t.Errorf("outbox %d, %v", n, err)
 	}
+	counts, err := s.CountSubscribers()
+	want := map[model.State]int{model.StateActive: 2, model.StatePaused: 1, model.StateUnsubscribed: 1, model.StatePending: 1, model.StateBounced: 0}
+	for st, n := range want {
+		if err != nil || counts[st] != n {
+			t.Errorf("%s: %d subscribers counted, want %d (%v)", st, counts[st], n, err)
+		}
+	}
 }
 
 // TestMigrateFixtures opens stores written by papermail at schema 1 and 2:

@@ -102,6 +102,9 @@ func Salvage(src, dst string) (SalvageReport, error) {
 	if err := out.rebuildIndexes(); err != nil {
 		return rep, err
 	}
+	if err := out.reindex(); err != nil {
+		return rep, err
+	}
 	counts, err := out.CountSubscribers()
 	if err != nil {
 		return rep, err

@@ -132,7 +132,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	if !opts.ReadOnly {
-		if err := s.migrate(); err != nil {
+		err := s.migrate()
+		if err == nil {
+			err = s.countAll()
+		}
+		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store %s: %w", path, err)
 		}

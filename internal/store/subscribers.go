@@ -81,6 +81,7 @@ func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber, chunk []int) ([]s
 	emails := make([]entry, 0, len(chunk))
 	dues := make([]entry, 0, len(chunk))
 	seen := make(map[string]bool, len(chunk))
+	added := map[model.State]int{}
 	for _, i := range chunk {
 		sub := &subs[i]
 		if seen[sub.Email] || eb.Get([]byte(sub.Email)) != nil {
@@ -109,6 +110,10 @@ func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber, chunk []int) ([]s
 			return nil, err
 		}
 		emails = append(emails, entry{[]byte(sub.Email), id})
+		added[sub.State]++
+	}
+	if err := addCounts(tx, added); err != nil {
+		return nil, err
 	}
 	// Keys in order: a B+tree filled in one transaction splits its pages
 	// only at commit, and inserting at random places into pages that big
@@ -136,6 +141,13 @@ func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber, chunk []int) ([]s
 // putSubscriber writes a subscriber's profile and delivery state and
 // keeps its due key.
 func (s *Store) putSubscriber(tx *bolt.Tx, sub *model.Subscriber) error {
+	was, err := storedState(tx, sub.ID)
+	if err != nil {
+		return err
+	}
+	if err := stateChange(tx, was, sub.State); err != nil {
+		return err
+	}
 	buf, err := profileBytes(sub)
 	if err != nil {
 		return err
@@ -255,6 +267,9 @@ func (s *Store) DeleteSubscriber(id uint64) error {
 		if err != nil {
 			return err
 		}
+		if err := stateChange(tx, sub.State, ""); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketSubscribers).Delete(u64(id)); err != nil {
 			return err
 		}
@@ -329,21 +344,6 @@ func (s *Store) ForEachSubscriber(n int, fn func([]model.Subscriber) error) erro
 			return nil
 		}
 	}
-}
-
-// CountSubscribers counts subscribers by state; every state is present.
-func (s *Store) CountSubscribers() (map[model.State]int, error) {
-	counts := make(map[model.State]int, len(model.States))
-	for _, st := range model.States {
-		counts[st] = 0
-	}
-	err := s.ForEachSubscriber(5000, func(b []model.Subscriber) error {
-		for i := range b {
-			counts[b[i].State]++
-		}
-		return nil
-	})
-	return counts, err
 }
 
 func hasPrefix(b, p []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == string(p) }
