@@ -52,6 +52,7 @@ type Config struct {
 	Digest   Digest   `yaml:"digest"`
 	Tracking Tracking `yaml:"tracking"`
 	Metrics  Metrics  `yaml:"metrics"`
+	Ranking  Ranking  `yaml:"ranking"`
 	Feeds    []Feed   `yaml:"feeds"`
 }
 

@@ -88,6 +88,7 @@ func TestDefaultsWithoutFile(t *testing.T) {
 		Bounce: Bounce{SoftLimit: 3},
 		Digest: Digest{Schedule: "0 7 * * *", Timezone: LocalZone(), MaxPapers: 8, Window: 72 * time.Hour,
 			Fallback: "none", Tick: 5 * time.Minute},
+		Ranking: Ranking{Embeddings: Embeddings{Timeout: 10 * time.Second, Weight: 0.4}},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", c, want)
@@ -135,6 +136,8 @@ func TestLoadFullFile(t *testing.T) {
 			Fallback: "trending", Tick: time.Minute},
 		Tracking: Tracking{Clicks: true},
 		Metrics:  Metrics{Listen: "127.0.0.1:9090", Allow: []string{"127.0.0.1/8", "::1"}},
+		Ranking: Ranking{Embeddings: Embeddings{URL: "http://127.0.0.1:11434/api/embed", Model: "nomic-embed-text",
+			APIKey: "k3y", Timeout: 5 * time.Second, Weight: 0.3}},
 		Feeds: []Feed{
 			{URL: "https://huggingface.co/api/daily_papers", Format: "hf", Schedule: "*/30 * * * *"},
 			{URL: "https://rss.arxiv.org/rss/cs.CL", Format: "arxiv", Schedule: DefaultFeedSchedule},
@@ -328,7 +331,7 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 41 {
+	if n := len(Keys()); n != 46 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.

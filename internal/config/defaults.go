@@ -35,6 +35,7 @@ func Default() Config {
 			Fallback:  DefaultFallback,
 			Tick:      DefaultTick,
 		},
+		Ranking: defaultRanking(),
 	}
 }
 

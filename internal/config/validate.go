@@ -154,6 +154,7 @@ func (c Config) problems() problems {
 	}
 	checkMetrics(&ps, c)
 	checkProxies(&ps, c.HTTP)
+	checkRanking(&ps, c.Ranking)
 	return ps
 }
 
