@@ -14,6 +14,7 @@ import (
 
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/embeddings"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/metrics"
@@ -113,7 +114,8 @@ func Build(cfg config.Config, st *store.Store, o Options) (*Parts, error) {
 		}
 	}
 	p.Runner, err = digest.New(digest.Deps{Config: cfg, Store: st, Engine: p.Engine, Links: p.Links,
-		Composer: p.Composer, Sender: p.Sender, Log: p.Log, Metrics: p.Metrics})
+		Composer: p.Composer, Sender: p.Sender, Log: p.Log, Metrics: p.Metrics,
+		Embedder: embeddings.New(cfg.Ranking.Embeddings, nil)})
 	if err != nil {
 		return nil, err
 	}

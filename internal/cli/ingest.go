@@ -58,6 +58,7 @@ func cmdIngest(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s (%s): %d papers, %d added, %d updated\n", src, res.Format, res.Papers, res.Added, res.Updated)
 	}
 	bar.finish()
+	e.embedAfterIngest(e.ctx, st)
 	if e.daemon != nil {
 		e.daemon.parts.runner.Invalidate()
 	}

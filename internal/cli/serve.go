@@ -129,7 +129,12 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			}
 		},
 		Fetch: func(ctx context.Context, f config.Feed) {
-			fetchFeed(ctx, p.store, p.metrics, log, f, p.runner.Invalidate)
+			fetchFeed(ctx, p.store, p.metrics, log, f, func() {
+				p.runner.Invalidate()
+				if _, err := p.runner.EmbedRecent(ctx, time.Now()); err != nil && ctx.Err() == nil {
+					log.Warn("embeddings provider failed; papers without vectors are ranked with the built-in ranker", "error", err)
+				}
+			})
 		},
 	}, p.store, log, p.metrics)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/embeddings"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/usertext"
@@ -60,6 +61,8 @@ type statusReport struct {
 	// Unmatched counts who got nothing matching their interests in the
 	// last run (status_interests.go).
 	Unmatched *statusUnmatched `json:"unmatched_last_run,omitempty"`
+	// Embeddings is the optional provider's state after the last run (embed.go).
+	Embeddings *embeddings.Status `json:"embeddings,omitempty"`
 }
 
 func cmdStatus(e *env, args []string) error {
@@ -96,6 +99,9 @@ func cmdStatus(e *env, args []string) error {
 	if rep.Unmatched, err = unmatchedLastRun(st, runs); err != nil {
 		return err
 	}
+	if rep.Embeddings, err = embeddingsStatus(st, e.cfg.Ranking.Embeddings.Model); err != nil {
+		return err
+	}
 	rep.Runs = []statusRun{}
 	for _, r := range runs {
 		sr := statusRun{Date: r.Date, Started: r.Started.UTC().Format(time.RFC3339), Due: r.Due, Sent: r.Sent, Failed: r.Failed,
@@ -125,6 +131,9 @@ func cmdStatus(e *env, args []string) error {
 	printFeeds(e, rep)
 	if len(rep.Runs) == 0 {
 		fmt.Fprintln(e.stdout, "runs:         none yet")
+	}
+	if em := rep.Embeddings; em != nil {
+		fmt.Fprintf(e.stdout, "embeddings:   %s\n", em)
 	}
 	if u := rep.Unmatched; u != nil {
 		fmt.Fprintf(e.stdout, "unmatched:    %d subscribers got nothing matching their interests in run %s (%d skipped, %d sent trending papers only)\n",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/papermail/papermail/internal/embeddings/embedtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,38 @@ func TestNeverSilentlyEmpty(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Unmatched == nil || st.Unmatched.Skipped != 1 || st.Unmatched.Date == "" {
 		t.Errorf("status json: %s", out)
+	}
+}
+
+// TestStatusSaysEmbeddingsFellBack configures an embeddings provider that
+// refuses: the digest still goes out, and status says the provider was not
+// used and why.
+func TestStatusSaysEmbeddingsFellBack(t *testing.T) {
+	prov := embedtest.Start()
+	defer prov.Close()
+	prov.SetStatus(503)
+	installEnv(t, "RANKING_EMBEDDINGS_URL", prov.URL+"/api/embed", "RANKING_EMBEDDINGS_MODEL", "fake-embed",
+		"RANKING_EMBEDDINGS_TIMEOUT", "1s")
+	now := time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
+	path := filepath.Join(t.TempDir(), "hf.json")
+	hf := `[{"paper":{"id":"2612.06001","title":"Speech Recognition for Code-Switched Conversations","summary":"A speech recognition model.","authors":[{"name":"Li Na"}],"publishedAt":"` + now + `"}}]`
+	if err := os.WriteFile(path, []byte(hf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runMain(t, "ingest", path); code != 0 {
+		t.Fatalf("ingest with a failing provider: %s %s", out, errOut)
+	}
+	if code, out, errOut := runMain(t, "status"); code != 0 || !strings.Contains(out, "embeddings:   fake-embed: NOT USED, built-in ranking only (no digest run since it was configured)") {
+		t.Errorf("status before any run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runMain(t, "subscribers", "add", "r@example.org", "--interests", "speech recognition", "--confirmed"); code != 0 {
+		t.Fatalf("add: %s %s", out, errOut)
+	}
+	if code, out, errOut := runMain(t, "digest"); code != 0 || !strings.Contains(out+errOut, "1 sent") {
+		t.Fatalf("digest with a failing provider: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ := runMain(t, "status")
+	if code != 0 || !strings.Contains(out, "embeddings:   fake-embed: NOT USED, built-in ranking only") || !strings.Contains(out, "503") {
+		t.Errorf("status after the run:\n%s", out)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/papermail/papermail/internal/bounce"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/due"
+	"github.com/papermail/papermail/internal/embeddings"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/metrics"
@@ -47,6 +48,9 @@ type Deps struct {
 	Sender   Sender
 	Log      *slog.Logger
 	Metrics  *metrics.Metrics // may be nil
+	// Embedder is the optional embeddings provider (nil: built-in
+	// ranking only).
+	Embedder *embeddings.Client
 	// Progress, when set, is called after each subscriber is settled.
 	Progress func(done, due int)
 }
@@ -62,6 +66,7 @@ type Runner struct {
 
 	idxMu   sync.Mutex
 	idx     *selection.Index
+	sem     *selection.Semantic // the last run's vectors, nil without
 	idxAt   time.Time
 	idxFrom time.Time
 
@@ -164,7 +169,13 @@ func (r *Runner) index(now time.Time, fresh bool) (*selection.Index, error) {
 		return nil, fmt.Errorf("load candidate papers: %w", err)
 	}
 	// Papers dated in the future (clock skew in a feed) count as now.
-	r.idx = selection.NewIndex(papers, selection.Options{Now: now})
+	if fresh {
+		// A run: embedding vectors are gathered once, before any
+		// subscriber; previews between runs use the last run's.
+		r.sem = r.semantic(papers)
+	}
+	opts := selection.Options{Now: now, Semantic: r.sem}
+	r.idx = selection.NewIndex(papers, opts)
 	r.highlights.reset()
 	r.batch.Store(r.Engine.NewBatch())
 	r.idxAt, r.idxFrom = now, from

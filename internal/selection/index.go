@@ -32,6 +32,9 @@ type Options struct {
 	// Floor is the relevance floor in (0, 1]; zero means DefaultFloor.
 	Floor float64
 
+	// Semantic, when set, blends embedding similarity into relevance.
+	Semantic *Semantic
+
 	// steps turns off steps of the ranking, for measuring what each adds.
 	steps ablation
 }
@@ -131,6 +134,8 @@ type Index struct {
 	// wordLevel splits words the lexicon does not know into a concept
 	// each, expanded by the dictionary.
 	wordLevel bool
+	// sem holds embedding vectors (nil: lexical ranking only).
+	sem *semanticVectors
 
 	cache   sync.Map // compiled interests by key
 	scratch sync.Pool
@@ -305,8 +310,13 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 	}
 	ix.idfSpecific = idf(max(1, n/10), n)
 	ix.scratch.New = func() any { return newScratch(n) }
+	ix.sem = newSemanticVectors(opts.Semantic, ix)
 	return ix
 }
+
+// Semantic reports whether embedding similarity is blended in: vectors
+// were given for at least three candidate papers.
+func (ix *Index) Semantic() bool { return ix.sem != nil }
 
 // weighted combines per-field frequencies into one BM25F frequency.
 func (di *docInfo) weighted(tf [numFields]float32) float32 {

@@ -134,6 +134,9 @@ func (ix *Index) interestFor(text string) *interest {
 		return v.(*interest)
 	}
 	in := ix.compileInterest(ws, joined)
+	if ix.sem != nil {
+		ix.sem.blend(in, text)
+	}
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)
 }
