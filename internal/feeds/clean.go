@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // CleanText makes one text field (title, abstract, author name) tidy:
@@ -247,7 +249,9 @@ func (c *cleaner) run() {
 			case r == utf8.RuneError && size == 1, r == '\ufeff', r == '\u200b':
 			case unicode.IsSpace(r):
 				c.addSpace()
-			case unicode.IsControl(r):
+			case unicode.IsControl(r), usertext.NotText(r):
+				// C1 controls, and the bidi overrides and marks that
+				// make text read in another order than it is stored.
 			default:
 				c.writeString(s[i : i+size])
 				c.needNFC = true

@@ -43,3 +43,17 @@ func TestFeedLinksOnlyWeb(t *testing.T) {
 		t.Errorf("jsonl hostile links: %+v, %v", papers, err)
 	}
 }
+
+// TestCleanTextDropsBidiControls: a feed title cannot carry a bidi
+// override or isolate into a mail, a page or the terminal.
+func TestCleanTextDropsBidiControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"Safe \u202etxt.exe\u202c title":    "Safe txt.exe title",
+		"\u2066isolated\u2069 words \u200f": "isolated words",
+		"escape \x1b[31mred":                "escape [31mred",
+	} {
+		if got := CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
