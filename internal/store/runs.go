@@ -195,6 +195,15 @@ func (s *Store) Record(o Outcome) error {
 
 func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	d := o.Delivery
+	softBounced, err := s.recordDelivery(tx, o)
+	if err != nil {
+		return err
+	}
+	if softBounced {
+		// The failure that reached bounce.soft_limit is the day's bounce:
+		// the run counts it as one, not as one more failure.
+		d.State = model.DeliveryBounced
+	}
 	lb, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists([]byte(o.Date))
 	if err != nil {
 		return err
@@ -222,33 +231,30 @@ func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	}
 	adjust(&run, prev.State, -1)
 	adjust(&run, d.State, +1)
-	if err := putRun(tx.Bucket(bucketRuns), &run); err != nil {
-		return err
-	}
-
-	return s.recordDelivery(tx, o)
+	return putRun(tx.Bucket(bucketRuns), &run)
 }
 
 // recordDelivery updates what delivery did for the outcome's subscriber:
 // only its small delivery record and its due key, unless the address
-// bounced (a change of state).
-func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) error {
+// bounced (a change of state). softBounced reports a failure that reached
+// the soft-bounce limit and bounced the address.
+func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) (softBounced bool, err error) {
 	d := o.Delivery
 	id := d.SubscriberID
 	profile := tx.Bucket(bucketSubscribers).Get(u64(id))
 	if profile == nil {
-		return fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+		return false, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
 	}
 	old, err := getDelivery(tx, id)
 	if err != nil {
-		return err
+		return false, err
 	}
 	nd := old
 	var bounce *model.Bounce
 	switch d.State {
 	case model.DeliverySent:
 		if err := putSent(tx, id, o.Date, d.Papers); err != nil {
-			return err
+			return false, err
 		}
 		if o.Date > nd.LastDigest {
 			nd.LastDigest = o.Date
@@ -263,7 +269,7 @@ func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) error {
 		bounce = &model.Bounce{At: d.At, Reason: d.Reason, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSMTP}
 	case model.DeliveryFailed:
 		if o.NotBounce {
-			return nil
+			return false, nil
 		}
 		if !slices.Contains(nd.SoftBounces, o.Date) {
 			nd.SoftBounces = append(nd.SoftBounces, o.Date)
@@ -273,28 +279,28 @@ func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) error {
 				Reason: fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(nd.SoftBounces), d.Reason)}
 		}
 	default:
-		return nil
+		return false, nil
 	}
 	if bounce != nil {
 		sub, err := getSubscriber(tx, id)
 		if err != nil {
-			return err
+			return false, err
 		}
 		nd.applyTo(&sub)
 		if applyBounce(&sub, *bounce) {
-			return s.putSubscriber(tx, &sub)
+			return d.State == model.DeliveryFailed, s.putSubscriber(tx, &sub)
 		}
 	}
 	// What the schedule depends on, without decoding the whole profile.
 	var view model.Subscriber
 	var sf scheduleFields
 	if err := json.Unmarshal(profile, &sf); err != nil {
-		return fmt.Errorf("subscriber %d unreadable: %w", id, err)
+		return false, fmt.Errorf("subscriber %d unreadable: %w", id, err)
 	}
 	view.State, view.Created, view.Timezone, view.Hour = sf.State, sf.Created, sf.Timezone, sf.Hour
 	view.Frequency, view.Weekday, view.PausedUntil = sf.Frequency, sf.Weekday, sf.PausedUntil
 	s.schedule(&view, &nd)
-	return s.putDelivery(tx, id, old, nd)
+	return false, s.putDelivery(tx, id, old, nd)
 }
 
 // scheduleFields are the profile fields the due index depends on.

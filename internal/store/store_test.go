@@ -148,6 +148,17 @@ func TestSoftBouncesBecomeBounced(t *testing.T) {
 		if got.State != want {
 			t.Fatalf("after %d soft bounces state = %s, want %s", i+1, got.State, want)
 		}
+		// The run and the ledger count the day the limit is reached as a
+		// bounce, not as one more failure.
+		run, _ := s.Run(d)
+		led, _ := s.Ledger(d)
+		wantRun, wantLine := [2]int{1, 0}, model.DeliveryFailed
+		if i == 2 {
+			wantRun, wantLine = [2]int{0, 1}, model.DeliveryBounced
+		}
+		if [2]int{run.Failed, run.Bounced} != wantRun || led[sub.ID].State != wantLine {
+			t.Errorf("day %d: run failed %d bounced %d, ledger %q; want %v and %q", i+1, run.Failed, run.Bounced, led[sub.ID].State, wantRun, wantLine)
+		}
 	}
 }
 
