@@ -90,6 +90,12 @@ func TestOperations(t *testing.T) {
 	if !strings.Contains(stderr, "--force") || !strings.Contains(stderr, "nothing was changed") {
 		t.Errorf("restore without --force: %q", stderr)
 	}
+	// A backup that is not there is named as such (not as a missing
+	// store in the data directory).
+	_, stderr = in.run(true, "restore", "--force", "no-such-backup.db")
+	if !strings.Contains(stderr, "no-such-backup.db is not a usable backup: no such file") || strings.Contains(stderr, "data_dir") {
+		t.Errorf("restore of a missing file: %q", stderr)
+	}
 	after, _ := os.ReadFile(db)
 	if string(before) != string(after) {
 		t.Error("restore without --force changed the store")

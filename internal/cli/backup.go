@@ -48,6 +48,14 @@ func cmdRestore(e *env, args []string) error {
 		if errors.As(err, &de) {
 			return fmt.Errorf("%s is not a usable backup: it is damaged (%s); nothing was changed, choose another backup", pos[0], de.Problem)
 		}
+		var ns *store.NoStoreError
+		if errors.As(err, &ns) {
+			what := "no such file"
+			if ns.Empty {
+				what = "the file is empty"
+			}
+			return fmt.Errorf("%s is not a usable backup: %s; nothing was changed", pos[0], what)
+		}
 		return fmt.Errorf("%s is not a usable backup: %w; nothing was changed", pos[0], err)
 	}
 	dst := e.cfg.DBPath()
