@@ -159,7 +159,8 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	if err := checkFormat(format, name); err != nil {
 		return nil, "", err
 	}
-	if format == "" || format == FormatAuto {
+	detected := format == "" || format == FormatAuto
+	if detected {
 		format = Detect(data[:min(len(data), 512)], name)
 	}
 	if err := checkText(data, name); err != nil {
@@ -181,6 +182,15 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	}
 	if err != nil {
 		return nil, format, err
+	}
+	if detected && format == FormatArxiv && len(p.papers) > 0 && !slices.ContainsFunc(p.papers, func(pp model.Paper) bool { return pp.ArxivID() != "" }) {
+		// An XML feed without a single arXiv paper is a journal's table
+		// of contents: read it as such (DOIs, HTML text, the journal).
+		p = parser{name: name, now: now, format: FormatRSS, data: data}
+		if err := p.arxiv(); err != nil {
+			return nil, FormatRSS, err
+		}
+		return p.papers, FormatRSS, nil
 	}
 	return p.papers, format, nil
 }
@@ -259,7 +269,8 @@ func lineAt(data []byte, off int) int {
 // name's extension when the bytes say nothing: a JSON array is hf, XML is
 // arxiv, a JSON object whose first key is "messages" or "collection" is
 // biorxiv, other JSON objects are jsonl, other text is page. Journal feeds
-// (rss) look like arXiv's and are named in the configuration.
+// (rss) look like arXiv's from their first bytes: Parse and Load read an
+// auto-detected XML feed without any arXiv paper as rss.
 func Detect(head []byte, name string) string {
 	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(head) == 0 {

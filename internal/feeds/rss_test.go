@@ -157,3 +157,18 @@ func TestJournalDates(t *testing.T) {
 		t.Errorf("prism:publicationDate: %v %+v", err, papers)
 	}
 }
+
+// TestJournalFeedAutoDetected: with format auto, a journal feed (no arXiv
+// paper in it) is read as rss; an arXiv feed stays arxiv.
+func TestJournalFeedAutoDetected(t *testing.T) {
+	for file, want := range map[string]string{"journal-rss2.xml": FormatRSS, "journal-atom.xml": FormatRSS, "journal-rdf.xml": FormatRSS,
+		"arxiv-api.xml": FormatArxiv, "arxiv-rss.xml": FormatArxiv} {
+		papers := parseFixture(t, file, FormatAuto)
+		if papers[0].Source != want {
+			t.Errorf("%s: read as %s, want %s", file, papers[0].Source, want)
+		}
+	}
+	if got := parseFixture(t, "journal-rss2.xml", FormatAuto); got[0].DOI != "10.5555/jclr.2024.0012" || got[0].Venue == "" {
+		t.Errorf("auto-detected journal feed lost its DOI or venue: %+v", got[0])
+	}
+}
