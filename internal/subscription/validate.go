@@ -10,6 +10,7 @@ import (
 	"github.com/papermail/papermail/internal/address"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // ErrInvalid wraps every Problem: subscriber data that breaks a rule.
@@ -116,9 +117,12 @@ func Email(raw string) (string, error) {
 }
 
 // Interests splits and checks the interests a reader typed (separated by
-// semicolons or lines); at least one is required.
+// semicolons or lines); at least one is required. What is not text
+// (control characters, bidi overrides; see usertext) is dropped first,
+// whether the interests came from the web, the command line or an
+// imported file.
 func Interests(text string) ([]string, error) {
-	interests, err := selection.ValidateInterests(text)
+	interests, err := selection.ValidateInterests(usertext.Clean(text))
 	var ps Problems
 	if err != nil {
 		for line := range strings.SplitSeq(err.Error(), "\n") {
