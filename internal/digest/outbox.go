@@ -2,7 +2,6 @@ package digest
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -70,13 +69,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	}
 	in := make(chan *mailer.Job, len(items))
 	for i := range items {
-		var msg mailer.Message
-		if err := json.Unmarshal(items[i].Message, &msg); err != nil {
-			o.Log.Error("outbox item unreadable, dropped", "item", items[i].ID, "error", err)
-			o.done(items[i].ID)
-			continue
-		}
-		in <- &mailer.Job{Ref: items[i].SubscriberID, Msg: &msg, Meta: &items[i]}
+		in <- &mailer.Job{Ref: items[i].SubscriberID, Msg: items[i].Mail.Message(), Meta: &items[i]}
 	}
 	close(in)
 	var sent atomic.Int64

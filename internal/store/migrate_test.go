@@ -89,6 +89,11 @@ func checkFixture(t *testing.T, s *Store) {
 	if n, err := s.OutboxLen(); err != nil || n != 1 {
 		t.Errorf("outbox %d, %v", n, err)
 	}
+	// Mail queued by the old papermail reads as an outbox record.
+	if items, err := s.DueOutbox(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 0); err != nil || len(items) != 1 ||
+		items[0].Mail.To != "pending@example.org" || items[0].Mail.Subject != "Confirm" || items[0].Kind != "confirm" {
+		t.Errorf("outbox items %+v, %v", items, err)
+	}
 	counts, err := s.CountSubscribers()
 	want := map[model.State]int{model.StateActive: 2, model.StatePaused: 1, model.StateUnsubscribed: 1, model.StatePending: 1, model.StateBounced: 0}
 	for st, n := range want {

@@ -6,21 +6,58 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/mailer"
 )
 
 // OutboxItem is one transactional mail (a confirmation, say) waiting to be
 // delivered. It is written in the same transaction as the change that
 // caused it, so a crash in between loses nothing.
 type OutboxItem struct {
-	ID           uint64          `json:"id"`
-	Kind         string          `json:"kind"`
-	SubscriberID uint64          `json:"subscriber_id"`
-	To           string          `json:"to"`
-	Message      json.RawMessage `json:"message"`
-	Created      time.Time       `json:"created"`
-	Attempts     int             `json:"attempts"`
-	NextAttempt  time.Time       `json:"next_attempt"`
-	LastError    string          `json:"last_error,omitempty"`
+	ID           uint64     `json:"id"`
+	Kind         string     `json:"kind"`
+	SubscriberID uint64     `json:"subscriber_id"`
+	To           string     `json:"to"`
+	Mail         OutboxMail `json:"message"`
+	Created      time.Time  `json:"created"`
+	Attempts     int        `json:"attempts"`
+	NextAttempt  time.Time  `json:"next_attempt"`
+	LastError    string     `json:"last_error,omitempty"`
+}
+
+// OutboxMail is the mail an outbox item holds: what the mailer needs to
+// compose it again at each attempt. Its keys are those items were written
+// with before it was a type of its own, so mail queued by an older
+// papermail is still delivered.
+type OutboxMail struct {
+	From            string    `json:"From"`
+	ReplyTo         string    `json:"ReplyTo,omitempty"`
+	To              string    `json:"To"`
+	ReturnPath      string    `json:"ReturnPath,omitempty"`
+	Subject         string    `json:"Subject"`
+	Text            string    `json:"Text"`
+	HTML            string    `json:"HTML,omitempty"`
+	Date            time.Time `json:"Date"`
+	MessageID       string    `json:"MessageID,omitempty"`
+	ListUnsubscribe string    `json:"ListUnsubscribe,omitempty"`
+	ListID          string    `json:"ListID,omitempty"`
+	Bulk            bool      `json:"Bulk,omitempty"`
+	AutoSubmitted   bool      `json:"AutoSubmitted,omitempty"`
+	EntityRefID     string    `json:"EntityRefID,omitempty"`
+}
+
+// OutboxMailOf is the outbox record of a message.
+func OutboxMailOf(m *mailer.Message) OutboxMail {
+	return OutboxMail{From: m.From, ReplyTo: m.ReplyTo, To: m.To, ReturnPath: m.ReturnPath, Subject: m.Subject,
+		Text: m.Text, HTML: m.HTML, Date: m.Date, MessageID: m.MessageID, ListUnsubscribe: m.ListUnsubscribe,
+		ListID: m.ListID, Bulk: m.Bulk, AutoSubmitted: m.AutoSubmitted, EntityRefID: m.EntityRefID}
+}
+
+// Message is the message to compose from the record.
+func (o *OutboxMail) Message() *mailer.Message {
+	return &mailer.Message{From: o.From, ReplyTo: o.ReplyTo, To: o.To, ReturnPath: o.ReturnPath, Subject: o.Subject,
+		Text: o.Text, HTML: o.HTML, Date: o.Date, MessageID: o.MessageID, ListUnsubscribe: o.ListUnsubscribe,
+		ListID: o.ListID, Bulk: o.Bulk, AutoSubmitted: o.AutoSubmitted, EntityRefID: o.EntityRefID}
 }
 
 // Enqueue adds an item to the outbox.

@@ -230,7 +230,7 @@ func TestBackupWhileOpen(t *testing.T) {
 func TestOutbox(t *testing.T) {
 	s := openT(t)
 	sub := model.Subscriber{Email: "d@example.org", State: model.StatePending}
-	item := &OutboxItem{Kind: "confirm", To: sub.Email, Message: []byte(`{"Subject":"hi"}`), NextAttempt: time.Now().Add(-time.Second)}
+	item := &OutboxItem{Kind: "confirm", To: sub.Email, Mail: OutboxMail{Subject: "hi"}, NextAttempt: time.Now().Add(-time.Second)}
 	c := model.Confirmation{Nonce: "n"}
 	if err := s.Subscribe(&sub, &c, func(*model.Subscriber) (*OutboxItem, error) { return item, nil }); err != nil {
 		t.Fatal(err)

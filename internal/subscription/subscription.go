@@ -9,7 +9,6 @@ package subscription
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -174,11 +173,7 @@ func (s *Service) queue(sub *model.Subscriber, c *model.Confirmation, now time.T
 		if err != nil {
 			return nil, err
 		}
-		raw, err := json.Marshal(msg)
-		if err != nil {
-			return nil, err
-		}
-		return &store.OutboxItem{Kind: "confirm", To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}, nil
+		return &store.OutboxItem{Kind: "confirm", To: sub.Email, Mail: store.OutboxMailOf(msg), Created: now.UTC(), NextAttempt: now.UTC()}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("queue confirmation for %s: %w", sub.Email, err)
@@ -299,15 +294,11 @@ func (s *Service) linksItem(sub *model.Subscriber, welcome bool, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(msg)
-	if err != nil {
-		return nil, err
-	}
 	kind := "links"
 	if welcome {
 		kind = "welcome"
 	}
-	return &store.OutboxItem{Kind: kind, To: sub.Email, Message: raw, Created: now.UTC(), NextAttempt: now.UTC()}, nil
+	return &store.OutboxItem{Kind: kind, To: sub.Email, Mail: store.OutboxMailOf(msg), Created: now.UTC(), NextAttempt: now.UTC()}, nil
 }
 
 // SendLinks queues the mail with the subscriber's links to the address

@@ -325,10 +325,7 @@ var confirmLink = regexp.MustCompile(`https?://[^\s"<>]+/confirm/[A-Za-z0-9_-]+`
 // confirmURL finds the confirmation link in a queued confirmation mail.
 func (e *env) confirmURL(item store.OutboxItem) string {
 	e.t.Helper()
-	var m mailer.Message
-	if err := json.Unmarshal(item.Message, &m); err != nil {
-		e.t.Fatal(err)
-	}
+	m := item.Mail.Message()
 	u := confirmLink.FindString(m.Text)
 	if u == "" {
 		e.t.Fatalf("no confirmation link in %q", m.Text)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,16 +9,13 @@ import (
 
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/store"
 )
 
-// outboxMessage decodes the queued mail of one outbox item.
-func outboxMessage(t *testing.T, raw json.RawMessage) mailer.Message {
+// outboxMessage is the queued mail of one outbox item.
+func outboxMessage(t *testing.T, m store.OutboxMail) mailer.Message {
 	t.Helper()
-	var m mailer.Message
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return *m.Message()
 }
 
 // TestWelcomeAfterConfirm: confirming queues (in the same transaction) a
@@ -47,7 +43,7 @@ func TestWelcomeAfterConfirm(t *testing.T) {
 	if err != nil || sub.State != model.StateActive {
 		t.Fatalf("%+v %v", sub, err)
 	}
-	m := outboxMessage(t, items[0].Message)
+	m := outboxMessage(t, items[0].Mail)
 	prefs := e.links.Preferences(sub.ID)
 	if !strings.Contains(m.Text, prefs) || !strings.Contains(m.HTML, prefs) || !strings.HasPrefix(m.Subject, "Welcome") || !m.AutoSubmitted {
 		t.Errorf("welcome mail lacks the preferences link: %+v", m)
@@ -94,7 +90,7 @@ func TestSendMyLink(t *testing.T) {
 			t.Errorf("outbox item kind %q", it.Kind)
 		}
 		to[it.To]++
-		m := outboxMessage(t, it.Message)
+		m := outboxMessage(t, it.Mail)
 		if !strings.Contains(m.Text, e.links.Preferences(it.SubscriberID)) {
 			t.Errorf("links mail to %s lacks its preferences link", it.To)
 		}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
-	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/token"
@@ -65,10 +64,7 @@ func TestSubscribeNewAddress(t *testing.T) {
 		t.Fatalf("outbox holds %d items, want 1", len(items))
 	}
 	it := items[0]
-	var m mailer.Message
-	if err := json.Unmarshal(it.Message, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := it.Mail.Message()
 	if it.Kind != "confirm" || it.To != sub.Email || it.SubscriberID != sub.ID || m.To != sub.Email ||
 		m.From != "papermail confirmations <confirm@papermail.example>" || m.ReplyTo != "help@papermail.example" ||
 		!m.AutoSubmitted || m.Bulk || m.ListUnsubscribe != "" || m.Subject == "" || m.HTML == "" {
