@@ -299,6 +299,24 @@ func TestBouncesCommandEndToEnd(t *testing.T) {
 	run(true, "From: a@b.example\r\nSubject: hi\r\n\r\nhello\r\n", "bounces", "-")
 	run(true, "", "bounces", "-")
 	in.run(true, "bounces", filepath.Join(in.dir, "missing"))
+
+	// A Maildir a timer reads: once its reports are applied they are
+	// seen, and the next run, with nothing new, has no work and succeeds.
+	md := filepath.Join(in.dir, "Maildir")
+	for _, sub := range []string{"new", "cur", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(md, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(md, "new", "1.eml"), []byte(dsnFor("bounces@papers.example.org", "stranger@example.com", "never@papers.example.org")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := in.ok("bounces", md); !strings.Contains(out, "1 unmatched") {
+		t.Errorf("Maildir run:\n%s", out)
+	}
+	if out := in.ok("bounces", md); !strings.Contains(out, "no new messages") {
+		t.Errorf("Maildir run with nothing new:\n%s", out)
+	}
 }
 
 // rows counts the subscribers in a `subscribers list` table.

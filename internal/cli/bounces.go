@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -43,6 +44,14 @@ func cmdBounces(e *env, args []string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("bounces: %w", err)
+	}
+	if len(msgs) == 0 && src != "-" && !*seen {
+		if st, err := os.Stat(e.abs(src)); err == nil && st.IsDir() {
+			// A Maildir whose reports were all applied before: nothing
+			// to do is not a failure (a timer runs this).
+			fmt.Fprintf(e.stdout, "bounces: no new messages in %s\n", src)
+			return nil
+		}
 	}
 	if len(msgs) == 0 {
 		return fmt.Errorf("bounces: %s holds no messages (in a Maildir only new/ is read; --seen reads cur/ too)", src)
