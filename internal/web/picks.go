@@ -10,7 +10,8 @@ import (
 // pickView is one paper of a preview.
 type pickView struct {
 	Title, Link, Authors, Abstract string
-	// Why says which interest matched, and with which words.
+	// Why says why the paper is here: which interest matched and with
+	// which words, the followed author, or the library paper it is like.
 	Why      string
 	Fallback bool
 }
@@ -33,11 +34,15 @@ func pickViews(picks []selection.Pick) []pickView {
 		}
 		switch {
 		case pk.Fallback:
-			v.Why = "trending"
+			v.Why = "Matched: trending"
+		case pk.Followed != "":
+			v.Why = "By " + pk.Followed + ", whom you follow"
+		case pk.Like != "":
+			v.Why = "Like your “" + pk.Like + "”"
 		case len(pk.Matched) > 0:
-			v.Why = pk.Interest + " (" + strings.Join(pk.Matched, ", ") + ")"
-		default:
-			v.Why = pk.Interest
+			v.Why = "Matched: " + pk.Interest + " (" + strings.Join(pk.Matched, ", ") + ")"
+		case pk.Interest != "":
+			v.Why = "Matched: " + pk.Interest
 		}
 		out = append(out, v)
 	}
