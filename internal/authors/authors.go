@@ -44,6 +44,11 @@ type Name struct {
 	// written in either order ("Chen Wei", "Wei Chen").
 	swappable bool
 	first     string // folded first word, for swapped order
+	// compound is the surname with the last given name joined to it, for
+	// a comma-less name of three or more words whose last two may be a
+	// double surname written without a hyphen ("José Hernández Orallo"
+	// is also "José Hernández-Orallo"); empty otherwise.
+	compound string
 }
 
 // particles are the lowercase surname prefixes dropped from the surname
@@ -123,7 +128,24 @@ func Parse(s string) Name {
 	if !strings.Contains(text, ",") && len(n.Given) == 1 && utf8.RuneCountInString(n.Given[0]) > 1 && len(surname) == 1 {
 		n.swappable, n.first = true, n.Given[0]
 	}
+	if !strings.Contains(text, ",") && len(n.Given) >= 2 && len(given) >= 2 {
+		last := given[len(given)-1]
+		if f := fold(last); utf8.RuneCountInString(f) > 1 && !strings.Contains(last, ".") && !isInitials(last) && !strings.Contains(f, "-") {
+			n.compound = f + n.Surname
+		}
+	}
 	return n
+}
+
+// joined is n read with its last given name as the first half of a
+// double surname ("José Hernández Orallo" as "Hernández-Orallo, José"),
+// and whether n can be read so.
+func (n Name) joined() (Name, bool) {
+	if n.compound == "" {
+		return Name{}, false
+	}
+	j := Name{Text: n.Text, Surname: n.compound, core: n.compound, Given: n.Given[:len(n.Given)-1]}
+	return j, true
 }
 
 // words splits a name into words at spaces and after dots ("Y.A.LeCun"
@@ -238,6 +260,21 @@ func fold(w string) string {
 // by many people. Two-word names without a comma also match in swapped
 // order when both are written in full ("Chen Wei", "Wei Chen").
 func Same(a, b Name) bool {
+	if same(a, b) {
+		return true
+	}
+	if j, ok := a.joined(); ok && same(j, b) {
+		return true
+	}
+	if j, ok := b.joined(); ok && same(a, j) {
+		return true
+	}
+	return false
+}
+
+// same is Same without reading a double surname written without a
+// hyphen.
+func same(a, b Name) bool {
 	if a.Surname == "" || b.Surname == "" || len(a.Given) == 0 || len(b.Given) == 0 {
 		return false
 	}
@@ -267,12 +304,13 @@ func givenAgree(a, b []string) bool {
 }
 
 // Keys are the lookup keys a name can be found under: the surname, the
-// surname without particles and, for a two-word name, its first word (in
-// case it is written the other way round). Two names Same reports equal
-// share a key.
+// surname without particles, for a two-word name its first word (in
+// case it is written the other way round) and, for a name of three or
+// more words, its last two words as one double surname. Two names Same
+// reports equal share a key.
 func (n Name) Keys() []string {
-	out := make([]string, 0, 3)
-	for _, k := range [3]string{n.Surname, n.core, n.first} {
+	out := make([]string, 0, 4)
+	for _, k := range [4]string{n.Surname, n.core, n.first, n.compound} {
 		if k != "" && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
@@ -314,12 +352,8 @@ func NewSet(names []string) *Set {
 		if n.Surname == "" || len(n.Given) == 0 {
 			continue
 		}
-		s.bySurname[n.Surname] = append(s.bySurname[n.Surname], len(s.names))
-		if n.core != n.Surname {
-			s.bySurname[n.core] = append(s.bySurname[n.core], len(s.names))
-		}
-		if n.swappable {
-			s.bySurname[n.first] = append(s.bySurname[n.first], len(s.names))
+		for _, k := range n.Keys() {
+			s.bySurname[k] = append(s.bySurname[k], len(s.names))
 		}
 		s.names = append(s.names, n)
 	}
@@ -351,7 +385,7 @@ func (s *Set) Match(authors []string) (string, bool) {
 	}
 	for _, a := range authors {
 		n := Parse(a)
-		for _, key := range [3]string{n.Surname, n.core, n.first} {
+		for _, key := range n.Keys() {
 			for _, i := range s.bySurname[key] {
 				if Same(s.names[i], n) {
 					return Display(s.names[i].Text), true

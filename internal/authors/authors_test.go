@@ -31,6 +31,15 @@ func TestSame(t *testing.T) {
 		{"Y. A. LeCun", "Yann Andre LeCun", true},
 		{"José Hernández-Orallo", "Jose Hernandez-Orallo", true},
 		{"José Hernández-Orallo", "Hernández Orallo, J.", true},
+		{"José Hernández-Orallo", "Jose Hernandez Orallo", true},
+		{"José Hernández Orallo", "Hernández-Orallo, José", true},
+		{"José Hernández Orallo", "J. Hernández-Orallo", true},
+		{"J. Hernández Orallo", "José Hernández-Orallo", true},
+		{"José Hernández-Orallo", "Pedro Hernandez Orallo", false},
+		{"José Hernández-Orallo", "José Orallo", false},
+		{"Hinton, Geoffrey E.", "G. E. Hinton", true},
+		{"Hinton, Geoffrey E.", "Geoffrey Hinton", true},
+		{"Hinton, Geoffrey E.", "Graham Hinton", false},
 		{"Søren Hauberg", "Soren Hauberg", true},
 		{"Søren Hauberg", "S. Hauberg", true},
 		{"Łukasz Kaiser", "Lukasz Kaiser", true},
@@ -64,7 +73,7 @@ func TestSame(t *testing.T) {
 }
 
 func TestSetMatch(t *testing.T) {
-	s := NewSet([]string{"Yann LeCun", "van Dijk, Pieter", "Chen Wei"})
+	s := NewSet([]string{"Yann LeCun", "van Dijk, Pieter", "Chen Wei", "José Hernández-Orallo"})
 	tests := []struct {
 		authors []string
 		want    string
@@ -74,6 +83,7 @@ func TestSetMatch(t *testing.T) {
 		{[]string{"P. van Dijk"}, "Pieter van Dijk"},
 		{[]string{"Wei Chen"}, "Chen Wei"},
 		{[]string{"Le Cun, Yann"}, "Yann LeCun"},
+		{[]string{"Ana Ruiz", "Jose Hernandez Orallo"}, "José Hernández-Orallo"},
 		{nil, ""},
 	}
 	for _, tt := range tests {
