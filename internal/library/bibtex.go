@@ -41,7 +41,18 @@ func ParseBibTeX(src string) ([]BibEntry, error) {
 func parseBibTeX(src string, ps *problems) []model.LibraryEntry {
 	bibs := scanBibTeX(src, ps)
 	var out []model.LibraryEntry
+	keys := make(map[string]int, len(bibs)) // lowercase key -> entry number
 	for i, b := range bibs {
+		if b.Key != "" {
+			// BibTeX refuses a repeated key (case does not count): which
+			// of the two entries a citation means is unknowable.
+			k := strings.ToLower(b.Key)
+			if first, ok := keys[k]; ok {
+				ps.add(i+1, b.Line, b.Key, "the key %q is already used by entry %d", b.Key, first)
+				continue
+			}
+			keys[k] = i + 1
+		}
 		f := b.Fields
 		arxiv := ""
 		if strings.EqualFold(f["archiveprefix"], "arxiv") || strings.EqualFold(f["eprinttype"], "arxiv") || strings.HasPrefix(strings.TrimSpace(f["eprint"]), "arXiv:") {

@@ -93,6 +93,7 @@ func TestMalformedRefused(t *testing.T) {
 		{"bib no title", "@article{a, title={A}}\n@misc{b, year=2020}", "entry 2 (b), line 2: no title, arXiv id or DOI"},
 		{"bib unknown macro", "@article{a, title = foo}", "unknown macro foo"},
 		{"bib missing comma", "@article{a, title = {A} year = 2}", "want a comma or the end of the entry"},
+		{"bib repeated key", "@article{a, title={A}}\n@article{B, title={B}}\n@misc{A, title={C}}", "entry 3 (A), line 3: the key \"A\" is already used by entry 1"},
 		{"bib empty", "% only a comment\n", "no entries found"},
 		{"ris no ER", "TY  - JOUR\nTI  - A\n", "entry 1, line 1: record has no \"ER  -\" line"},
 		{"ris junk first", "hello\nTY  - JOUR\n", "want a line such as"},
