@@ -209,6 +209,9 @@ func TestDigestServerDownExitsNonZero(t *testing.T) {
 			if list := in.ok("subscribers", "list", "--state", "bounced"); rows(list) != 0 {
 				t.Errorf("bounced while the server was down:\n%s", list)
 			}
+			if st := in.ok("status"); !strings.Contains(st, "FAILED") || !strings.Contains(st, "could not be reached") || !strings.Contains(st, tc.want) {
+				t.Errorf("status does not say why the run failed:\n%s", st)
+			}
 		})
 	}
 }

@@ -252,7 +252,9 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 	}
 	// The applied reports are now seen (cur/): a timer running the same
 	// command finds nothing new; --seen reads them again and changes nothing.
-	in.run(true, "bounces", maildir)
+	if out := in.ok("bounces", maildir); !strings.Contains(out, "no new messages") {
+		t.Errorf("bounces with nothing new:\n%s", out)
+	}
 	if out := in.ok("bounces", "--seen", maildir); !strings.Contains(out, "2 unchanged") {
 		t.Errorf("bounces --seen:\n%s", out)
 	}

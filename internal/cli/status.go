@@ -25,7 +25,8 @@ type statusRun struct {
 	Bounced    int    `json:"bounced"`
 	DurationMS int64  `json:"duration_ms"`
 	Running    bool   `json:"running"`
-	// Stopped is the operator-side failure that stopped the run.
+	// Stopped is the operator-side failure that stopped the run or, with
+	// Finished set, made every delivery fail (server unreachable).
 	Stopped   string `json:"stopped,omitempty"`
 	StoppedAt string `json:"stopped_at,omitempty"`
 }
@@ -142,6 +143,8 @@ func cmdStatus(e *env, args []string) error {
 	for _, r := range rep.Runs {
 		state := "finished"
 		switch {
+		case r.Stopped != "" && r.Finished != "":
+			state = "finished, FAILED at " + r.StoppedAt + ": " + r.Stopped
 		case r.Stopped != "":
 			state = "STOPPED at " + r.StoppedAt + ": " + r.Stopped
 		case r.Running:

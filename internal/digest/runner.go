@@ -425,6 +425,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	}
 	sort.Strings(dates)
 	interrupted := ctx.Err() != nil
+	unreached, unreachedErr := br.unreachable()
 	for _, d := range dates {
 		var run model.Run
 		var err error
@@ -434,6 +435,10 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			run, err = r.Store.Run(d)
 		} else {
 			run, err = r.Store.FinishRun(d, time.Now())
+			if err == nil && unreached > 0 {
+				// Finished, but nothing got through: status says why.
+				run, err = r.Store.StopRun(d, "the SMTP server could not be reached: "+unreachedErr.Error(), time.Now())
+			}
 		}
 		if err != nil {
 			return sum, err
@@ -462,9 +467,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		r.Log.Error("the relay refused digests for reasons that are not the readers' (nobody was marked bounced; they are retried in the next run)",
 			"reply", o.reply.Reply(), "stage", string(o.reply.Stage), "refused", o.n)
 	}
-	if n, err := br.unreachable(); n > 0 && stop == nil && !interrupted {
+	if unreached > 0 && stop == nil && !interrupted {
 		r.Log.Error("the SMTP server could not be reached: nothing was sent (nobody was marked bounced; the next run tries again)",
-			"failed", n, "error", err.Error())
+			"failed", unreached, "error", unreachedErr.Error())
 	}
 	if stop != nil {
 		r.Log.Error("digest run stopped: the failure is the operator's, not the readers' (nobody was marked bounced; the rest stay pending for the next run)",

@@ -365,8 +365,9 @@ type Run struct {
 	// Attempts counts how often this date's run was started or resumed.
 	Attempts int `json:"attempts"`
 	// Stopped is why the last attempt stopped early on an operator-side
-	// failure (the relay's reply); empty otherwise. Cleared when the run
-	// is resumed.
+	// failure (the relay's reply), or, in a finished run, why nothing got
+	// through (the SMTP server could not be reached); empty otherwise.
+	// Cleared when the run is resumed.
 	Stopped   string    `json:"stopped,omitempty"`
 	StoppedAt time.Time `json:"stopped_at,omitzero"`
 }

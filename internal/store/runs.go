@@ -55,7 +55,9 @@ func (s *Store) FinishRun(date string, now time.Time) (model.Run, error) {
 
 // StopRun records that the run for date stopped early on an operator-side
 // failure (reason holds the server's words). The run stays unfinished so it
-// is resumed; its ledger keeps what was done.
+// is resumed; its ledger keeps what was done. Called after FinishRun it
+// records why a finished run delivered nothing (the SMTP server could not
+// be reached) and the run stays finished.
 func (s *Store) StopRun(date, reason string, now time.Time) (model.Run, error) {
 	var run model.Run
 	err := s.update(func(tx *bolt.Tx) error {
