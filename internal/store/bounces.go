@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,43 +10,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/subscription/lifecycle"
 )
 
 // ErrNotBounced is returned when reactivating a subscriber who is not
 // bounced.
-var ErrNotBounced = errors.New("not bounced")
-
-// applyBounce is the one rule for what a bounce does to a subscriber: an
-// active or paused subscriber becomes bounced and keeps why (reason,
-// codes, time, source). Pending, unsubscribed and already bounced
-// subscribers are left as they are (an unsubscribed reader is never
-// revived; the first bounce stays the recorded one). It reports whether
-// sub changed.
-func applyBounce(sub *model.Subscriber, b model.Bounce) bool {
-	if sub.State != model.StateActive && sub.State != model.StatePaused {
-		return false
-	}
-	if b.At.IsZero() {
-		b.At = time.Now().UTC()
-	}
-	sub.State = model.StateBounced
-	sub.Bounce = &b
-	sub.Updated = b.At
-	return true
-}
-
-// undoBounce makes a bounced subscriber active again and forgets the
-// bounce and the soft-bounce days.
-func undoBounce(sub *model.Subscriber, now time.Time) error {
-	if sub.State != model.StateBounced {
-		return fmt.Errorf("%s is %s: %w", sub.Email, sub.State, ErrNotBounced)
-	}
-	sub.State = model.StateActive
-	sub.Bounce = nil
-	sub.SoftBounces = nil
-	sub.Updated = now.UTC()
-	return nil
-}
+var ErrNotBounced = lifecycle.ErrNotBounced
 
 // MarkBounced records a bounce reported after delivery (a DSN) for the
 // subscriber id; changed is false when the subscriber was not active or
@@ -58,7 +26,7 @@ func (s *Store) MarkBounced(id uint64, b model.Bounce) (sub model.Subscriber, ch
 		if err != nil {
 			return err
 		}
-		if changed = applyBounce(&sub, b); !changed {
+		if changed = lifecycle.Bounce(&sub, b); !changed {
 			return nil
 		}
 		return s.putSubscriber(tx, &sub)
@@ -75,7 +43,7 @@ func (s *Store) Reactivate(id uint64, now time.Time) (model.Subscriber, error) {
 		if sub, err = getSubscriber(tx, id); err != nil {
 			return err
 		}
-		if err := undoBounce(&sub, now); err != nil {
+		if err := lifecycle.Unbounce(&sub, now); err != nil {
 			return err
 		}
 		return s.putSubscriber(tx, &sub)
@@ -113,7 +81,7 @@ func (s *Store) ReactivateBouncedSince(since, now time.Time) ([]model.Subscriber
 			return err
 		}
 		for i := range todo {
-			if err := undoBounce(&todo[i], now); err != nil {
+			if err := lifecycle.Unbounce(&todo[i], now); err != nil {
 				return err
 			}
 			if err := s.putSubscriber(tx, &todo[i]); err != nil {
@@ -135,13 +103,9 @@ func (s *Store) MarkComplained(id uint64, at time.Time) (sub model.Subscriber, c
 		if err != nil {
 			return err
 		}
-		if sub.State != model.StateActive && sub.State != model.StatePaused && sub.State != model.StateBounced {
+		if changed = lifecycle.Complain(&sub, at); !changed {
 			return nil
 		}
-		changed = true
-		sub.State = model.StateUnsubscribed
-		sub.Bounce = &model.Bounce{At: at.UTC(), Reason: "complaint", Source: model.BounceComplaint}
-		sub.Updated = at.UTC()
 		return s.putSubscriber(tx, &sub)
 	})
 	return sub, changed, err
@@ -230,7 +194,7 @@ func (s *Store) AddSoftBounce(id uint64, date string, limit int, b model.Bounce)
 		if limit > 0 && len(sub.SoftBounces) >= limit {
 			b.Source = model.BounceSoft
 			b.Reason = fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(sub.SoftBounces), b.Reason)
-			bounced = applyBounce(&sub, b)
+			bounced = lifecycle.Bounce(&sub, b)
 		}
 		return s.putSubscriber(tx, &sub)
 	})

@@ -3,12 +3,12 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/subscription/lifecycle"
 )
 
 // BeginRun creates the run for date or, when one exists (an interrupted or
@@ -273,13 +273,17 @@ func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) (softBounced bool, err er
 		if o.NotBounce {
 			return false, nil
 		}
-		if !slices.Contains(nd.SoftBounces, o.Date) {
-			nd.SoftBounces = append(nd.SoftBounces, o.Date)
+		// A day of temporary mailbox failure (rare): the rule needs the
+		// subscriber's state, and may bounce them.
+		sub, err := getSubscriber(tx, id)
+		if err != nil {
+			return false, err
 		}
-		if o.SoftLimit > 0 && len(nd.SoftBounces) >= o.SoftLimit {
-			bounce = &model.Bounce{At: d.At, Code: d.Code, Enhanced: d.Enhanced, Source: model.BounceSoft,
-				Reason: fmt.Sprintf("temporary mailbox failures on %d days, last: %s", len(nd.SoftBounces), d.Reason)}
+		changed, bounced := lifecycle.SoftBounce(&sub, o.Date, o.SoftLimit, model.Bounce{At: d.At, Code: d.Code, Enhanced: d.Enhanced, Reason: d.Reason})
+		if !changed {
+			return false, nil
 		}
+		return bounced, s.putSubscriber(tx, &sub)
 	default:
 		return false, nil
 	}
@@ -289,8 +293,8 @@ func (s *Store) recordDelivery(tx *bolt.Tx, o Outcome) (softBounced bool, err er
 			return false, err
 		}
 		nd.applyTo(&sub)
-		if applyBounce(&sub, *bounce) {
-			return d.State == model.DeliveryFailed, s.putSubscriber(tx, &sub)
+		if lifecycle.Bounce(&sub, *bounce) {
+			return false, s.putSubscriber(tx, &sub)
 		}
 	}
 	// What the schedule depends on, without decoding the whole profile.

@@ -20,6 +20,7 @@ import (
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription/lifecycle"
 )
 
 // ConfirmInterval is the least time between two confirmation mails to one
@@ -267,9 +268,8 @@ func (s *Service) Confirm(id uint64, nonce string) (model.Subscriber, error) {
 			return ErrNotPending
 		}
 		apply(sub, c)
-		sub.State = model.StateActive
+		lifecycle.Activate(sub, now)
 		sub.ConfirmedAt = now
-		sub.SoftBounces, sub.Bounce = nil, nil
 		return nil
 	}, func(sub *model.Subscriber) (*store.OutboxItem, error) {
 		return s.linksItem(sub, true, now)
@@ -458,7 +458,7 @@ func (s *Service) SetLibrary(id uint64, entries []model.LibraryEntry) (model.Sub
 // so a reactivation brings it back.
 func (s *Service) Unsubscribe(id uint64) (model.Subscriber, error) {
 	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
-		x.State = model.StateUnsubscribed
+		lifecycle.Unsubscribe(x)
 		return nil
 	})
 }
@@ -470,14 +470,7 @@ func (s *Service) Unsubscribe(id uint64) (model.Subscriber, error) {
 func (s *Service) Reactivate(id uint64) (model.Subscriber, error) {
 	now := s.Now().UTC()
 	return s.Store.UpdateSubscriber(id, func(x *model.Subscriber) error {
-		switch x.State {
-		case model.StatePending, model.StateUnsubscribed, model.StateBounced:
-			x.State = model.StateActive
-			x.SoftBounces, x.Bounce = nil, nil
-			if x.ConfirmedAt.IsZero() {
-				x.ConfirmedAt = now
-			}
-		}
+		lifecycle.Reactivate(x, now)
 		return nil
 	})
 }
