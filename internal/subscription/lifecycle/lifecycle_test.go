@@ -19,7 +19,9 @@ func TestTransitions(t *testing.T) {
 		// want maps a state to the state after the rule; absent: unchanged.
 		want map[model.State]model.State
 	}{
-		{"bounce", func(s *model.Subscriber) bool { return Bounce(s, model.Bounce{Reason: "550 5.1.1", Source: model.BounceSMTP}) },
+		{"bounce", func(s *model.Subscriber) bool {
+			return Bounce(s, model.Bounce{Reason: "550 5.1.1", Source: model.BounceSMTP})
+		},
 			map[model.State]model.State{model.StateActive: model.StateBounced, model.StatePaused: model.StateBounced}},
 		{"complaint", func(s *model.Subscriber) bool { return Complain(s, now) },
 			map[model.State]model.State{model.StateActive: model.StateUnsubscribed, model.StatePaused: model.StateUnsubscribed, model.StateBounced: model.StateUnsubscribed}},
