@@ -108,6 +108,10 @@ func TestDamagedStore(t *testing.T) {
 		{"20 pages zeroed in the middle", func(t *testing.T, path string) { zeroPages(t, path, pages/2, 20) }},
 		{"20 pages zeroed at the start", func(t *testing.T, path string) { zeroPages(t, path, 0, 20) }},
 		{"20 pages zeroed at a quarter", func(t *testing.T, path string) { zeroPages(t, path, pages/4, 20) }},
+		// bbolt alone would open these from the other meta page, as the
+		// store was before its last write.
+		{"meta page 0 zeroed", func(t *testing.T, path string) { zeroPages(t, path, 0, 1) }},
+		{"meta page 1 zeroed", func(t *testing.T, path string) { zeroPages(t, path, 1, 1) }},
 	}
 	for _, d := range damages {
 		t.Run(d.name, func(t *testing.T) {
@@ -118,8 +122,13 @@ func TestDamagedStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.damage(t, db)
+			feed := filepath.Join(in.dir, "x.jsonl")
+			if err := os.WriteFile(feed, []byte(`{"id":"2411.99999","title":"A paper after the damage","trending_at":"2026-11-27T06:00:00Z"}`+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			damaged, _ := os.ReadFile(db)
-			for _, args := range [][]string{{"status"}, {"export"}, {"subscribers", "list"}, {"digest"}, {"serve"}, {"backup", filepath.Join(in.dir, "b.db")}} {
+			for _, args := range [][]string{{"status"}, {"export"}, {"subscribers", "list"}, {"digest"}, {"serve"}, {"backup", filepath.Join(in.dir, "b.db")}, {"ingest", feed},
+				{"subscribers", "add", "new@example.org", "--interests", "speech", "--confirmed"}} {
 				_, stderr := in.run(true, args...)
 				checkOneLine(t, strings.Join(args, " "), stderr)
 			}

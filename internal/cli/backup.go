@@ -51,8 +51,11 @@ func cmdRestore(e *env, args []string) error {
 		var ns *store.NoStoreError
 		if errors.As(err, &ns) {
 			what := "no such file"
-			if ns.Empty {
+			switch {
+			case ns.Empty:
 				what = "the file is empty"
+			case ns.Dir:
+				what = "it is a directory"
 			}
 			return fmt.Errorf("%s is not a usable backup: %s; nothing was changed", pos[0], what)
 		}

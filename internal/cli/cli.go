@@ -77,14 +77,17 @@ func createsStore(args []string) bool {
 // verifiesStore reports whether a command checks every page of the store
 // before it starts: those that start long work (serve, demo, digest),
 // judge the store (status, backup) or read it whole (export, subscribers
-// list). A damaged page then stops the command with one line before it
-// did anything, instead of in the middle.
+// list), and those that write papers or subscribers (ingest, subscribers
+// add, import, remove, reactivate): a write to a damaged file could pass
+// over the damage and make it harder to salvage. A damaged page then stops
+// the command with one line before it did anything, instead of in the
+// middle.
 func verifiesStore(args []string) bool {
 	switch args[0] {
-	case "serve", "demo", "digest", "status", "backup", "export":
+	case "serve", "demo", "digest", "status", "backup", "export", "ingest":
 		return true
 	case "subscribers":
-		return len(args) > 1 && args[1] == "list"
+		return len(args) > 1
 	}
 	return false
 }

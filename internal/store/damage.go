@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -61,9 +63,14 @@ type NoStoreError struct {
 	Path string
 	// Empty is set when the file exists but holds nothing.
 	Empty bool
+	// Dir is set when a directory stands where the file should be.
+	Dir bool
 }
 
 func (e *NoStoreError) Error() string {
+	if e.Dir {
+		return fmt.Sprintf("%s is a directory, not a papermail store file; data_dir names the directory that holds papermail.db", e.Path)
+	}
 	if e.Empty {
 		return fmt.Sprintf("%s is an empty file, not a papermail store; restore a backup with 'papermail restore BACKUP' "+
 			"or delete the file to start a new store", e.Path)
@@ -84,6 +91,9 @@ func checkFile(path string, timeout time.Duration) (err error) {
 	if err != nil {
 		return err
 	}
+	if fi.IsDir() {
+		return &NoStoreError{Path: path, Dir: true}
+	}
 	if fi.Size() == 0 {
 		return &NoStoreError{Path: path, Empty: true}
 	}
@@ -94,6 +104,9 @@ func checkFile(path string, timeout time.Duration) (err error) {
 		return openError(path, err)
 	}
 	defer db.Close()
+	if p := metaProblem(path, db.Info().PageSize); p != "" {
+		return &DamageError{Path: path, Problem: p}
+	}
 	return db.View(func(tx *bolt.Tx) error {
 		if want := tx.Size(); want > fi.Size() {
 			pageSize := int64(db.Info().PageSize)
@@ -102,6 +115,48 @@ func checkFile(path string, timeout time.Duration) (err error) {
 		}
 		return nil
 	})
+}
+
+// Where bbolt keeps its meta pages: a page header of 16 bytes (page id,
+// flags, count, overflow), then the meta record, whose checksum (FNV-64a
+// of the bytes before it) sits at offset 56. Both are written in the
+// machine's byte order.
+const (
+	metaHeader   = 16
+	metaSumAt    = 56
+	metaMagic    = 0xED0CDAED
+	metaVersion  = 2
+	metaPageFlag = 0x04
+)
+
+// metaProblem names a meta page of the file at path that is not whole,
+// or returns "". bbolt opens a file whose newer meta page is overwritten
+// by falling back to the older one without a word: the store then looks
+// as it was before its last write (an import, a confirmation...), and the
+// next write would make that loss final. Called once bbolt has found at
+// least one valid meta page, so pageSize is known.
+func metaProblem(path string, pageSize int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	for id := range 2 {
+		b := make([]byte, metaHeader+metaSumAt+8)
+		if _, err := f.ReadAt(b, int64(id*pageSize)); err != nil {
+			return fmt.Sprintf("meta page %d cannot be read: %v", id, err)
+		}
+		m := b[metaHeader:]
+		h := fnv.New64a()
+		h.Write(m[:metaSumAt])
+		ok := binary.NativeEndian.Uint64(b[0:8]) == uint64(id) && binary.NativeEndian.Uint16(b[8:10])&metaPageFlag != 0 &&
+			binary.NativeEndian.Uint32(m[0:4]) == metaMagic && binary.NativeEndian.Uint32(m[4:8]) == metaVersion &&
+			binary.NativeEndian.Uint64(m[metaSumAt:]) == h.Sum64()
+		if !ok {
+			return fmt.Sprintf("meta page %d of 2 is overwritten; the other one shows the store as it was before a later write, so recent changes may be missing", id)
+		}
+	}
+	return ""
 }
 
 // openError turns an error of bolt.Open into the store's.
@@ -213,7 +268,7 @@ func (s *Store) Verify() error {
 		n := 0
 		for err := range tx.Check() {
 			if n < 3 {
-				problems = append(problems, firstLine(err.Error()))
+				problems = append(problems, strings.TrimPrefix(firstLine(err.Error()), "panic: "))
 			}
 			n++
 		}

@@ -317,3 +317,70 @@ func FuzzLooseLeaf(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenRefusesOneOverwrittenMetaPage overwrites one of the two meta
+// pages of a store whose last write added the subscribers. bbolt alone
+// would open it from the other meta page, as it was before that write:
+// the store is refused as damaged instead (nothing written), and a
+// salvage gets the subscribers of the last write back from their pages.
+func TestOpenRefusesOneOverwrittenMetaPage(t *testing.T) {
+	for _, page := range []int{0, 1} {
+		for _, how := range []string{"zeroed", "one byte flipped"} {
+			t.Run(fmt.Sprintf("meta page %d %s", page, how), func(t *testing.T) {
+				path, ps := damageFixture(t)
+				switch how {
+				case "zeroed":
+					zeroPages(t, path, ps, page, 1)
+				default:
+					f, err := os.OpenFile(path, os.O_RDWR, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b := make([]byte, 1)
+					off := int64(page*ps + 16 + 40) // the meta page's high-water page count
+					f.ReadAt(b, off)
+					b[0] ^= 0x01
+					f.WriteAt(b, off)
+					f.Close()
+				}
+				before, _ := os.ReadFile(path)
+				for _, opts := range []Options{{}, {ReadOnly: true}, {MustExist: true}} {
+					_, err := Open(path, opts)
+					checkDamage(t, fmt.Sprintf("Open(%+v)", opts), err, path)
+					if err != nil && (!strings.Contains(err.Error(), fmt.Sprintf("meta page %d", page)) || strings.Contains(err.Error(), "panic")) {
+						t.Errorf("Open: %q does not name meta page %d plainly", err, page)
+					}
+				}
+				if err := CheckFile(path); !errors.Is(err, ErrDamaged) {
+					t.Errorf("CheckFile: %v", err)
+				}
+				if now, _ := os.ReadFile(path); string(now) != string(before) {
+					t.Error("Open changed the damaged file")
+				}
+				rep, err := Salvage(path, filepath.Join(t.TempDir(), "salvaged.db"))
+				if err != nil {
+					t.Fatalf("Salvage: %v", err)
+				}
+				if rep.Papers != damagePapers || rep.Subscribers != damageSubscribers || rep.Damaged == 0 {
+					t.Errorf("salvage: %+v, want %d papers, %d subscribers and the damage reported", rep, damagePapers, damageSubscribers)
+				}
+			})
+		}
+	}
+}
+
+func TestOpenNamesADirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "papermail.db")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []Options{{}, {ReadOnly: true}, {MustExist: true}} {
+		_, err := Open(path, opts)
+		if err == nil || !strings.Contains(err.Error(), "is a directory, not a papermail store") || errors.Is(err, ErrDamaged) {
+			t.Errorf("Open(%+v) of a directory: %v", opts, err)
+		}
+	}
+	if _, err := Salvage(path, filepath.Join(t.TempDir(), "s.db")); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("Salvage of a directory: %v", err)
+	}
+}

@@ -58,6 +58,9 @@ func Salvage(src, dst string) (SalvageReport, error) {
 	if err != nil {
 		return rep, &NoStoreError{Path: src}
 	}
+	if fi.IsDir() {
+		return rep, &NoStoreError{Path: src, Dir: true}
+	}
 	if fi.Size() == 0 {
 		return rep, &NoStoreError{Path: src, Empty: true}
 	}
@@ -85,6 +88,12 @@ func Salvage(src, dst string) (SalvageReport, error) {
 		// The root of the file itself is unreadable: keep the fresh
 		// store empty but say so.
 		rep.Unreadable = append(rep.Unreadable, "(root)")
+		rep.Damaged++
+	}
+	if p := metaProblem(src, in.Info().PageSize); p != "" {
+		// bbolt read the tree of the older meta page: the records of
+		// the last write may only be on their leaf pages.
+		rep.Unreadable = append(rep.Unreadable, "(a meta page)")
 		rep.Damaged++
 	}
 	if rep.Damaged > 0 {
