@@ -68,7 +68,12 @@
 // words ("teaching", "read") do not sink a paraphrase, and a concept the
 // candidates do not have at all keeps an interest from matching. Scores
 // are normalized to 0..1, so the floor (Options.Floor) means the same for
-// every interest and an interest nothing matches gets no papers.
+// every interest and an interest nothing matches gets no papers. A
+// description of three concepts or more with everyday words that fewer
+// than ten papers match in full has a second pass: its everyday words no
+// paper uses are left out, and papers with most of the rest of its weight
+// rank in a band just above the floor, by that evidence. A term of one or
+// two concepts has no second pass: what no paper has, it does not get.
 //
 // A profile's relevance for a paper is its best interest plus a softened
 // share of the others; feedback adds the likeness to liked papers and

@@ -186,7 +186,8 @@ func TestRelevanceTable(t *testing.T) {
 // dev and held-out sets (tuned on) and the frozen set (reported only):
 // words the lexicon does not know kept as one phrase (the ranking before
 // word-level matching), then as a concept each with dictionary synonyms,
-// then with pseudo-relevance feedback.
+// then with a second pass, for interests too few papers match in full,
+// that leaves the reader's everyday words out.
 func TestRankingSteps(t *testing.T) {
 	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	page := loadPage(t, date)
@@ -198,7 +199,8 @@ func TestRankingSteps(t *testing.T) {
 		st   ablation
 	}{
 		{"phrase runs", ablation{phraseRuns: true}},
-		{"+ word concepts, WordNet (all)", ablation{}},
+		{"+ word concepts, WordNet", ablation{strictOnly: true}},
+		{"+ second pass without everyday words (all)", ablation{}},
 	}
 	for _, s := range steps {
 		var dev, held, frozen evalResult

@@ -42,6 +42,7 @@ type Options struct {
 // ablation lists ranking steps turned off (evaluation only).
 type ablation struct {
 	phraseRuns bool // unknown words stay one phrase, without dictionary expansion
+	strictOnly bool // no second pass for interests too few papers match in full
 }
 
 // Text fields of a paper, in token order.
@@ -134,6 +135,8 @@ type Index struct {
 	// wordLevel splits words the lexicon does not know into a concept
 	// each, expanded by the dictionary.
 	wordLevel bool
+	// noSecondPass turns off the second pass (secondPass).
+	noSecondPass bool
 	// sem holds embedding vectors (nil: lexical ranking only).
 	sem *semanticVectors
 
@@ -146,15 +149,16 @@ type Index struct {
 // points at the copies.
 func NewIndex(papers []model.Paper, opts Options) *Index {
 	ix := &Index{
-		papers:    append([]model.Paper(nil), papers...),
-		now:       opts.Now,
-		half:      opts.HalfLife,
-		floor:     float32(opts.Floor),
-		lex:       opts.Lexicon,
-		wordLevel: !opts.steps.phraseRuns,
-		terms:     make(map[string]uint32, 4096),
-		byID:      make(map[string]int32, len(papers)),
-		byTitle:   make(map[string]int32, len(papers)),
+		papers:       append([]model.Paper(nil), papers...),
+		now:          opts.Now,
+		half:         opts.HalfLife,
+		floor:        float32(opts.Floor),
+		lex:          opts.Lexicon,
+		wordLevel:    !opts.steps.phraseRuns,
+		noSecondPass: opts.steps.strictOnly,
+		terms:        make(map[string]uint32, 4096),
+		byID:         make(map[string]int32, len(papers)),
+		byTitle:      make(map[string]int32, len(papers)),
 	}
 	if ix.now.IsZero() {
 		ix.now = time.Now()

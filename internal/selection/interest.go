@@ -846,6 +846,8 @@ func (ix *Index) scoreInterest(in *interest) {
 	case words == 3 && research >= 2:
 		exp = covExp3
 	}
+	rels := make([]float32, n)
+	above := 0
 	for d := range n {
 		var acc, cov float32
 		for si, s := range in.slots {
@@ -862,8 +864,89 @@ func (ix *Index) scoreInterest(in *interest) {
 		if !in.vector {
 			rel *= float32(math.Pow(float64(cov/covTotal), exp))
 		}
+		rels[d] = rel
+		if rel >= ix.floor {
+			above++
+		}
+	}
+	if !in.vector && ix.wordLevel && !ix.noSecondPass && above < fillK {
+		ix.secondPass(in, m, rels)
+	}
+	for d, rel := range rels {
 		if rel >= minHit {
 			in.hits = append(in.hits, docVal{doc: uint32(d), v: rel})
+		}
+	}
+}
+
+// The second pass of an interest that too few papers match in full.
+const (
+	fillK     = 10   // papers above the floor below which the second pass runs
+	fillSlots = 3    // least concepts of a description the second pass is for
+	fillCov   = 0.6  // least share of the research concepts' weight a paper must have
+	fillMin   = 0.06 // least relevance, on the evidence there is, of a second-pass paper
+	fillBand  = 0.15 // relevance range above the floor second-pass papers get
+)
+
+// secondPass gives papers that the strict pass left below the floor a
+// relevance just above it when they have enough of the interest's
+// research concepts: its everyday words are left out (a reader's lay
+// words, which papers say in other words), and a paper must have at
+// least fillCov of the remaining concepts' weight, each weighed by how
+// rare it is, so an interest in one concept no paper has still gets
+// nothing. rels are the strict relevances by doc, m the slot values by
+// slot and doc. Second-pass papers rank in a band just above the floor,
+// by that evidence.
+func (ix *Index) secondPass(in *interest, m [][]float32, rels []float32) {
+	plain := 0
+	for i := range in.slots {
+		if in.slots[i].plain {
+			plain++
+		}
+	}
+	if len(in.slots) < fillSlots || plain == 0 {
+		// A term, not a description in everyday words: the strict pass
+		// is all the evidence there is.
+		return
+	}
+	var total, covTotal float32
+	for i := range in.slots {
+		s := &in.slots[i]
+		if s.plain && !s.named() {
+			continue
+		}
+		total += s.imp
+		if !s.generic() {
+			covTotal += s.imp
+		}
+	}
+	if total == 0 || covTotal == 0 {
+		// Only everyday words: nothing to go on without them.
+		return
+	}
+	for d := range rels {
+		if rels[d] >= ix.floor {
+			continue
+		}
+		var acc, cov float32
+		for si := range in.slots {
+			s := &in.slots[si]
+			if s.plain && !s.named() {
+				continue
+			}
+			v := m[si][d]
+			acc += s.imp * v
+			if v >= coverageMatch && !s.generic() {
+				cov += s.imp
+			}
+		}
+		share := cov / covTotal
+		if share < fillCov {
+			continue
+		}
+		r := acc / total * share
+		if r >= fillMin {
+			rels[d] = ix.floor + fillBand*min(1, r)
 		}
 	}
 }
