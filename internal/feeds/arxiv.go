@@ -113,6 +113,23 @@ func (p *parser) arxiv() error {
 			feedTitle = CleanText(stripHTML(t))
 			continue
 		}
+		if se.Name.Local == "link" && entry == 0 && p.base == nil && p.format == FormatRSS {
+			// The channel's (RSS) or feed's (Atom, rel alternate) own
+			// page: the base for entries' relative links when the feed
+			// was read from a file.
+			var l struct {
+				Href string `xml:"href,attr"`
+				Rel  string `xml:"rel,attr"`
+				Text string `xml:",chardata"`
+			}
+			if err := d.DecodeElement(&l, &se); err != nil {
+				return p.xmlError(err, d, entry)
+			}
+			if l.Rel == "" || l.Rel == "alternate" {
+				p.base = baseURL(first(l.Href, l.Text))
+			}
+			continue
+		}
 		if se.Name.Local != "entry" && se.Name.Local != "item" {
 			continue
 		}

@@ -166,7 +166,7 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	if err := checkText(data, name); err != nil {
 		return nil, format, err
 	}
-	p := parser{name: name, now: now, format: format, data: data}
+	p := parser{name: name, now: now, format: format, data: data, base: baseURL(name)}
 	var err error
 	switch format {
 	case FormatHF:
@@ -186,7 +186,7 @@ func parseBytes(data []byte, format, name string, now time.Time) ([]model.Paper,
 	if detected && format == FormatArxiv && len(p.papers) > 0 && !slices.ContainsFunc(p.papers, func(pp model.Paper) bool { return pp.ArxivID() != "" }) {
 		// An XML feed without a single arXiv paper is a journal's table
 		// of contents: read it as such (DOIs, HTML text, the journal).
-		p = parser{name: name, now: now, format: FormatRSS, data: data}
+		p = parser{name: name, now: now, format: FormatRSS, data: data, base: baseURL(name)}
 		if err := p.arxiv(); err != nil {
 			return nil, FormatRSS, err
 		}
@@ -317,6 +317,37 @@ type parser struct {
 	format string
 	data   []byte
 	papers []model.Paper
+	// base resolves relative links: the feed's URL when it was fetched,
+	// else the channel's own link; nil leaves relative links out.
+	base *url.URL
+}
+
+// baseURL returns source as a base for relative links when it is an
+// absolute http(s) URL, else nil.
+func baseURL(source string) *url.URL {
+	if WebURL(source) == "" {
+		return nil
+	}
+	u, err := url.Parse(strings.TrimSpace(source))
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// resolve makes a relative link absolute against p.base; absolute links
+// (javascript: included, for WebURL to refuse) and links without a base
+// are returned as they are.
+func (p *parser) resolve(s string) string {
+	s = strings.TrimSpace(s)
+	if p.base == nil || s == "" {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" {
+		return s
+	}
+	return p.base.ResolveReference(u).String()
 }
 
 // errAt builds a *ParseError at a line and entry (0 if unknown).
@@ -350,11 +381,11 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	pp.Keywords = cleanList(pp.Keywords)
 	// Links go into mails and pages: only web addresses, never
 	// javascript:, data: or other schemes a feed may hold.
-	pp.PDFURL = WebURL(pp.PDFURL)
-	pp.URL = WebURL(pp.URL)
-	pp.GitHubRepo = WebURL(pp.GitHubRepo)
-	pp.ProjectPage = WebURL(pp.ProjectPage)
-	pp.Thumbnail = WebURL(pp.Thumbnail)
+	pp.PDFURL = WebURL(p.resolve(pp.PDFURL))
+	pp.URL = WebURL(p.resolve(pp.URL))
+	pp.GitHubRepo = WebURL(p.resolve(pp.GitHubRepo))
+	pp.ProjectPage = WebURL(p.resolve(pp.ProjectPage))
+	pp.Thumbnail = WebURL(p.resolve(pp.Thumbnail))
 	if pp.ID == "" {
 		pp.ID = TitleID(pp.Title)
 	}
@@ -371,7 +402,7 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 // WebURL returns s, trimmed, when it is an absolute http or https URL
 // with a host and no user name or control characters; else "" (the link
 // is left out). A feed's javascript:, data:, vbscript: or file: link, or
-// a relative one, never reaches a mail.
+// a relative one the parser could not resolve, never reaches a mail.
 func WebURL(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }) {

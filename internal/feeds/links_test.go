@@ -57,3 +57,43 @@ func TestCleanTextDropsBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// TestRelativeLinksResolved: a journal feed's relative item links are
+// resolved against the channel's (RSS) or feed's (Atom) own link when the
+// feed comes from a file, and against the feed's URL when it was fetched;
+// a javascript: link stays out either way.
+func TestRelativeLinksResolved(t *testing.T) {
+	rss := `<?xml version="1.0"?><rss version="2.0"><channel><title>Letters</title><link>https://letters.example.org/toc/</link>
+<item><title>Relative to the site</title><link>/articles/101</link><description>x</description></item>
+<item><title>Relative to the page</title><link>a/102?v=1</link><description>x</description></item>
+<item><title>Script link</title><link>javascript:alert(1)</link><description>x</description></item>
+<item><title>Absolute</title><link>https://other.example.net/103</link><description>x</description></item></channel></rss>`
+	atom := `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom TOC</title><id>urn:x</id>
+<link rel="self" href="https://self.example.org/feed.atom"/><link rel="alternate" href="https://atoc.example.org/current/"/>
+<entry><title>Atom relative</title><id>urn:e1</id><link href="../issue/7/201"/><summary>x</summary>
+<author><name>A. One</name></author><author><name>B. Two</name></author></entry></feed>`
+	tests := []struct {
+		name, src, source string
+		want              []string
+	}{
+		{"rss file", rss, "toc.xml", []string{"https://letters.example.org/articles/101", "https://letters.example.org/toc/a/102?v=1", "", "https://other.example.net/103"}},
+		{"rss fetched", rss, "https://feeds.example.com/j/rss.xml", []string{"https://feeds.example.com/articles/101", "https://feeds.example.com/j/a/102?v=1", "", "https://other.example.net/103"}},
+		{"atom file", atom, "toc.atom", []string{"https://atoc.example.org/issue/7/201"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			papers, _, err := parseBytes([]byte(tt.src), FormatRSS, tt.source, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(papers) != len(tt.want) {
+				t.Fatalf("%d papers, want %d", len(papers), len(tt.want))
+			}
+			for i, p := range papers {
+				if p.URL != tt.want[i] {
+					t.Errorf("%q: URL %q, want %q", p.Title, p.URL, tt.want[i])
+				}
+			}
+		})
+	}
+}
