@@ -8,6 +8,7 @@ import (
 	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/library"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // Fields of the reader-side profile (issue 13).
@@ -38,9 +39,11 @@ func (x *Extras) has() bool {
 	return strings.TrimSpace(x.Authors) != "" || strings.TrimSpace(x.Categories) != "" || len(x.Library) > 0
 }
 
-// Authors checks a list of followed authors (see authors.ParseList).
+// Authors checks a list of followed authors (see authors.ParseList),
+// from the web, the command line or an imported file; what is not text
+// (see usertext) is dropped first, as for interests.
 func Authors(text string) ([]string, error) {
-	names, err := authors.ParseList(text)
+	names, err := authors.ParseList(usertext.Clean(text))
 	if err != nil {
 		return nil, &Problem{FieldAuthors, err.Error()}
 	}
@@ -57,7 +60,7 @@ func Categories(text string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	var ps Problems
-	for _, part := range splitCategories(text) {
+	for _, part := range splitCategories(usertext.Clean(text)) {
 		c := strings.Join(strings.Fields(part), " ")
 		if c == "" || seen[strings.ToLower(c)] {
 			continue
