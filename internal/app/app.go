@@ -8,6 +8,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/scheduler"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
@@ -125,4 +127,18 @@ func Build(cfg config.Config, st *store.Store, o Options) (*Parts, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Scheduler builds the scheduler of the parts: the digest whenever the due
+// index has someone due, and fetch for each configured feed on its
+// schedule.
+func (p *Parts) Scheduler(ctx context.Context, fetch func(context.Context, config.Feed)) (*scheduler.Scheduler, error) {
+	return scheduler.New(ctx, p.Config, scheduler.Jobs{
+		Digest: func(ctx context.Context, now time.Time) {
+			if _, err := p.Runner.Run(ctx, digest.Spec{Now: now}); err != nil && ctx.Err() == nil {
+				p.Log.Error("scheduled digest", "error", err)
+			}
+		},
+		Fetch: fetch,
+	}, p.Store, p.Log, p.Metrics)
 }

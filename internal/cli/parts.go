@@ -24,6 +24,8 @@ type parts struct {
 	outbox   *digest.Outbox
 	subs     *subscription.Service
 	metrics  *metrics.Metrics
+	// app are the same parts as internal/app built them.
+	app *app.Parts
 }
 
 // parts wires the components in one order, or lends the daemon's.
@@ -44,5 +46,5 @@ func buildParts(e *env, st *store.Store) (*parts, error) {
 		return nil, err
 	}
 	return &parts{store: a.Store, signer: a.Signer, links: a.Links, engine: a.Engine, composer: a.Composer,
-		sender: a.Sender, runner: a.Runner, outbox: a.Outbox, subs: a.Subscriptions, metrics: a.Metrics}, nil
+		sender: a.Sender, runner: a.Runner, outbox: a.Outbox, subs: a.Subscriptions, metrics: a.Metrics, app: a}, nil
 }

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/config"
-	"github.com/papermail/papermail/internal/digest"
-	"github.com/papermail/papermail/internal/scheduler"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/web"
 )
@@ -122,21 +120,14 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			}
 		}
 	})
-	sched, err := scheduler.New(work, cfg, scheduler.Jobs{
-		Digest: func(ctx context.Context, now time.Time) {
-			if _, err := p.runner.Run(ctx, digest.Spec{Now: now}); err != nil && ctx.Err() == nil {
-				log.Error("scheduled digest", "error", err)
+	sched, err := p.app.Scheduler(work, func(ctx context.Context, f config.Feed) {
+		fetchFeed(ctx, p.store, p.metrics, log, f, func() {
+			p.runner.Invalidate()
+			if _, err := p.runner.EmbedRecent(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("embeddings provider failed; papers without vectors are ranked with the built-in ranker", "error", err)
 			}
-		},
-		Fetch: func(ctx context.Context, f config.Feed) {
-			fetchFeed(ctx, p.store, p.metrics, log, f, func() {
-				p.runner.Invalidate()
-				if _, err := p.runner.EmbedRecent(ctx, time.Now()); err != nil && ctx.Err() == nil {
-					log.Warn("embeddings provider failed; papers without vectors are ranked with the built-in ranker", "error", err)
-				}
-			})
-		},
-	}, p.store, log, p.metrics)
+		})
+	})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package scheduler
+package scheduler_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/scheduler"
 	"github.com/papermail/papermail/internal/store"
 )
 
@@ -81,7 +82,7 @@ func BenchmarkTickNobodyDue(b *testing.B) {
 			r := p.Runner
 			ctx := context.Background()
 			ran := 0
-			s, err := New(ctx, cfg, Jobs{Digest: func(ctx context.Context, now time.Time) {
+			s, err := scheduler.New(ctx, cfg, scheduler.Jobs{Digest: func(ctx context.Context, now time.Time) {
 				ran++
 				r.Run(ctx, digest.Spec{Now: now})
 			}}, st, log, nil)
