@@ -60,7 +60,11 @@ func profileBytes(sub *model.Subscriber) ([]byte, error) {
 
 func getDelivery(tx *bolt.Tx, id uint64) (deliveryRecord, error) {
 	var d deliveryRecord
-	v := tx.Bucket(bucketDelivery).Get(u64(id))
+	b := tx.Bucket(bucketDelivery)
+	if b == nil {
+		return d, nil // a store of an older schema opened read-only
+	}
+	v := b.Get(u64(id))
 	if v == nil {
 		return d, nil
 	}
@@ -234,7 +238,11 @@ func (s *Store) FirstDueAfter(t time.Time) (at time.Time, ok bool, err error) {
 		from = max(t.Unix()+1, 0)
 	}
 	err = s.view(func(tx *bolt.Tx) error {
-		k, _ := tx.Bucket(bucketDue).Cursor().Seek(dueKey(from, 0))
+		b := tx.Bucket(bucketDue)
+		if b == nil {
+			return nil // a store of an older schema opened read-only
+		}
+		k, _ := b.Cursor().Seek(dueKey(from, 0))
 		if k != nil {
 			at, ok = time.Unix(int64(binary.BigEndian.Uint64(k)), 0), true
 		}
@@ -257,7 +265,11 @@ func (s *Store) DueSubscribers(now time.Time, n int, fn func([]model.Subscriber)
 	for {
 		batch = batch[:0]
 		err := s.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketDue).Cursor()
+			b := tx.Bucket(bucketDue)
+			if b == nil {
+				return nil // a store of an older schema opened read-only
+			}
+			c := b.Cursor()
 			for k, _ := c.Seek(after); k != nil && len(batch) < n; k, _ = c.Next() {
 				if binary.BigEndian.Uint64(k) > limit {
 					break

@@ -118,6 +118,12 @@ func TestMigrateFixtures(t *testing.T) {
 			if sub, err := ro.SubscriberByEmail("active@example.org"); err != nil || sub.LastDigest != "2026-11-19" {
 				t.Errorf("read-only old store: %+v, %v", sub, err)
 			}
+			if _, ok, err := ro.FirstDue(); err != nil || ok {
+				t.Errorf("read-only old store: FirstDue %v, %v", ok, err)
+			}
+			if n, err := ro.CountSubscribers(); err != nil || n[model.StateActive] != 2 {
+				t.Errorf("read-only old store: counts %v, %v", n, err)
+			}
 			ro.Close()
 
 			s, err := Open(path, Options{})
