@@ -70,8 +70,20 @@ func Private(a netip.Addr) bool {
 			return true
 		}
 	}
+	// NAT64 (64:ff9b::/96) and the old IPv4-compatible form (::/96)
+	// carry an IPv4 address in their last 32 bits: a NAT64 gateway
+	// connects to it, so it is judged as that address.
+	for _, p := range embedsIPv4 {
+		if p.Contains(a) {
+			b := a.As16()
+			return Private(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		}
+	}
 	return false
 }
+
+// embedsIPv4 are the IPv6 prefixes whose addresses end in an IPv4 address.
+var embedsIPv4 = []netip.Prefix{netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("::/96")}
 
 // special are the ranges no public server lives in beyond what netip
 // classifies (IANA special-purpose registries).

@@ -68,6 +68,8 @@ func TestPrivate(t *testing.T) {
 		{"169.254.169.254", true}, {"100.64.0.1", true}, {"0.0.0.0", true}, {"255.255.255.255", true},
 		{"224.0.0.1", true}, {"::1", true}, {"fe80::1", true}, {"fc00::1", true}, {"fd12::1", true},
 		{"::ffff:10.0.0.1", true}, {"::ffff:127.0.0.1", true}, {"2002:7f00:1::", true}, {"::", true},
+		{"64:ff9b::a9fe:a9fe", true}, {"64:ff9b::7f00:1", true}, {"::7f00:1", true}, {"::a9fe:a9fe", true},
+		{"64:ff9b::808:808", false},
 		{"8.8.8.8", false}, {"93.184.216.34", false}, {"2606:4700::1111", false}, {"::ffff:8.8.8.8", false},
 	}
 	for _, tt := range tests {
