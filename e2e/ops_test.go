@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,16 @@ func TestOperations(t *testing.T) {
 	_, stderr := in.run(true, "healthcheck")
 	if !strings.Contains(stderr, "unhealthy") || !strings.Contains(stderr, web) {
 		t.Errorf("healthcheck without a daemon: %q", stderr)
+	}
+	// Another web server on the address is not a healthy papermail; its
+	// page is quoted on the one error line.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "<html>\n  <body>\n    no such page\n  </body>\n</html>", http.StatusNotFound)
+	}))
+	defer other.Close()
+	_, stderr = in.run(true, "healthcheck", "--url", other.URL+"/readyz")
+	if !strings.Contains(stderr, "unhealthy") || !strings.Contains(stderr, "no such page") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("healthcheck against another server: %q", stderr)
 	}
 
 	in.ok("subscribers", "add", "keep@example.org", "--interests", "protein folding", "--confirmed")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -64,7 +63,7 @@ func cmdHealthcheck(e *env, args []string) error {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	answer := strings.TrimSpace(string(body))
+	answer := oneLine(string(body))
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("unhealthy: %s answered %s: %s", target, resp.Status, answer)
 	}
