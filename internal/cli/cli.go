@@ -107,7 +107,7 @@ func init() {
 		{name: "serve", summary: "run the daemon: web pages, scheduled digests and feed fetches", run: cmdServe, local: true},
 		{name: "demo", summary: "load sample papers, deliver a sample digest into the Maildir and serve the pages", run: cmdDemo, local: true},
 		{name: "digest", summary: "send the digest for a date now to every active subscriber who has not had it", run: cmdDigest},
-		{name: "ingest", summary: "store papers from files or URLs (formats auto|hf|arxiv|page|jsonl)", run: cmdIngest},
+		{name: "ingest", summary: "store papers from files or URLs (formats auto|hf|arxiv|biorxiv|rss|page|jsonl)", run: cmdIngest},
 		{name: "export", summary: "write every stored paper as jsonl", run: cmdExport},
 		{name: "preview", summary: "show the ranked selection for interests or a subscriber, without sending", run: cmdPreview},
 		{name: "bounces", summary: "read bounce reports (RFC 3464 DSNs, ARF complaints) from a Maildir, mbox, file or stdin and apply them", run: cmdBounces},
