@@ -48,9 +48,12 @@ func mailboxAllowed(c config.Config) bool {
 	return c.HTTP.Mailbox && c.UsesMaildir() && localnet.LoopbackListen(c.HTTP.Listen) && localnet.LoopbackURL(c.BaseURL)
 }
 
-// proxyHeaders are set by reverse proxies; a request carrying one came
-// from elsewhere, whatever its Host says.
-var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"}
+// proxyHeaders are set by reverse proxies and CDNs (Apache, Caddy,
+// Traefik, nginx when configured, Cloudflare, Akamai); a request carrying
+// one came from elsewhere, whatever its Host says. A proxy that sets none
+// of them still needs a loopback base_url for the mailbox to be served.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Server",
+	"X-Real-Ip", "Via", "Cf-Connecting-Ip", "True-Client-Ip"}
 
 // localRequest reports whether r is for this machine: its Host header is
 // a loopback name or address (a page of another site that rebinds its DNS

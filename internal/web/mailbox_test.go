@@ -86,6 +86,11 @@ func TestMailboxOnlyForLoopbackHost(t *testing.T) {
 		{"Forwarded", "for=203.0.113.9"},
 		{"X-Forwarded-Host", "papers.example.org"},
 		{"X-Real-IP", "203.0.113.9"},
+		{"Via", "1.1 proxy.example"},
+		{"X-Forwarded-Proto", "https"},
+		{"X-Forwarded-Server", "proxy.example"},
+		{"CF-Connecting-IP", "203.0.113.9"},
+		{"True-Client-IP", "203.0.113.9"},
 	}
 	for _, h := range refused {
 		for _, p := range []string{"/mailbox", "/mailbox/1.M1P1Q1.host"} {
