@@ -92,3 +92,49 @@ func TestDigestShowsWhatAReaderActsOn(t *testing.T) {
 		t.Errorf("TL;DR at %d, abstract at %d: want the TL;DR first", i, j)
 	}
 }
+
+// TestCategoriesNotSeenWarn: `subscribers add --categories` names the
+// categories no stored paper is in (a typo, most often) on stderr, keeps
+// the subscriber with them, and says nothing about known ones.
+func TestCategoriesNotSeenWarn(t *testing.T) {
+	installEnv(t)
+	now := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	atom := `<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
+  <entry><id>http://arxiv.org/abs/2612.05001v1</id><published>` + now + `</published>
+    <title>Graph Pooling Revisited</title><summary>Pooling in graph neural networks.</summary>
+    <author><name>Ada Byron</name></author><arxiv:primary_category term="cs.LG"/><category term="cs.LG"/><category term="cs.SI"/></entry>
+</feed>`
+	path := filepath.Join(t.TempDir(), "a.xml")
+	if err := os.WriteFile(path, []byte(atom), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runMain(t, "ingest", path); code != 0 {
+		t.Fatalf("ingest: %s %s", out, errOut)
+	}
+	for _, tt := range []struct {
+		email, cats string
+		warn        []string // names the warning must give; none: no warning
+	}{
+		{"known@example.org", "cs.LG, CS.SI", nil},
+		{"typo@example.org", "cs.LG, cs.LGG, q-bio.XX", []string{"cs.LGG, q-bio.XX", "such as cs.LG"}},
+	} {
+		t.Run(tt.email, func(t *testing.T) {
+			code, out, errOut := runMain(t, "subscribers", "add", tt.email, "--categories", tt.cats, "--confirmed")
+			if code != 0 || !strings.Contains(out, "added "+tt.email) {
+				t.Fatalf("add: exit %d: %s %s", code, out, errOut)
+			}
+			if len(tt.warn) == 0 && strings.Contains(errOut, "warning") {
+				t.Errorf("warning for known categories: %s", errOut)
+			}
+			for _, w := range tt.warn {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			if strings.Contains(errOut, "in cs.LG,") {
+				t.Errorf("known category named unknown: %s", errOut)
+			}
+		})
+	}
+}

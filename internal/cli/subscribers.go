@@ -108,6 +108,9 @@ func subscribersAdd(e *env, args []string) error {
 	if _, err := p.store.SubscriberByEmail(req.Email); err == nil {
 		return fmt.Errorf("%s is already on the list (see 'papermail subscribers list')", req.Email)
 	}
+	if err := warnUnknownCategories(e, p.store, req.Categories); err != nil {
+		return err
+	}
 	if *confirmed {
 		if _, err := p.subs.Add(req); err != nil {
 			if errors.Is(err, store.ErrExists) {
@@ -123,6 +126,42 @@ func subscribersAdd(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", req.Email)
 	return sendQueued(e, p, req.Email)
+}
+
+// warnUnknownCategories warns about categories no stored paper has named:
+// they are kept (papers in them may arrive later) but match nothing yet,
+// which is most often a typo.
+func warnUnknownCategories(e *env, st *store.Store, cats []string) error {
+	if len(cats) == 0 {
+		return nil
+	}
+	seen, err := st.Categories()
+	if err != nil {
+		return err
+	}
+	known := make(map[string]bool, len(seen))
+	for _, c := range seen {
+		known[strings.ToLower(c.Name)] = true
+	}
+	var unknown []string
+	for _, c := range cats {
+		if !known[strings.ToLower(c)] {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	hint := "no stored paper names a category yet"
+	if len(seen) > 0 {
+		names := make([]string, 0, 5)
+		for _, c := range seen[:min(len(seen), 5)] {
+			names = append(names, c.Name)
+		}
+		hint = fmt.Sprintf("the stored papers name %d, such as %s", len(seen), strings.Join(names, ", "))
+	}
+	fmt.Fprintf(e.stderr, "papermail: warning: --categories: no stored paper is in %s (%s); kept, but they match nothing until such papers arrive\n", strings.Join(unknown, ", "), hint)
+	return nil
 }
 
 func subscribersImport(e *env, args []string) error {
