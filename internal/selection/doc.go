@@ -68,12 +68,15 @@
 // words ("teaching", "read") do not sink a paraphrase, and a concept the
 // candidates do not have at all keeps an interest from matching. Scores
 // are normalized to 0..1, so the floor (Options.Floor) means the same for
-// every interest and an interest nothing matches gets no papers. A
-// description of three concepts or more with everyday words that fewer
-// than ten papers match in full has a second pass: its everyday words no
-// paper uses are left out, and papers with most of the rest of its weight
-// rank in a band just above the floor, by that evidence. A term of one or
-// two concepts has no second pass: what no paper has, it does not get.
+// every interest and an interest nothing matches gets no papers. An
+// interest fewer than ten papers match in full has a second pass whose
+// papers rank in a band just above the floor: for a description of three
+// concepts or more with everyday words, papers with most of its weight
+// once the everyday words no paper uses are left out (a term of one or
+// two concepts gets no such relaxing: what no paper has, it does not
+// get); and papers like two of its best matches (pseudo-relevance
+// feedback from the distinctive terms of up to three papers of
+// relevance 0.3 or more).
 //
 // A profile's relevance for a paper is its best interest plus a softened
 // share of the others; feedback adds the likeness to liked papers and

@@ -187,7 +187,8 @@ func TestRelevanceTable(t *testing.T) {
 // words the lexicon does not know kept as one phrase (the ranking before
 // word-level matching), then as a concept each with dictionary synonyms,
 // then with a second pass, for interests too few papers match in full,
-// that leaves the reader's everyday words out.
+// that leaves the reader's everyday words out, then with pseudo-relevance
+// feedback from the best first-pass papers in that pass.
 func TestRankingSteps(t *testing.T) {
 	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	page := loadPage(t, date)
@@ -200,7 +201,8 @@ func TestRankingSteps(t *testing.T) {
 	}{
 		{"phrase runs", ablation{phraseRuns: true}},
 		{"+ word concepts, WordNet", ablation{strictOnly: true}},
-		{"+ second pass without everyday words (all)", ablation{}},
+		{"+ second pass without everyday words", ablation{noFeedback: true}},
+		{"+ pseudo-relevance feedback in the second pass (all)", ablation{}},
 	}
 	for _, s := range steps {
 		var dev, held, frozen evalResult

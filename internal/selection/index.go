@@ -43,6 +43,7 @@ type Options struct {
 type ablation struct {
 	phraseRuns bool // unknown words stay one phrase, without dictionary expansion
 	strictOnly bool // no second pass for interests too few papers match in full
+	noFeedback bool // no pseudo-relevance feedback in the second pass
 }
 
 // Text fields of a paper, in token order.
@@ -137,6 +138,8 @@ type Index struct {
 	wordLevel bool
 	// noSecondPass turns off the second pass (secondPass).
 	noSecondPass bool
+	// noFeedback turns off its pseudo-relevance feedback (feedbackPass).
+	noFeedback bool
 	// sem holds embedding vectors (nil: lexical ranking only).
 	sem *semanticVectors
 
@@ -156,6 +159,7 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 		lex:          opts.Lexicon,
 		wordLevel:    !opts.steps.phraseRuns,
 		noSecondPass: opts.steps.strictOnly,
+		noFeedback:   opts.steps.noFeedback,
 		terms:        make(map[string]uint32, 4096),
 		byID:         make(map[string]int32, len(papers)),
 		byTitle:      make(map[string]int32, len(papers)),

@@ -870,7 +870,12 @@ func (ix *Index) scoreInterest(in *interest) {
 		}
 	}
 	if !in.vector && ix.wordLevel && !ix.noSecondPass && above < fillK {
-		ix.secondPass(in, m, rels)
+		if in.description() {
+			ix.secondPass(in, m, rels)
+		}
+		if !ix.noFeedback {
+			ix.feedbackPass(rels)
+		}
 	}
 	for d, rel := range rels {
 		if rel >= minHit {
@@ -888,6 +893,83 @@ const (
 	fillBand  = 0.15 // relevance range above the floor second-pass papers get
 )
 
+// description reports whether in is a description in everyday words
+// rather than a term: fillSlots concepts or more, one an everyday word.
+// Only a description has a second pass; for a term the strict pass is all
+// the evidence there is.
+func (in *interest) description() bool {
+	if len(in.slots) < fillSlots {
+		return false
+	}
+	for i := range in.slots {
+		if in.slots[i].plain {
+			return true
+		}
+	}
+	return false
+}
+
+// Pseudo-relevance feedback of the second pass.
+const (
+	prfSeeds = 3    // best papers whose likeness is used
+	prfSeed  = 0.3  // least relevance of a paper used as a seed
+	prfMin   = 0.15 // least likeness to the second closest seed
+	prfBand  = 0.1  // relevance range above the floor feedback papers get
+)
+
+// feedbackPass adds, to an interest that still has fewer than fillK
+// papers above the floor, the papers most like its best matches
+// (pseudo-relevance feedback): up to prfSeeds papers with at least
+// prfSeed relevance each lend their distinctive terms (paperVector), and
+// papers like two of them rank in a band just above the floor. An
+// interest fewer than two papers match well gets nothing from it.
+func (ix *Index) feedbackPass(rels []float32) {
+	var seeds []docVal
+	above := 0
+	for d, r := range rels {
+		if r >= ix.floor {
+			above++
+		}
+		if r >= prfSeed {
+			seeds = append(seeds, docVal{doc: uint32(d), v: r})
+		}
+	}
+	if len(seeds) == 0 || above >= fillK {
+		return
+	}
+	slices.SortStableFunc(seeds, func(a, b docVal) int {
+		switch {
+		case a.v > b.v:
+			return -1
+		case a.v < b.v:
+			return 1
+		}
+		return 0
+	})
+	seeds = seeds[:min(len(seeds), prfSeeds)]
+	if len(seeds) < 2 {
+		return
+	}
+	// A paper's likeness is to its second closest seed: it must be like
+	// two of the best matches, not one.
+	var first, second map[uint32]float32 = map[uint32]float32{}, map[uint32]float32{}
+	for _, sd := range seeds {
+		for _, h := range ix.paperVector(int(sd.doc)).hits {
+			switch f := first[h.doc]; {
+			case h.v > f:
+				second[h.doc], first[h.doc] = f, h.v
+			case h.v > second[h.doc]:
+				second[h.doc] = h.v
+			}
+		}
+	}
+	for d, v := range second {
+		if rels[d] < ix.floor && v >= prfMin {
+			rels[d] = max(rels[d], ix.floor+prfBand*v)
+		}
+	}
+}
+
 // secondPass gives papers that the strict pass left below the floor a
 // relevance just above it when they have enough of the interest's
 // research concepts: its everyday words are left out (a reader's lay
@@ -898,17 +980,6 @@ const (
 // slot and doc. Second-pass papers rank in a band just above the floor,
 // by that evidence.
 func (ix *Index) secondPass(in *interest, m [][]float32, rels []float32) {
-	plain := 0
-	for i := range in.slots {
-		if in.slots[i].plain {
-			plain++
-		}
-	}
-	if len(in.slots) < fillSlots || plain == 0 {
-		// A term, not a description in everyday words: the strict pass
-		// is all the evidence there is.
-		return
-	}
 	var total, covTotal float32
 	for i := range in.slots {
 		s := &in.slots[i]
