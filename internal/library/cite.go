@@ -33,11 +33,10 @@ func Cite(p *model.Paper) string {
 	authors := make([]string, 0, len(p.Authors))
 	for _, a := range p.Authors {
 		if a = escape(a); a != "" {
-			authors = append(authors, "{"+a+"}")
+			authors = append(authors, bibName(a))
 		}
 	}
 	if len(authors) > 0 {
-		// Each name braced: BibTeX must not read "and" inside a name.
 		b.WriteString("  author = {" + strings.Join(authors, " and ") + "},\n")
 	}
 	if y := year(p); y != "" {
@@ -63,6 +62,24 @@ func Cite(p *model.Paper) string {
 	}
 	s := b.String()
 	return strings.TrimSuffix(s, ",\n") + "\n}\n"
+}
+
+// bibName writes one escaped author name for an author list. A person's
+// name is written as it is ("Zoë Ødegård", "van Dijk, Pieter"), so
+// BibTeX splits it into first and last names and styles can abbreviate
+// it; a name BibTeX would misread (one holding the word "and", like a
+// group "Smith and Sons", or more than one comma) is braced as a whole.
+func bibName(a string) string {
+	words := strings.Fields(a)
+	for _, w := range words {
+		if strings.EqualFold(w, "and") {
+			return "{" + a + "}"
+		}
+	}
+	if strings.Count(a, ",") > 1 {
+		return "{" + a + "}"
+	}
+	return a
 }
 
 // isPreprintServer reports whether venue names a preprint server rather

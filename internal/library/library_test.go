@@ -168,8 +168,13 @@ func TestCiteIsValidBibTeX(t *testing.T) {
 		}
 	}
 	first := Cite(&papers[0])
-	if !strings.HasPrefix(first, "@misc{haddad2024grounded,\n") || !strings.Contains(first, "author = {{Leila Haddad} and {Pieter van Dijk} and {Smith and Sons}}") || !strings.Contains(first, "url = {https://arxiv.org/abs/2401.01234}") {
+	if !strings.HasPrefix(first, "@misc{haddad2024grounded,\n") || !strings.Contains(first, "author = {Leila Haddad and Pieter van Dijk and {Smith and Sons}}") || !strings.Contains(first, "url = {https://arxiv.org/abs/2401.01234}") {
 		t.Errorf("cite entry:\n%s", first)
+	}
+	// A person's name stays unbraced, so BibTeX splits it into first and
+	// last names.
+	if second := Cite(&papers[1]); !strings.Contains(second, "author = {Zoë Øster},") {
+		t.Errorf("cite entry of a one-author paper:\n%s", second)
 	}
 	if third := Cite(&papers[2]); !strings.HasPrefix(third, "@article{") || !strings.Contains(third, "journal = {Journal of Tests}") {
 		t.Errorf("journal cite entry:\n%s", third)
