@@ -30,6 +30,11 @@ type evenTiming struct {
 	mu      sync.Mutex
 	samples [evenSamples]time.Duration
 	n, next int
+	// late is how much later than asked a wait has recently ended (a
+	// moving average): on a busy machine a sleeping goroutine runs again
+	// milliseconds after its timer, which would make every answer that
+	// waited slower than one that committed. Waits are that much shorter.
+	late time.Duration
 }
 
 // run calls fn, which reports whether it committed something. A call that
@@ -46,15 +51,30 @@ func (t *evenTiming) run(ctx context.Context, fn func() (bool, error)) (bool, er
 		t.add(took)
 		return wrote, err
 	}
-	if wait := t.draw() - took; wait > 0 {
+	if wait := t.draw() - took - t.lateness(); wait > 0 {
+		asleep := time.Now()
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
+			t.noteLate(time.Since(asleep) - wait)
 		case <-ctx.Done():
 			timer.Stop()
 		}
 	}
 	return wrote, err
+}
+
+func (t *evenTiming) lateness() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.late
+}
+
+// noteLate adds how late one wait ended to the moving average (1/8 of it).
+func (t *evenTiming) noteLate(d time.Duration) {
+	t.mu.Lock()
+	t.late += (max(d, 0) - t.late) / 8
+	t.mu.Unlock()
 }
 
 func (t *evenTiming) add(d time.Duration) {
