@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/address"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
+	"github.com/papermail/papermail/internal/subscription"
 )
 
 type previewItem struct {
@@ -20,11 +23,17 @@ type previewItem struct {
 	Interest  string   `json:"interest,omitempty"`
 	Matched   []string `json:"matched"`
 	Fallback  bool     `json:"fallback,omitempty"`
+	Followed  string   `json:"followed,omitempty"`
+	Like      string   `json:"like,omitempty"`
 }
 
 func cmdPreview(e *env, args []string) error {
-	fs := newFlags(e, "preview", `preview --interests "a; b" [--limit N] [--format text|json] | preview --email ADDR --out FILE.eml`)
+	fs := newFlags(e, "preview", `preview [--interests "a; b"] [--authors "Name; Name"] [--categories "cs.CL" [--category-mode filter|boost]] [--library FILE] [--limit N] [--format text|json] | preview --email ADDR --out FILE.eml`)
 	interests := fs.String("interests", "", "interests separated by ';'")
+	followed := fs.String("authors", "", "authors to follow, separated by ';'")
+	cats := fs.String("categories", "", "subject categories such as cs.CL, separated by ','")
+	catMode := fs.String("category-mode", "boost", "filter (only papers in the categories) or boost")
+	libFile := fs.String("library", "", "a paper library: BibTeX, RIS, CSL-JSON or a list of arXiv ids/DOIs")
 	limit := fs.Int("limit", 0, "how many papers (default digest.max_papers)")
 	format := fs.String("format", "text", "output format: text or json")
 	email := fs.String("email", "", "a subscriber's address: write the digest they would get now")
@@ -39,8 +48,9 @@ func cmdPreview(e *env, args []string) error {
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("%w: --format must be text or json", errUsage)
 	}
-	if (*interests == "") == (*email == "") {
-		return fmt.Errorf("%w: give either --interests or --email", errUsage)
+	profileGiven := *interests != "" || *followed != "" || *cats != "" || *libFile != ""
+	if profileGiven == (*email != "") {
+		return fmt.Errorf("%w: give either --interests (or --authors, --categories, --library) or --email", errUsage)
 	}
 	if *limit < 0 || *limit > 500 {
 		return fmt.Errorf("%w: --limit must be 1-500", errUsage)
@@ -81,11 +91,36 @@ func cmdPreview(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "wrote the digest %s would get now to %s\n", addr, *out)
 		return nil
 	}
-	list, err := selection.ValidateInterests(*interests)
-	if err != nil {
-		return fmt.Errorf("%w: --interests: %v", errUsage, err)
+	var sub model.Subscriber
+	if *interests != "" {
+		if sub.Interests, err = selection.ValidateInterests(*interests); err != nil {
+			return fmt.Errorf("%w: --interests: %v", errUsage, err)
+		}
 	}
-	prof := selection.Profile{Interests: list}
+	if sub.Authors, err = subscription.Authors(*followed); err != nil {
+		return fmt.Errorf("%w: --authors: %v", errUsage, err)
+	}
+	if sub.Categories, err = subscription.Categories(*cats); err != nil {
+		return fmt.Errorf("%w: --categories: %v", errUsage, err)
+	}
+	if len(sub.Categories) > 0 {
+		if sub.CategoryMode, err = subscription.CategoryMode(*catMode); err != nil {
+			return fmt.Errorf("%w: --category-mode: %v", errUsage, err)
+		}
+	}
+	if *libFile != "" {
+		f, err := os.Open(e.abs(*libFile))
+		if err != nil {
+			return fmt.Errorf("--library: %w", err)
+		}
+		sub.Library, err = subscription.ParseLibrary(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--library %s: %w", *libFile, err)
+		}
+	}
+	// The profile a subscriber with these settings would be ranked by.
+	prof := digest.ProfileOf(&sub)
 	picks, err := p.runner.Preview(prof, *limit, now)
 	if err != nil {
 		return err
@@ -97,7 +132,8 @@ func cmdPreview(e *env, args []string) error {
 	items := make([]previewItem, len(picks))
 	for i, pk := range picks {
 		items[i] = previewItem{ID: pk.Paper.ID, Title: pk.Paper.Title, Score: round(pk.Score), Relevance: round(pk.Relevance),
-			Trending: round(pk.Trending), Interest: pk.Interest, Matched: pk.Matched, Fallback: pk.Fallback}
+			Trending: round(pk.Trending), Interest: pk.Interest, Matched: pk.Matched, Fallback: pk.Fallback,
+			Followed: pk.Followed, Like: pk.Like}
 		if items[i].Matched == nil {
 			items[i].Matched = []string{}
 		}
@@ -131,7 +167,12 @@ func cmdPreview(e *env, args []string) error {
 	}
 	for i, it := range items {
 		fmt.Fprintf(e.stdout, "%2d. %s\n    %s  score %.3f", i+1, it.Title, it.ID, it.Score)
-		if len(it.Matched) > 0 {
+		switch {
+		case it.Followed != "":
+			fmt.Fprintf(e.stdout, "  by %s, whom you follow", it.Followed)
+		case it.Like != "":
+			fmt.Fprintf(e.stdout, "  like your %q", it.Like)
+		case len(it.Matched) > 0:
 			fmt.Fprintf(e.stdout, "  matched %q: %s", it.Interest, strings.Join(it.Matched, ", "))
 		}
 		fmt.Fprintln(e.stdout)

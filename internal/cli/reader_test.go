@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,60 @@ func TestCategoriesNotSeenWarn(t *testing.T) {
 				t.Errorf("known category named unknown: %s", errOut)
 			}
 		})
+	}
+}
+
+// TestPreviewReaderProfile: preview takes followed authors and a library
+// as a digest would (interests may be empty): a followed author's
+// off-topic paper is listed as followed, a paper like a library entry
+// names it, and another person with the same surname is not followed.
+func TestPreviewReaderProfile(t *testing.T) {
+	dir := installEnv(t)
+	now := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	entry := func(id, title, summary, author string) string {
+		return `<entry><id>http://arxiv.org/abs/` + id + `v1</id><published>` + now + `</published><title>` + title + `</title><summary>` + summary +
+			`</summary><author><name>` + author + `</name></author><category term="cs.LG"/></entry>`
+	}
+	atom := `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">` +
+		entry("2612.06001", "Oversmoothing in Deep Graph Neural Networks", "Deep graph neural networks oversmooth node features; residual message passing avoids it.", "Ana Lima") +
+		entry("2612.06002", "Tidal Heating of Rocky Exoplanets", "Tidal heating in close binary orbits.", "G. E. Hinton") +
+		entry("2612.06003", "Sediment Transport in Braided Rivers", "Field measurements of sediment transport.", "Graham Hinton") +
+		`</feed>`
+	bib := `@article{kipf2017, title = {Semi-Supervised Classification with Graph Convolutional Networks},
+  abstract = {Graph convolutional networks for semi-supervised node classification on graphs.}}
+@inproceedings{xu2019, title = {How Powerful are Graph Neural Networks?}}`
+	files := map[string]string{"a.xml": atom, "lib.bib": bib}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errOut := runMain(t, "ingest", filepath.Join(dir, "a.xml")); code != 0 {
+		t.Fatalf("ingest: %s %s", out, errOut)
+	}
+	code, out, errOut := runMain(t, "preview", "--authors", "Hinton, Geoffrey E.", "--library", filepath.Join(dir, "lib.bib"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("preview: exit %d: %s %s", code, out, errOut)
+	}
+	var items []previewItem
+	if err := json.Unmarshal([]byte(out), &items); err != nil {
+		t.Fatalf("preview json: %v\n%s", err, out)
+	}
+	got := map[string]previewItem{}
+	for _, it := range items {
+		got[it.ID] = it
+	}
+	if it := got["2612.06002"]; it.Followed != "Geoffrey E. Hinton" {
+		t.Errorf("followed author's paper: %+v", it)
+	}
+	if it := got["2612.06001"]; !strings.Contains(it.Like, "Graph") {
+		t.Errorf("library paper: %+v", it)
+	}
+	if it, ok := got["2612.06003"]; ok && it.Followed != "" {
+		t.Errorf("another Hinton followed: %+v", it)
+	}
+	code, out, _ = runMain(t, "preview", "--authors", "Geoffrey Hinton")
+	if code != 0 || !strings.Contains(out, "by Geoffrey Hinton, whom you follow") {
+		t.Errorf("text preview with --authors: exit %d:\n%s", code, out)
 	}
 }
