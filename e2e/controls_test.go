@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -59,4 +60,29 @@ func TestTypedControlsNeverReachTheTerminal(t *testing.T) {
 		}
 	}
 	d.stop(t)
+}
+
+// TestFeedServerTextNeverReachesTheTerminal: a feed server answering with
+// an error whose reason phrase and body carry terminal escapes and bidi
+// overrides: `papermail ingest URL` names the failure on stderr with those
+// characters escaped, and nothing raw reaches the terminal.
+func TestFeedServerTextNeverReachesTheTerminal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "oops \x1b]0;pwned\x07\x1b[2J\u202eexe.gpj\u202c \u009b31m")
+	}))
+	defer srv.Close()
+	in := newInstance(t, nil)
+	in.ok("subscribers", "add", "first@example.org", "--interests", "speech recognition", "--confirmed")
+	_, stderr := in.run(true, "ingest", srv.URL+"/feed.json")
+	if !strings.Contains(stderr, "500") || !strings.Contains(stderr, "oops") {
+		t.Errorf("ingest stderr does not name the failure:\n%s", stderr)
+	}
+	if strings.ContainsAny(stderr, "\x1b\x07\u202e\u202c\u009b") {
+		t.Errorf("the feed server's text reached the terminal raw: %q", stderr)
+	}
+	if out := in.ok("status"); strings.ContainsAny(out, "\x1b\x07\u202e\u202c\u009b") {
+		t.Errorf("status prints the feed server's text raw: %q", out)
+	}
 }

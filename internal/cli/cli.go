@@ -17,11 +17,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // errUsage marks an error in the command line (exit status 2).
@@ -131,17 +133,31 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintln(stderr, "papermail:", err)
+		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
 		return 2
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errTempFail):
-		fmt.Fprintln(stderr, "papermail:", err)
+		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
 		return exTempFail
 	default:
-		fmt.Fprintln(stderr, "papermail:", err)
+		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
 		return 1
 	}
+}
+
+// terminalText is an error message as it may go to the terminal: a line
+// holding anything that is not printable (an escape sequence a feed server
+// or a file put in the message) is escaped (usertext.Printable); the line
+// breaks of a message of several lines stay.
+func terminalText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if !utf8.ValidString(l) || strings.ContainsFunc(l, func(r rune) bool { return r != '\t' && usertext.NotText(r) }) {
+			lines[i] = usertext.Printable(l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func usage(w io.Writer) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/localnet"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // UserAgent is sent with every HTTP request.
@@ -194,11 +195,13 @@ func openHTTP(ctx context.Context, source string) (io.ReadCloser, error) {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 		resp.Body.Close()
 		done()
-		msg := strings.Join(strings.Fields(string(snippet)), " ")
+		// The server's words, escaped: they end up on the operator's
+		// terminal and in logs.
+		msg := usertext.Printable(strings.Join(strings.Fields(string(snippet)), " "))
 		if msg != "" {
 			msg = ": " + msg
 		}
-		return nil, fmt.Errorf("fetch feed %s: HTTP status %s%s", source, resp.Status, msg)
+		return nil, fmt.Errorf("fetch feed %s: HTTP status %s%s", source, usertext.Printable(resp.Status), msg)
 	}
 	if resp.ContentLength > MaxFetchBytes {
 		resp.Body.Close()
