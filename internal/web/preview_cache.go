@@ -44,6 +44,16 @@ func previewKey(interests []string) string {
 	return strings.ToLower(strings.Join(interests, "\x00"))
 }
 
+// profileKey identifies a preview profile: its interests and, after a
+// separator no interest holds, its followed authors.
+func profileKey(p selection.Profile) string {
+	key := previewKey(p.Interests)
+	if len(p.Authors) > 0 {
+		key += "\x01" + strings.ToLower(strings.Join(p.Authors, "\x00"))
+	}
+	return key
+}
+
 func (c *previewCache) get(key string, now time.Time) ([]selection.Pick, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,17 +87,18 @@ func (c *previewCache) put(key string, picks []selection.Pick, now time.Time) {
 	c.entries[key] = previewEntry{picks: picks, at: now}
 }
 
-// previewPicks is the preview for interests: from the cache, or computed
-// when the client may have one more computed (ok false when not).
-func (s *Server) previewPicks(r *http.Request, interests []string) (picks []selection.Pick, ok bool, err error) {
-	key, now := previewKey(interests), s.Now()
+// previewPicks is the preview for a profile of interests and followed
+// authors: from the cache, or computed when the client may have one more
+// computed (ok false when not).
+func (s *Server) previewPicks(r *http.Request, prof selection.Profile) (picks []selection.Pick, ok bool, err error) {
+	key, now := profileKey(prof), s.Now()
 	if picks, hit := s.previews.get(key, now); hit {
 		return picks, true, nil
 	}
 	if !s.previewLimiter.allow(limitKey(s.clientIP(r)), now) {
 		return nil, false, nil
 	}
-	picks, err = s.Runner.Preview(selection.Profile{Interests: interests}, previewLimit, now)
+	picks, err = s.Runner.Preview(prof, previewLimit, now)
 	if err == nil {
 		s.previews.put(key, picks, now)
 	}

@@ -51,15 +51,27 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 	q := query(r)
 	v := s.subscribeView(r, q.Get("email"), q.Get("interests"), q.Get("timezone"))
-	interests, err := subscription.Interests(q.Get("interests"))
+	v.Authors = q.Get("authors")
+	// Interests may be empty when authors are followed, as on subscribing.
+	var errs []string
+	var interests []string
+	followed, err := subscription.Authors(q.Get("authors"))
 	if err != nil {
-		v.Errors = problemLines(err)
+		errs = append(errs, problemLines(err)...)
+	}
+	if strings.TrimSpace(q.Get("interests")) != "" || len(followed) == 0 {
+		if interests, err = subscription.Interests(q.Get("interests")); err != nil {
+			errs = append(errs, problemLines(err)...)
+		}
+	}
+	if len(errs) > 0 {
+		v.Errors = errs
 		s.page(w, r, http.StatusBadRequest, "subscribe", v)
 		return
 	}
 	v.Previewed = true
 	if s.Runner != nil {
-		picks, ok, err := s.previewPicks(r, interests)
+		picks, ok, err := s.previewPicks(r, selection.Profile{Interests: interests, Authors: followed})
 		if !ok {
 			w.Header().Set("Retry-After", "60")
 			s.message(w, r, http.StatusTooManyRequests, "Too many previews",
@@ -72,7 +84,7 @@ func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Preview = pickViews(picks)
 		v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, q.Get("interests"), func(interests string) string {
-			return withValues(s.public("/preview"), url.Values{"email": {q.Get("email")}, "interests": {interests}, "timezone": {q.Get("timezone")}})
+			return withValues(s.public("/preview"), url.Values{"email": {q.Get("email")}, "interests": {interests}, "authors": {q.Get("authors")}, "timezone": {q.Get("timezone")}})
 		})
 		if err != nil {
 			s.internal(w, r, "preview", err)

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -340,3 +341,43 @@ func TestPreview(t *testing.T) {
 
 // noRateLimit turns the subscribe rate limit off.
 func noRateLimit(c *config.Config) { c.HTTP.SubscribeRate = 0 }
+
+// TestPreviewFollowedAuthors: the subscribe page's preview ranks followed
+// authors as the digest will, with interests empty or not: the followed
+// author's paper is listed as followed whatever its topic; another name
+// form of the same person matches, another person with the surname not.
+func TestPreviewFollowedAuthors(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		name, interests, authors string
+		want, absent             []string
+	}{
+		{"authors only", "", "Franklin, R.", []string{"Graph Neural Networks Predict Molecular Properties", "By R. Franklin, whom you follow"}, nil},
+		{"with interests", "speculative decoding", "Knuth, Donald E.", []string{"Faster Speculative Decoding", "Diffusion Models for Long Video Generation", "whom you follow"}, nil},
+		{"other person", "", "Benjamin Franklin", nil, []string{"whom you follow", "Graph Neural Networks Predict Molecular Properties"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.get("/preview?" + url.Values{"interests": {tt.interests}, "authors": {tt.authors}}.Encode())
+			if r.status != http.StatusOK {
+				t.Fatalf("preview %d:\n%s", r.status, r.body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.body, w) {
+					t.Errorf("preview lacks %q", w)
+				}
+			}
+			for _, w := range tt.absent {
+				if strings.Contains(r.body, w) {
+					t.Errorf("preview holds %q", w)
+				}
+			}
+			if !strings.Contains(r.body, html.EscapeString(tt.authors)) {
+				t.Errorf("the form lost the authors %q", tt.authors)
+			}
+		})
+	}
+	r := e.get("/preview?" + url.Values{"interests": {""}, "authors": {"Franklin"}}.Encode())
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "author 1") {
+		t.Errorf("a surname alone: %d", r.status)
+	}
+}
