@@ -57,7 +57,10 @@ type Options struct {
 	// DATA transaction overall (n starts at 1) when it returns true.
 	CutMidData func(n int) bool
 	// StartDelay makes the server late: until the delay has passed since
-	// Start, every connection is answered "421" and closed.
+	// the first connection attempt, every connection is answered "421" and
+	// closed. The delay runs from the client's first dial rather than from
+	// Start, so a slow setup between Start and the first dial cannot use it
+	// up: the first connection always meets the fault.
 	StartDelay time.Duration
 	// MaxMessagesPerConn, when > 0, is enforced like a relay does: a MAIL
 	// beyond this many accepted messages on one connection gets 421 and is
@@ -106,7 +109,7 @@ type Server struct {
 	srv       *smtp.Server
 	ln        net.Listener
 	addr      *net.TCPAddr
-	readyAt   time.Time
+	readyAt   time.Time // zero until the first accept; only the accept loop touches it
 	clientTLS *tls.Config
 	served    chan struct{}
 
@@ -171,7 +174,6 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("smtptest: listen on 127.0.0.1: %w", err)
 	}
 	s.addr = raw.Addr().(*net.TCPAddr)
-	s.readyAt = time.Now().Add(opts.StartDelay)
 	var ln net.Listener = &trackingListener{Listener: raw, s: s, implicitTLS: opts.TLS == "tls"}
 	if opts.TLS == "tls" {
 		ln = tls.NewListener(ln, serverTLS)
@@ -393,6 +395,9 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
+		}
+		if l.s.readyAt.IsZero() {
+			l.s.readyAt = time.Now().Add(l.s.opts.StartDelay)
 		}
 		if time.Now().Before(l.s.readyAt) {
 			if !l.implicitTLS {
