@@ -35,6 +35,10 @@ func Normalize(s string) (string, error) {
 		return fail("contains a line break")
 	}
 	s = strings.Trim(s, " \t")
+	// A fully qualified domain ("example.org.") is the same domain.
+	if strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "..") && strings.Contains(s, "@") {
+		s = strings.TrimSuffix(s, ".")
+	}
 	if at := strings.LastIndexByte(s, '@'); at >= 0 && !isASCII(s[at+1:]) {
 		if !isASCII(s[:at]) {
 			return fail("contains non-ASCII characters before @ (such addresses are not supported)")
@@ -84,6 +88,13 @@ func Normalize(s string) (string, error) {
 		for _, r := range label {
 			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
 				return fail("malformed domain")
+			}
+		}
+		// An A-label must be punycode of a valid internationalized
+		// label: "xn--zz" or "xn--a" (U+0080) is no domain.
+		if strings.HasPrefix(label, "xn--") {
+			if _, err := idna.Lookup.ToUnicode(label); err != nil {
+				return fail(fmt.Sprintf("domain label %q is not valid punycode", label))
 			}
 		}
 	}

@@ -19,6 +19,10 @@ func TestNormalize(t *testing.T) {
 		{"a@münchen.de", "a@xn--mnchen-3ya.de"},
 		{"a@例え.テスト", "a@xn--r8jz45g.xn--zckzah"},
 		{"a@xn--bcher-kva.example", "a@xn--bcher-kva.example"},
+		{"a@XN--BCHER-KVA.Example", "a@xn--bcher-kva.example"},
+		// A fully qualified domain (trailing dot) is the same domain.
+		{"user@bücher.example.", "user@xn--bcher-kva.example"},
+		{"Ada@Example.ORG.", "ada@example.org"},
 	}
 	for _, tc := range tests {
 		got, err := Normalize(tc.in)
@@ -34,6 +38,9 @@ func TestNormalize(t *testing.T) {
 		strings.Repeat("a", 65) + "@example.org", "a@" + strings.Repeat("b", 250) + ".org",
 		"ü@example.org", "a@exa_mple.org", "a\x00@example.org",
 		"ü@bücher.example", "a@bü cher.example", "a@bücher..example", "a@\u202ebücher.example",
+		// A-labels that are not valid punycode, or decode to what no
+		// domain may hold (U+0080).
+		"a@xn--zz.example", "a@xn--a.example", "a@xn--0.example", "a@example.org..", "a@.",
 	}
 	for _, in := range bad {
 		if got, err := Normalize(in); !errors.Is(err, ErrInvalid) {
