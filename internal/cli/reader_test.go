@@ -194,3 +194,13 @@ func TestPreviewReaderProfile(t *testing.T) {
 		t.Errorf("text preview with --authors: exit %d:\n%s", code, out)
 	}
 }
+
+// TestAddShowsFollowedGivenFirst: `subscribers add` echoes followed
+// authors given name first, as the mails name them.
+func TestAddShowsFollowedGivenFirst(t *testing.T) {
+	installEnv(t)
+	code, out, errOut := runMain(t, "subscribers", "add", "f@example.org", "--authors", "Hinton, Geoffrey E.; José Hernández-Orallo", "--confirmed")
+	if code != 0 || !strings.Contains(out, "following: Geoffrey E. Hinton, José Hernández-Orallo") {
+		t.Errorf("exit %d: %s %s", code, out, errOut)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
@@ -461,7 +462,11 @@ func describeProfile(r *subscription.Request) string {
 		parts = append(parts, "interests: "+strings.Join(r.Interests, "; "))
 	}
 	if len(r.Authors) > 0 {
-		parts = append(parts, "following: "+strings.Join(r.Authors, "; "))
+		names := make([]string, len(r.Authors))
+		for i, a := range r.Authors {
+			names[i] = authors.Display(a) // given name first, as mails show it
+		}
+		parts = append(parts, "following: "+strings.Join(names, ", "))
 	}
 	if len(r.Categories) > 0 {
 		parts = append(parts, "categories ("+r.CategoryMode+"): "+strings.Join(r.Categories, ", "))
