@@ -281,14 +281,20 @@ func TestConnectionCutMidData(t *testing.T) {
 		t.Fatalf("sent %d of 20", o.count(Sent))
 	}
 	assertExactlyOnce(t, srv, 20)
-	retried := 0
+	// Two DATA transactions (the 1st and the 5th) are cut, and each cut
+	// costs its job exactly one more attempt. Which jobs pay depends on
+	// timing: the retry of the first cut job may itself be the 5th
+	// transaction and be cut again (one job with 3 attempts), so count
+	// extra attempts, not jobs with two.
+	extra := 0
 	for _, j := range jobs {
-		if j.Attempts == 2 {
-			retried++
+		extra += j.Attempts - 1
+		if j.Attempts < 1 || j.Attempts > 3 {
+			t.Errorf("job %d took %d attempts, want 1 to 3", j.Ref, j.Attempts)
 		}
 	}
-	if retried != 2 {
-		t.Errorf("%d jobs needed a second attempt, want 2", retried)
+	if extra != 2 {
+		t.Errorf("%d attempts beyond the first for 2 cut connections, want 2", extra)
 	}
 }
 
