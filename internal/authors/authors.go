@@ -233,6 +233,11 @@ var special = map[rune]string{
 	'œ': "oe", 'Œ': "oe", 'đ': "d", 'Đ': "d", 'ð': "d", 'þ': "th", 'ı': "i",
 }
 
+// Fold is a name word as names are compared: lowercase, without
+// diacritics ("Ødegård" -> "odegard"), only letters, digits and inner
+// hyphens kept.
+func Fold(w string) string { return fold(w) }
+
 // fold lowercases a word, removes diacritics and keeps only letters,
 // digits and hyphens.
 func fold(w string) string {

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/model"
 )
 
@@ -127,13 +126,13 @@ func CiteKey(p *model.Paper) string {
 	return b.String()
 }
 
-// asciiWord folds s to lowercase ASCII letters and digits.
+// asciiWord folds s to lowercase ASCII letters and digits ("Ødegård" ->
+// "odegard"; see authors.Fold).
 func asciiWord(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			b.WriteRune(unicode.ToLower(r))
+	for _, r := range authors.Fold(s) {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
 		}
 	}
 	return b.String()

@@ -173,7 +173,7 @@ func TestCiteIsValidBibTeX(t *testing.T) {
 	}
 	// A person's name stays unbraced, so BibTeX splits it into first and
 	// last names.
-	if second := Cite(&papers[1]); !strings.Contains(second, "author = {Zoë Øster},") {
+	if second := Cite(&papers[1]); !strings.Contains(second, "author = {Zoë Øster},") || !strings.HasPrefix(second, "@misc{oster") {
 		t.Errorf("cite entry of a one-author paper:\n%s", second)
 	}
 	if third := Cite(&papers[2]); !strings.HasPrefix(third, "@article{") || !strings.Contains(third, "journal = {Journal of Tests}") {
