@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/papermail/papermail/internal/model"
 )
@@ -173,9 +174,14 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 	pp := model.Paper{Title: e.Title, Abstract: first(e.Summary, e.Description), Source: format}
 	if format == FormatRSS {
 		// Journal feeds carry HTML in titles and descriptions (escaped or
-		// in CDATA); some put the abstract only in content:encoded.
+		// in CDATA); some put the abstract only in content:encoded, others
+		// a teaser in the description and the abstract in content.
 		pp.Title = stripHTML(pp.Title)
-		pp.Abstract = stripHTML(first(e.Summary, e.Description, e.Content, e.Encoded))
+		pp.Abstract = stripHTML(first(e.Summary, e.Description))
+		if full := stripHTML(first(e.Content, e.Encoded)); len(full) > len(pp.Abstract) &&
+			(pp.Abstract == "" || utf8.RuneCountInString(full) <= MaxAbstractChars) {
+			pp.Abstract = full // a whole article in content never pushes a feed over the limit
+		}
 		pp.Venue = CleanText(first(e.Journal, venue))
 	} else if strings.HasPrefix(strings.TrimSpace(pp.Abstract), "<p>") { // old RSS: HTML abstract
 		pp.Abstract = tagRE.ReplaceAllString(pp.Abstract, " ")

@@ -172,3 +172,31 @@ func TestJournalFeedAutoDetected(t *testing.T) {
 		t.Errorf("auto-detected journal feed lost its DOI or venue: %+v", got[0])
 	}
 }
+
+// TestJournalAbstractFromContent: when a journal's description is a
+// teaser and content:encoded (or Atom content) holds the abstract, the
+// abstract is kept; a whole article in content longer than the abstract
+// limit leaves the description in place instead of refusing the feed.
+func TestJournalAbstractFromContent(t *testing.T) {
+	article := strings.Repeat("Body text of the whole article. ", MaxAbstractChars/16)
+	rss := `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>J</title>
+<item><title>Teaser first</title><link>https://j.example.org/1</link><description>Short teaser.</description>
+<content:encoded><![CDATA[<p>We study <b>machine translation</b> for low-resource languages by pivoting.</p>]]></content:encoded></item>
+<item><title>Whole article</title><link>https://j.example.org/2</link><description>The real abstract, in a sentence.</description>
+<content:encoded><![CDATA[<p>` + article + `</p>]]></content:encoded></item>
+<item><title>Content only</title><link>https://j.example.org/3</link><content:encoded>&lt;p&gt;Only here.&lt;/p&gt;</content:encoded></item>
+</channel></rss>`
+	papers, _, err := parseBytes([]byte(rss), FormatRSS, "j.xml", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"We study machine translation for low-resource languages by pivoting.", "The real abstract, in a sentence.", "Only here."}
+	if len(papers) != len(want) {
+		t.Fatalf("%d papers", len(papers))
+	}
+	for i, p := range papers {
+		if p.Abstract != want[i] {
+			t.Errorf("%q: abstract %.80q, want %q", p.Title, p.Abstract, want[i])
+		}
+	}
+}
