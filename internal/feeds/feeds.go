@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 // Format names accepted by Parse and Load.
@@ -379,6 +380,11 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	pp.PrimaryCategory = CleanText(pp.PrimaryCategory)
 	pp.Venue = CleanText(pp.Venue)
 	pp.Keywords = cleanList(pp.Keywords)
+	// A DOI becomes a https://doi.org/ link and a citation field: keep
+	// the DOI the field holds, nothing else.
+	if pp.DOI != "" {
+		pp.DOI = NormalizeDOI(usertext.Line(pp.DOI))
+	}
 	// Links go into mails and pages: only web addresses, never
 	// javascript:, data: or other schemes a feed may hold.
 	pp.PDFURL = WebURL(p.resolve(pp.PDFURL))

@@ -97,3 +97,21 @@ func TestRelativeLinksResolved(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedDOIIsADOI: a DOI from a JSONL feed goes into "https://doi.org/"
+// links and citations: it is the DOI found in the field, without controls,
+// bidi overrides or quotes, and nothing when the field holds no DOI.
+func TestFeedDOIIsADOI(t *testing.T) {
+	jsonl := `{"id":"2401.00003","title":"One","doi":"10.1234/x\u202e\u001b[31m\" onclick=alert(1)"}` + "\n" +
+		`{"id":"2401.00004","title":"Two","doi":"javascript:alert(1)"}` + "\n" +
+		`{"id":"2401.00005","title":"Three","doi":"https://doi.org/10.1101/2024.01.02.123456"}` + "\n"
+	papers, err := Parse(strings.NewReader(jsonl), FormatJSONL, "hostile.jsonl", testNow)
+	if err != nil || len(papers) != 3 {
+		t.Fatalf("%d papers, %v", len(papers), err)
+	}
+	for i, want := range []string{"10.1234/x", "", "10.1101/2024.01.02.123456"} {
+		if papers[i].DOI != want {
+			t.Errorf("paper %d: DOI %q, want %q", i, papers[i].DOI, want)
+		}
+	}
+}
