@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/papermail/papermail/internal/smtptest"
 )
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -84,5 +87,38 @@ func TestFeedServerTextNeverReachesTheTerminal(t *testing.T) {
 	}
 	if out := in.ok("status"); strings.ContainsAny(out, "\x1b\x07\u202e\u202c\u009b") {
 		t.Errorf("status prints the feed server's text raw: %q", out)
+	}
+}
+
+// TestBounceTextNeverReachesTheTerminal: anyone can mail a bounce report
+// to the VERP address; its diagnostic text, with terminal escapes and a
+// bidi override, is escaped in what `papermail bounces` prints and in the
+// subscriber list.
+func TestBounceTextNeverReachesTheTerminal(t *testing.T) {
+	srv := smtptest.StartT(t, smtptest.Options{})
+	in := newInstance(t, srv, "PAPERMAIL_MAIL_VERP=true", "PAPERMAIL_MAIL_RETURN_PATH=bounces@papers.example.org")
+	in.listOf(2)
+	in.ok("digest")
+	var verpAddr, rcpt string
+	for _, m := range srv.Messages() {
+		if m.To[0] == "reader01@example.org" {
+			verpAddr, rcpt = m.From, m.To[0]
+		}
+	}
+	dsn := strings.Replace(dsnFor(verpAddr, rcpt, "whatever@relay"), "Recipient address rejected",
+		"Recipient \x1b]0;pwned\x07\x1b[2J\u202eaddress\u202c rejected \u009b31m", 1)
+	cmd := exec.Command(binary, "bounces", "-")
+	cmd.Env, cmd.Dir = in.env, in.dir
+	cmd.Stdin = strings.NewReader(dsn)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "bounced") {
+		t.Fatalf("bounces: %v\n%s", err, out)
+	}
+	t.Logf("bounces:\n%s", out)
+	for what, text := range map[string]string{"bounces": string(out), "subscribers list": in.ok("subscribers", "list"),
+		"status": in.ok("status")} {
+		if strings.ContainsAny(text, "\x1b\x07\u202e\u202c\u009b") {
+			t.Errorf("%s prints the report's text raw: %q", what, text)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/papermail/papermail/internal/bounce"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 const bouncesUsage = "bounces [--seen] FILE|MAILDIR|MBOX|-"
@@ -102,7 +103,8 @@ func printReports(e *env, results []digest.ReportResult, quiet bool) {
 			if by == "" {
 				by = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, who, by, r.Source, oneLine(r.Detail))
+			// The recipient and detail come from a report anyone may mail.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, usertext.Printable(who), by, usertext.Printable(r.Source), oneLine(r.Detail))
 		}
 		tw.Flush()
 	}
@@ -121,7 +123,7 @@ func printReports(e *env, results []digest.ReportResult, quiet bool) {
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
-	return s
+	return usertext.Printable(s)
 }
