@@ -50,6 +50,45 @@ func TestSubscribeTimingTellsNothing(t *testing.T) {
 	}
 }
 
+// TestLinkTimingTellsNothing: "send me my link" for an address on the
+// list queues a mail (a commit), for an unknown one nothing; the answers
+// must take the same time all the same.
+func TestLinkTimingTellsNothing(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.HTTP.SubscribeRate = 0 })
+	const warmup, rounds = 8, 40
+	for i := range warmup + rounds {
+		e.addSubscriber(fmt.Sprintf("known%d@example.org", i), model.StateActive)
+	}
+	tok := e.formToken("/link", "/link")
+	post := func(email string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		r := e.post("/link", url.Values{"csrf": {tok}, "email": {email}})
+		took := time.Since(start)
+		if r.status != http.StatusOK {
+			t.Fatalf("POST /link %s: %d", email, r.status)
+		}
+		return took
+	}
+	var known, unknown []time.Duration
+	for i := range warmup + rounds {
+		k := post(fmt.Sprintf("known%d@example.org", i))
+		u := post(fmt.Sprintf("unknown%d@example.org", i))
+		if i >= warmup {
+			known, unknown = append(known, k), append(unknown, u)
+		}
+	}
+	if n := len(e.outboxItems()); n != warmup+rounds {
+		t.Fatalf("%d links mails queued, want %d", n, warmup+rounds)
+	}
+	mk, mu := median(known), median(unknown)
+	ratio := float64(max(mk, mu)) / float64(min(mk, mu))
+	t.Logf("median answer: known address %v, unknown address %v (ratio %.2f)", mk, mu, ratio)
+	if ratio >= 1.5 {
+		t.Errorf("median answer for a known address %v, for an unknown one %v: ratio %.2f, want < 1.5", mk, mu, ratio)
+	}
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
