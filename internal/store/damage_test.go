@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,6 +214,7 @@ func TestPanicOutsideBoltIsNotDamage(t *testing.T) {
 // it: every paper and subscriber whose page is intact comes back, the new
 // file passes CheckFile, and it keeps the link secret.
 func TestSalvage(t *testing.T) {
+	var cutPapers int // the least number of papers a salvage must recover
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, path string, ps int)
@@ -224,11 +226,21 @@ func TestSalvage(t *testing.T) {
 			zeroPages(t, path, ps, pageCount(t, path, ps)/2, 20)
 		}, damagePapers * 8 / 10, damageSubscribers * 8 / 10},
 		// The root pages lie past the cut: bbolt's tree reaches nothing,
-		// and the papers come from the leaf pages before the cut.
-		{"truncated to 100 KB", func(t *testing.T, path string, ps int) { truncate(t, path, 100<<10) }, 20, 0},
+		// and the papers come from the leaf pages before the cut. bbolt
+		// lays pages out in an order that varies from run to run (its
+		// buckets spill in map order), so the first 100 KB may hold only
+		// index pages: the cut goes on until 20 papers lie before it, and
+		// every paper on a page before it must come back (minPapers is
+		// set by the damage).
+		{"truncated to 100 KB", func(t *testing.T, path string, ps int) {
+			cut, papers := paperCut(t, path, ps, 100<<10, 20)
+			truncate(t, path, cut)
+			cutPapers = papers
+		}, 20, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			cutPapers = tc.minPapers
 			path, ps := damageFixture(t)
 			orig, err := Open(path, Options{ReadOnly: true})
 			if err != nil {
@@ -243,8 +255,8 @@ func TestSalvage(t *testing.T) {
 				t.Fatalf("Salvage: %v", err)
 			}
 			t.Logf("%s: %+v", tc.name, rep)
-			if rep.Papers < tc.minPapers || rep.Subscribers < tc.minSubs {
-				t.Errorf("salvaged %d papers and %d subscribers, want at least %d and %d", rep.Papers, rep.Subscribers, tc.minPapers, tc.minSubs)
+			if rep.Papers < cutPapers || rep.Subscribers < tc.minSubs {
+				t.Errorf("salvaged %d papers and %d subscribers, want at least %d and %d", rep.Papers, rep.Subscribers, cutPapers, tc.minSubs)
 			}
 			if tc.name == "intact" && rep.Damaged != 0 {
 				t.Errorf("intact store: %d damaged stretches", rep.Damaged)
@@ -383,4 +395,63 @@ func TestOpenNamesADirectory(t *testing.T) {
 	if _, err := Salvage(path, filepath.Join(t.TempDir(), "s.db")); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("Salvage of a directory: %v", err)
 	}
+}
+
+// paperCut returns where to cut the file at path so that at least want
+// papers lie on whole leaf pages before the cut, and no earlier than
+// least bytes, with the number of distinct papers on the pages before it.
+// It reads bbolt's page layout (16-byte page header: id, flags, count,
+// overflow; 16-byte leaf elements: flags, pos, key size, value size) on
+// its own, and fails the test if the tree's root would lie before the cut.
+func paperCut(t *testing.T, path string, ps int, least int64, want int) (int64, int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The current meta page (the higher txid) names the root page.
+	var root uint64
+	var txid uint64
+	for m := 0; m < 2; m++ {
+		meta := b[m*ps:]
+		if id := binary.LittleEndian.Uint64(meta[64:]); id >= txid {
+			txid, root = id, binary.LittleEndian.Uint64(meta[32:])
+		}
+	}
+	papers := map[string]bool{}
+	cut := least
+	for p := 2; (p+1)*ps <= len(b); p++ {
+		if int64(p*ps) >= cut && len(papers) >= want {
+			break
+		}
+		pg := b[p*ps : (p+1)*ps]
+		flags, count := binary.LittleEndian.Uint16(pg[8:]), int(binary.LittleEndian.Uint16(pg[10:]))
+		overflow := int(binary.LittleEndian.Uint32(pg[12:]))
+		if flags == 0x02 && overflow == 0 {
+			for i := range count {
+				e := 16 + i*16
+				if e+16 > len(pg) {
+					break
+				}
+				pos, ksz, vsz := int(binary.LittleEndian.Uint32(pg[e+4:])), int(binary.LittleEndian.Uint32(pg[e+8:])), int(binary.LittleEndian.Uint32(pg[e+12:]))
+				k := e + pos
+				if binary.LittleEndian.Uint32(pg[e:]) != 0 || k+ksz+vsz > len(pg) {
+					continue
+				}
+				var paper model.Paper
+				if json.Unmarshal(pg[k+ksz:k+ksz+vsz], &paper) == nil && paper.ID == string(pg[k:k+ksz]) {
+					papers[paper.ID] = true
+				}
+			}
+		}
+		cut = max(cut, int64((p+1)*ps))
+		p += overflow
+	}
+	if len(papers) < want {
+		t.Fatalf("the fixture has %d papers on leaf pages in all, want %d", len(papers), want)
+	}
+	if root*uint64(ps) < uint64(cut) {
+		t.Fatalf("the root page %d lies before the cut at %d bytes: the test cannot cut the tree off", root, cut)
+	}
+	return cut, len(papers)
 }
