@@ -12,6 +12,7 @@ import (
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/subscription"
+	"github.com/papermail/papermail/internal/usertext"
 )
 
 type previewItem struct {
@@ -166,10 +167,12 @@ func cmdPreview(e *env, args []string) error {
 		return nil
 	}
 	for i, it := range items {
-		fmt.Fprintf(e.stdout, "%2d. %s\n    %s  score %.3f", i+1, it.Title, it.ID, it.Score)
+		// Stored text is cleaned when it arrives; a store written by an
+		// older version may still hold what is not text.
+		fmt.Fprintf(e.stdout, "%2d. %s\n    %s  score %.3f", i+1, usertext.Printable(it.Title), usertext.Printable(it.ID), it.Score)
 		switch {
 		case it.Followed != "":
-			fmt.Fprintf(e.stdout, "  by %s, whom you follow", it.Followed)
+			fmt.Fprintf(e.stdout, "  by %s, whom you follow", usertext.Printable(it.Followed))
 		case it.Like != "":
 			fmt.Fprintf(e.stdout, "  like your %q", it.Like)
 		case len(it.Matched) > 0:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/deliverability"
+	"github.com/papermail/papermail/internal/model"
 )
 
 // TestDigestShowsWhatAReaderActsOn ingests an arXiv API Atom entry (with
@@ -202,5 +203,27 @@ func TestAddShowsFollowedGivenFirst(t *testing.T) {
 	code, out, errOut := runMain(t, "subscribers", "add", "f@example.org", "--authors", "Hinton, Geoffrey E.; José Hernández-Orallo", "--confirmed")
 	if code != 0 || !strings.Contains(out, "following: Geoffrey E. Hinton, José Hernández-Orallo") {
 		t.Errorf("exit %d: %s %s", code, out, errOut)
+	}
+}
+
+// TestPreviewEscapesStoredText: a paper title a store written by an older
+// version kept with a terminal escape and a bidi override is escaped when
+// preview prints it.
+func TestPreviewEscapesStoredText(t *testing.T) {
+	dir := installEnv(t)
+	st := openStore(t, dir)
+	now := time.Now().UTC()
+	p := model.Paper{ID: "2612.07001", Title: "Graph neural networks \x1b]0;pwned\x07\u202eexe.gpj", Abstract: "Graph neural networks.",
+		TrendingAt: now.Add(-time.Hour), Source: "hf"}
+	if _, err := st.PutPapers([]model.Paper{p}, now); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, out, errOut := runMain(t, "preview", "--interests", "graph neural networks")
+	if code != 0 || !strings.Contains(out, "Graph neural networks") {
+		t.Fatalf("preview: exit %d: %s %s", code, out, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("preview prints stored text raw: %q", out)
 	}
 }
