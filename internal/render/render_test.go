@@ -491,6 +491,11 @@ func TestSize(t *testing.T) {
 			if len(html) >= tt.limit {
 				t.Errorf("HTML part of %d papers is %d bytes, want < %d", tt.papers, len(html), tt.limit)
 			}
+			// The text part shares the HTML part's budget (titles,
+			// abstracts, TL;DRs, affiliations), so it stays as small.
+			if len(text) >= tt.limit {
+				t.Errorf("text part of %d papers is %d bytes, want < %d", tt.papers, len(text), tt.limit)
+			}
 			if strings.Count(html, "<h2 ") != tt.papers {
 				t.Errorf("HTML shows %d papers, want %d", strings.Count(html, "<h2 "), tt.papers)
 			}
