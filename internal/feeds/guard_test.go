@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -182,5 +183,51 @@ func TestHugeFeedCostsLittle(t *testing.T) {
 	}
 	if s := sent.Load(); s > 0 {
 		t.Logf("endless body: %d MiB sent", s>>20)
+	}
+}
+
+// TestProxyIsNoWayIn: with an HTTP proxy in the environment every
+// connection goes to the proxy (here on 127.0.0.1), so the dial check
+// cannot see the feed: the fetch reaches a public feed through the proxy,
+// and a redirect to the metadata address or loopback is refused before
+// the proxy is asked for it.
+func TestProxyIsNoWayIn(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	proxy, _ := serveOn(t, "127.0.0.1:0", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Host+r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/feed":
+			serveFixture(w, r)
+		case "/to-metadata":
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+		case "/to-loopback":
+			http.Redirect(w, r, "http://127.0.0.1:9/feed", http.StatusFound)
+		}
+	})
+	proxyURL, _ := url.Parse(proxy.URL)
+	old := proxyFromEnvironment
+	proxyFromEnvironment = func(*http.Request) (*url.URL, error) { return proxyURL, nil }
+	t.Cleanup(func() { proxyFromEnvironment = old })
+
+	if _, _, err := Load(context.Background(), "http://93.184.216.34/feed", FormatHF, testNow); err != nil {
+		t.Errorf("a public feed through the proxy: %v", err)
+	}
+	for _, p := range []string{"/to-metadata", "/to-loopback"} {
+		if _, _, err := Load(context.Background(), "http://93.184.216.34"+p, FormatHF, testNow); !errors.Is(err, ErrPrivateAddress) {
+			t.Errorf("redirect %s through the proxy: %v, want a refusal", p, err)
+		}
+	}
+	if _, _, err := Load(context.Background(), "http://10.0.0.7/feed", FormatHF, testNow); err != nil && errors.Is(err, ErrPrivateAddress) {
+		t.Errorf("a feed configured at 10.0.0.7 may be fetched through the proxy: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range asked {
+		if strings.HasPrefix(a, "169.254.") || strings.HasPrefix(a, "127.") {
+			t.Errorf("the proxy was asked for %s", a)
+		}
 	}
 }

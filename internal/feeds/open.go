@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -47,15 +48,47 @@ var ErrPrivateAddress = errors.New("private network address")
 // allow_private. It is checked on every connection, after name
 // resolution, so neither a redirect nor a DNS answer that changes between
 // lookups (rebinding) leads a fetch into the local network.
+//
+// Through an HTTP proxy (HTTP_PROXY, HTTPS_PROXY) the connection goes to
+// the proxy, which the operator chose, and the proxy connects to the
+// feed: the feed's host (each redirect's too) is then judged before the
+// request, by the addresses its name has (see proxyFor).
 type dialPolicy struct {
 	source   string
 	all      bool
 	loopback bool
 	allowed  []netip.Addr
+	// proxies are the addresses of the proxies this fetch went through.
+	proxies *addrSet
 }
 
+// addrSet is a set of addresses shared by the copies of one dialPolicy.
+type addrSet struct {
+	mu    sync.Mutex
+	addrs []netip.Addr
+}
+
+func (s *addrSet) add(as ...netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range as {
+		if a = a.Unmap(); !slices.Contains(s.addrs, a) {
+			s.addrs = append(s.addrs, a)
+		}
+	}
+}
+
+func (s *addrSet) has(a netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.addrs, a)
+}
+
+// proxyFromEnvironment picks the proxy of a request; tests replace it.
+var proxyFromEnvironment = http.ProxyFromEnvironment
+
 func newDialPolicy(ctx context.Context, source string) dialPolicy {
-	p := dialPolicy{source: source}
+	p := dialPolicy{source: source, proxies: &addrSet{}}
 	if v, _ := ctx.Value(allowPrivateKey{}).(bool); v {
 		p.all = true
 		return p
@@ -88,11 +121,52 @@ func (p dialPolicy) control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("feed %s: dial %s: %w", p.source, address, err)
 	}
 	a = a.Unmap()
-	if !localnet.Private(a) || (p.loopback && a.IsLoopback()) || slices.Contains(p.allowed, a) {
+	if p.proxies != nil && p.proxies.has(a) {
+		return nil
+	}
+	return p.check(a)
+}
+
+// check judges one address the fetch would reach.
+func (p dialPolicy) check(a netip.Addr) error {
+	a = a.Unmap()
+	if p.all || !localnet.Private(a) || (p.loopback && a.IsLoopback()) || slices.Contains(p.allowed, a) {
 		return nil
 	}
 	return fmt.Errorf("feed %s: refusing to connect to %s, a %w (set allow_private: true on the feed if it lives on your own network)",
 		p.source, a, ErrPrivateAddress)
+}
+
+// proxyFor is the transport's Proxy: when the environment names a proxy
+// for req, req's host must be one the fetch may reach (an IP literal as it
+// is, a name by what it resolves to now), and the proxy's own addresses
+// may then be dialed.
+func (p dialPolicy) proxyFor(req *http.Request) (*url.URL, error) {
+	proxy, err := proxyFromEnvironment(req)
+	if err != nil || proxy == nil || p.all {
+		return proxy, err
+	}
+	host := req.URL.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		addrs = []netip.Addr{netip.IPv6Loopback()}
+	} else if addrs, err = net.DefaultResolver.LookupNetIP(req.Context(), "ip", host); err != nil {
+		return nil, fmt.Errorf("feed %s: look up %s: %w", p.source, host, err)
+	}
+	for _, a := range addrs {
+		if err := p.check(a); err != nil {
+			return nil, err
+		}
+	}
+	ph := proxy.Hostname()
+	if a, err := netip.ParseAddr(ph); err == nil {
+		p.proxies.add(a)
+	} else if pas, err := net.DefaultResolver.LookupNetIP(req.Context(), "ip", ph); err == nil {
+		p.proxies.add(pas...)
+	}
+	return proxy, nil
 }
 
 // newHTTPClient is the client of one fetch: its own transport, so a
@@ -101,7 +175,7 @@ func (p dialPolicy) control(network, address string, _ syscall.RawConn) error {
 func newHTTPClient(p dialPolicy) *http.Client {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: p.control}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 p.proxyFor,
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          2,
