@@ -8,7 +8,7 @@ import (
 // Profile is what a subscriber wants.
 type Profile struct {
 	// Interests are phrases as the reader wrote them ("semantic
-	// segmentation", "protein structure prediction"); see ParseInterests.
+	// segmentation", "speech enhancement"); see ParseInterests.
 	Interests []string
 	// Liked and Disliked are ids of papers the reader marked "more like
 	// this" and "less like this". Their distinctive terms raise or lower
