@@ -323,56 +323,50 @@ func subscribersList(e *env, args []string) error {
 }
 
 func subscribersRemove(e *env, args []string) error {
-	fs := newFlags(e, "subscribers remove", "subscribers remove EMAIL")
-	pos, err := flags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: subscribers remove needs exactly one EMAIL", errUsage)
-	}
-	addr, err := subscription.Email(pos[0])
-	if err != nil {
-		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
-	}
-	p, err := e.parts()
-	if err != nil {
-		return err
-	}
-	sub, err := p.store.SubscriberByEmail(addr)
+	p, sub, err := oneSubscriber(e, "remove", args)
 	if err != nil {
 		return err
 	}
 	if err := p.subs.Erase(sub.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", addr)
+	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", sub.Email)
 	return nil
+}
+
+// oneSubscriber reads the single EMAIL argument of `subscribers NAME` and
+// finds that subscriber.
+func oneSubscriber(e *env, name string, args []string) (*parts, model.Subscriber, error) {
+	fs := newFlags(e, "subscribers "+name, "subscribers "+name+" EMAIL")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return nil, model.Subscriber{}, err
+	}
+	if len(pos) != 1 {
+		return nil, model.Subscriber{}, fmt.Errorf("%w: subscribers %s needs exactly one EMAIL", errUsage, name)
+	}
+	addr, err := subscription.Email(pos[0])
+	if err != nil {
+		return nil, model.Subscriber{}, problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
+	}
+	p, err := e.parts()
+	if err != nil {
+		return nil, model.Subscriber{}, err
+	}
+	sub, err := p.store.SubscriberByEmail(addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, model.Subscriber{}, fmt.Errorf("%s is not on the list: %w", addr, err)
+	}
+	if err != nil {
+		return nil, model.Subscriber{}, err
+	}
+	return p, sub, nil
 }
 
 // subscribersLinks prints a subscriber's own links, for an operator who
 // helps a reader locked out of their preferences.
 func subscribersLinks(e *env, args []string) error {
-	fs := newFlags(e, "subscribers links", "subscribers links EMAIL")
-	pos, err := flags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: subscribers links needs exactly one EMAIL", errUsage)
-	}
-	addr, err := subscription.Email(pos[0])
-	if err != nil {
-		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
-	}
-	p, err := e.parts()
-	if err != nil {
-		return err
-	}
-	sub, err := p.store.SubscriberByEmail(addr)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%s is not on the list", addr)
-	}
+	p, sub, err := oneSubscriber(e, "links", args)
 	if err != nil {
 		return err
 	}
