@@ -24,17 +24,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 // rate-limited like the subscribe form; only addresses on the list get a
 // mail, at most one per subscription.ConfirmInterval.
 func (s *Server) sendLink(w http.ResponseWriter, r *http.Request) {
-	if !s.limiter.allow(limitKey(s.clientIP(r)), s.Now()) {
-		w.Header().Set("Retry-After", "60")
-		s.message(w, r, http.StatusTooManyRequests, "Too many requests",
-			"This computer has sent this form too often in the last minute. Nothing was sent. Wait a minute and try again.")
-		return
-	}
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.publicPost(w, r, "This computer has sent this form too often in the last minute. Nothing was sent. Wait a minute and try again.") {
 		return
 	}
 	email := r.PostForm.Get("email")

@@ -97,17 +97,7 @@ func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 // subscribe is POST /subscribe. Its answer is the same whatever the state
 // of the address, so the form tells no one who is subscribed.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
-	if !s.limiter.allow(limitKey(s.clientIP(r)), s.Now()) {
-		w.Header().Set("Retry-After", "60")
-		s.message(w, r, http.StatusTooManyRequests, "Too many requests",
-			"This computer has sent the subscribe form too often in the last minute. Nothing was changed. Wait a minute and try again.")
-		return
-	}
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.publicPost(w, r, "This computer has sent the subscribe form too often in the last minute. Nothing was changed. Wait a minute and try again.") {
 		return
 	}
 	f := r.PostForm

@@ -92,3 +92,22 @@ func (s *Server) postFor(w http.ResponseWriter, r *http.Request, p token.Purpose
 	}
 	return s.subscriberFor(w, r, p)
 }
+
+// publicPost starts a POST from a form anyone may send (subscribe, send
+// me my link): the per-IP limit (answering 429 with tooOften), the form
+// and its CSRF token. It reports whether the handler goes on.
+func (s *Server) publicPost(w http.ResponseWriter, r *http.Request, tooOften string) bool {
+	if !s.limiter.allow(limitKey(s.clientIP(r)), s.Now()) {
+		w.Header().Set("Retry-After", "60")
+		s.message(w, r, http.StatusTooManyRequests, "Too many requests", tooOften)
+		return false
+	}
+	if !s.parseForm(w, r) {
+		return false
+	}
+	if !s.csrfOK(r) {
+		s.csrfFailed(w, r)
+		return false
+	}
+	return true
+}
