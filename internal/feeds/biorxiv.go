@@ -104,26 +104,8 @@ func (p *parser) biorxivCollection(dec *json.Decoder) error {
 		off := int(dec.InputOffset())
 		return &ParseError{Source: p.name, Line: lineAt(p.data, off), Offset: int64(off), Err: fmt.Errorf(`"collection" is %s, want an array`, jsonKind(tok))}
 	}
-	for entry := 1; dec.More(); entry++ {
-		start := int(dec.InputOffset())
-		for start < len(p.data) && (isSpaceByte(p.data[start]) || p.data[start] == ',') {
-			start++
-		}
-		line := lineAt(p.data, start)
-		var it biorxivItem
-		if err := dec.Decode(&it); err != nil {
-			return p.jsonError(err, line, entry)
-		}
-		pp, err := it.paper()
-		if err != nil {
-			return p.errAt(line, entry, "%w", err)
-		}
-		if err := p.add(pp, line, entry); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing ']'
-		return p.jsonError(err, 0, 0)
+	if err := jsonEntries[biorxivItem](p, dec); err != nil {
+		return err
 	}
 	return nil
 }

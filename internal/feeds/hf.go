@@ -52,26 +52,8 @@ func (p *parser) hf() error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return &ParseError{Source: p.name, Line: 1, Offset: 0, Err: fmt.Errorf("want a JSON array of Hugging Face daily papers, found %s", jsonKind(tok))}
 	}
-	for entry := 1; dec.More(); entry++ {
-		start := int(dec.InputOffset())
-		for start < len(p.data) && (isSpaceByte(p.data[start]) || p.data[start] == ',') {
-			start++
-		}
-		line := lineAt(p.data, start)
-		var it hfItem
-		if err := dec.Decode(&it); err != nil {
-			return p.jsonError(err, line, entry)
-		}
-		pp, err := it.paper()
-		if err != nil {
-			return p.errAt(line, entry, "%w", err)
-		}
-		if err := p.add(pp, line, entry); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing ']'
-		return p.jsonError(err, 0, 0)
+	if err := jsonEntries[hfItem](p, dec); err != nil {
+		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		off := int(dec.InputOffset())
@@ -187,4 +169,35 @@ func goKindJSON(t reflect.Type) string {
 		return "an object"
 	}
 	return t.String()
+}
+
+// jsonEntries reads the entries of the JSON array dec has just opened, one
+// at a time, as T, adds each as a paper (errors name its line and entry
+// number) and reads the closing ']'.
+func jsonEntries[T any, PT interface {
+	*T
+	paper() (model.Paper, error)
+}](p *parser, dec *json.Decoder) error {
+	for entry := 1; dec.More(); entry++ {
+		start := int(dec.InputOffset())
+		for start < len(p.data) && (isSpaceByte(p.data[start]) || p.data[start] == ',') {
+			start++
+		}
+		line := lineAt(p.data, start)
+		var it T
+		if err := dec.Decode(&it); err != nil {
+			return p.jsonError(err, line, entry)
+		}
+		pp, err := PT(&it).paper()
+		if err != nil {
+			return p.errAt(line, entry, "%w", err)
+		}
+		if err := p.add(pp, line, entry); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ']'
+		return p.jsonError(err, 0, 0)
+	}
+	return nil
 }
