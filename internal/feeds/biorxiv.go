@@ -104,10 +104,7 @@ func (p *parser) biorxivCollection(dec *json.Decoder) error {
 		off := int(dec.InputOffset())
 		return &ParseError{Source: p.name, Line: lineAt(p.data, off), Offset: int64(off), Err: fmt.Errorf(`"collection" is %s, want an array`, jsonKind(tok))}
 	}
-	if err := jsonEntries[biorxivItem](p, dec); err != nil {
-		return err
-	}
-	return nil
+	return jsonEntries[biorxivItem](p, dec)
 }
 
 // paper maps one preprint to a model.Paper. Its id is the title's
