@@ -21,17 +21,7 @@ func (r *Runner) ConfirmMessage(sub *model.Subscriber, nonce string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
-	from, reply := r.Config.Mail.ConfirmFrom, r.Config.Mail.ConfirmReplyTo
-	if from == "" {
-		from = r.Config.Mail.From
-	}
-	if reply == "" {
-		reply = r.Config.Mail.ReplyTo
-	}
-	return &mailer.Message{
-		From: from, ReplyTo: reply, To: sub.Email, Subject: subject, Text: text, HTML: html,
-		Date: now, AutoSubmitted: true, EntityRefID: newID(), ReturnPath: r.Config.Mail.ReturnPath,
-	}, nil
+	return r.transactional(sub.Email, subject, text, html, now), nil
 }
 
 // LinksMessage renders the mail with sub's own links: the welcome after
@@ -46,6 +36,14 @@ func (r *Runner) LinksMessage(sub *model.Subscriber, welcome bool, now time.Time
 	if err != nil {
 		return nil, err
 	}
+	return r.transactional(sub.Email, subject, text, html, now), nil
+}
+
+// transactional addresses a mail papermail sends one reader on their
+// own account (confirmation, welcome, their links): the confirmation
+// sender and reply address when set, else the digest's, marked
+// auto-submitted.
+func (r *Runner) transactional(to, subject, text, html string, now time.Time) *mailer.Message {
 	from, reply := r.Config.Mail.ConfirmFrom, r.Config.Mail.ConfirmReplyTo
 	if from == "" {
 		from = r.Config.Mail.From
@@ -54,9 +52,9 @@ func (r *Runner) LinksMessage(sub *model.Subscriber, welcome bool, now time.Time
 		reply = r.Config.Mail.ReplyTo
 	}
 	return &mailer.Message{
-		From: from, ReplyTo: reply, To: sub.Email, Subject: subject, Text: text, HTML: html,
+		From: from, ReplyTo: reply, To: to, Subject: subject, Text: text, HTML: html,
 		Date: now, AutoSubmitted: true, EntityRefID: newID(), ReturnPath: r.Config.Mail.ReturnPath,
-	}, nil
+	}
 }
 
 // deliveryLabel says when sub's digests come: "every day at 07:00 (UTC)".
