@@ -168,20 +168,7 @@ func (s *Store) reindex() error {
 	if err != nil {
 		return err
 	}
-	err = s.eachSubscriberChunk(func(tx *bolt.Tx, id uint64, _ []byte) error {
-		sub, err := getSubscriber(tx, id)
-		if err != nil {
-			return err
-		}
-		old, err := getDelivery(tx, id)
-		if err != nil {
-			return err
-		}
-		d := old
-		s.schedule(&sub, &d)
-		old.NextDue = 0 // no key in the new index yet
-		return s.putDelivery(tx, id, old, d)
-	})
+	err = s.rescheduleAll(true)
 	if err != nil {
 		return err
 	}

@@ -169,6 +169,31 @@ func parsePolicy(v string) (due.Policy, bool) {
 	return due.Policy{Loc: loc, Hour: hour, Minute: minute}, true
 }
 
+// rescheduleAll computes every subscriber's next due instant again, in
+// chunks (each its own transaction), and writes the deliveries that
+// changed. With emptyIndex the due index was just emptied, so every
+// delivery is written and keyed anew.
+func (s *Store) rescheduleAll(emptyIndex bool) error {
+	return s.eachSubscriberChunk(func(tx *bolt.Tx, id uint64, _ []byte) error {
+		sub, err := getSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		old, err := getDelivery(tx, id)
+		if err != nil {
+			return err
+		}
+		d := old
+		s.schedule(&sub, &d)
+		if emptyIndex {
+			old.NextDue = 0 // no key in the new index yet
+		} else if d.NextDue == old.NextDue {
+			return nil
+		}
+		return s.putDelivery(tx, id, old, d)
+	})
+}
+
 // SetPolicy sets the default delivery time (digest.timezone and
 // digest.schedule) the due index is kept with. When it differs from the
 // one the index was built with, every subscriber's next due instant is
@@ -189,22 +214,7 @@ func (s *Store) SetPolicy(p due.Policy) error {
 	if stored == p.String() {
 		return nil
 	}
-	err := s.eachSubscriberChunk(func(tx *bolt.Tx, id uint64, _ []byte) error {
-		sub, err := getSubscriber(tx, id)
-		if err != nil {
-			return err
-		}
-		old, err := getDelivery(tx, id)
-		if err != nil {
-			return err
-		}
-		d := old
-		s.schedule(&sub, &d)
-		if d.NextDue == old.NextDue {
-			return nil
-		}
-		return s.putDelivery(tx, id, old, d)
-	})
+	err := s.rescheduleAll(false)
 	if err != nil {
 		return fmt.Errorf("store: rebuild the due index: %w", err)
 	}
