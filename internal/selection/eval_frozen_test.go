@@ -28,15 +28,7 @@ type frozenSet struct {
 
 func loadFrozen(t testing.TB) frozenSet {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "relevance-frozen.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var set frozenSet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		t.Fatalf("relevance-frozen.json: %v", err)
-	}
-	return set
+	return loadHFSet(t, "relevance-frozen.json")
 }
 
 // loadHFWindow parses a Hugging Face daily-papers file with the real feed
@@ -135,7 +127,7 @@ func loadHeldout(t testing.TB) []devProfile {
 }
 
 // TestRelevanceTable prints the figures of the README's ranking table:
-// papermail and BM25 on the dev, held-out and frozen sets, interests as
+// papermail and BM25 on the dev, held-out, frozen and dev2 sets, interests as
 // the reader's interest string. It checks that papermail stays ahead of
 // BM25 on the dev and held-out sets it is tuned on.
 func TestRelevanceTable(t *testing.T) {
@@ -171,6 +163,15 @@ func TestRelevanceTable(t *testing.T) {
 		r := row{set: "frozen"}
 		t.Run("frozen", func(t *testing.T) {
 			r.pm = runEvalWith(t, papermailRanker(NewIndex(papers, Options{Now: frozenNow})), byID, set.Profiles, text)
+			r.base = runEvalWith(t, bm25Ranker(papers), byID, set.Profiles, text)
+		})
+		rows = append(rows, r)
+	}
+	{
+		set, papers := loadDev2(t)
+		r := row{set: "dev2 (HF 2024-10-14..28)"}
+		t.Run("dev2", func(t *testing.T) {
+			r.pm = runEvalWith(t, papermailRanker(NewIndex(papers, Options{Now: dev2Now})), byID, set.Profiles, text)
 			r.base = runEvalWith(t, bm25Ranker(papers), byID, set.Profiles, text)
 		})
 		rows = append(rows, r)
