@@ -26,9 +26,9 @@ import (
 //   - Every transaction runs through view, update or batch, which turn a
 //     panic raised inside bbolt (an assertion on a page that is not what
 //     its parent says, or a memory fault) into a *DamageError.
-//   - Verify walks every page with bbolt's own consistency check, for the
-//     commands that must not start on a damaged file (serve, status,
-//     restore of a backup).
+//   - Verify (verify.go) reads every page the tree reaches and checks it,
+//     for the commands that must not start on a damaged file (serve,
+//     status, digest, restore of a backup...).
 
 // ErrDamaged means the store file is damaged; the *DamageError that wraps
 // it says how.
@@ -249,52 +249,4 @@ func (s *Store) batch(fn func(*bolt.Tx) error) (err error) {
 	defer recoverDamage(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.Batch(s.guard(fn))
-}
-
-// Verify reads every page of the store with bbolt's consistency check:
-// each page reachable once, of the type its parent says, keys in order.
-// It returns a *DamageError naming the first problems found. It costs a
-// read of the whole file; commands that start long work (serve) or judge
-// the store (status, restore) run it.
-func (s *Store) Verify() error {
-	return s.view(func(tx *bolt.Tx) error {
-		// First every key of every bucket, in this goroutine, where a
-		// fault on a wild page number is recovered; then bbolt's check
-		// (in a goroutine of its own) of what a walk cannot see.
-		if err := walkAll(tx); err != nil {
-			return err
-		}
-		var problems []string
-		n := 0
-		for err := range tx.Check() {
-			if n < 3 {
-				problems = append(problems, strings.TrimPrefix(firstLine(err.Error()), "panic: "))
-			}
-			n++
-		}
-		if n == 0 {
-			return nil
-		}
-		p := strings.Join(problems, "; ")
-		if n > len(problems) {
-			p += fmt.Sprintf("; %d problems in all", n)
-		}
-		return &DamageError{Path: s.path, Problem: p}
-	})
-}
-
-// walkAll reads every key and value of every bucket, nested ones too.
-func walkAll(tx *bolt.Tx) error {
-	var walk func(b *bolt.Bucket) error
-	walk = func(b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
-			if v == nil {
-				if child := b.Bucket(k); child != nil {
-					return walk(child)
-				}
-			}
-			return nil
-		})
-	}
-	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
 }

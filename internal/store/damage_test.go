@@ -24,7 +24,7 @@ const (
 // damageFixture writes a closed store holding damagePapers papers and
 // damageSubscribers subscribers (a file of a few MB) and returns its path
 // and page size.
-func damageFixture(t *testing.T) (string, int) {
+func damageFixture(t testing.TB) (string, int) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "papermail.db")
 	s, err := Open(path, Options{NoSync: true})

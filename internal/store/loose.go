@@ -28,7 +28,6 @@ const (
 	leafPageFlag   = 0x02
 	bucketLeafFlag = 0x01
 	pageHeaderSize = 16
-	leafElemSize   = 16
 	inBucketSize   = 16
 )
 
@@ -94,11 +93,11 @@ func (f *looseFinds) leaf(p []byte, bucket []byte) {
 		return
 	}
 	count := int(binary.LittleEndian.Uint16(p[10:]))
-	if count == 0 || pageHeaderSize+count*leafElemSize > len(p) {
+	if count == 0 || pageHeaderSize+count*elemSize > len(p) {
 		return
 	}
 	for i := range count {
-		e := pageHeaderSize + i*leafElemSize
+		e := pageHeaderSize + i*elemSize
 		eflags := binary.LittleEndian.Uint32(p[e:])
 		pos := int(binary.LittleEndian.Uint32(p[e+4:]))
 		ksize := int(binary.LittleEndian.Uint32(p[e+8:]))
