@@ -78,6 +78,15 @@
 // feedback from the distinctive terms of up to three papers of
 // relevance 0.3 or more).
 //
+// Last, an interest some papers match is fused by reciprocal rank with
+// plain BM25F over the reader's own words (title, keywords and abstract
+// as indexed), so a literal interest never loses BM25F's good hits: the
+// concept ranking's relevances are handed out in the fused order, and
+// papers only BM25F finds join below them when the best match covers
+// every concept of the interest and they cover most of its concepts and
+// a good share of its words' weight. An interest no paper matches gets
+// nothing from it.
+//
 // A profile's relevance for a paper is its best interest plus a softened
 // share of the others; feedback adds the likeness to liked papers and
 // takes away the likeness to disliked ones (which are never picked);

@@ -189,7 +189,8 @@ func TestRelevanceTable(t *testing.T) {
 // word-level matching), then as a concept each with dictionary synonyms,
 // then with a second pass, for interests too few papers match in full,
 // that leaves the reader's everyday words out, then with pseudo-relevance
-// feedback from the best first-pass papers in that pass.
+// feedback from the best first-pass papers in that pass, then fused with
+// plain BM25F over the reader's words.
 func TestRankingSteps(t *testing.T) {
 	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	page := loadPage(t, date)
@@ -200,10 +201,11 @@ func TestRankingSteps(t *testing.T) {
 		name string
 		st   ablation
 	}{
-		{"phrase runs", ablation{phraseRuns: true}},
-		{"+ word concepts, WordNet", ablation{strictOnly: true}},
-		{"+ second pass without everyday words", ablation{noFeedback: true}},
-		{"+ pseudo-relevance feedback in the second pass (all)", ablation{}},
+		{"phrase runs", ablation{phraseRuns: true, noFusion: true}},
+		{"+ word concepts, WordNet", ablation{strictOnly: true, noFusion: true}},
+		{"+ second pass without everyday words", ablation{noFeedback: true, noFusion: true}},
+		{"+ pseudo-relevance feedback in the second pass", ablation{noFusion: true}},
+		{"+ fusion with plain BM25F (all)", ablation{}},
 	}
 	for _, s := range steps {
 		var dev, held, frozen evalResult

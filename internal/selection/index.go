@@ -44,6 +44,7 @@ type ablation struct {
 	phraseRuns bool // unknown words stay one phrase, without dictionary expansion
 	strictOnly bool // no second pass for interests too few papers match in full
 	noFeedback bool // no pseudo-relevance feedback in the second pass
+	noFusion   bool // no fusion with plain BM25F over the reader's words
 }
 
 // Text fields of a paper, in token order.
@@ -140,6 +141,8 @@ type Index struct {
 	noSecondPass bool
 	// noFeedback turns off its pseudo-relevance feedback (feedbackPass).
 	noFeedback bool
+	// noFusion turns off the fusion with plain BM25F (fuse).
+	noFusion bool
 	// sem holds embedding vectors (nil: lexical ranking only).
 	sem *semanticVectors
 
@@ -160,6 +163,7 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 		wordLevel:    !opts.steps.phraseRuns,
 		noSecondPass: opts.steps.strictOnly,
 		noFeedback:   opts.steps.noFeedback,
+		noFusion:     opts.steps.noFusion,
 		terms:        make(map[string]uint32, 4096),
 		byID:         make(map[string]int32, len(papers)),
 		byTitle:      make(map[string]int32, len(papers)),

@@ -102,6 +102,8 @@ func (s *slot) named() bool {
 // interest is a compiled interest: its concepts and the relevance of
 // every matching paper.
 type interest struct {
+	// words are the stems of the reader's own words, for plain BM25F.
+	words  []string
 	slots  []slot
 	whole  *alt     // the whole interest as a phrase, when it spans slots
 	vector bool     // a paper's distinctive terms, scored without coverage
@@ -233,6 +235,7 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 	}
 	slices.SortStableFunc(slots, func(a, b found) int { return a.at - b.at })
 	in := &interest{}
+	in.words, _ = dropKeyOnly(ws)
 	for _, f := range slots {
 		in.slots = append(in.slots, f.s)
 	}
@@ -847,6 +850,7 @@ func (ix *Index) scoreInterest(in *interest) {
 		exp = covExp3
 	}
 	rels := make([]float32, n)
+	shares := make([]float32, n)
 	above := 0
 	for d := range n {
 		var acc, cov float32
@@ -861,6 +865,7 @@ func (ix *Index) scoreInterest(in *interest) {
 			}
 		}
 		rel := acc / total
+		shares[d] = cov / covTotal
 		if !in.vector {
 			rel *= float32(math.Pow(float64(cov/covTotal), exp))
 		}
@@ -876,6 +881,9 @@ func (ix *Index) scoreInterest(in *interest) {
 		if !ix.noFeedback {
 			ix.feedbackPass(rels)
 		}
+	}
+	if !in.vector && ix.wordLevel && !ix.noFusion {
+		ix.fuse(in.words, rels, shares)
 	}
 	for d, rel := range rels {
 		if rel >= minHit {
