@@ -25,18 +25,43 @@ func loadHFSet(t testing.TB, file string) frozenSet {
 	return set
 }
 
-// dev2Now is the morning after the dev2 window (2024-10-14..28): the
-// digest run the set stands for.
-var dev2Now = time.Date(2024, 10, 29, 8, 0, 0, 0, time.UTC)
+// tuningSet is one of the graded tuning sets over a window of Hugging
+// Face daily papers, with the shape it was written to.
+type tuningSet struct {
+	name, file string
+	// minProfiles, minParaphrase and minNomatch are the least the set
+	// must hold of all profiles, paraphrased and no-match ones.
+	minProfiles, minParaphrase, minNomatch int
+}
 
-// paraphraseStyles are the ways dev2's paraphrased interests are worded.
+// tuningSets are dev2 (2024-10-14..28) and dev3 (2024-07-15..26), written
+// to resemble a held-out fortnight whose paraphrased interests are in lay
+// and metaphorical words.
+var tuningSets = []tuningSet{
+	{name: "dev2", file: "relevance-dev2.json", minProfiles: 30, minParaphrase: 12, minNomatch: 4},
+	{name: "dev3", file: "relevance-dev3.json", minProfiles: 20, minParaphrase: 10, minNomatch: 3},
+}
+
+// paraphraseStyles are the ways the tuning sets' paraphrased interests are
+// worded.
 var paraphraseStyles = map[string]bool{"question": true, "goal": true, "lay": true, "metaphor": true}
 
-// dev2Styles reads the style of each paraphrased profile of
-// relevance-dev2.json, by profile id.
-func dev2Styles(t testing.TB) map[string]string {
+// loadedSet is a tuning set with the papers of its window.
+type loadedSet struct {
+	frozenSet
+	papers []model.Paper
+	// styles is the style of each paraphrased profile, by profile id.
+	styles map[string]string
+	// now is the morning after the window: the digest run the set
+	// stands for.
+	now time.Time
+}
+
+// profileStyles reads the style of each paraphrased profile of a set file,
+// by profile id.
+func profileStyles(t testing.TB, file string) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "relevance-dev2.json"))
+	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +72,7 @@ func dev2Styles(t testing.TB) map[string]string {
 		} `json:"profiles"`
 	}
 	if err := json.Unmarshal(raw, &set); err != nil {
-		t.Fatalf("relevance-dev2.json: %v", err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	styles := map[string]string{}
 	for _, p := range set.Profiles {
@@ -58,18 +83,21 @@ func dev2Styles(t testing.TB) map[string]string {
 	return styles
 }
 
-// loadDev2 reads testdata/relevance-dev2.json and the papers of its
-// window, and checks that the set has the shape it was written to: the
-// judged window, >= 30 profiles with >= 12 paraphrased and >= 4 no-match,
-// every judged id in the window, no-match profiles with no judgments,
-// every paraphrase with a known style.
-func loadDev2(t testing.TB) (frozenSet, []model.Paper) {
+// load reads the set and the papers of its window and checks that the set
+// has the shape it was written to: the judged window, enough profiles of
+// each kind, unique ids, every judged id in the window with grade 1 or 2,
+// no judgments on no-match profiles, every paraphrase with a known style.
+func (s tuningSet) load(t testing.TB) loadedSet {
 	t.Helper()
-	set := loadHFSet(t, "relevance-dev2.json")
-	styles := dev2Styles(t)
+	set := loadHFSet(t, s.file)
+	styles := profileStyles(t, s.file)
+	to, err := time.Parse("2006-01-02", set.Window.To)
+	if err != nil {
+		t.Fatalf("%s: window end: %v", s.file, err)
+	}
 	papers := loadHFWindow(t, set.Corpus, set.Window.From, set.Window.To)
 	if len(papers) != set.Papers {
-		t.Fatalf("window %s..%s has %d papers, the judgments were made over %d", set.Window.From, set.Window.To, len(papers), set.Papers)
+		t.Fatalf("%s: window %s..%s has %d papers, the judgments were made over %d", s.file, set.Window.From, set.Window.To, len(papers), set.Papers)
 	}
 	ids := map[string]bool{}
 	for _, p := range papers {
@@ -79,38 +107,50 @@ func loadDev2(t testing.TB) (frozenSet, []model.Paper) {
 	seen := map[string]bool{}
 	for _, p := range set.Profiles {
 		if seen[p.ID] {
-			t.Errorf("profile id %s appears twice", p.ID)
+			t.Errorf("%s: profile id %s appears twice", s.file, p.ID)
 		}
 		seen[p.ID] = true
 		kinds[p.Kind]++
 		switch p.Kind {
 		case "literal", "paraphrase":
 			if p.Kind == "paraphrase" && !paraphraseStyles[styles[p.ID]] {
-				t.Errorf("paraphrase %s has style %q, want question, goal, lay or metaphor", p.ID, styles[p.ID])
+				t.Errorf("%s: paraphrase %s has style %q, want question, goal, lay or metaphor", s.file, p.ID, styles[p.ID])
 			}
 			if len(p.Relevant) == 0 {
-				t.Errorf("profile %s (%s) judges no paper relevant", p.ID, p.Kind)
+				t.Errorf("%s: profile %s (%s) judges no paper relevant", s.file, p.ID, p.Kind)
 			}
 		case "nomatch":
 			if len(p.Relevant) != 0 {
-				t.Errorf("no-match profile %s judges %d papers relevant", p.ID, len(p.Relevant))
+				t.Errorf("%s: no-match profile %s judges %d papers relevant", s.file, p.ID, len(p.Relevant))
 			}
 		default:
-			t.Errorf("profile %s has unknown kind %q", p.ID, p.Kind)
+			t.Errorf("%s: profile %s has unknown kind %q", s.file, p.ID, p.Kind)
 		}
 		for id, g := range p.Relevant {
 			if !ids[id] {
-				t.Errorf("profile %s judges %s, which is not in the window", p.ID, id)
+				t.Errorf("%s: profile %s judges %s, which is not in the window", s.file, p.ID, id)
 			}
 			if g < 1 || g > 2 {
-				t.Errorf("profile %s grades %s %d, want 1 or 2", p.ID, id, g)
+				t.Errorf("%s: profile %s grades %s %d, want 1 or 2", s.file, p.ID, id, g)
 			}
 		}
 	}
-	if len(set.Profiles) < 30 || kinds["paraphrase"] < 12 || kinds["nomatch"] < 4 {
-		t.Fatalf("dev2 set has %d profiles (%v), want >= 30 with >= 12 paraphrased and >= 4 no-match", len(set.Profiles), kinds)
+	if len(set.Profiles) < s.minProfiles || kinds["paraphrase"] < s.minParaphrase || kinds["nomatch"] < s.minNomatch {
+		t.Fatalf("%s has %d profiles (%v), want >= %d with >= %d paraphrased and >= %d no-match",
+			s.file, len(set.Profiles), kinds, s.minProfiles, s.minParaphrase, s.minNomatch)
 	}
-	return set, papers
+	return loadedSet{frozenSet: set, papers: papers, styles: styles, now: to.AddDate(0, 0, 1).Add(8 * time.Hour)}
+}
+
+// metaphors returns the set's paraphrased profiles worded as metaphors.
+func (s loadedSet) metaphors() []devProfile {
+	var out []devProfile
+	for _, p := range s.Profiles {
+		if s.styles[p.ID] == "metaphor" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // emptyTopics counts the profiles with relevant papers for which rank
@@ -130,38 +170,41 @@ func emptyTopics(t *testing.T, rank ranker, profiles []devProfile) (empty, real 
 	return empty, real
 }
 
-// TestRelevanceDev2 reports nDCG@10 of the ranking and of BM25 on the
-// dev2 tuning set: interests in a field's terms and in a curious
-// non-specialist's words over a fortnight of Hugging Face papers that is
-// not the frozen set's, with the metaphorical paraphrases (the hardest
-// wording, sharing almost no words with the papers) on their own. It is
-// a report: it checks only the set's shape and that both rankings run.
-func TestRelevanceDev2(t *testing.T) {
-	set, papers := loadDev2(t)
-	styles := dev2Styles(t)
-	var metaphors []devProfile
-	for _, p := range set.Profiles {
-		if styles[p.ID] == "metaphor" {
-			metaphors = append(metaphors, p)
-		}
-	}
+// reportTuningSet logs nDCG@10 of the ranking and of BM25 on a tuning
+// set, with the metaphorical paraphrases (the hardest wording, sharing
+// almost no words with the papers) on their own, the no-match average of
+// returned papers and how many real topics return nothing.
+func reportTuningSet(t *testing.T, ts tuningSet) {
+	t.Helper()
+	set := ts.load(t)
 	text := func(p devProfile) string { return p.Interest }
-	pmRank := papermailRanker(NewIndex(papers, Options{Now: dev2Now}))
-	bmRank := bm25Ranker(papers)
+	pmRank := papermailRanker(NewIndex(set.papers, Options{Now: set.now}))
+	bmRank := bm25Ranker(set.papers)
 	var pm, base, pmMeta, bmMeta evalResult
 	var pmEmpty, bmEmpty, real int
 	t.Run("papermail", func(t *testing.T) {
 		pm = runEvalWith(t, pmRank, byID, set.Profiles, text)
 		pmEmpty, real = emptyTopics(t, pmRank, set.Profiles)
-		pmMeta = runEvalWith(t, pmRank, byID, metaphors, text)
+		pmMeta = runEvalWith(t, pmRank, byID, set.metaphors(), text)
 	})
 	t.Run("bm25", func(t *testing.T) {
 		base = runEvalWith(t, bmRank, byID, set.Profiles, text)
 		bmEmpty, _ = emptyTopics(t, bmRank, set.Profiles)
-		bmMeta = runEvalWith(t, bmRank, byID, metaphors, text)
+		bmMeta = runEvalWith(t, bmRank, byID, set.metaphors(), text)
 	})
-	t.Logf("dev2 (%s..%s, %d papers, %d profiles): papermail overall %.3f literal %.3f paraphrase %.3f (metaphor %.3f) no-match %.2f, %d of %d real topics empty | BM25 overall %.3f literal %.3f paraphrase %.3f (metaphor %.3f) no-match %.2f, %d empty",
-		set.Window.From, set.Window.To, len(papers), len(set.Profiles),
+	t.Logf("%s (%s..%s, %d papers, %d profiles): papermail overall %.3f literal %.3f paraphrase %.3f (metaphor %.3f) no-match %.2f, %d of %d real topics empty | BM25 overall %.3f literal %.3f paraphrase %.3f (metaphor %.3f) no-match %.2f, %d empty",
+		ts.name, set.Window.From, set.Window.To, len(set.papers), len(set.Profiles),
 		pm.overall, pm.literal, pm.paraphrase, pmMeta.paraphrase, pm.nomatch, pmEmpty, real,
 		base.overall, base.literal, base.paraphrase, bmMeta.paraphrase, base.nomatch, bmEmpty)
 }
+
+// TestRelevanceDev2 reports papermail and BM25 on the dev2 tuning set
+// (2024-10-14..28): interests in a field's terms and in a curious
+// non-specialist's words over a fortnight that is not the frozen set's.
+// It is a report: it checks only the set's shape and that both rankings
+// run.
+func TestRelevanceDev2(t *testing.T) { reportTuningSet(t, tuningSets[0]) }
+
+// TestRelevanceDev3 reports papermail and BM25 on the smaller dev3 tuning
+// set (2024-07-15..26), a report like TestRelevanceDev2.
+func TestRelevanceDev3(t *testing.T) { reportTuningSet(t, tuningSets[1]) }

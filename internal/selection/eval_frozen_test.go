@@ -3,6 +3,7 @@ package selection
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,9 +128,9 @@ func loadHeldout(t testing.TB) []devProfile {
 }
 
 // TestRelevanceTable prints the figures of the README's ranking table:
-// papermail and BM25 on the dev, held-out, frozen and dev2 sets, interests as
-// the reader's interest string. It checks that papermail stays ahead of
-// BM25 on the dev and held-out sets it is tuned on.
+// papermail and BM25 on the dev, held-out, frozen, dev2 and dev3 sets,
+// interests as the reader's interest string. It checks that papermail
+// stays ahead of BM25 on the dev and held-out sets it is tuned on.
 func TestRelevanceTable(t *testing.T) {
 	date := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	page := loadPage(t, date)
@@ -167,12 +168,12 @@ func TestRelevanceTable(t *testing.T) {
 		})
 		rows = append(rows, r)
 	}
-	{
-		set, papers := loadDev2(t)
-		r := row{set: "dev2 (HF 2024-10-14..28)"}
-		t.Run("dev2", func(t *testing.T) {
-			r.pm = runEvalWith(t, papermailRanker(NewIndex(papers, Options{Now: dev2Now})), byID, set.Profiles, text)
-			r.base = runEvalWith(t, bm25Ranker(papers), byID, set.Profiles, text)
+	for _, ts := range tuningSets {
+		set := ts.load(t)
+		r := row{set: fmt.Sprintf("%s (HF %s..%s)", ts.name, set.Window.From, set.Window.To)}
+		t.Run(ts.name, func(t *testing.T) {
+			r.pm = runEvalWith(t, papermailRanker(NewIndex(set.papers, Options{Now: set.now})), byID, set.Profiles, text)
+			r.base = runEvalWith(t, bm25Ranker(set.papers), byID, set.Profiles, text)
 		})
 		rows = append(rows, r)
 	}
