@@ -56,8 +56,23 @@ type Options struct {
 	Now func() time.Time
 }
 
-// OpenStore opens the store of cfg with the options the parts expect
-// (records batched by smtp.connections).
+// DaemonBatchSize is the store batch size of the daemon (serve, demo):
+// bbolt's own default, so a commit closes on the batch delay and carries
+// every write that arrived meanwhile. The daemon's web pages write for as
+// many visitors as post at once, besides the SMTP connections recording a
+// run; a batch of smtp.connections (4) committed the subscribe form's
+// writes four at a time, an fsync each. POST /subscribe in the bench
+// harness (16 connections, 2 cores loaded 4-8 by other work, runs
+// interleaved): 660-1,415 req/s with p99 35-155 ms at 4, 1,330-2,072
+// req/s with p99 35-65 ms at this size. The price is paid by a run
+// while nobody posts: its records wait out the delay (4 connections
+// 0.64 -> 1.6 ms a record in store's BenchmarkRecordSent), which the
+// one-shot `digest` command, sized to its connections, does not.
+const DaemonBatchSize = 1000
+
+// OpenStore opens the store of cfg with the options the parts expect:
+// records batched by smtp.connections unless opts sets a size (see
+// DaemonBatchSize).
 func OpenStore(cfg config.Config, opts store.Options) (*store.Store, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = max(cfg.SMTP.Connections, 1)
