@@ -8,7 +8,7 @@ import (
 )
 
 // secondPassPapers is a small corpus where no paper uses a reader's
-// everyday word ("pocket") for what three papers are about.
+// everyday word ("wallet") for what three papers are about.
 var secondPassPapers = []model.Paper{
 	{ID: "lm1", Title: "Compact Language Models for Edge Devices", Abstract: "We shrink language models so they run on edge devices with little memory."},
 	{ID: "lm2", Title: "Quantized Language Models On-Device", Abstract: "Four-bit language models run on-device at interactive speed."},
@@ -31,7 +31,7 @@ func TestSecondPass(t *testing.T) {
 		interest       string
 		strict, second []string // picked, as sets
 	}{
-		{"running language models in a pocket", nil, []string{"lm1", "lm2", "lm3"}},
+		{"running language models in a wallet", nil, []string{"lm1", "lm2", "lm3"}},
 		{"poetry generation", nil, nil},
 		{"speech recognition", []string{"asr"}, []string{"asr"}},
 	}
