@@ -82,7 +82,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestEmbeddingsBlendIntoTheDigest runs digests with an embeddings
-// provider that knows "xylophone melodies" is close to song generation,
+// provider that knows "xylophone marimbas" is close to song generation,
 // which no word of the interest names: the digest holds the song paper.
 // Vectors are fetched in batches before the per-subscriber loop (two
 // requests for ten subscribers) and kept, so the next run asks nothing.
@@ -92,15 +92,15 @@ func TestEmbeddingsBlendIntoTheDigest(t *testing.T) {
 			prov := embedtest.Start()
 			defer prov.Close()
 			prov.Alias("xylophone", "song", "songs", "generation")
-			prov.Alias("melodies", "song", "lyrics", "vocals")
+			prov.Alias("marimbas", "song", "lyrics", "vocals")
 			g, _ := semanticRig(t, prov, path, 5*time.Second)
 			now := time.Now()
 			// Before a run has fetched vectors, ranking is lexical: no word
 			// of the interest is in any paper.
-			if picks, err := g.r.Preview(selection.Profile{Interests: []string{"xylophone melodies"}}, 10, now); err != nil || len(picks) != 0 {
+			if picks, err := g.r.Preview(selection.Profile{Interests: []string{"xylophone marimbas"}}, 10, now); err != nil || len(picks) != 0 {
 				t.Fatalf("lexical preview: %d picks (%v), want none", len(picks), err)
 			}
-			subs := g.addSubscribers(10, now, func(_ int, s *model.Subscriber) { s.Interests = []string{"xylophone melodies"} })
+			subs := g.addSubscribers(10, now, func(_ int, s *model.Subscriber) { s.Interests = []string{"xylophone marimbas"} })
 			srv := smtptest.StartT(t, smtptest.Options{})
 			g.useServer(srv, nil)
 			sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
