@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/papermail/papermail/internal/deliverability"
-	"github.com/papermail/papermail/internal/web"
 )
 
 func main() {
@@ -91,12 +90,7 @@ func run(ctx context.Context, out, chromium, templates string) error {
 		return err
 	}
 	defer in.Close()
-	srv, err := web.New(web.Deps{Config: in.Config, Store: in.Store, Engine: in.Engine, Links: in.Links, Subscriptions: in.Subscriptions,
-		Signer: in.Signer, Runner: in.Runner, Outbox: in.Outbox, Log: log, Now: func() time.Time { return clock }})
-	if err != nil {
-		return err
-	}
-	hs := srv.HTTPServer(addr)
+	hs := in.Web.HTTPServer(addr)
 	go hs.Serve(ln)
 	defer hs.Close()
 

@@ -1,10 +1,12 @@
 // Package app wires papermail's parts from a config.Config, in one order:
 // store, link signer (config secret or the store's own), links, renderer,
 // composer (with DKIM), sender (SMTP or the local Maildir), digest runner,
-// outbox and subscription service; the web server and the scheduler are
-// built from these parts. The command line, the deliverability checks, the
-// tests and the bench all build papermail through Build, so they run what
-// the daemon runs.
+// outbox, subscription service and the web server; the scheduler is built
+// from these parts. The command line, the deliverability checks, the tests
+// and the bench all build papermail through Build, so they run what the
+// daemon runs. The parts meet through the small interfaces their
+// consumers declare (digest.Sender, web.Store, web.Digests, ...), so none
+// of them imports this package.
 package app
 
 import (
@@ -24,6 +26,7 @@ import (
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // Parts are the wired components.
@@ -38,6 +41,7 @@ type Parts struct {
 	Runner        *digest.Runner
 	Outbox        *digest.Outbox
 	Subscriptions *subscription.Service
+	Web           *web.Server
 	Metrics       *metrics.Metrics
 	Log           *slog.Logger
 }
@@ -52,7 +56,8 @@ type Options struct {
 	// Sender replaces the sender the configuration names (a test's
 	// transport with short retry delays, say).
 	Sender digest.Sender
-	// Now is the subscription service's clock; nil means time.Now.
+	// Now is the clock of the subscription service and the web pages;
+	// nil means time.Now.
 	Now func() time.Time
 }
 
@@ -138,6 +143,11 @@ func Build(cfg config.Config, st *store.Store, o Options) (*Parts, error) {
 	}
 	p.Outbox = digest.NewOutbox(st, p.Sender, p.Log)
 	p.Subscriptions, err = subscription.New(subscription.Deps{Store: st, Mail: p.Runner, Location: cfg.Location(), Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	p.Web, err = web.New(web.Deps{Config: cfg, Store: st, Engine: p.Engine, Links: p.Links, Signer: p.Signer, Secret: secret,
+		Subscriptions: p.Subscriptions, Runner: p.Runner, Outbox: p.Outbox, Metrics: p.Metrics, Log: p.Log, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}

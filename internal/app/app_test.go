@@ -1,7 +1,11 @@
 package app
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,8 +55,20 @@ func TestBuildHonoursTheConfig(t *testing.T) {
 		if _, ok := p.Sender.(*mailer.Maildir); !ok {
 			t.Errorf("no smtp.host: sender %T, want the Maildir", p.Sender)
 		}
-		if p.Runner == nil || p.Outbox == nil || p.Subscriptions == nil || p.Engine == nil {
-			t.Errorf("parts missing: %+v", p)
+		if p.Runner == nil || p.Outbox == nil || p.Subscriptions == nil || p.Engine == nil || p.Web == nil {
+			t.Fatalf("parts missing: %+v", p)
+		}
+		// The web server is built too, and serves its pages.
+		ts := httptest.NewServer(p.Web.Handler())
+		resp, err := http.Get(ts.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ts.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `action="/subscribe"`) {
+			t.Errorf("GET / on the built web server: %d %v\n%s", resp.StatusCode, err, body)
 		}
 	}
 	cfg := testConfig(t)

@@ -64,7 +64,7 @@ func cmdBounces(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: bounces: %w", errTempFail, err)
 	}
-	results, err := p.runner.ApplyReports(msgs)
+	results, err := p.Runner.ApplyReports(msgs)
 	printReports(e, results, *quiet)
 	if err != nil {
 		// Applying twice changes nothing more: the whole input may be

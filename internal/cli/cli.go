@@ -420,7 +420,7 @@ func oneOf(flagName, value string, allowed ...string) error {
 // metrics returns the daemon's metrics when running inside it.
 func (e *env) metrics() *metrics.Metrics {
 	if e.daemon != nil {
-		return e.daemon.parts.metrics
+		return e.daemon.parts.Metrics
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	if _, err := st.SubscriberByEmail(demoReader); errors.Is(err, store.ErrNotFound) {
-		sub, err := p.subs.Add(subscription.Request{Email: demoReader, Source: "demo",
+		sub, err := p.Subscriptions.Add(subscription.Request{Email: demoReader, Source: "demo",
 			Interests: []string{"making LLM inference faster", "retrieval-augmented generation", "graph neural networks"}})
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func cmdDemo(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "added the subscriber %s (interests: %v)\n", demoReader, sub.Interests)
 	}
 	date := now.In(e.cfg.Location()).Format(digest.DateLayout)
-	sum, err := p.runner.Run(e.ctx, digest.Spec{Now: now, Date: date})
+	sum, err := p.Runner.Run(e.ctx, digest.Spec{Now: now, Date: date})
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,9 @@ func cmdDigest(e *env, args []string) error {
 		return err
 	}
 	bar := newProgress(e, "digest "+*date)
-	p.runner.Progress = bar.update
-	defer func() { p.runner.Progress = nil }()
-	sum, err := p.runner.Run(e.ctx, digest.Spec{Now: now, Date: *date})
+	p.Runner.Progress = bar.update
+	defer func() { p.Runner.Progress = nil }()
+	sum, err := p.Runner.Run(e.ctx, digest.Spec{Now: now, Date: *date})
 	bar.finish()
 	if len(sum.Runs) > 0 || err == nil {
 		fmt.Fprintf(e.stdout, "digest %s: %d due, %d sent, %d skipped, %d failed, %d bounced, %d pending in %s\n",

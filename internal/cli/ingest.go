@@ -60,7 +60,7 @@ func cmdIngest(e *env, args []string) error {
 	bar.finish()
 	e.embedAfterIngest(e.ctx, st)
 	if e.daemon != nil {
-		e.daemon.parts.runner.Invalidate()
+		e.daemon.parts.Runner.Invalidate()
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d sources failed; their papers were not stored", failed, len(pos))

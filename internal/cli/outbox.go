@@ -4,19 +4,21 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/papermail/papermail/internal/app"
 )
 
 // sendQueued sends the outbox now: inside the daemon by waking its outbox,
 // outside it by flushing. It returns an error when mail to any of emails
 // is still waiting afterwards (the relay refused or did not answer), naming
 // the relay's last answer; the mail stays queued and `serve` retries it.
-func sendQueued(e *env, p *parts, emails ...string) error {
+func sendQueued(e *env, p *app.Parts, emails ...string) error {
 	if e.daemon != nil {
-		p.outbox.Wake()
+		p.Outbox.Wake()
 		return nil
 	}
-	_, flushErr := p.outbox.Flush(e.ctx)
-	items, err := p.store.DueOutbox(time.Now().AddDate(100, 0, 0), 100000)
+	_, flushErr := p.Outbox.Flush(e.ctx)
+	items, err := p.Store.DueOutbox(time.Now().AddDate(100, 0, 0), 100000)
 	if err != nil {
 		return err
 	}

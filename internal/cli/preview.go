@@ -66,7 +66,7 @@ func cmdPreview(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sub, err := p.store.SubscriberByEmail(addr)
+		sub, err := p.Store.SubscriberByEmail(addr)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func cmdPreview(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ok, err := p.runner.WriteDigestEML(f, &sub, now)
+		ok, err := p.Runner.WriteDigestEML(f, &sub, now)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -122,11 +122,11 @@ func cmdPreview(e *env, args []string) error {
 	}
 	// The profile a subscriber with these settings would be ranked by.
 	prof := digest.ProfileOf(&sub)
-	picks, err := p.runner.Preview(prof, *limit, now)
+	picks, err := p.Runner.Preview(prof, *limit, now)
 	if err != nil {
 		return err
 	}
-	report, err := p.runner.InterestReport(prof, now)
+	report, err := p.Runner.InterestReport(prof, now)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func cmdPreview(e *env, args []string) error {
 	if *format == "json" {
 		notes = e.stderr
 	}
-	window := p.runner.Config.Digest.Window
+	window := p.Runner.Config.Digest.Window
 	for _, m := range report {
 		if m.Papers > 0 {
 			continue

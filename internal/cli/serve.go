@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/store"
-	"github.com/papermail/papermail/internal/web"
 )
 
 // daemon is the running `papermail serve`: it owns the store and lends it
@@ -25,7 +25,7 @@ type daemon struct {
 	cfg   config.Config
 	log   *slog.Logger
 	store *store.Store
-	parts *parts
+	parts *app.Parts
 }
 
 func cmdServe(e *env, args []string) error {
@@ -49,26 +49,19 @@ func cmdServe(e *env, args []string) error {
 
 // serveWith runs the daemon until e.ctx ends. ready, when set, is called
 // once the web server listens.
-func serveWith(e *env, p *parts, ready func(addr string)) error {
+func serveWith(e *env, p *app.Parts, ready func(addr string)) error {
 	cfg, log := e.cfg, e.log
 	// Work runs under its own context so shutdown can first stop new work
 	// and then give in-flight messages shutdown_timeout to finish.
 	work, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	d := &daemon{ctx: work, cfg: cfg, log: log, store: p.store, parts: p}
+	d := &daemon{ctx: work, cfg: cfg, log: log, store: p.Store, parts: p}
 
-	srv, err := web.New(web.Deps{
-		Config: cfg, Store: p.store, Engine: p.engine, Links: p.links, Signer: p.signer,
-		Subscriptions: p.subs, Runner: p.runner, Outbox: p.outbox, Metrics: p.metrics, Log: log,
-	})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
-	hs := srv.HTTPServer(cfg.HTTP.Listen)
+	hs := p.Web.HTTPServer(cfg.HTTP.Listen)
 	ms, mln, err := metricsServer(cfg, p)
 	if err != nil {
 		ln.Close()
@@ -92,15 +85,15 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			defer func() {
 				if r := recover(); r != nil {
 					log.Error("background task panicked", "task", name, "panic", fmt.Sprint(r))
-					p.metrics.Panics.Inc()
+					p.Metrics.Panics.Inc()
 				}
 			}()
 			fn()
 		}()
 	}
-	background("outbox", func() { p.outbox.Run(work) })
+	background("outbox", func() { p.Outbox.Run(work) })
 	background("resume", func() {
-		if err := p.runner.ResumeInterrupted(work, time.Now()); err != nil && work.Err() == nil {
+		if err := p.Runner.ResumeInterrupted(work, time.Now()); err != nil && work.Err() == nil {
 			log.Error("resume interrupted runs", "error", err)
 		}
 	})
@@ -108,9 +101,9 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
-			if counts, err := p.store.CountSubscribers(); err == nil {
+			if counts, err := p.Store.CountSubscribers(); err == nil {
 				for state, n := range counts {
-					p.metrics.Subscribers.WithLabelValues(string(state)).Set(float64(n))
+					p.Metrics.Subscribers.WithLabelValues(string(state)).Set(float64(n))
 				}
 			}
 			select {
@@ -120,10 +113,10 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 			}
 		}
 	})
-	sched, err := p.app.Scheduler(work, func(ctx context.Context, f config.Feed) {
-		fetchFeed(ctx, p.store, p.metrics, log, f, func() {
-			p.runner.Invalidate()
-			if _, err := p.runner.EmbedRecent(ctx, time.Now()); err != nil && ctx.Err() == nil {
+	sched, err := p.Scheduler(work, func(ctx context.Context, f config.Feed) {
+		fetchFeed(ctx, p.Store, p.Metrics, log, f, func() {
+			p.Runner.Invalidate()
+			if _, err := p.Runner.EmbedRecent(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("embeddings provider failed; papers without vectors are ranked with the built-in ranker", "error", err)
 			}
 		})
@@ -175,7 +168,7 @@ func serveWith(e *env, p *parts, ready func(addr string)) error {
 	case <-sched.Stop().Done():
 	case <-shutdown.Done():
 	}
-	if !p.runner.Wait(shutdown) {
+	if !p.Runner.Wait(shutdown) {
 		log.Warn("shutdown timeout: a digest run did not finish; it resumes at the next start")
 	}
 	<-done
@@ -197,7 +190,7 @@ func deliveryName(cfg config.Config) string {
 
 // metricsServer is the listener of metrics.listen, serving /metrics (to
 // the networks of metrics.allow when set) and /healthz; nil without one.
-func metricsServer(cfg config.Config, p *parts) (*http.Server, net.Listener, error) {
+func metricsServer(cfg config.Config, p *app.Parts) (*http.Server, net.Listener, error) {
 	if cfg.Metrics.Listen == "" {
 		return nil, nil, nil
 	}
@@ -206,7 +199,7 @@ func metricsServer(cfg config.Config, p *parts) (*http.Server, net.Listener, err
 		return nil, nil, fmt.Errorf("metrics.listen %s: %w", cfg.Metrics.Listen, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", p.metrics.Handler(cfg.Metrics.Networks()))
+	mux.Handle("GET /metrics", p.Metrics.Handler(cfg.Metrics.Networks()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

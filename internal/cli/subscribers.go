@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
@@ -106,14 +107,14 @@ func subscribersAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.store.SubscriberByEmail(req.Email); err == nil {
+	if _, err := p.Store.SubscriberByEmail(req.Email); err == nil {
 		return fmt.Errorf("%s is already on the list (see 'papermail subscribers list')", req.Email)
 	}
-	if err := warnUnknownCategories(e, p.store, req.Categories); err != nil {
+	if err := warnUnknownCategories(e, p.Store, req.Categories); err != nil {
 		return err
 	}
 	if *confirmed {
-		if _, err := p.subs.Add(req); err != nil {
+		if _, err := p.Subscriptions.Add(req); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("%s is already on the list", req.Email)
 			}
@@ -122,7 +123,7 @@ func subscribersAdd(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "added %s (active)%s\n", req.Email, describeProfile(&req))
 		return nil
 	}
-	if _, err := p.subs.Subscribe(req); err != nil {
+	if _, err := p.Subscriptions.Subscribe(req); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", req.Email)
@@ -236,7 +237,7 @@ func subscribersImport(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	added, existing, err := p.subs.Import(reqs, *confirm)
+	added, existing, err := p.Subscriptions.Import(reqs, *confirm)
 	if err != nil {
 		return err
 	}
@@ -327,7 +328,7 @@ func subscribersRemove(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.subs.Erase(sub.ID); err != nil {
+	if err := p.Subscriptions.Erase(sub.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "removed %s and everything papermail held about them\n", sub.Email)
@@ -336,7 +337,7 @@ func subscribersRemove(e *env, args []string) error {
 
 // oneSubscriber reads the single EMAIL argument of `subscribers NAME` and
 // finds that subscriber.
-func oneSubscriber(e *env, name string, args []string) (*parts, model.Subscriber, error) {
+func oneSubscriber(e *env, name string, args []string) (*app.Parts, model.Subscriber, error) {
 	fs := newFlags(e, "subscribers "+name, "subscribers "+name+" EMAIL")
 	pos, err := flags(fs, args)
 	if err != nil {
@@ -353,7 +354,7 @@ func oneSubscriber(e *env, name string, args []string) (*parts, model.Subscriber
 	if err != nil {
 		return nil, model.Subscriber{}, err
 	}
-	sub, err := p.store.SubscriberByEmail(addr)
+	sub, err := p.Store.SubscriberByEmail(addr)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, model.Subscriber{}, fmt.Errorf("%s is not on the list: %w", addr, err)
 	}
@@ -371,7 +372,7 @@ func subscribersLinks(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s (%s)\npreferences: %s\nunsubscribe: %s\nfeed:        %s\n", sub.Email, sub.State,
-		p.links.Preferences(sub.ID), p.links.Unsubscribe(sub.ID), p.links.Feed(sub.ID))
+		p.Links.Preferences(sub.ID), p.Links.Unsubscribe(sub.ID), p.Links.Feed(sub.ID))
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // Defaults of a realistic installation.
@@ -60,9 +61,9 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Instance is a papermail wired as internal/cli wires the daemon, with
-// Maildir delivery. Its parts are what web.New needs to serve the pages.
-// Its methods are for one goroutine at a time.
+// Instance is a papermail wired by app.Build as the daemon is, with
+// Maildir delivery; Web serves its pages. Its methods are for one
+// goroutine at a time.
 type Instance struct {
 	Config config.Config
 	Store  *store.Store
@@ -73,6 +74,8 @@ type Instance struct {
 	Outbox *digest.Outbox
 	// Subscriptions carries out subscriber changes at the instance's Now.
 	Subscriptions *subscription.Service
+	// Web serves the instance's pages, at its Now.
+	Web *web.Server
 	// Now is the instance's clock, fixed at start.
 	Now time.Time
 
@@ -133,7 +136,7 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 	}
 	return &Instance{
 		Config: cfg, Store: st, Signer: p.Signer, Links: p.Links, Engine: p.Engine, Runner: p.Runner, Subscriptions: p.Subscriptions,
-		Outbox: p.Outbox, Now: now,
+		Outbox: p.Outbox, Web: p.Web, Now: now,
 		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
 	}, nil
 }

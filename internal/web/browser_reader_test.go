@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -52,11 +52,11 @@ func TestBrowserLostLinkAndLibrary(t *testing.T) {
 	if !smtp.WaitFor(1, 20*time.Second) {
 		t.Fatal("no links mail reached the SMTP server")
 	}
-	m, err := parseMail(bytes.NewReader(smtp.Messages()[0].Data))
+	m, err := readMail(bytes.NewReader(smtp.Messages()[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := prefsLink.FindString(m.text)
+	link := prefsLink.FindString(m.Text)
 	if link != e.links.Preferences(sub.ID) {
 		t.Fatalf("links mail carries %q, want the preferences link", link)
 	}

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -123,13 +123,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("no confirmation mail reached the SMTP server")
 	}
 	msg := smtp.Messages()[0]
-	m, err := parseMail(bytes.NewReader(msg.Data))
+	m, err := readMail(bytes.NewReader(msg.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := confirmLink.FindString(m.text)
+	link := confirmLink.FindString(m.Text)
 	if msg.To[0] != "browser@example.org" || link == "" {
-		t.Fatalf("confirmation to %v with link %q:\n%s", msg.To, link, m.text)
+		t.Fatalf("confirmation to %v with link %q:\n%s", msg.To, link, m.Text)
 	}
 
 	// Confirm.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -23,13 +22,8 @@ const (
 	csrfMAC   = 16
 )
 
-// deriveKey makes a key for one use from the store secret (a fresh random
-// key when there is none).
+// deriveKey makes a key for one use from the secret.
 func deriveKey(secret []byte, use string) []byte {
-	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		rand.Read(secret)
-	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(use))
 	return m.Sum(nil)

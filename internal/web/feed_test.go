@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // feedIDs fetches a feed over HTTP and returns its entry ids.
@@ -39,7 +40,7 @@ func (e *env) feedIDs(link string) []string {
 
 // TestFeedKeepsSentPicks: right after a digest the personal feed still
 // holds what it sent (it used to show only what was not sent yet), for
-// FeedDays days.
+// web.FeedDays days.
 func TestFeedKeepsSentPicks(t *testing.T) {
 	e := newEnv(t)
 	sub := e.addSubscriber("x@example.org", model.StateActive, "language model inference", "robot learning")
@@ -71,12 +72,12 @@ func TestFeedKeepsSentPicks(t *testing.T) {
 			t.Errorf("sent paper %s is not in the feed", p)
 		}
 	}
-	e.advance((FeedDays + 2) * 24 * time.Hour)
+	e.advance((web.FeedDays + 2) * 24 * time.Hour)
 	later := e.feedIDs(link)
 	for _, id := range later {
 		for _, p := range sent {
 			if id == "urn:papermail:paper:"+p {
-				t.Errorf("paper %s sent %d days ago is still in the feed", p, FeedDays+2)
+				t.Errorf("paper %s sent %d days ago is still in the feed", p, web.FeedDays+2)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/deliverability"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/mailer"
@@ -26,6 +27,7 @@ import (
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // testStart is the test clock's start: a day after the fixture papers.
@@ -36,7 +38,7 @@ type env struct {
 	t      *testing.T
 	cfg    config.Config
 	st     *store.Store
-	srv    *Server
+	srv    *web.Server
 	ts     *httptest.Server
 	signer *token.Signer
 	links  *links.Builder
@@ -104,13 +106,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.signer, e.links, e.runner, e.outbox, e.sender, e.subs = p.Signer, p.Links, p.Runner, p.Outbox, p.Sender, p.Subscriptions
-	engine := p.Engine
-	e.srv, err = New(Deps{Config: cfg, Store: st, Engine: engine, Links: e.links, Signer: e.signer, Runner: e.runner, Subscriptions: e.subs,
-		Outbox: e.outbox, Metrics: p.Metrics, Log: log, Now: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.srv, e.signer, e.links, e.runner, e.outbox, e.sender, e.subs = p.Web, p.Signer, p.Links, p.Runner, p.Outbox, p.Sender, p.Subscriptions
 	e.ts.Config = e.srv.HTTPServer(e.ts.Listener.Addr().String())
 	if prefix != "" {
 		e.ts.Config.Handler = http.StripPrefix(prefix, e.ts.Config.Handler)
@@ -368,6 +364,27 @@ func (e *env) maildirFiles() []string {
 	var out []string
 	for _, x := range entries {
 		out = append(out, x.Name())
+	}
+	return out
+}
+
+// readMail decodes the text and HTML bodies of a mail.
+func readMail(r io.Reader) (deliverability.Bodies, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return deliverability.Bodies{}, err
+	}
+	return deliverability.ReadBodies(raw)
+}
+
+var textURL = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// textURLs are the addresses in a plain text, without the punctuation
+// that may follow them in a sentence.
+func textURLs(text string) []string {
+	var out []string
+	for _, u := range textURL.FindAllString(text, -1) {
+		out = append(out, strings.TrimRight(u, ".,;:!?)]}'\""))
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/web"
 )
 
 func TestMailboxOnlyLocal(t *testing.T) {
@@ -56,7 +57,7 @@ func TestMailboxOnlyLocal(t *testing.T) {
 				t.Errorf("subscribe page links the mailbox: %v", got)
 			}
 			if !tc.enabled {
-				r := e.post("/mailbox/send-now", url.Values{"csrf": {e.srv.csrfToken("/mailbox/send-now")}, "email": {"a@example.org"}})
+				r := e.post("/mailbox/send-now", url.Values{"csrf": {web.CSRFToken(e.srv, "/mailbox/send-now")}, "email": {"a@example.org"}})
 				if r.status != http.StatusNotFound {
 					t.Errorf("POST send-now: %d", r.status)
 				}
@@ -73,7 +74,7 @@ func TestMailboxOnlyLocal(t *testing.T) {
 func TestMailboxOnlyForLoopbackHost(t *testing.T) {
 	e := newEnv(t)
 	e.addSubscriber("mb@example.org", model.StateActive)
-	sendNow := url.Values{"csrf": {e.srv.csrfToken("/mailbox/send-now")}, "email": {"mb@example.org"}}
+	sendNow := url.Values{"csrf": {web.CSRFToken(e.srv, "/mailbox/send-now")}, "email": {"mb@example.org"}}
 	port := e.ts.Listener.Addr().(*net.TCPAddr).Port
 	refused := [][]string{
 		{"Host", "attacker.example"},
@@ -137,12 +138,12 @@ func TestMailboxShowsMail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := parseMail(f)
+	m, err := readMail(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := confirmLink.FindString(m.text)
+	link := confirmLink.FindString(m.Text)
 	if !strings.Contains(r.body, `<a href="`+link+`">`+link+`</a>`) {
 		t.Errorf("confirmation link not clickable:\n%s", r.body)
 	}
@@ -231,7 +232,7 @@ func TestConfirmationOverSMTP(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].To[0] != "s@example.org" {
 		t.Fatalf("SMTP server got %d messages", len(msgs))
 	}
-	m, err := parseMail(bytes.NewReader(msgs[0].Data))
+	m, err := readMail(bytes.NewReader(msgs[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,9 +240,9 @@ func TestConfirmationOverSMTP(t *testing.T) {
 	if !strings.Contains(head, "Auto-Submitted: auto-generated") || strings.Contains(head, "List-Unsubscribe") || strings.Contains(head, "Precedence: bulk") {
 		t.Errorf("confirmation headers:\n%s", head)
 	}
-	link := confirmLink.FindString(m.text)
+	link := confirmLink.FindString(m.Text)
 	if link == "" {
-		t.Fatalf("no link in\n%s", m.text)
+		t.Fatalf("no link in\n%s", m.Text)
 	}
 	path := e.path(link)
 	if r := e.post(path, url.Values{"csrf": {e.formToken(path, path)}}); r.status != http.StatusOK {

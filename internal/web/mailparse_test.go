@@ -70,42 +70,6 @@ func TestLinkify(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	l := newLimiter(3, time.Minute)
-	t0 := testStart
-	for i := range 3 {
-		if !l.allow("a", t0.Add(time.Duration(i)*time.Second)) {
-			t.Fatalf("event %d refused", i+1)
-		}
-	}
-	if l.allow("a", t0.Add(10*time.Second)) {
-		t.Error("4th event in a minute allowed")
-	}
-	if !l.allow("b", t0.Add(10*time.Second)) {
-		t.Error("another key refused")
-	}
-	// A token bucket: one event back every 20 s (a minute over 3), a
-	// whole burst of 3 after a quiet minute.
-	if !l.allow("a", t0.Add(22*time.Second)) {
-		t.Error("event after a token came back refused")
-	}
-	if l.allow("a", t0.Add(22*time.Second)) {
-		t.Error("two events on one returned token")
-	}
-	later := t0.Add(22*time.Second + time.Minute)
-	for i := range 3 {
-		if !l.allow("a", later) {
-			t.Errorf("event %d after a quiet minute refused", i+1)
-		}
-	}
-	if l.allow("a", later) {
-		t.Error("burst larger than 3")
-	}
-	if !newLimiter(0, time.Minute).allow("a", t0) {
-		t.Error("a limit of 0 refuses")
-	}
-}
-
 func TestLimitKey(t *testing.T) {
 	if limitKey("2001:db8:1:2:3:4:5:6") != limitKey("2001:db8:1:2:ffff::1") {
 		t.Error("one IPv6 /64 counts as several clients")

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // prefsForm is a complete, valid preferences form.
@@ -273,7 +274,7 @@ func TestExport(t *testing.T) {
 		!strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
 		t.Fatalf("export: %d %v", r.status, r.header)
 	}
-	var got exportData
+	var got web.ExportData
 	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -474,17 +475,17 @@ func TestMailLinksChangeNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := parseMail(f)
+		m, err := readMail(f)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range linkify(m.text) {
-			if strings.HasPrefix(p.URL, e.ts.URL) {
-				urls = append(urls, p.URL)
+		for _, u := range textURLs(m.Text) {
+			if strings.HasPrefix(u, e.ts.URL) {
+				urls = append(urls, u)
 			}
 		}
-		for _, h := range regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(m.html, -1) {
+		for _, h := range regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(m.HTML, -1) {
 			if u := strings.ReplaceAll(h[1], "&amp;", "&"); strings.HasPrefix(u, e.ts.URL) {
 				urls = append(urls, u)
 			}

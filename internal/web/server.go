@@ -11,8 +11,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -24,7 +26,8 @@ import (
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/metrics"
-	"github.com/papermail/papermail/internal/render"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/selection"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 	"github.com/papermail/papermail/internal/token"
@@ -33,19 +36,56 @@ import (
 // MaxBody is the largest request body a handler reads.
 const MaxBody = 64 << 10
 
-// Deps are what the server works with. Runner, Outbox and Metrics may be
-// nil: previews and "send now" are then unavailable, queued confirmations
-// wait for the outbox's own timer, and /metrics answers 404.
+// Store is what the pages read from the store (and the click counter they
+// add to); every change of a subscriber goes through Subscriptions.
+type Store interface {
+	Ping() error
+	Subscriber(id uint64) (model.Subscriber, error)
+	SubscriberByEmail(email string) (model.Subscriber, error)
+	SentHistory(id uint64) (map[string]string, error)
+	SentSets(ids []uint64) (map[uint64]map[string]struct{}, error)
+	Paper(id string) (model.Paper, error)
+	Categories() ([]store.CategoryCount, error)
+	AddClick(id string) error
+}
+
+// Digests selects and renders for the pages: previews, the digest in the
+// browser and, from the local mailbox, "send now".
+type Digests interface {
+	Preview(prof selection.Profile, limit int, now time.Time) ([]selection.Pick, error)
+	PreviewFor(sub *model.Subscriber, now time.Time) ([]selection.Pick, error)
+	InterestReport(prof selection.Profile, now time.Time) ([]selection.InterestMatch, error)
+	BrowserDigest(sub *model.Subscriber, date string) (subject, html string, err error)
+	Run(ctx context.Context, sp digest.Spec) (digest.Summary, error)
+}
+
+// Outbox delivers the transactional mail the pages queue; Wake asks it to
+// look now.
+type Outbox interface{ Wake() }
+
+// Pages renders the web pages from their templates.
+type Pages interface {
+	Page(w io.Writer, name string, data any) error
+	HasPage(name string) bool
+}
+
+// Deps are what the server works with; internal/app wires the concrete
+// parts. Runner, Outbox and Metrics may be nil: previews and "send now"
+// are then unavailable, queued confirmations wait for the outbox's own
+// timer, and /metrics answers 404.
 type Deps struct {
 	Config config.Config
-	Store  *store.Store
-	Engine *render.Engine
+	Store  Store
+	Engine Pages
 	Links  *links.Builder
 	Signer *token.Signer
+	// Secret is the key the form tokens (CSRF) are derived from: the one
+	// the links are signed with.
+	Secret []byte
 	// Subscriptions carries out every change of a subscriber's state.
 	Subscriptions *subscription.Service
-	Runner        *digest.Runner
-	Outbox        *digest.Outbox
+	Runner        Digests
+	Outbox        Outbox
 	Metrics       *metrics.Metrics
 	Log           *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -84,6 +124,8 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("web: Deps.Links is nil")
 	case d.Signer == nil:
 		return nil, errors.New("web: Deps.Signer is nil")
+	case len(d.Secret) == 0:
+		return nil, errors.New("web: Deps.Secret is empty")
 	case d.Subscriptions == nil:
 		return nil, errors.New("web: Deps.Subscriptions is nil")
 	}
@@ -98,7 +140,7 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{Deps: d, csrfKey: deriveKey(d.Store.Secret(), "papermail csrf"),
+	s := &Server{Deps: d, csrfKey: deriveKey(d.Secret, "papermail csrf"),
 		limiter:        newLimiter(d.Config.HTTP.SubscribeRate, time.Minute),
 		previewLimiter: newLimiter(previewRatePerSubscribe*d.Config.HTTP.SubscribeRate, time.Minute)}
 	s.mailbox = mailboxAllowed(d.Config)

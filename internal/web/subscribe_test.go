@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"encoding/json"
@@ -15,6 +15,7 @@ import (
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/web"
 )
 
 func TestSubscribePage(t *testing.T) {
@@ -25,7 +26,7 @@ func TestSubscribePage(t *testing.T) {
 	}
 	for _, want := range []string{`<html lang="en">`, `action="/subscribe"`, `name="email"`, `name="interests"`,
 		`<label for="email">`, `<label for="interests">`, `<select id="timezone" name="timezone"`,
-		`<option value="Europe/Berlin">`, `formaction="/preview"`, goodInterests[0]} {
+		`<option value="Europe/Berlin">`, `formaction="/preview"`, web.GoodInterests[0]} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("subscribe page lacks %q", want)
 		}

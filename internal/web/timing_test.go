@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // TestSubscribeTimingTellsNothing posts the subscribe form over real HTTP
@@ -102,7 +103,7 @@ func median(ds []time.Duration) time.Duration {
 // back.
 func TestPreviewThrottledAndCached(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.HTTP.TrustProxy = true })
-	budget := previewRatePerSubscribe * config.DefaultSubscribeRate
+	budget := web.PreviewRatePerSubscribe * config.DefaultSubscribeRate
 	get := func(interests, ip string) response {
 		return e.do("GET", "/preview?interests="+url.QueryEscape(interests), nil, "X-Forwarded-For", ip)
 	}
@@ -125,30 +126,5 @@ func TestPreviewThrottledAndCached(t *testing.T) {
 	e.advance(61 * time.Second)
 	if r := get("yet another topic", "192.0.2.1"); r.status != http.StatusOK {
 		t.Errorf("a minute later: %d", r.status)
-	}
-}
-
-// TestLimiterMemoryBounded: the limiter tracks at most maxKeys clients,
-// however many addresses send.
-func TestLimiterMemoryBounded(t *testing.T) {
-	l := newLimiter(5, time.Minute)
-	now := testStart
-	for i := range 3 * maxKeys {
-		l.allow(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), now)
-		now = now.Add(time.Millisecond)
-	}
-	if n := len(l.clients); n > maxKeys {
-		t.Errorf("limiter tracks %d clients, want at most %d", n, maxKeys)
-	}
-	for i := range 5 {
-		if !l.allow("192.0.2.1", now) {
-			t.Fatalf("event %d refused", i+1)
-		}
-	}
-	if l.allow("192.0.2.1", now) {
-		t.Error("6th event in a minute allowed")
-	}
-	if !l.allow("192.0.2.1", now.Add(12*time.Second)) {
-		t.Error("no token back after a fifth of the minute")
 	}
 }

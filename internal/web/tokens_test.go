@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"encoding/base64"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/token"
+	"github.com/papermail/papermail/internal/web"
 )
 
 func TestConfirmFlow(t *testing.T) {
@@ -31,7 +32,7 @@ func TestConfirmFlow(t *testing.T) {
 		t.Errorf("token page Cache-Control %q", r.header.Get("Cache-Control"))
 	}
 	// No token, or a token for another form: refused, nothing changes.
-	for _, tok := range []string{"", "bogus", e.srv.csrfToken("/subscribe")} {
+	for _, tok := range []string{"", "bogus", web.CSRFToken(e.srv, "/subscribe")} {
 		if r := e.post(path, url.Values{"csrf": {tok}}); r.status != http.StatusForbidden {
 			t.Errorf("POST with csrf %q: %d", tok, r.status)
 		}
@@ -76,7 +77,7 @@ func TestConfirmAlreadyActive(t *testing.T) {
 	if r := e.get(path); r.status != http.StatusGone {
 		t.Errorf("GET: %d", r.status)
 	}
-	if r := e.post(path, url.Values{"csrf": {e.srv.csrfToken(path)}}); r.status != http.StatusGone {
+	if r := e.post(path, url.Values{"csrf": {web.CSRFToken(e.srv, path)}}); r.status != http.StatusGone {
 		t.Errorf("POST: %d", r.status)
 	}
 	if e.snapshot() != before {
@@ -165,7 +166,7 @@ func TestBadTokens(t *testing.T) {
 				for k, v := range ep.form {
 					form[k] = v
 				}
-				form.Set("csrf", e.srv.csrfToken(path))
+				form.Set("csrf", web.CSRFToken(e.srv, path))
 				r = e.post(path, form)
 			} else {
 				r = e.get(path)
@@ -213,8 +214,8 @@ func TestCSRF(t *testing.T) {
 	}{
 		{"missing", "", nil},
 		{"garbage", "xyz", nil},
-		{"other form", e.srv.csrfToken("/subscribe"), nil},
-		{"other subscriber's form", e.srv.csrfToken(other), nil},
+		{"other form", web.CSRFToken(e.srv, "/subscribe"), nil},
+		{"other subscriber's form", web.CSRFToken(e.srv, other), nil},
 		{"tampered", forge(tok), nil},
 		{"cross-site fetch", tok, []string{"Sec-Fetch-Site", "cross-site"}},
 		{"foreign origin", tok, []string{"Origin", "https://evil.example"}},
@@ -227,7 +228,7 @@ func TestCSRF(t *testing.T) {
 		}
 	}
 	// Tokens expire after a day.
-	e.advance(csrfTTL + time.Minute)
+	e.advance(web.CSRFTTL + time.Minute)
 	if r := e.post(path, form(tok)); r.status != http.StatusForbidden {
 		t.Errorf("day-old token: %d", r.status)
 	}
@@ -270,7 +271,7 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 	// Bodies are limited.
-	big := url.Values{"email": {"a@example.org"}, "interests": {strings.Repeat("x", MaxBody)}}
+	big := url.Values{"email": {"a@example.org"}, "interests": {strings.Repeat("x", web.MaxBody)}}
 	if r := e.post("/subscribe", big); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d", r.status)
 	}

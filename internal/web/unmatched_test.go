@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"html"
@@ -84,18 +84,5 @@ func TestPreferencesSaysWhichInterestMatchesNothing(t *testing.T) {
 	}
 	if e.snapshot() != before {
 		t.Error("the rephrase link changed the store")
-	}
-}
-
-func TestReplaceInterest(t *testing.T) {
-	tests := []struct{ in, old, term, want string }{
-		{"a b\nc", "a b", "x", "x\nc"},
-		{"a  b; c", "a b", "x y", "x y\nc"},
-		{"c", "a", "x", "c"},
-	}
-	for _, tt := range tests {
-		if got := replaceInterest(tt.in, tt.old, tt.term); got != tt.want {
-			t.Errorf("replaceInterest(%q, %q, %q) = %q, want %q", tt.in, tt.old, tt.term, got, tt.want)
-		}
 	}
 }
