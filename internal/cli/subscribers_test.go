@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +96,58 @@ func TestSubscribersImportReportsEveryRow(t *testing.T) {
 	b, err := st.SubscriberByEmail("b@example.org")
 	if err != nil || b.State != model.StateActive || b.Timezone != "Asia/Tokyo" || b.Hour != model.HourDefault || b.Source != "import" {
 		t.Errorf("imported %+v, %v", b, err)
+	}
+}
+
+// TestSubscribersImportInBatches: a file stored in several batches (out
+// of address order, some addresses already on the list) stores every new
+// row once with its own values, leaves the existing ones as they were and
+// counts both; ids follow address order.
+func TestSubscribersImportInBatches(t *testing.T) {
+	dir := installEnv(t)
+	defer func(n int) { importBatch = n }(importBatch)
+	importBatch = 3
+	if code, _, errOut := runMain(t, "subscribers", "add", "m07@example.org", "--interests", "kept as it was", "--confirmed"); code != 0 {
+		t.Fatal(errOut)
+	}
+	var csv strings.Builder
+	csv.WriteString("email,interests\n")
+	const rows = 11
+	for i := range rows {
+		fmt.Fprintf(&csv, "m%02d@example.org,topic %d\n", (i*5)%rows, (i*5)%rows) // 0, 5, 10, 4, 9, ...
+	}
+	path := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(path, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runMain(t, "subscribers", "import", path)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d subscribers", rows-1)) || !strings.Contains(out, "1 already on the list") {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st := openStore(t, dir)
+	defer st.Close()
+	var last uint64
+	for i := range rows {
+		sub, err := st.SubscriberByEmail(fmt.Sprintf("m%02d@example.org", i))
+		if err != nil {
+			t.Fatalf("m%02d: %v", i, err)
+		}
+		want := fmt.Sprintf("topic %d", i)
+		if i == 7 {
+			want = "kept as it was"
+		} else if sub.ID <= last {
+			t.Errorf("m%02d has id %d after %d: ids do not follow address order", i, sub.ID, last)
+		}
+		if i != 7 {
+			last = sub.ID
+		}
+		if len(sub.Interests) != 1 || sub.Interests[0] != want || sub.State != model.StateActive {
+			t.Errorf("m%02d: %v %s, want [%s] active", i, sub.Interests, sub.State, want)
+		}
+	}
+	counts, err := st.CountSubscribers()
+	if err != nil || counts[model.StateActive] != rows {
+		t.Errorf("active count %d (%v), want %d", counts[model.StateActive], err, rows)
 	}
 }
 

@@ -50,11 +50,30 @@ const addChunk = 20000
 // a failure leaves the chunks before it stored (an import run again skips
 // them as existing).
 func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err error) {
-	order := make([]int, len(subs))
-	for i := range order {
-		order[i] = i
+	// Sorted by address, then by position (the first of two equal
+	// addresses is the one added): an O(n log n) sort of the addresses
+	// side by side. slices.SortStableFunc over indexes into subs was
+	// O(n log² n) with a cache miss per comparison, 27 times slower at
+	// 1M subscribers than at 100k.
+	type byEmail struct {
+		email string
+		i     int
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(subs[a].Email, subs[b].Email) })
+	sorted := make([]byEmail, len(subs))
+	for i := range subs {
+		sorted[i] = byEmail{subs[i].Email, i}
+	}
+	slices.SortFunc(sorted, func(a, b byEmail) int {
+		if c := strings.Compare(a.email, b.email); c != 0 {
+			return c
+		}
+		return a.i - b.i
+	})
+	order := make([]int, len(subs))
+	for j, e := range sorted {
+		order[j] = e.i
+	}
+	sorted = nil
 	for start := 0; start < len(order); start += addChunk {
 		chunk := order[start:min(start+addChunk, len(order))]
 		var ex []string
@@ -74,6 +93,10 @@ func (s *Store) AddSubscribers(subs []model.Subscriber) (existing []string, err 
 func (s *Store) addChunk(tx *bolt.Tx, subs []model.Subscriber, chunk []int) ([]string, error) {
 	var existing []string
 	eb, sb := tx.Bucket(bucketEmails), tx.Bucket(bucketSubscribers)
+	// New ids come after every stored one, so profiles and delivery
+	// records are appended: pages filled to 90% instead of bbolt's 50%
+	// are fewer pages to write and a smaller file.
+	sb.FillPercent, tx.Bucket(bucketDelivery).FillPercent = 0.9, 0.9
 	type entry struct {
 		key []byte
 		id  uint64
