@@ -63,7 +63,11 @@
 // a description of four words or more, a root of that share, and an
 // everyday word no paper uses may be left out: the papers say it in other
 // words; an everyday word weighs at most as a word in a tenth of the
-// papers, however rare in research text), so
+// papers, however rare in research text; in a description of five
+// concepts or more with a research concept some paper names, everyday
+// words weigh half and only the research concepts count towards the
+// share; a lexicon word with only synonyms, such as "describe", is an
+// everyday word too), so
 // one common word ("neural", "model") does not make a match, everyday
 // words ("teaching", "read") do not sink a paraphrase, and a concept the
 // candidates do not have at all keeps an interest from matching. Scores

@@ -32,6 +32,16 @@ var covExp, covExp3 = 0.1, 0.4
 
 var countGeneric = true
 
+// A description of plainMinSlots concepts or more that has a research
+// concept some paper names weighs its everyday words at plainShare, and
+// only its research concepts count towards coverage: "shrink the numbers
+// inside a model" is about model compression, whatever "numbers" and
+// "inside" match.
+const (
+	plainShare    = 0.5
+	plainMinSlots = 5
+)
+
 // docVal is a value for one paper.
 type docVal struct {
 	doc uint32
@@ -416,7 +426,26 @@ func (ix *Index) lexSlot(own []string, key string, compound bool) slot {
 	if len(s.alts) > 0 {
 		ix.senses(&s)
 	}
+	s.plain = ix.wordLevel && plainGroup(kw, ix.lex.lookup(key))
 	return s
+}
+
+// plainGroup reports whether the lexicon key kw with its expansions is an
+// everyday word with only synonyms ("describe, description", "computer,
+// machine"): a reader's plain word, which papers may well say otherwise.
+func plainGroup(kw []string, exps []expansion) bool {
+	if len(kw) != 1 {
+		return false
+	}
+	if _, ok := wordnet()[kw[0]]; !ok {
+		return false
+	}
+	for _, e := range exps {
+		if e.weight < synonymWeight {
+			return false
+		}
+	}
+	return true
 }
 
 // truncates reports whether the one-word expansion e is a word of the
@@ -798,6 +827,7 @@ func (ix *Index) scoreInterest(in *interest) {
 	// a longer description, up to a third of its concepts may be everyday
 	// words no paper uses: the papers say them in other words.
 	research, absent := 0, 0
+	concept := false // some slot is a research concept, not an everyday word
 	for si := range in.slots {
 		s := &in.slots[si]
 		if s.plain {
@@ -805,6 +835,14 @@ func (ix *Index) scoreInterest(in *interest) {
 		}
 		if !s.generic() {
 			research++
+			concept = concept || (!s.plain && s.named())
+		}
+	}
+	if concept && !in.vector && len(in.slots) >= plainMinSlots {
+		for si := range in.slots {
+			if s := &in.slots[si]; s.plain {
+				s.imp *= plainShare
+			}
 		}
 	}
 	drop := make([]bool, len(in.slots))
@@ -828,8 +866,13 @@ func (ix *Index) scoreInterest(in *interest) {
 		total += s.imp
 		anySpecific = anySpecific || !s.generic()
 	}
+	skipPlain := concept && !in.vector && len(in.slots) >= plainMinSlots
+	covers := func(si int) bool {
+		s := &in.slots[si]
+		return !drop[si] && (!anySpecific || !s.generic()) && !(skipPlain && s.plain)
+	}
 	for si, s := range in.slots {
-		if !drop[si] && (!anySpecific || !s.generic()) {
+		if covers(si) {
 			covTotal += s.imp
 		}
 	}
@@ -860,7 +903,7 @@ func (ix *Index) scoreInterest(in *interest) {
 			}
 			v := m[si][d]
 			acc += s.imp * v
-			if v >= coverageMatch && (!anySpecific || !s.generic()) {
+			if v >= coverageMatch && covers(si) {
 				cov += s.imp
 			}
 		}
