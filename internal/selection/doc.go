@@ -82,6 +82,11 @@
 // feedback from the distinctive terms of up to three papers of
 // relevance 0.3 or more).
 //
+// An interest that joins research terms with "and" or "or" ("sparse
+// autoencoders and circuit analysis"), each part a term of at most four
+// words with a research concept, matches the papers of either term: a
+// paper's relevance is its best term's, raised by the other's.
+//
 // Last, an interest some papers match is fused by reciprocal rank with
 // plain BM25F over the reader's own words (title, keywords and abstract
 // as indexed), so a literal interest never loses BM25F's good hits: the

@@ -149,6 +149,9 @@ func (ix *Index) interestFor(text string) *interest {
 	if ix.sem != nil {
 		ix.sem.blend(in, text)
 	}
+	if parts := ix.conjuncts(text); parts != nil {
+		in = mergeAlternatives(in, parts)
+	}
 	v, _ := ix.cache.LoadOrStore(key, in)
 	return v.(*interest)
 }
