@@ -274,7 +274,9 @@ cause causes why mechanism mechanisms`)
 const whyOther = 0.4
 
 // preferExplanations lowers the papers of a "why ..." interest that
-// neither explain, analyze nor theorize.
+// neither explain, analyze nor theorize, when at least whyMin papers above
+// the floor do: otherwise the papers that study what the reader asks
+// about are the answer.
 func (ix *Index) preferExplanations(in *interest) {
 	var ids []int32
 	for st := range whyStems {
@@ -282,6 +284,8 @@ func (ix *Index) preferExplanations(in *interest) {
 			ids = append(ids, id)
 		}
 	}
+	explains := make([]bool, len(in.hits))
+	above := 0
 	for i, h := range in.hits {
 		// A paper explains when it says so in its title or more than once.
 		mentions := 0
@@ -295,11 +299,26 @@ func (ix *Index) preferExplanations(in *interest) {
 				}
 			}
 		}
-		if mentions < 2 {
+		explains[i] = mentions >= 2
+		if explains[i] && h.v >= ix.floor {
+			above++
+		}
+	}
+	if above < whyMin {
+		// The papers study what the reader asks about without explaining
+		// it: they are still the answer.
+		return
+	}
+	for i := range in.hits {
+		if !explains[i] {
 			in.hits[i].v *= whyOther
 		}
 	}
 }
+
+// whyMin is the least papers above the floor that explain for a "why ..."
+// interest to prefer them.
+const whyMin = 2
 
 // Weights of a word's dictionary expansions relative to the word.
 const (
