@@ -49,13 +49,8 @@ func cmdSubscribers(e *env, args []string) error {
 // problem words a subscription rule's problem for the command line,
 // naming the flag or argument it came from.
 func problem(err error, flagOf map[subscription.Field]string) error {
-	var ps subscription.Problems
-	var one *subscription.Problem
-	switch {
-	case errors.As(err, &ps):
-	case errors.As(err, &one):
-		ps = subscription.Problems{one}
-	default:
+	ps, ok := subscription.ProblemsOf(err)
+	if !ok {
 		return err
 	}
 	lines := make([]string, len(ps))

@@ -2,8 +2,9 @@
 // it descends into multiparts and hands each leaf entity — a text, an
 // attachment, a message/* report part — to the caller with its media type
 // and its body, the Content-Transfer-Encoding undone, within bounds on
-// nesting and on the number of parts. The web mailbox, the deliverability
-// checks and the bounce reader all read mail through it.
+// nesting and on the number of parts; ReadBodies decodes from it the text
+// and HTML a reader sees. The web mailbox, the deliverability checks and
+// the bounce reader all read mail through it.
 package mimepart
 
 import (

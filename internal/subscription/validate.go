@@ -67,6 +67,20 @@ func (ps Problems) Unwrap() []error {
 }
 
 // err returns ps as an error, or nil when there is none.
+// ProblemsOf returns the problems err carries, a Problems or a single
+// Problem, wrapped or not; false for any other error.
+func ProblemsOf(err error) (Problems, bool) {
+	var ps Problems
+	if errors.As(err, &ps) {
+		return ps, true
+	}
+	var one *Problem
+	if errors.As(err, &one) {
+		return Problems{one}, true
+	}
+	return nil, false
+}
+
 func (ps Problems) err() error {
 	if len(ps) == 0 {
 		return nil

@@ -2,6 +2,8 @@ package subscription
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,30 @@ func TestParseRequestReportsEveryProblem(t *testing.T) {
 	r, err := ParseRequest(" A@Example.org ", "graph neural networks; speech", " Europe/Berlin ", "cli")
 	if err != nil || r.Email != "a@example.org" || len(r.Interests) != 2 || r.Timezone != "Europe/Berlin" || r.Source != "cli" {
 		t.Errorf("valid request: %+v %v", r, err)
+	}
+}
+
+func TestProblemsOf(t *testing.T) {
+	one := &Problem{Field: "email", Message: "not an address"}
+	two := Problems{one, {Field: "timezone", Message: "not a known time zone"}}
+	tests := []struct {
+		name string
+		err  error
+		want Problems
+		ok   bool
+	}{
+		{"problems", two, two, true},
+		{"wrapped problems", fmt.Errorf("subscribe: %w", two), two, true},
+		{"one problem", fmt.Errorf("add: %w", one), Problems{one}, true},
+		{"another error", errors.New("disk full"), nil, false},
+		{"nil", nil, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ProblemsOf(tt.err)
+			if ok != tt.ok || !slices.Equal(got, tt.want) {
+				t.Errorf("ProblemsOf(%v) = %v, %v; want %v, %v", tt.err, got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }

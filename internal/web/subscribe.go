@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -139,13 +138,8 @@ func limitKey(ip string) string {
 // shows, each naming its field: "Time zone: not a known time zone name
 // such as Europe/Berlin."
 func problemLines(err error) []string {
-	var ps subscription.Problems
-	var one *subscription.Problem
-	switch {
-	case errors.As(err, &ps):
-	case errors.As(err, &one):
-		ps = subscription.Problems{one}
-	default:
+	ps, ok := subscription.ProblemsOf(err)
+	if !ok {
 		return []string{err.Error()}
 	}
 	out := make([]string, len(ps))
