@@ -15,14 +15,10 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
-	"github.com/papermail/papermail/internal/links"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
-	"github.com/papermail/papermail/internal/token"
-	"github.com/papermail/papermail/internal/web"
 )
 
 // Defaults of a realistic installation.
@@ -62,20 +58,11 @@ type Options struct {
 }
 
 // Instance is a papermail wired by app.Build as the daemon is, with
-// Maildir delivery; Web serves its pages. Its methods are for one
-// goroutine at a time.
+// Maildir delivery; its Web serves the pages and its Subscriptions carry
+// out subscriber changes, both at the instance's Now. Its methods are for
+// one goroutine at a time.
 type Instance struct {
-	Config config.Config
-	Store  *store.Store
-	Signer *token.Signer
-	Links  *links.Builder
-	Engine *render.Engine
-	Runner *digest.Runner
-	Outbox *digest.Outbox
-	// Subscriptions carries out subscriber changes at the instance's Now.
-	Subscriptions *subscription.Service
-	// Web serves the instance's pages, at its Now.
-	Web *web.Server
+	*app.Parts
 	// Now is the instance's clock, fixed at start.
 	Now time.Time
 
@@ -134,9 +121,7 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 	if _, err := st.PutPapers(papers, now); err != nil {
 		return nil, fmt.Errorf("deliverability: store papers: %w", err)
 	}
-	return &Instance{
-		Config: cfg, Store: st, Signer: p.Signer, Links: p.Links, Engine: p.Engine, Runner: p.Runner, Subscriptions: p.Subscriptions,
-		Outbox: p.Outbox, Web: p.Web, Now: now,
+	return &Instance{Parts: p, Now: now,
 		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
 	}, nil
 }
