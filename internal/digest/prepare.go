@@ -201,13 +201,13 @@ func (r *Runner) view(sub *model.Subscriber, date string, picks []selection.Pick
 		pk := &picks[i]
 		p := pk.Paper
 		pv := &v.Papers[i]
-		*pv = render.PaperView{Match: render.Match{
+		*pv = render.PaperView{Item: render.Item{Match: render.Match{
 			Paper:    r.paperView(p),
 			Interest: pk.Interest,
 			Matched:  pk.Matched,
 			Fallback: pk.Fallback,
 			Like:     pk.Like,
-		}, N: i + 1, Followed: pk.Followed}
+		}, Followed: pk.Followed}, N: i + 1}
 		if r.Config.Tracking.Clicks && pv.Link != "" {
 			pv.Link = r.Links.Click(p.ID, pv.Link)
 		}

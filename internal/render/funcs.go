@@ -11,6 +11,8 @@ import (
 //
 //	wrap WIDTH INDENT TEXT       lay TEXT out on lines of WIDTH columns
 //	hang WIDTH FIRST REST TEXT   the same with another first-line prefix
+//	after WIDTH COL REST TEXT    hang for a first line that already holds
+//	                             COL columns printed before it
 //	short N TEXT                 cut TEXT to N characters at a word ("…")
 //	parts N PARTS TEXT           highlighted PARTS (else TEXT) cut to N
 //	shortparts N PARTS, plain PARTS
@@ -24,6 +26,7 @@ var funcs = map[string]any{
 	"clean":      cleanValue,
 	"wrap":       func(width int, indent, s string) textBlock { return hang(width, indent, indent, s) },
 	"hang":       hang,
+	"after":      after,
 	"join":       func(sep string, list []string) string { return strings.Join(list, sep) },
 	"short":      func(n int, s string) string { return Shorten(s, n) },
 	"shortparts": func(n int, parts []Segment) []Segment { return ShortenParts(parts, n) },
@@ -38,6 +41,18 @@ var funcs = map[string]any{
 	"link":       link,
 	"others":     others,
 	"parts":      parts,
+}
+
+// after lays s out like hang with a first-line prefix of col columns that
+// is not part of the result: the text that follows something already
+// printed on the line, such as a paper's number.
+func after(width, col int, rest, s string) textBlock {
+	col = max(col, 0)
+	b := appendHang(nil, width, strings.Repeat(" ", col), rest, s)
+	if len(b) < col {
+		return ""
+	}
+	return textBlock(b[col:])
 }
 
 // parts returns highlighted parts cut to limit runes, or, when there are

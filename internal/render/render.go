@@ -191,7 +191,8 @@ func parseText(name string, f file, extra map[string]any) (*texttemplate.Templat
 // cleanOutput are the functions whose results are clean already (laid out
 // by wrap, hang or link, or rendered by guarded templates): an action
 // ending in one of them needs no clean.
-var cleanOutput = map[string]bool{"wrap": true, "hang": true, "link": true, "shared": true, "matched": true}
+var cleanOutput = map[string]bool{"wrap": true, "hang": true, "after": true, "link": true, "shared": true, "matched": true,
+	"head": true, "item": true, "foot": true}
 
 // guard appends "| clean" to every action below n that prints something.
 func guard(t *parse.Tree, n parse.Node) {

@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -117,14 +119,14 @@ func TestSubject(t *testing.T) {
 		{"fixture", loadDigest(t, "digest.json"),
 			"Your papers for Fri 27 Nov: Über-fast décoding — 🚀: speculative sampling for diffusion… and 2 more"},
 		{"fallback", loadDigest(t, "fallback.json"), "Trending papers for Sat 28 Nov: Scaling laws for small models and 1 more"},
-		{"one paper", &DigestView{DateLabel: "Monday, 30 November 2026", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "Only one"}}}}},
+		{"one paper", &DigestView{DateLabel: "Monday, 30 November 2026", Papers: []PaperView{{N: 1, Item: Item{Match: Match{Paper: Paper{Title: "Only one"}}}}}},
 			"Your papers for Mon 30 Nov: Only one"},
-		{"parts only", &DigestView{Papers: []PaperView{{N: 1, Match: Match{TitleParts: []Segment{{Text: "From "}, {Text: "parts", Match: true}}}}}},
+		{"parts only", &DigestView{Papers: []PaperView{{N: 1, Item: Item{Match: Match{TitleParts: []Segment{{Text: "From "}, {Text: "parts", Match: true}}}}}}},
 			"Your papers: From parts"},
-		{"odd date label", &DigestView{DateLabel: "27.11.2026", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "T"}}}}}, "Your papers for 27.11.2026: T"},
-		{"injection", &DigestView{DateLabel: "Friday,\r\nBcc: x@example.org", Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "A\r\nSubject: evil\x00\x1b[1m"}}}}},
+		{"odd date label", &DigestView{DateLabel: "27.11.2026", Papers: []PaperView{{N: 1, Item: Item{Match: Match{Paper: Paper{Title: "T"}}}}}}, "Your papers for 27.11.2026: T"},
+		{"injection", &DigestView{DateLabel: "Friday,\r\nBcc: x@example.org", Papers: []PaperView{{N: 1, Item: Item{Match: Match{Paper: Paper{Title: "A\r\nSubject: evil\x00\x1b[1m"}}}}}},
 			"Your papers for Friday, Bcc: x@example.org: A Subject: evil [1m"},
-		{"long title", &DigestView{Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: long}}}}}, "Your papers: " + strings.TrimSpace(Shorten(long, 60))},
+		{"long title", &DigestView{Papers: []PaperView{{N: 1, Item: Item{Match: Match{Paper: Paper{Title: long}}}}}}, "Your papers: " + strings.TrimSpace(Shorten(long, 60))},
 		{"empty", &DigestView{}, "Your papers"},
 	}
 	for _, tt := range tests {
@@ -449,7 +451,7 @@ func maxDigest(n int) *DigestView {
 	for i := range n {
 		title := text(1000, i) + " & <more>"
 		abs := Shorten(text(5000, i+3), 600)
-		v.Papers = append(v.Papers, PaperView{Match: Match{
+		v.Papers = append(v.Papers, PaperView{Item: Item{Match: Match{
 			Paper: Paper{
 				ID: fmt.Sprintf("2612.%05d", i), Title: title, Link: fmt.Sprintf("https://arxiv.org/abs/2612.%05d", i), Abstract: abs,
 				Authors:    "Alexandra Very-Long-Surname, Bartholomew Another-Long-Name, Chen Xiaoming et al.",
@@ -465,11 +467,10 @@ func maxDigest(n int) *DigestView {
 			},
 			TitleParts: parts(title), AbstractParts: parts(abs),
 			Interest: "diffusion models", Matched: []string{"diffusion", "transformers", "attention"}},
-			N:        i + 1,
 			Followed: "Alexandra Very-Long-Surname",
 			MoreURL:  fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=1&%s", i, sig),
 			LessURL:  fmt.Sprintf("https://papers.example.org/feedback?p=2612.%05d&v=-1&%s", i, sig),
-		})
+		}, N: i + 1})
 	}
 	return v
 }
@@ -794,15 +795,15 @@ func FuzzDigest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, abstract, interest, link string) {
 		v := &DigestView{
 			Email: interest + "@example.org", Interests: []string{interest}, DateLabel: title,
-			Papers: []PaperView{{
+			Papers: []PaperView{{Item: Item{
 				Match: Match{
 					Paper:    Paper{Title: title, Link: link, Abstract: abstract, Authors: interest, Signal: abstract, CodeURL: link},
 					Interest: interest, Matched: []string{title},
 					TitleParts:    []Segment{{Text: title, Match: true}, {Text: abstract}},
 					AbstractParts: []Segment{{Text: abstract}, {Text: interest, Match: true}},
 				},
-				N: 1, MoreURL: link,
-			}},
+				MoreURL: link,
+			}, N: 1}},
 			PreferencesURL: link, UnsubscribeURL: "https://example.org/u",
 		}
 		subject, text, html, err := e.Digest(v)
@@ -854,15 +855,17 @@ func benchReaders(n int) []*DigestView {
 	for r := range views {
 		v := *pool
 		v.Email = fmt.Sprintf("reader%d@example.org", r)
-		v.PreferencesURL += fmt.Sprintf("&r=%d", r)
-		v.UnsubscribeURL += fmt.Sprintf("&r=%d", r)
-		v.FeedURL += fmt.Sprintf("&r=%d", r)
+		v.PreferencesURL = "https://papers.example.org/preferences/" + readerToken(r, "p")
+		v.UnsubscribeURL = "https://papers.example.org/unsubscribe/" + readerToken(r, "u")
+		v.FeedURL = "https://papers.example.org/feed/" + readerToken(r, "f") + ".atom"
+		v.BrowserURL = "https://papers.example.org/view/" + readerToken(r, "v")
 		v.Papers = make([]PaperView, 8)
 		for i := range v.Papers {
 			p := pool.Papers[(r*5+i*7)%len(pool.Papers)]
 			p.N = i + 1
-			p.MoreURL += fmt.Sprintf("&r=%d", r)
-			p.LessURL += fmt.Sprintf("&r=%d", r)
+			tok := readerToken(r, p.ID)
+			p.MoreURL = "https://papers.example.org/feedback/" + tok + "?v=more"
+			p.LessURL = "https://papers.example.org/feedback/" + tok + "?v=less"
 			if r%3 == 2 {
 				p.TitleParts, p.AbstractParts, p.Matched = nil, nil, nil
 			}
@@ -871,6 +874,13 @@ func benchReaders(n int) []*DigestView {
 		views[r] = &v
 	}
 	return views
+}
+
+// readerToken stands for a signed token of reader r (URL-safe base64 of
+// 33 bytes and more, as internal/token makes them).
+func readerToken(r int, extra string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprint(r, extra)))
+	return base64.RawURLEncoding.EncodeToString(append(sum[:], extra...))
 }
 
 // benchRender reports, besides wall time, the CPU time per digest: on a
@@ -922,4 +932,91 @@ func TestLinksMail(t *testing.T) {
 			t.Errorf("welcome=%v: subject %q", welcome, subject)
 		}
 	}
+}
+
+// TestBatchHoles renders readers with their own signed links and
+// addresses (one with "+", which HTML escapes) in one batch: each digest
+// must equal the one rendered alone, the heads, items and feet must come
+// from cuts made once per shape, and a template that cuts a reader's link
+// (so a cut cannot stand for it) must still show each reader their own.
+func TestBatchHoles(t *testing.T) {
+	cutLink := `{{define "paper"}}{{matched "paper title" .}}</h2><p>{{printf "%.40s" .MoreURL}}|{{len .LessURL}}</p></td></tr>{{end}}`
+	tests := []struct {
+		name     string
+		override string // appended to digest.html; "" keeps it
+		cuts     bool   // HTML items come from cuts (text ones always do)
+	}{
+		{"embedded templates", "", true},
+		{"HTML item cuts the link", cutLink, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := testEngine(t)
+			if tt.override != "" {
+				src, err := fs.ReadFile(templates.FS, "mail/digest.html")
+				if err != nil {
+					t.Fatal(err)
+				}
+				fsys := mailFS(t, map[string]string{"mail/digest.html": strings.Replace(string(src), `{{- define "paper"}}`, tt.override+`{{- define "unused"}}`, 1)})
+				if e, err = newEngine(fsys, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := e.NewBatch()
+			views := benchReaders(40)
+			views[7].Email = "ada+papers&more@example.org"
+			for r, v := range views {
+				s1, t1, h1, err := b.Digest(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s2, t2, h2, err := e.Digest(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s1 != s2 || t1 != t2 || h1 != h2 {
+					t.Fatalf("reader %d: digest from the batch differs from the one rendered alone", r)
+				}
+				for _, u := range []string{v.PreferencesURL, v.UnsubscribeURL, v.BrowserURL, v.Papers[0].LessURL} {
+					if !strings.Contains(t1, u) || tt.cuts && !strings.Contains(h1, u) {
+						t.Errorf("reader %d: own link %s missing from HTML", r, u)
+					}
+				}
+				if !strings.Contains(t1, v.Email) || !strings.Contains(h1, escapeText(v.Email)) {
+					t.Errorf("reader %d: own address %s missing", r, v.Email)
+				}
+			}
+			if !strings.Contains(mustDigest(t, b, views[7]), "ada&#43;papers&amp;more@example.org") {
+				t.Error(`address with "+" and "&" not escaped in HTML`)
+			}
+			kinds := map[byte][2]int{}
+			for key, c := range b.cuts {
+				n := kinds[key[0]]
+				if c.cut != nil {
+					n[0]++
+				} else {
+					n[1]++
+				}
+				kinds[key[0]] = n
+			}
+			if kinds['h'][0] == 0 || kinds['f'][0] == 0 {
+				t.Errorf("heads and feet not cut (cut, per reader): %v", kinds)
+			}
+			if kinds['i'][0] == 0 || tt.cuts == (kinds['i'][1] > 0) {
+				t.Errorf("items (cut, per reader): %v; want cuts %v", kinds['i'], tt.cuts)
+			}
+			if len(b.cuts) > 200 {
+				t.Errorf("%d cuts for 40 readers of 24 papers: shapes are not shared", len(b.cuts))
+			}
+		})
+	}
+}
+
+func mustDigest(t *testing.T, b *Batch, v *DigestView) string {
+	t.Helper()
+	_, _, html, err := b.Digest(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return html
 }

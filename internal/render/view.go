@@ -73,12 +73,12 @@ type Match struct {
 	Of int
 }
 
-// PaperView is one paper of one reader's digest: the paper as matched and
-// what is this reader's own.
-type PaperView struct {
+// Item is one paper of one reader's digest without its number: the paper
+// as matched and what is this reader's own. The mail templates run by
+// {{item}} see only an Item; a Batch renders them once per paper, interest
+// and shape of the reader's links (see batch.go).
+type Item struct {
 	Match
-	// N is the paper's number in the digest, from 1.
-	N int
 	// MoreURL and LessURL are signed "more/less like this" feedback links;
 	// empty hides them.
 	MoreURL, LessURL string
@@ -88,6 +88,13 @@ type PaperView struct {
 
 	// batch holds the paper's shared fragments while a Batch renders it.
 	batch *Batch
+}
+
+// PaperView is one paper of one reader's digest: its Item and its number.
+type PaperView struct {
+	Item
+	// N is the paper's number in the digest, from 1.
+	N int
 }
 
 // DigestView is everything a digest mail shows.
@@ -112,6 +119,40 @@ type DigestView struct {
 	Preheader string
 	// BrowserURL shows this digest as a web page (signed); empty hides it.
 	BrowserURL string
+
+	// batch renders the head and foot while a Batch renders the digest.
+	batch *Batch
+}
+
+// Head is what the top of a digest shows: the list, the date, the
+// reader's interests, how many papers follow. The mail templates run by
+// {{head}} see only a Head.
+type Head struct {
+	Interests []string
+	DateLabel string
+	// Count is the number of papers in the digest.
+	Count                                    int
+	Fallback                                 bool
+	ListName, Preheader, BrowserURL, BaseURL string
+}
+
+// Foot is what the end of a digest shows: whom it was sent to and the
+// reader's subscription links. The mail templates run by {{foot}} see
+// only a Foot.
+type Foot struct {
+	Email, DateLabel, ListName                       string
+	PreferencesURL, UnsubscribeURL, FeedURL, BaseURL string
+}
+
+// head and foot are the Head and Foot of v.
+func (v *DigestView) head() Head {
+	return Head{Interests: v.Interests, DateLabel: v.DateLabel, Count: len(v.Papers), Fallback: v.Fallback,
+		ListName: v.ListName, Preheader: v.Preheader, BrowserURL: v.BrowserURL, BaseURL: v.BaseURL}
+}
+
+func (v *DigestView) foot() Foot {
+	return Foot{Email: v.Email, DateLabel: v.DateLabel, ListName: v.ListName, PreferencesURL: v.PreferencesURL,
+		UnsubscribeURL: v.UnsubscribeURL, FeedURL: v.FeedURL, BaseURL: v.BaseURL}
 }
 
 // ConfirmView is everything a confirmation (double opt-in) mail shows.
@@ -141,7 +182,7 @@ func sampleDigests() []*DigestView {
 		DateLabel: "Friday, 27 November 2026", ListName: "papermail", Preheader: "Two papers",
 		PreferencesURL: "https://example.org/p", UnsubscribeURL: "https://example.org/u",
 		FeedURL: "https://example.org/f", BaseURL: "https://example.org/",
-		Papers: []PaperView{{
+		Papers: []PaperView{{Item: Item{
 			Match: Match{
 				Paper: Paper{
 					ID: "2611.00001", Title: "Fast diffusion", Link: "https://arxiv.org/abs/2611.00001",
@@ -155,12 +196,12 @@ func sampleDigests() []*DigestView {
 				AbstractParts: []Segment{{Text: "We study "}, {Text: "diffusion", Match: true}, {Text: "."}},
 				Interest:      "diffusion models", Matched: []string{"diffusion"},
 			},
-			N: 1, MoreURL: "https://example.org/m", LessURL: "https://example.org/l", Followed: "A. Author",
-		}, {N: 2, Match: Match{Paper: Paper{ID: "t:x", Title: "Other", Abstract: "Text."}, Fallback: true}},
-			{N: 3, Match: Match{Paper: Paper{ID: "t:y", Title: "Like", Abstract: "Text."}, Interest: "My paper", Like: "My paper"}}},
+			MoreURL: "https://example.org/m", LessURL: "https://example.org/l", Followed: "A. Author"}, N: 1,
+		}, {N: 2, Item: Item{Match: Match{Paper: Paper{ID: "t:x", Title: "Other", Abstract: "Text."}, Fallback: true}}},
+			{N: 3, Item: Item{Match: Match{Paper: Paper{ID: "t:y", Title: "Like", Abstract: "Text."}, Interest: "My paper", Like: "My paper"}}}},
 		BrowserURL: "https://example.org/v",
 	}
-	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Match: Match{Paper: Paper{Title: "Trending"}, Fallback: true}}}}
+	fallback := &DigestView{Fallback: true, Papers: []PaperView{{N: 1, Item: Item{Match: Match{Paper: Paper{Title: "Trending"}, Fallback: true}}}}}
 	return []*DigestView{full, fallback, {}}
 }
 
