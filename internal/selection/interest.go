@@ -40,7 +40,12 @@ var countGeneric = true
 const (
 	plainShare    = 0.5
 	plainMinSlots = 5
+	// plainMinEveryday is the least everyday words (not generic ones)
+	// such a description has: one everyday word in a term ("refusal
+	// training") is part of the term.
+	plainMinEveryday = 2
 )
+
 
 // docVal is a value for one paper.
 type docVal struct {
@@ -848,7 +853,7 @@ func (ix *Index) scoreInterest(in *interest) {
 	// Everyday words weigh at most as a word in a tenth of the papers. In
 	// a longer description, up to a third of its concepts may be everyday
 	// words no paper uses: the papers say them in other words.
-	research, absent := 0, 0
+	research, absent, everyday := 0, 0, 0
 	concept := false // some slot is a research concept, not an everyday word
 	for si := range in.slots {
 		s := &in.slots[si]
@@ -858,8 +863,12 @@ func (ix *Index) scoreInterest(in *interest) {
 		if !s.generic() {
 			research++
 			concept = concept || (!s.plain && s.named())
+			if s.plain {
+				everyday++
+			}
 		}
 	}
+	concept = concept && everyday >= plainMinEveryday
 	if concept && !in.vector && len(in.slots) >= plainMinSlots {
 		for si := range in.slots {
 			if s := &in.slots[si]; s.plain {
