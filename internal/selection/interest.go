@@ -46,7 +46,6 @@ const (
 	plainMinEveryday = 2
 )
 
-
 // docVal is a value for one paper.
 type docVal struct {
 	doc uint32
