@@ -338,7 +338,7 @@ stop begin follow follows choose chooses choosing pick picks decide decides comp
 measures count counts fix fixes fixing check checks checking many much more less most least several
 various another same each every still even quite matter matters problem problems issue issues reason
 reasons day days year years thing kinds sort together without within across inside outside toward
-help automatically automatic automated ai artificial intelligence`
+help automatically automatic automated ai artificial intelligence one ones`
 
 // genericWords are stems so common in research abstracts that on their own
 // they say little about a topic, whatever their frequency in the current
