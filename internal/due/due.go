@@ -97,6 +97,20 @@ func (p Policy) hourOf(sub *model.Subscriber) (int, int) {
 // week of any date, plus the days around a zone change.
 const maxDays = 16
 
+// Arrival is where the search for a new subscriber's first digest starts:
+// the beginning of the local day they arrived on, in their zone. They get
+// that day's digest, at once when its delivery time has passed, else at
+// that time. (A floor a day earlier, as before, found the day before's
+// delivery time whenever today's had not come yet: a key already due that
+// the next tick read and put back, once for every subscriber of an
+// import — 1M subscribers imported before the day's delivery time made
+// serve's first tick walk and rewrite 1M keys.)
+func (p Policy) Arrival(sub *model.Subscriber) time.Time {
+	loc := sub.Location(p.location())
+	c := sub.Created.In(loc)
+	return time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, loc)
+}
+
 // Next is the first instant at or after from at which a scheduled tick
 // finds sub due, taking the dates already settled (LastDigest, Settled)
 // as done and waiting out a pause; zero when sub gets no digests (not

@@ -102,3 +102,44 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestFirstDigestIsOfTheArrivalDay: a new subscriber's first due instant,
+// searched from Arrival, is the delivery time of the local day they
+// arrived on: later that day when it has not come yet (never the day
+// before's, which a tick would find not due), at once when it has.
+func TestFirstDigestIsOfTheArrivalDay(t *testing.T) {
+	berlin, tokyo := mustZone(t, "Europe/Berlin"), mustZone(t, "Asia/Tokyo")
+	p := Policy{Loc: berlin, Hour: 7, Minute: 30}
+	tests := []struct {
+		name    string
+		sub     model.Subscriber
+		want    time.Time
+		dueSoon bool // want <= Created: due at once
+	}{
+		{"before the delivery time", model.Subscriber{Created: time.Date(2026, 3, 10, 5, 0, 0, 0, berlin), Hour: model.HourDefault},
+			time.Date(2026, 3, 10, 7, 30, 0, 0, berlin), false},
+		{"after the delivery time", model.Subscriber{Created: time.Date(2026, 3, 10, 9, 0, 0, 0, berlin), Hour: model.HourDefault},
+			time.Date(2026, 3, 10, 7, 30, 0, 0, berlin), true},
+		{"own zone, next day there", model.Subscriber{Created: time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC), Timezone: "Asia/Tokyo", Hour: 9},
+			time.Date(2026, 3, 11, 9, 0, 0, 0, tokyo), false},
+		{"midnight delivery", model.Subscriber{Created: time.Date(2026, 3, 10, 12, 0, 0, 0, berlin), Hour: 0},
+			time.Date(2026, 3, 10, 0, 0, 0, 0, berlin), true},
+		{"the day the clocks go forward", model.Subscriber{Created: time.Date(2026, 3, 29, 1, 0, 0, 0, berlin), Hour: 2},
+			time.Date(2026, 3, 29, 3, 0, 0, 0, berlin), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.sub.State = model.StateActive
+			got := p.Next(&tc.sub, p.Arrival(&tc.sub))
+			if !got.Equal(tc.want) {
+				t.Errorf("first due %s, want %s", got, tc.want)
+			}
+			if soon := !got.After(tc.sub.Created); soon != tc.dueSoon {
+				t.Errorf("due at once = %v, want %v", soon, tc.dueSoon)
+			}
+			if date, ok := p.Due(&tc.sub, got, ""); !ok || date != tc.want.In(tc.sub.Location(berlin)).Format(DateLayout) {
+				t.Errorf("a tick at %s: due %v for %q", got, ok, date)
+			}
+		})
+	}
+}

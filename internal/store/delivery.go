@@ -111,13 +111,12 @@ func dueKey(at int64, id uint64) []byte {
 // nextDue is the due index key of sub (delivery fields current) with
 // the search floor notBefore: 0 when sub gets no digests.
 func (s *Store) nextDue(sub *model.Subscriber, notBefore int64) int64 {
-	// A new subscriber is due from the day they arrived (a subscriber
-	// added after today's delivery time gets today's digest).
-	from := sub.Created.Add(-24 * time.Hour)
+	pol := s.policy()
+	from := pol.Arrival(sub)
 	if nb := time.Unix(notBefore, 0); notBefore != 0 && nb.After(from) {
 		from = nb
 	}
-	t := s.policy().Next(sub, from)
+	t := pol.Next(sub, from)
 	if t.IsZero() {
 		return 0
 	}

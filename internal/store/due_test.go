@@ -173,3 +173,38 @@ func TestDueIndexFollowsEveryChange(t *testing.T) {
 		}
 	}
 }
+
+// TestImportBeforeTheDeliveryTimeIsNotDue: subscribers imported before
+// the day's delivery time are keyed at that time, so a tick before it
+// finds nobody due (a key at the day before's time would send the tick
+// through every one of them to put it back); imported after it, they are
+// due at once and get the day's digest.
+func TestImportBeforeTheDeliveryTimeIsNotDue(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err) // the store's zones need the database (tzdata is linked into the binary)
+	}
+	for _, tc := range []struct {
+		created, want time.Time
+	}{
+		{time.Date(2026, 3, 10, 5, 0, 0, 0, berlin), time.Date(2026, 3, 10, 7, 30, 0, 0, berlin)},
+		{time.Date(2026, 3, 11, 9, 0, 0, 0, berlin), time.Date(2026, 3, 11, 7, 30, 0, 0, berlin)},
+	} {
+		s := openT(t)
+		if err := s.SetPolicy(due.Policy{Loc: berlin, Hour: 7, Minute: 30}); err != nil {
+			t.Fatal(err)
+		}
+		subs := make([]model.Subscriber, 3)
+		for i := range subs {
+			subs[i] = model.Subscriber{Email: fmt.Sprintf("r%d@example.org", i), State: model.StateActive,
+				Created: tc.created, Updated: tc.created, Hour: model.HourDefault, Frequency: model.FrequencyDaily}
+		}
+		if _, err := s.AddSubscribers(subs); err != nil {
+			t.Fatal(err)
+		}
+		first, ok, err := s.FirstDueAfter(time.Time{})
+		if err != nil || !ok || !first.Equal(tc.want) {
+			t.Errorf("created %s: first due %s (%v, %v), want %s", tc.created, first, ok, err, tc.want)
+		}
+	}
+}
