@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
-	gomail "github.com/wneessen/go-mail"
 )
 
 // maxLine is the RFC 5322 limit for a line without its CRLF.
@@ -59,6 +58,57 @@ func (c *Composer) WriteEML(w io.Writer, m *Message) error {
 	return nil
 }
 
+// header appends "name: value" and CRLF.
+func header(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
+
+// appendSubject appends the Subject header. A subject that is not plain
+// ASCII becomes encoded-words (RFC 2047), each on a folded line of its
+// own; a plain one is folded at spaces so that lines stay near 78
+// characters.
+func appendSubject(b []byte, subject string) []byte {
+	v := mime.QEncoding.Encode("UTF-8", subject)
+	b = append(b, "Subject:"...)
+	if v != subject {
+		for _, w := range strings.Split(v, " ") {
+			b = append(b, "\r\n "...)
+			b = append(b, w...)
+		}
+		return append(b, "\r\n"...)
+	}
+	col := len("Subject:")
+	for i, w := range strings.Split(v, " ") {
+		if i > 0 && col+1+len(w) > 78 {
+			b = append(b, "\r\n"...)
+			col = 0
+		}
+		b = append(b, ' ')
+		b = append(b, w...)
+		col += 1 + len(w)
+	}
+	return append(b, "\r\n"...)
+}
+
+// appendPart appends the headers and the quoted-printable body of a text
+// part of type typ.
+func appendPart(b []byte, typ, body string) []byte {
+	b = append(b, "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: "...)
+	b = append(b, typ...)
+	b = append(b, "; charset=UTF-8\r\n\r\n"...)
+	return appendQP(b, body)
+}
+
+// newBoundary returns a random multipart boundary.
+func newBoundary() string {
+	var r [24]byte
+	_, _ = rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
 // Compose renders m: CRLF line endings, no line over 998 octets,
 // MIME-Version, Date, Message-ID, encoded-words for non-ASCII headers,
 // quoted-printable bodies, multipart/alternative with the text part first,
@@ -88,70 +138,79 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 		return nil, fmt.Errorf("%w: no text or HTML body", ErrInvalidMessage)
 	}
 
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(from)
-	msg.ToMailAddress(to)
-	if m.ReplyTo != "" {
-		rt, err := mail.ParseAddress(m.ReplyTo)
-		if err != nil {
-			return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalidMessage, m.ReplyTo, err)
-		}
-		msg.ReplyToMailAddress(rt)
-	}
-	msg.Subject(m.Subject)
 	if m.Date.IsZero() {
 		m.Date = time.Now()
 	}
-	msg.SetDateWithValue(m.Date)
 	if m.MessageID == "" {
 		m.MessageID = newMessageID(fromDomain)
 	}
-	msg.SetMessageIDWithValue(m.MessageID)
-
-	var signed []string
+	var replyTo *mail.Address
 	if m.ReplyTo != "" {
-		signed = append(signed, "Reply-To")
+		if replyTo, err = mail.ParseAddress(m.ReplyTo); err != nil {
+			return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalidMessage, m.ReplyTo, err)
+		}
 	}
+	listID := ""
 	if m.ListID != "" {
-		v, err := formatListID(m.ListID)
-		if err != nil {
+		if listID, err = formatListID(m.ListID); err != nil {
 			return nil, err
 		}
-		msg.SetGenHeaderPreformatted("List-Id", v)
+	}
+
+	b := make([]byte, 0, 2048+len(m.Text)+len(m.Text)/8+len(m.HTML)+len(m.HTML)/4)
+	b = header(b, "From", from.String())
+	b = header(b, "To", (&mail.Address{Address: to.Address}).String())
+	var signed []string
+	if replyTo != nil {
+		b = header(b, "Reply-To", replyTo.String())
+		signed = append(signed, "Reply-To")
+	}
+	b = appendSubject(b, m.Subject)
+	b = header(b, "Date", m.Date.Format(time.RFC1123Z))
+	b = header(b, "Message-ID", "<"+m.MessageID+">")
+	b = header(b, "MIME-Version", "1.0")
+	if listID != "" {
+		b = header(b, "List-Id", listID)
 		signed = append(signed, "List-Id")
 	}
 	if m.ListUnsubscribe != "" {
-		// Set by hand: go-mail's one-click helper refuses http URLs, which
-		// local installations use.
-		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+m.ListUnsubscribe+">")
-		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+		// RFC 8058 one-click unsubscribe (https, or http for local use).
+		b = header(b, "List-Unsubscribe", "<"+m.ListUnsubscribe+">")
+		b = header(b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 		signed = append(signed, "List-Unsubscribe", "List-Unsubscribe-Post")
 	}
 	if m.Bulk {
-		msg.SetBulk()
+		b = header(b, "Precedence", "bulk")
+		b = header(b, "X-Auto-Response-Suppress", "All")
 	}
 	if m.AutoSubmitted {
-		msg.SetGenHeaderPreformatted("Auto-Submitted", "auto-generated")
+		b = header(b, "Auto-Submitted", "auto-generated")
 	}
 	if m.EntityRefID != "" {
-		msg.SetGenHeaderPreformatted("X-Entity-Ref-ID", m.EntityRefID)
+		b = header(b, "X-Entity-Ref-ID", m.EntityRefID)
 	}
 	switch {
 	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+		boundary := newBoundary()
+		b = append(b, "Content-Type: multipart/alternative;\r\n boundary="...)
+		b = append(b, boundary...)
+		b = append(b, "\r\n\r\n"...)
+		for _, p := range [...]struct{ typ, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+			b = append(b, "--"...)
+			b = append(b, boundary...)
+			b = append(b, "\r\n"...)
+			b = appendPart(b, p.typ, p.body)
+			b = append(b, "\r\n"...)
+		}
+		b = append(b, "--"...)
+		b = append(b, boundary...)
+		b = append(b, "--\r\n"...)
 	case m.Text != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		b = appendPart(b, "text/plain", m.Text)
 	default:
-		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+		b = appendPart(b, "text/html", m.HTML)
 	}
-
-	var buf bytes.Buffer
-	buf.Grow(len(m.Text) + len(m.HTML) + len(m.HTML)/8 + 2048)
-	if _, err := msg.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("mailer: render message to %s: %w", to.Address, err)
-	}
-	raw := buf.Bytes()
+	raw := b
 	if err := checkLines(raw); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 // Package mailer builds and delivers papermail's mail. A Composer renders a
-// Message to signed RFC 5322 bytes (go-mail for the MIME structure,
-// go-msgauth for DKIM); a Transport delivers Jobs, either over SMTP with a
+// Message to signed RFC 5322 bytes (headers and multipart/alternative
+// with quoted-printable parts written directly, net/mail and mime for
+// addresses and encoded-words, go-msgauth for DKIM); a Transport delivers
+// Jobs, either over SMTP (go-mail's smtp client) with a
 // pool of long-lived connections, a shared rate limit and retries with
 // backoff, or into a Maildir for local use. SMTP failures are *Error
 // values (stage, reply code, RFC 3463 enhanced code, the server's text);

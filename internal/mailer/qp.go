@@ -1,0 +1,84 @@
+package mailer
+
+import "strings"
+
+// Quoted-printable (RFC 2045 section 6.7) written in runs: the digests'
+// lines are mostly printable ASCII, so each run of literal characters is
+// copied at once instead of byte by byte, as mime/quotedprintable's
+// Writer does.
+
+// qpLiteral marks the bytes that stand for themselves: printable ASCII
+// but "=", and space and tab (encoded at the end of a line only).
+var qpLiteral = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t[' '], t['\t'] = true, true
+	return t
+}()
+
+const qpHex = "0123456789ABCDEF"
+
+// qpMax is the longest encoded line, the soft break's "=" included.
+const qpMax = 76
+
+// appendQP appends s quoted-printable encoded. Line breaks (LF, CRLF or a
+// lone CR) become CRLF; no encoded line is longer than 76 characters.
+func appendQP(b []byte, s string) []byte {
+	for len(s) > 0 {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			return appendQPLine(b, s)
+		}
+		b = appendQPLine(b, s[:i])
+		b = append(b, '\r', '\n')
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i++
+		}
+		s = s[i+1:]
+	}
+	return b
+}
+
+// appendQPLine encodes one line (without its line break), breaking it
+// softly ("=" CRLF) where it would grow beyond qpMax; the output is
+// mime/quotedprintable's, byte for byte.
+func appendQPLine(b []byte, line string) []byte {
+	col := 0
+	isWS := func(c byte) bool { return c == ' ' || c == '\t' }
+	for i := 0; i < len(line); {
+		c := line[i]
+		if qpLiteral[c] && !(i == len(line)-1 && isWS(c)) {
+			j := i + 1
+			for j < len(line) && qpLiteral[line[j]] {
+				j++
+			}
+			if j == len(line) && isWS(line[j-1]) {
+				j-- // trailing white space is encoded
+			}
+			for i < j {
+				// A column is kept for a soft break's "=" even where the
+				// line ends (as mime/quotedprintable does).
+				room := qpMax - 1 - col
+				if room <= 0 {
+					b = append(b, "=\r\n"...)
+					col = 0
+					continue
+				}
+				n := min(room, j-i)
+				b = append(b, line[i:i+n]...)
+				col += n
+				i += n
+			}
+			continue
+		}
+		if col+3 > qpMax-1 {
+			b = append(b, "=\r\n"...)
+			col = 0
+		}
+		b = append(b, '=', qpHex[c>>4], qpHex[c&15])
+		col += 3
+		i++
+	}
+	return b
+}
