@@ -31,7 +31,9 @@
 // synonyms and forms (wordnet.txt, derived from WordNet 3.0 by
 // scripts/wordnet: "compose" finds "composition", "shrunk" "shrink"),
 // which also stand in for a word of the reader's own phrase in partial
-// matches. Synonyms are used only for words papers rarely use themselves,
+// matches, and, weakly, by the terms the few candidates using it share and
+// the others rarely have (pointwise mutual information over the window:
+// "dog" finds "quadruped" where papers say "robot dog"). Synonyms are used only for words papers rarely use themselves,
 // so a common word's other senses add no noise. Lexicon phrases that are a single or only generic words once
 // stop words are gone ("what people see") are no keys. A phrase that names
 // a subject and an aspect of it at once ("LLM inference", declared with

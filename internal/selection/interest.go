@@ -364,8 +364,75 @@ func (ix *Index) wordSlot(w string) slot {
 	}
 	add(e.syn, wordSynWeight, false)
 	add(e.broader, wordBroadWeight, true)
+	add(ix.associates(w), assocWeight, true)
 	ix.senses(&s)
 	return s
+}
+
+// Associations of an everyday word learned from the candidates.
+const (
+	assocWeight   = 0.25 // weight of an associated term, as a related one
+	assocMaxDF    = 5    // percent of papers at most that use the word
+	assocK        = 2    // associated terms kept
+	assocMinShare = 0.5  // least share of the word's papers a term is in
+)
+
+// associates returns the stems that papers using the everyday word w use
+// far more than the other papers do: the terms the window writes for
+// what a reader says with w (pointwise mutual information over the
+// candidates). Only for a word a few papers use, in at least two of
+// them.
+func (ix *Index) associates(w string) []string {
+	id := ix.termID(w)
+	if id < 0 {
+		return nil
+	}
+	n := len(ix.papers)
+	docs := ix.post[id]
+	if len(docs) < 2 || len(docs) > max(2, n*assocMaxDF/100) {
+		return nil
+	}
+	count := map[uint32]int{}
+	for _, p := range docs {
+		di := &ix.docs[p.doc]
+		seen := map[uint32]bool{}
+		for _, t := range ix.toks[di.tokOff : di.tokOff+uint32(di.fEnd[numFields-1])] {
+			if t.term != uint32(id) && !seen[t.term] {
+				seen[t.term] = true
+				count[t.term]++
+			}
+		}
+	}
+	type sc struct {
+		t   uint32
+		pmi float64
+	}
+	var cands []sc
+	for t, c := range count {
+		st := ix.stems[t]
+		if c < 2 || float64(c) < assocMinShare*float64(len(docs)) || genericWords[st] || noiseStems[st] || stopWords[st] {
+			continue
+		}
+		df := len(ix.post[t])
+		pmi := math.Log(float64(c) * float64(n) / (float64(len(docs)) * float64(df)))
+		if pmi > math.Log(3) {
+			cands = append(cands, sc{t, pmi})
+		}
+	}
+	slices.SortFunc(cands, func(a, b sc) int {
+		switch {
+		case a.pmi > b.pmi:
+			return -1
+		case a.pmi < b.pmi:
+			return 1
+		}
+		return int(a.t) - int(b.t)
+	})
+	var out []string
+	for _, c := range cands[:min(len(cands), assocK)] {
+		out = append(out, ix.stems[c.t])
+	}
+	return out
 }
 
 // addWordSynonyms gives each word of the reader's phrase a its dictionary
