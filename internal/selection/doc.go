@@ -35,7 +35,11 @@
 // the others rarely have (pointwise mutual information over the window:
 // "dog" finds "quadruped" where papers say "robot dog"). Synonyms are used only for words papers rarely use themselves,
 // so a common word's other senses add no noise. Lexicon phrases that are a single or only generic words once
-// stop words are gone ("what people see") are no keys. A phrase that names
+// stop words are gone ("what people see") are no keys; one of two words
+// or more whose words interests drop ("look up") is an idiom, found in the
+// interest's raw words in order with at most two words between them
+// ("look things up") and expanded to its research terms only. A phrase
+// that names
 // a subject and an aspect of it at once ("LLM inference", declared with
 // "=" in the lexicon) is a concept each, so a paper must cover the subject
 // too, not only the aspect in another field (faster video diffusion).

@@ -130,7 +130,11 @@ type interest struct {
 // interestFor compiles (or fetches from the cache) one interest text.
 func (ix *Index) interestFor(text string) *interest {
 	ws, joined := queryStems(text)
-	if len(ws) == 0 {
+	var idioms []string
+	if ix.wordLevel {
+		idioms = ix.lex.idiomKeys(text)
+	}
+	if len(ws) == 0 && len(idioms) == 0 {
 		return nil
 	}
 	var kb strings.Builder
@@ -145,11 +149,14 @@ func (ix *Index) interestFor(text string) *interest {
 		}
 		kb.WriteString(w)
 	}
+	for _, k := range idioms {
+		kb.WriteString("|" + k)
+	}
 	key := kb.String()
 	if v, ok := ix.cache.Load(key); ok {
 		return v.(*interest)
 	}
-	in := ix.compileInterest(ws, joined)
+	in := ix.compileInterest(ws, joined, idioms)
 	if ix.sem != nil {
 		ix.sem.blend(in, text)
 	}
@@ -166,7 +173,7 @@ func (ix *Index) interestFor(text string) *interest {
 // single-word keys, and last runs of words the lexicon does not know.
 // Bit i of joined reports that ws[i] and ws[i+1] were written as one
 // hyphenated term ("text-to-speech").
-func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
+func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string) *interest {
 	type found struct {
 		at int
 		s  slot
@@ -249,6 +256,9 @@ func (ix *Index) compileInterest(ws []string, joined uint64) *interest {
 			}
 		}
 		i = j
+	}
+	for _, k := range idioms {
+		take(len(ws), ix.idiomSlot(k))
 	}
 	slices.SortStableFunc(slots, func(a, b found) int { return a.at - b.at })
 	in := &interest{}
@@ -539,6 +549,25 @@ func plainGroup(kw []string, exps []expansion) bool {
 		}
 	}
 	return true
+}
+
+// idiomSlot is the concept of an idiom of the lexicon ("look up"): its
+// expansions only, the reader's words being ones papers use for anything.
+func (ix *Index) idiomSlot(key string) slot {
+	var s slot
+	for _, e := range ix.lex.lookup(key) {
+		if e.noKey {
+			continue
+		}
+		if a := ix.newAlt(e.doc, e.weight); !a.generic || len(a.ids) > 1 {
+			a.related = e.weight < meansWeight
+			s.alts = append(s.alts, a)
+		}
+	}
+	if len(s.alts) > 0 {
+		ix.senses(&s)
+	}
+	return s
 }
 
 // truncates reports whether the one-word expansion e is a word of the

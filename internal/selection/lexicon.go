@@ -59,11 +59,65 @@ type Lexicon struct {
 	bags map[string][]string
 	// parts lists, per key declared with "=", the concepts it names
 	// (each as stems), in order.
-	parts  map[string][][]string
+	parts map[string][][]string
+	// idioms are keys whose words are mostly ones interests drop ("look
+	// up", "make up"): matched on an interest's raw words (see idiomKeys).
+	idioms []idiom
 	trie   *trieNode
 	maxLen int // longest key in words
 	groups int
 }
+
+// idiom is a key of words interests drop, by the stems of its words in
+// order; key is its entry in Lexicon.entries.
+type idiom struct {
+	words []string
+	key   string
+}
+
+// idiomGap is the most words an interest may have between two words of an
+// idiom ("look them up").
+const idiomGap = 2
+
+// idiomKeys returns the keys of the idioms the raw words of text have, in
+// order of first word.
+func (l *Lexicon) idiomKeys(text string) []string {
+	if l == nil || len(l.idioms) == 0 {
+		return nil
+	}
+	var raw []string
+	forEachWord(text, func(lower []byte, _, _ int) { raw = append(raw, stem(string(lower))) })
+	var out []string
+	for i := range raw {
+		for _, id := range l.idioms {
+			if raw[i] != id.words[0] || slices.Contains(out, id.key) {
+				continue
+			}
+			at, ok := i, true
+			for _, w := range id.words[1:] {
+				next := -1
+				for j := at + 1; j < len(raw) && j <= at+1+idiomGap; j++ {
+					if raw[j] == w {
+						next = j
+						break
+					}
+				}
+				if next < 0 {
+					ok = false
+					break
+				}
+				at = next
+			}
+			if ok {
+				out = append(out, id.key)
+			}
+		}
+	}
+	return out
+}
+
+// idiomPrefix marks the Lexicon.entries key of an idiom.
+const idiomPrefix = "\x00idiom "
 
 // trieNode is a node of the trie of lexicon keys over stems.
 type trieNode struct {
@@ -286,6 +340,11 @@ func (l *Lexicon) Merge(more *Lexicon) *Lexicon {
 		}
 		out.groups += src.groups
 		out.maxLen = max(out.maxLen, src.maxLen)
+		for _, id := range src.idioms {
+			if !slices.ContainsFunc(out.idioms, func(o idiom) bool { return o.key == id.key }) {
+				out.idioms = append(out.idioms, id)
+			}
+		}
 		for k, exps := range src.entries {
 			for _, e := range exps {
 				out.add(k, e)
@@ -335,13 +394,22 @@ func (l *Lexicon) addLine(line string) error {
 		}
 	}
 	for _, a := range lhs {
-		if a.noKey {
-			continue
-		}
 		key := strings.Join(a.stems, " ")
-		l.maxLen = max(l.maxLen, len(a.stems))
+		if a.noKey {
+			var raw []string
+			forEachWord(a.text, func(lower []byte, _, _ int) { raw = append(raw, stem(string(lower))) })
+			if len(raw) < 2 {
+				continue
+			}
+			key = idiomPrefix + strings.Join(raw, " ")
+			if !slices.ContainsFunc(l.idioms, func(id idiom) bool { return id.key == key }) {
+				l.idioms = append(l.idioms, idiom{words: raw, key: key})
+			}
+		} else {
+			l.maxLen = max(l.maxLen, len(a.stems))
+		}
 		for _, b := range lhs {
-			if strings.Join(b.stems, " ") != key {
+			if strings.Join(b.stems, " ") != key && !(a.noKey && b.noKey) {
 				b.weight = synonymWeight
 				l.add(key, b)
 			}
