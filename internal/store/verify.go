@@ -127,7 +127,10 @@ func (c *pageCheck) run(txid uint64) {
 			missing++
 		}
 	}
-	if missing > 0 {
+	switch {
+	case missing == 1:
+		c.problem("page %d is neither in use nor free", first)
+	case missing > 1:
 		c.problem("%d pages are neither in use nor free, the first page %d", missing, first)
 	}
 }
@@ -168,8 +171,16 @@ func (c *pageCheck) read(id uint64, depth int, what string) []byte {
 		c.problem("page %d cannot be read: %v", id, err)
 		return nil
 	}
-	if got := binary.NativeEndian.Uint64(buf); got != id {
-		c.problem("page %d, named by %s, holds page %d's header instead (overwritten or zeroed)", id, what, got)
+	switch got := binary.NativeEndian.Uint64(buf); {
+	case got == id:
+	case got == 0:
+		c.problem("page %d, named by %s, is zeroed or overwritten (its header names page 0)", id, what)
+		return nil
+	case got < c.hwm:
+		c.problem("page %d, named by %s, holds page %d instead (overwritten)", id, what, got)
+		return nil
+	default:
+		c.problem("page %d, named by %s, is overwritten (no page header)", id, what)
 		return nil
 	}
 	if over := uint64(binary.NativeEndian.Uint32(buf[12:])); over > 0 {
@@ -249,6 +260,9 @@ func (c *pageCheck) tree(id uint64, lo, hi []byte, depth int) {
 	}
 	p := c.read(id, depth, "its parent")
 	if p == nil {
+		if id >= 2 && id < c.hwm {
+			set(c.used, id) // named, if not readable: not a lost page too
+		}
 		return
 	}
 	c.markUsed(id, len(p)/c.pageSize)
