@@ -32,7 +32,8 @@ type Batch struct {
 	mu    sync.RWMutex
 	frags map[fragKey]fragment
 	cuts  map[string]cutEntry
-	size  int // bytes held in frags and cuts
+	seen  map[string]bool // shapes rendered once, cut when they come again
+	size  int             // bytes held in frags, cuts and seen
 }
 
 // cutEntry is a head, item or foot rendered once for a shape of the
@@ -54,6 +55,9 @@ const maxFragmentBytes = 16 << 20
 // strings: the map entry and the view kept to check it (a Match: some 25
 // string and slice headers).
 const fragmentOverhead = 512
+
+// seenOverhead is about what a seen shape costs beyond its key.
+const seenOverhead = 64
 
 // Parts of a mail, as fragments are kept per part.
 const (
@@ -193,6 +197,7 @@ func (m *mailTemplates) item(part int, name string, v any) (string, error) {
 		key = binary.LittleEndian.AppendUint64(key, b.hash(&it.Match))
 		key = appendStrings(key, it.ID, it.Followed)
 	}
+	it.inItem, it.own = true, nil
 	return m.holed(part, name, b, &it, []*string{&it.MoreURL, &it.LessURL}, []holeKind{holeToken, holeToken}, key, &it.Match)
 }
 
@@ -230,7 +235,9 @@ func appendStrings(key []byte, ss ...string) []byte {
 // are the reader's own, through b's cuts (see holes.go): once per shape
 // of those strings and key (the view's other fields), then per reader
 // only joined. match, when not nil, is checked against the cut's (key
-// holds its hash).
+// holds its hash). A shape is cut the second time it comes (the first
+// renders it for its reader, so a shape only one reader has costs one
+// render); a Batch that is full renders per reader.
 func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, key []byte, match *Match) (string, error) {
 	if b == nil {
 		return m.exec(part, name, data)
@@ -256,6 +263,20 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 			return m.exec(part, name, data)
 		}
 		return e.cut.join(vals, nil), nil
+	}
+	b.mu.Lock()
+	full := b.size+len(key)+fragmentOverhead > maxFragmentBytes
+	first := !b.seen[string(key)]
+	if first && !full {
+		if b.seen == nil {
+			b.seen = make(map[string]bool)
+		}
+		b.seen[string(key)] = true
+		b.size += len(key) + seenOverhead
+	}
+	b.mu.Unlock()
+	if full || first {
+		return m.exec(part, name, data)
 	}
 	var c *cut
 	if len(hs) == 0 {
@@ -338,6 +359,20 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 		key = fragKey{part: part, name: name, id: p.ID}
 		if matched {
 			key.match = b.hash(&view)
+		}
+		if matched && p.inItem {
+			// The item's cut holds this; the renders of one call share it.
+			if out, ok := p.own[key]; ok {
+				return out, nil
+			}
+			out, err := m.exec(part, name, data)
+			if err == nil {
+				if p.own == nil {
+					p.own = make(map[fragKey]string)
+				}
+				p.own[key] = out
+			}
+			return out, err
 		}
 		b.mu.RLock()
 		f, ok := b.frags[key]

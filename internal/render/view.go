@@ -88,6 +88,11 @@ type Item struct {
 
 	// batch holds the paper's shared fragments while a Batch renders it.
 	batch *Batch
+	// inItem marks the Item an item template runs on: its matched
+	// fragments are kept in own for the renders of that one call (the
+	// item's cut holds them afterwards), not in the batch.
+	inItem bool
+	own    map[fragKey]string
 }
 
 // PaperView is one paper of one reader's digest: its Item and its number.
