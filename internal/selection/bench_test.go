@@ -72,6 +72,7 @@ func BenchmarkCompileCold(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ix.cache.Clear()
+		ix.texts.Clear()
 		ix.Compile(benchProfile)
 	}
 }
@@ -138,6 +139,7 @@ func BenchmarkCompileLibraryCold(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ix.cache.Clear()
+		ix.texts.Clear()
 		ix.Select(ix.Compile(prof), 8)
 	}
 }

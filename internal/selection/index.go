@@ -147,6 +147,7 @@ type Index struct {
 	sem *semanticVectors
 
 	cache   sync.Map // compiled interests by key
+	texts   sync.Map // compiled interests by interest text
 	scratch sync.Pool
 	reader  readerIndex // author and category lookups (reader.go)
 }

@@ -128,7 +128,18 @@ type interest struct {
 }
 
 // interestFor compiles (or fetches from the cache) one interest text.
+// Texts seen before are found by their text; others by their stems, so
+// wordings that differ only in stop words share one compilation.
 func (ix *Index) interestFor(text string) *interest {
+	if v, ok := ix.texts.Load(text); ok {
+		return v.(*interest)
+	}
+	in := ix.interestForStems(text)
+	ix.texts.Store(text, in)
+	return in
+}
+
+func (ix *Index) interestForStems(text string) *interest {
 	ws, joined := queryStems(text)
 	var idioms []string
 	if ix.wordLevel {
