@@ -3,6 +3,7 @@ package digest
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,15 @@ const OutboxMaxAttempts = 12
 // minute to at most 8 hours (about 21 hours in all over the attempts).
 var outboxRetry = backoff.Policy{Base: 30 * time.Second, Max: 8 * time.Hour}
 
+// outboxPage is how many due items a flush reads from the store at a
+// time; the next page is read while the mailer still sends the last.
+const outboxPage = 500
+
+// OutboxPoll is how long an idle outbox waits before it looks at the store
+// again without being woken: for mail another process queued and for
+// retries coming due.
+const OutboxPoll = 10 * time.Second
+
 // Outbox delivers transactional mail (confirmations) queued in the store.
 // Items are written in the same transaction as the change that caused them
 // and removed only after the server accepted them, so a crash in between
@@ -27,7 +37,9 @@ type Outbox struct {
 	Store  *store.Store
 	Sender Sender
 	Log    *slog.Logger
-	wake   chan struct{}
+	// Poll replaces OutboxPoll when set.
+	Poll time.Duration
+	wake chan struct{}
 }
 
 // NewOutbox returns an outbox worker.
@@ -35,7 +47,8 @@ func NewOutbox(st *store.Store, s Sender, log *slog.Logger) *Outbox {
 	return &Outbox{Store: st, Sender: s, Log: log, wake: make(chan struct{}, 1)}
 }
 
-// Wake asks the worker to look at the outbox now.
+// Wake asks the worker to look at the outbox now. Whoever queues mail in
+// the daemon calls it, so the mail goes out at once, not at the next poll.
 func (o *Outbox) Wake() {
 	select {
 	case o.wake <- struct{}{}:
@@ -43,8 +56,14 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Run delivers due items until ctx ends.
+// Run delivers due items until ctx ends. Each pass drains the outbox (a
+// backlog is sent as fast as the relay takes it, never a page per poll);
+// then Run waits for a Wake or the poll interval.
 func (o *Outbox) Run(ctx context.Context) {
+	poll := o.Poll
+	if poll <= 0 {
+		poll = OutboxPoll
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -57,31 +76,67 @@ func (o *Outbox) Run(ctx context.Context) {
 		if _, err := o.Flush(ctx); err != nil && ctx.Err() == nil {
 			o.Log.Error("outbox", "error", err)
 		}
-		t.Reset(10 * time.Second)
+		t.Reset(poll)
 	}
 }
 
-// Flush delivers every item due now and returns how many were sent.
+// Flush delivers every item due now, including those queued while it
+// runs, and returns how many were sent. The store is read a page at a
+// time while one Deliver call (one set of connections) sends them all. It
+// stops early when the relay cannot be reached or refuses our sender:
+// the items not tried yet stay due as they are.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
-	items, err := o.Store.DueOutbox(time.Now(), 500)
-	if err != nil || len(items) == 0 {
-		return 0, err
-	}
-	in := make(chan *mailer.Job, len(items))
-	for i := range items {
-		in <- &mailer.Job{Ref: items[i].SubscriberID, Msg: items[i].Mail.Message(), Meta: &items[i]}
-	}
-	close(in)
+	in := make(chan *mailer.Job)
+	halt := make(chan struct{})
+	var haltOnce sync.Once
+	stopFeeding := func() { haltOnce.Do(func() { close(halt) }) }
+	var readErr error
+	go func() {
+		defer close(in)
+		var after uint64
+		for {
+			items, err := o.Store.DueOutboxAfter(time.Now(), after, outboxPage)
+			if err != nil {
+				readErr = err
+				return
+			}
+			for i := range items {
+				it := &items[i]
+				select {
+				case in <- &mailer.Job{Ref: it.SubscriberID, Msg: it.Mail.Message(), Meta: it}:
+				case <-halt:
+					return
+				case <-ctx.Done():
+					return
+				}
+				after = it.ID
+			}
+			if len(items) < outboxPage {
+				return
+			}
+		}
+	}()
 	var sent atomic.Int64
-	err = o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
+	err := o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
 		it := j.Meta.(*store.OutboxItem)
+		fault := mailer.FaultOf(j.LastErr)
 		switch {
 		case j.Result == mailer.Sent:
 			sent.Add(1)
 			o.done(it.ID)
+			return
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
-			// never attempted (shutting down, relay unreachable): stays due
-		case j.Result == mailer.Bounced || mailer.FaultOf(j.LastErr) == mailer.FaultMessage || it.Attempts+1 >= OutboxMaxAttempts:
+			// Never attempted (shutting down, relay unreachable): stays
+			// due, and so do the items not handed out yet.
+			stopFeeding()
+			return
+		case fault == mailer.FaultSender:
+			// The relay refuses us (sender, credentials): every further
+			// item would get the same answer.
+			stopFeeding()
+		}
+		switch {
+		case j.Result == mailer.Bounced || fault == mailer.FaultMessage || it.Attempts+1 >= OutboxMaxAttempts:
 			// The mailbox or the message is at fault, or it has been
 			// tried long enough. A relay refusing for its own reasons
 			// (sender, policy, credentials) is retried: the operator fixes it.
@@ -95,6 +150,13 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			}
 		}
 	})
+	// A sender that returned early reads no more: let the reader end.
+	stopFeeding()
+	for range in {
+	}
+	if err == nil {
+		err = readErr
+	}
 	return int(sent.Load()), err
 }
 

@@ -83,11 +83,20 @@ func putOutbox(tx *bolt.Tx, item *OutboxItem) error {
 
 // DueOutbox returns up to limit items whose next attempt is due at now.
 func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxItem, error) {
+	return s.DueOutboxAfter(now, 0, limit)
+}
+
+// DueOutboxAfter returns up to limit items after the item with id after
+// (in the order they were queued) whose next attempt is due at now: a
+// reader pages through a long outbox without reading the items it holds
+// again. limit <= 0 means no limit.
+func (s *Store) DueOutboxAfter(now time.Time, after uint64, limit int) ([]OutboxItem, error) {
 	var out []OutboxItem
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			if limit > 0 && len(out) >= limit {
-				return nil
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			if after > 0 && btoi(k) <= after {
+				continue // after+1 wrapped around
 			}
 			var it OutboxItem
 			if err := json.Unmarshal(v, &it); err != nil {
@@ -96,8 +105,8 @@ func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxItem, error) {
 			if !it.NextAttempt.After(now) {
 				out = append(out, it)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
 }
