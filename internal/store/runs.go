@@ -210,6 +210,12 @@ func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	if err != nil {
 		return err
 	}
+	// A run records its subscribers in due order, ids nearly ascending,
+	// into a ledger of its own: pages split at 90% instead of bbolt's
+	// half make the day's ledger smaller (bench store, 10k subscribers:
+	// 1,535 -> 1,224 pages, fill 0.54 -> 0.67; the workers' records
+	// arrive a little out of order).
+	lb.FillPercent = 0.9
 	key := u64(d.SubscriberID)
 	var prev model.Delivery
 	if v := lb.Get(key); v != nil {
