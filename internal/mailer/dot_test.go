@@ -3,6 +3,7 @@ package mailer
 import (
 	"bufio"
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -13,6 +14,9 @@ func TestWriteDotStuffed(t *testing.T) {
 		{"no final newline", "no final newline\r\n"},
 		{"a.b\r\n x.\r\n", "a.b\r\n x.\r\n"},
 		{"", ""},
+		{".", "..\r\n"},
+		{"a\r\n.", "a\r\n..\r\n"},
+		{strings.Repeat("x", 9000) + "\r\n." + strings.Repeat("y", 5000) + "\r\n", strings.Repeat("x", 9000) + "\r\n.." + strings.Repeat("y", 5000) + "\r\n"},
 	}
 	for _, tc := range tests {
 		var buf bytes.Buffer

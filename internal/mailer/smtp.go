@@ -638,22 +638,33 @@ func (w *worker) data(raw []byte) error {
 }
 
 // writeDotStuffed writes raw doubling every dot that starts a line (RFC
-// 5321 section 4.5.2) and ends it with CRLF.
+// 5321 section 4.5.2) and ends it with CRLF. It writes the runs between
+// such dots whole (a digest has few or none), so bufio hands a message to
+// the connection in one or two writes instead of one per 4 KB.
 func writeDotStuffed(bw *bufio.Writer, raw []byte) error {
-	for len(raw) > 0 {
-		if raw[0] == '.' {
-			bw.WriteByte('.')
-		}
-		i := bytes.IndexByte(raw, '\n')
+	if len(raw) == 0 {
+		return nil
+	}
+	if raw[0] == '.' {
+		bw.WriteByte('.')
+	}
+	for {
+		i := bytes.Index(raw, []byte("\n."))
 		if i < 0 {
-			bw.Write(raw)
-			_, err := bw.WriteString("\r\n")
-			return err
+			break
 		}
 		if _, err := bw.Write(raw[:i+1]); err != nil {
 			return err
 		}
+		bw.WriteByte('.')
 		raw = raw[i+1:]
+	}
+	if _, err := bw.Write(raw); err != nil {
+		return err
+	}
+	if raw[len(raw)-1] != '\n' {
+		_, err := bw.WriteString("\r\n")
+		return err
 	}
 	return nil
 }
