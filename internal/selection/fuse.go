@@ -13,7 +13,7 @@ const (
 	fuseNeed     = 0.99 // least concept share of the best match for BM25F to add papers
 	fuseDocShare = 0.6  // least concept share of a paper BM25F adds
 	fuseDepth    = 30   // papers of each ranking fused
-	// fuseTop is how far above the floor the last fused paper stays.
+	// fuseGap is how far above the floor the last fused paper stays.
 	fuseGap = 0.01
 )
 
@@ -80,12 +80,13 @@ func ranked(v []float32, least float32, k int) []uint32 {
 // rels with plain BM25F over the reader's own words by reciprocal rank,
 // so a literal interest keeps BM25F's good hits and the concepts'
 // findings rank among them. A BM25F paper needs fuseCov of the words'
-// weight; it is added to the interest's papers only when the best match
-// covers every concept of the interest (shares, by doc): otherwise BM25F
+// weight; one the concepts left below the floor joins the interest's
+// papers only when the best match covers every concept of the interest
+// and it covers fuseDocShare of them (shares, by doc): otherwise BM25F
 // would bring papers on the part the matches have only ("medical" for
-// "medical report generation"), and it only reorders. Fused papers get
-// relevances from just above the floor up to the interest's best, in
-// fused order; the others keep theirs.
+// "medical report generation"), and it only reorders. The concept
+// ranking's relevances are handed out in the fused order, papers beyond
+// them stepping down to just above the floor; the others keep theirs.
 func (ix *Index) fuse(words []string, rels, shares []float32) {
 	if len(words) == 0 {
 		return
@@ -118,7 +119,7 @@ func (ix *Index) fuse(words []string, rels, shares []float32) {
 	last := rels[own[len(own)-1]]
 	for i := len(own); i < len(order); i++ {
 		step := float32(i-len(own)+1) / float32(len(order)-len(own)+1)
-		vals[i] = last - (last-ix.floor-fuseGap)*step
+		vals[i] = last - max(0, last-ix.floor-fuseGap)*step
 	}
 	for i, d := range order {
 		rels[d] = vals[i]
