@@ -315,8 +315,10 @@ func stagesMain(profile, heap string) error {
 		return err
 	}
 	defer st.Close()
-	// The digest as the papermail binary wires it.
-	p, err := app.Build(cfg, st, app.Options{Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	// The digest as the papermail binary wires it; the stage times are
+	// those its "digest run" log line reports.
+	runLog := &runLine{next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}
+	p, err := app.Build(cfg, st, app.Options{Log: slog.New(runLog)})
 	if err != nil {
 		return err
 	}
@@ -347,13 +349,50 @@ func stagesMain(profile, heap string) error {
 	if err != nil {
 		return err
 	}
+	ms := runLog.ms
+	if ms == nil {
+		return errors.New(`the run logged no "digest run" line`)
+	}
 	rep := stageReport{
-		Load: time.Duration(r.Stages.Load.Load()), Select: time.Duration(r.Stages.Select.Load()),
-		Render: time.Duration(r.Stages.Render.Load()), Compose: time.Duration(r.Stages.Compose.Load()),
-		Record: time.Duration(r.Stages.Record.Load()), Sent: sum.Sent, Due: sum.Due, Wall: sum.Duration,
+		Load: ms["load_ms"], Select: ms["select_ms"], Render: ms["render_ms"], Compose: ms["compose_ms"], Record: ms["record_ms"],
+		Sent: sum.Sent, Due: sum.Due, Wall: sum.Duration,
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
+
+// runLine is a log handler that keeps the *_ms attributes of the runner's
+// "digest run" line and passes what next handles on to it.
+type runLine struct {
+	next slog.Handler
+	mu   sync.Mutex
+	ms   map[string]time.Duration
+}
+
+func (h *runLine) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
+}
+
+func (h *runLine) Handle(ctx context.Context, rec slog.Record) error {
+	if rec.Message == "digest run" {
+		ms := map[string]time.Duration{}
+		rec.Attrs(func(a slog.Attr) bool {
+			if strings.HasSuffix(a.Key, "_ms") && a.Value.Kind() == slog.KindInt64 {
+				ms[a.Key] = time.Duration(a.Value.Int64()) * time.Millisecond
+			}
+			return true
+		})
+		h.mu.Lock()
+		h.ms = ms
+		h.mu.Unlock()
+	}
+	if h.next.Enabled(ctx, rec.Level) {
+		return h.next.Handle(ctx, rec)
+	}
+	return nil
+}
+
+func (h *runLine) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *runLine) WithGroup(string) slog.Handler      { return h }
 
 // ingestMain is the ingest-profile child: it ingests one jsonl file into
 // the store in data_dir the way `papermail ingest` does, under the CPU

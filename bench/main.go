@@ -136,7 +136,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.reuse, "reuse", false, "reuse the papers store (and subscriber stores) kept in -workdir by an earlier -keep run; skips ingest")
 	fs.BoolVar(&o.subscribe, "subscribe", true, "benchmark POST /subscribe with wrk")
 	fs.BoolVar(&o.send, "send", true, "run the digest and baseline sending runs")
-	fs.BoolVar(&o.stages, "stages", true, "run the digest once more in-process for digest.Runner's stage timers")
+	fs.BoolVar(&o.stages, "stages", true, "run the digest once more in-process for the stage times of its \"digest run\" log line")
 	fs.StringVar(&o.profileDir, "cpuprofile-dir", "", "write CPU profiles of select+render and of the in-process digest here")
 	fs.BoolVar(&o.noop, "noop", true, "baseline: keep go-mail's NOOP before each message (its default)")
 	fs.IntVar(&o.wrkThreads, "wrk-threads", 2, "wrk threads")

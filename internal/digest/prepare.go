@@ -15,15 +15,14 @@ import (
 
 // prepare selects, renders and composes one subscriber's digest. It returns
 // a job to send, or nil and the skip outcome to record.
-func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job, store.Outcome) {
+func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared, st *stageTimes) (*mailer.Job, store.Outcome) {
 	skip := func(reason string) (*mailer.Job, store.Outcome) {
 		return nil, store.Outcome{Date: p.date, Delivery: model.Delivery{
 			SubscriberID: p.sub.ID, State: model.DeliverySkipped, Reason: reason, At: time.Now().UTC()}}
 	}
 	t := time.Now()
 	picks, q := r.choose(ix, profile(&p.sub), r.since(&p.sub, sp.Now), p.sent, r.Config.Digest.MaxPapers)
-	t1 := time.Now()
-	r.Stages.Select.Add(int64(t1.Sub(t)))
+	t = st.since(&st.sel, t)
 	fallback := len(picks) > 0 && picks[0].Fallback
 	r.logMatches(&p.sub, q, len(picks), fallback)
 	if len(picks) == 0 {
@@ -33,14 +32,13 @@ func (r *Runner) prepare(ix *selection.Index, sp Spec, p *prepared) (*mailer.Job
 		return skip(ReasonNothingRelevant)
 	}
 	msg, err := r.message(&p.sub, p.date, picks)
-	t2 := time.Now()
-	r.Stages.Render.Add(int64(t2.Sub(t1)))
+	t = st.since(&st.render, t)
 	if err != nil {
 		r.Log.Error("render digest", "subscriber", p.sub.ID, "error", err)
 		return skip("render error: " + err.Error())
 	}
 	raw, err := r.Composer.Compose(msg)
-	r.Stages.Compose.Add(int64(time.Since(t2)))
+	st.since(&st.compose, t)
 	if err != nil {
 		r.Log.Error("compose digest", "subscriber", p.sub.ID, "error", err)
 		return skip("compose error: " + err.Error())

@@ -76,14 +76,29 @@ type Runner struct {
 	// batch renders the digests over the current index, sharing each
 	// paper's fragments between readers.
 	batch atomic.Pointer[render.Batch]
-
-	// Stage timers, in nanoseconds, summed over runs (for benchmarks).
-	Stages Stages
 }
 
-// Stages accumulates time spent per stage across prepare workers.
-type Stages struct {
-	Load, Select, Render, Compose, Record atomic.Int64
+// stageTimes is where a run's time went, in nanoseconds: loading the
+// candidates, and select, render and compose summed over the prepare
+// workers, record over the connections waiting for their records. The
+// "digest run" log line reports them (load_ms, select_ms, ...), so an
+// operator sees whether a slow run waited on selection, rendering or the
+// disk.
+type stageTimes struct {
+	load, sel, render, compose, record atomic.Int64
+}
+
+func (st *stageTimes) since(d *atomic.Int64, t time.Time) time.Time {
+	now := time.Now()
+	d.Add(int64(now.Sub(t)))
+	return now
+}
+
+// attrs are the log attributes of st.
+func (st *stageTimes) attrs() []any {
+	ms := func(d *atomic.Int64) int64 { return time.Duration(d.Load()).Milliseconds() }
+	return []any{"load_ms", ms(&st.load), "select_ms", ms(&st.sel), "render_ms", ms(&st.render),
+		"compose_ms", ms(&st.compose), "record_ms", ms(&st.record)}
 }
 
 // New returns a runner. Store, Engine, Links, Composer and Sender are
@@ -217,9 +232,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	}
 	// The candidate index is built once per run, and only when someone is
 	// due (most scheduler ticks find nobody).
+	var stages stageTimes
 	index := sync.OnceValues(func() (*selection.Index, error) {
-		t0 := time.Now()
-		defer func() { r.Stages.Load.Add(int64(time.Since(t0))) }()
+		defer stages.since(&stages.load, time.Now())
 		return r.index(sp.Now, true)
 	})
 
@@ -247,8 +262,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	// Outcomes of concurrent connections share each commit (bbolt's
 	// Batch, sized to smtp.connections by the store's options).
 	br := newBreaker(func(batch []store.Outcome) error {
-		t := time.Now()
-		defer func() { r.Stages.Record.Add(int64(time.Since(t))) }()
+		defer stages.since(&stages.record, time.Now())
 		if len(batch) == 1 {
 			return r.Store.Record(batch[0])
 		}
@@ -308,7 +322,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 					setErr(err)
 					continue
 				}
-				job, skip := r.prepare(ix, sp, p)
+				job, skip := r.prepare(ix, sp, p, &stages)
 				if job == nil {
 					skipMu.Lock()
 					skips = append(skips, skip)
@@ -453,9 +467,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		sum.Bounced += run.Bounced
 		sum.Due += run.Due
 		sum.Pending += max(run.Due-run.Sent-run.Failed-run.Skipped-run.Bounced, 0)
-		r.Log.Info("digest run", "date", run.Date, "due", run.Due, "sent", run.Sent, "failed", run.Failed,
+		r.Log.Info("digest run", append([]any{"date", run.Date, "due", run.Due, "sent", run.Sent, "failed", run.Failed,
 			"skipped", run.Skipped, "bounced", run.Bounced, "attempt", run.Attempts,
-			"duration_ms", sum.Duration.Milliseconds(), "interrupted", interrupted)
+			"duration_ms", sum.Duration.Milliseconds(), "interrupted", interrupted}, stages.attrs()...)...)
 	}
 	if r.Metrics != nil && len(sum.Runs) > 0 {
 		r.Metrics.RunDuration.Observe(sum.Duration.Seconds())
