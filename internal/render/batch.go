@@ -183,11 +183,11 @@ func (m *mailTemplates) foot(part int, name string, v *DigestView) (string, erro
 }
 
 // item runs template name of part on p's Item.
-func (m *mailTemplates) item(part int, name string, v any) (string, error) {
-	p := itemOf(v)
-	if p == nil {
+func (m *mailTemplates) item(part int, name string, v *PaperView) (string, error) {
+	if v == nil {
 		return "", fmt.Errorf("render: template %q: no paper", name)
 	}
+	p := &v.Item
 	it := *p
 	b := p.batch
 	var key []byte
@@ -434,7 +434,7 @@ func (m *mailTemplates) textFuncs() map[string]any {
 			s, err := m.head(partText, name, v)
 			return textBlock(s), err
 		},
-		"item": func(name string, p any) (textBlock, error) {
+		"item": func(name string, p *PaperView) (textBlock, error) {
 			s, err := m.item(partText, name, p)
 			return textBlock(s), err
 		},
@@ -462,7 +462,7 @@ func (m *mailTemplates) htmlFuncs() map[string]any {
 			s, err := m.head(partHTML, name, v)
 			return htmltemplate.HTML(s), err
 		},
-		"item": func(name string, p any) (htmltemplate.HTML, error) {
+		"item": func(name string, p *PaperView) (htmltemplate.HTML, error) {
 			s, err := m.item(partHTML, name, p)
 			return htmltemplate.HTML(s), err
 		},

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	htmltemplate "html/template"
 	"math/rand/v2"
 	"strconv"
@@ -190,7 +189,7 @@ func (c *cut) join(vals []string, escaped []string) string {
 	for _, h := range c.at {
 		n += len(vals[h]) + 8
 	}
-	var b bytes.Buffer
+	var b strings.Builder
 	b.Grow(n)
 	for i, p := range c.pieces {
 		b.WriteString(p)

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 	"text/template/parse"
 
@@ -60,6 +61,8 @@ type mailTemplates struct {
 	html          *htmltemplate.Template
 	// origins name the files of subject, text and html, for errors.
 	origins [3]string
+	// sizes are the lengths of the last text and HTML parts rendered.
+	sizes [2]atomic.Int64
 }
 
 // file is one template's source and where it came from, for errors.
@@ -343,7 +346,9 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
-// render executes the three parts of a mail.
+// render executes the three parts of a mail. The parts are written into
+// builders grown to the size of the last mail's, so the strings returned
+// are not copied again.
 func (m *mailTemplates) render(data any) (subject, text, html string, err error) {
 	buf := getBuf()
 	defer putBuf(buf)
@@ -351,20 +356,21 @@ func (m *mailTemplates) render(data any) (subject, text, html string, err error)
 		return "", "", "", err
 	}
 	subject = oneLine(buf.String(), maxSubject)
-	buf.Reset()
-	if err = m.run(1, buf, data); err != nil {
-		return "", "", "", err
+	var parts [2]string
+	for i := range parts {
+		var b strings.Builder
+		b.Grow(int(m.sizes[i].Load()) + 1024)
+		if err = m.run(1+i, &b, data); err != nil {
+			return "", "", "", err
+		}
+		parts[i] = b.String()
+		m.sizes[i].Store(int64(len(parts[i])))
 	}
-	text = buf.String()
-	buf.Reset()
-	if err = m.run(2, buf, data); err != nil {
-		return "", "", "", err
-	}
-	return subject, text, buf.String(), nil
+	return subject, parts[0], parts[1], nil
 }
 
 // run executes part i (subject, text, html) into buf.
-func (m *mailTemplates) run(i int, buf *bytes.Buffer, data any) error {
+func (m *mailTemplates) run(i int, buf io.Writer, data any) error {
 	var err error
 	switch i {
 	case 0:
