@@ -194,8 +194,8 @@ func subscribersImport(e *env, args []string) error {
 	}
 	zi, hasZone := col["timezone"]
 	var reqs []subscription.Request
-	var problems []string
-	seen := map[string]int{}
+	var lines []int // the line of each request
+	var problems []rowProblem
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -203,11 +203,11 @@ func subscribersImport(e *env, args []string) error {
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", pos[0], err))
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: %v", pos[0], err)})
 			break
 		}
 		if len(rec) <= max(ei, ii) {
-			problems = append(problems, fmt.Sprintf("%s: line %d: expected the columns email and interests", pos[0], line))
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: expected the columns email and interests", pos[0], line)})
 			continue
 		}
 		zone := ""
@@ -216,25 +216,37 @@ func subscribersImport(e *env, args []string) error {
 		}
 		req, err := subscription.ParseRequest(rec[ei], rec[ii], zone, "import")
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: line %d: %v", pos[0], line, err))
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: %v", pos[0], line, err)})
 			continue
 		}
-		if prev, dup := seen[req.Email]; dup {
-			problems = append(problems, fmt.Sprintf("%s: line %d: %s already appears on line %d", pos[0], line, req.Email, prev))
-			continue
-		}
-		seen[req.Email] = line
 		reqs = append(reqs, req)
+		lines = append(lines, line)
+	}
+	// Addresses twice in the file are found in address order, the order
+	// the rows are stored in (a map of every address cost 100 MB at 1M).
+	order := byAddress(reqs, lines)
+	for j, first := 1, 0; j < len(order); j++ {
+		if order[j].email != order[first].email {
+			first = j
+			continue
+		}
+		problems = append(problems, rowProblem{order[j].line, fmt.Sprintf("%s: line %d: %s already appears on line %d",
+			pos[0], order[j].line, order[j].email, order[first].line)})
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("nothing imported; fix these rows and import again:\n  %s", strings.Join(problems, "\n  "))
+		slices.SortStableFunc(problems, func(a, b rowProblem) int { return a.line - b.line })
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.msg
+		}
+		return fmt.Errorf("nothing imported; fix these rows and import again:\n  %s", strings.Join(msgs, "\n  "))
 	}
 	p, err := e.parts()
 	if err != nil {
 		return err
 	}
 	if !*confirm {
-		added, existing, err := importActive(p.Subscriptions, reqs)
+		added, existing, err := importActive(p.Subscriptions, reqs, order)
 		if err != nil {
 			return err
 		}
@@ -262,18 +274,39 @@ func subscribersImport(e *env, args []string) error {
 // call.
 var importBatch = 50_000
 
-// importActive stores reqs (checked, no address twice) as active
-// subscribers; it empties reqs as it goes.
-func importActive(subs *subscription.Service, reqs []subscription.Request) (added, existing int, err error) {
-	type row struct {
-		email string
-		i     int
-	}
-	order := make([]row, len(reqs))
+// rowProblem is what is wrong with one line of an imported file.
+type rowProblem struct {
+	line int
+	msg  string
+}
+
+// importRow is one checked row of an imported file: its address, line,
+// and place in the list of requests.
+type importRow struct {
+	email string
+	line  int
+	i     int
+}
+
+// byAddress lists the rows of reqs (at lines) by address, then line.
+func byAddress(reqs []subscription.Request, lines []int) []importRow {
+	order := make([]importRow, len(reqs))
 	for i := range reqs {
-		order[i] = row{reqs[i].Email, i}
+		order[i] = importRow{reqs[i].Email, lines[i], i}
 	}
-	slices.SortFunc(order, func(a, b row) int { return strings.Compare(a.email, b.email) })
+	slices.SortFunc(order, func(a, b importRow) int {
+		if c := strings.Compare(a.email, b.email); c != 0 {
+			return c
+		}
+		return a.line - b.line
+	})
+	return order
+}
+
+// importActive stores reqs (checked, no address twice) as active
+// subscribers in address order (order, from byAddress); it empties reqs
+// as it goes.
+func importActive(subs *subscription.Service, reqs []subscription.Request, order []importRow) (added, existing int, err error) {
 	batch := make([]subscription.Request, 0, min(importBatch, len(reqs)))
 	for start := 0; start < len(order); start += importBatch {
 		batch = batch[:0]

@@ -99,6 +99,44 @@ func TestSubscribersImportReportsEveryRow(t *testing.T) {
 	}
 }
 
+// TestSubscribersImportNamesRepeatedAddresses: an address given again
+// (in any case) is named on each later line with the line it first
+// appears on, among the other problems in line order, and nothing is
+// imported.
+func TestSubscribersImportNamesRepeatedAddresses(t *testing.T) {
+	dir := installEnv(t)
+	path := filepath.Join(dir, "list.csv")
+	csv := "email,interests\nb@example.org,x\na@example.org,x\nnot-an-address,x\nA@example.org,y\nc@example.org,x\nb@example.org,z\na@example.org,z\n"
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain(t, "subscribers", "import", path)
+	if code == 0 {
+		t.Fatal("import with repeated addresses succeeded")
+	}
+	var got []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if _, after, ok := strings.Cut(l, "list.csv: "); ok {
+			got = append(got, after)
+		}
+	}
+	want := []string{"line 4:", "line 5: a@example.org already appears on line 3", "line 7: b@example.org already appears on line 2",
+		"line 8: a@example.org already appears on line 3"}
+	if len(got) != len(want) {
+		t.Fatalf("problems %q, want %d of them", got, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d: %q, want %q...", i, got[i], want[i])
+		}
+	}
+	st := openStore(t, dir)
+	defer st.Close()
+	if counts, _ := st.CountSubscribers(); counts[model.StateActive] != 0 {
+		t.Errorf("%d imported, want none", counts[model.StateActive])
+	}
+}
+
 // TestSubscribersImportInBatches: a file stored in several batches (out
 // of address order, some addresses already on the list) stores every new
 // row once with its own values, leaves the existing ones as they were and
