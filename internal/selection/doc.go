@@ -88,6 +88,10 @@
 // feedback from the distinctive terms of up to three papers of
 // relevance 0.3 or more).
 //
+// An interest that turns one medium into another in plain words ("turn a
+// few sentences into a film", "photos into 3D models") has a concept of
+// the field's names for that task (text-to-video, image-to-3D).
+//
 // An interest that joins research terms with "and" or "or" ("sparse
 // autoencoders and circuit analysis"), each part a term of at most four
 // words with a research concept, matches the papers of either term: a

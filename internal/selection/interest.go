@@ -142,8 +142,10 @@ func (ix *Index) interestFor(text string) *interest {
 func (ix *Index) interestForStems(text string) *interest {
 	ws, joined := queryStems(text)
 	var idioms []string
+	var modal [][2]string
 	if ix.wordLevel {
 		idioms = ix.lex.idiomKeys(text)
+		modal = modalPairs(text)
 	}
 	if len(ws) == 0 && len(idioms) == 0 {
 		return nil
@@ -163,11 +165,14 @@ func (ix *Index) interestForStems(text string) *interest {
 	for _, k := range idioms {
 		kb.WriteString("|" + k)
 	}
+	for _, p := range modal {
+		kb.WriteString("|" + p[0] + ">" + p[1])
+	}
 	key := kb.String()
 	if v, ok := ix.cache.Load(key); ok {
 		return v.(*interest)
 	}
-	in := ix.compileInterest(ws, joined, idioms)
+	in := ix.compileInterest(ws, joined, idioms, modal)
 	if ix.sem != nil {
 		ix.sem.blend(in, text)
 	}
@@ -184,7 +189,7 @@ func (ix *Index) interestForStems(text string) *interest {
 // single-word keys, and last runs of words the lexicon does not know.
 // Bit i of joined reports that ws[i] and ws[i+1] were written as one
 // hyphenated term ("text-to-speech").
-func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string) *interest {
+func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string, modal [][2]string) *interest {
 	type found struct {
 		at int
 		s  slot
@@ -270,6 +275,9 @@ func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string) *i
 	}
 	for _, k := range idioms {
 		take(len(ws), ix.idiomSlot(k))
+	}
+	for _, p := range modal {
+		take(len(ws), ix.modalSlot(p))
 	}
 	slices.SortStableFunc(slots, func(a, b found) int { return a.at - b.at })
 	in := &interest{}
