@@ -71,6 +71,7 @@ type Runner struct {
 	idxFrom time.Time
 
 	highlights highlightCache
+	papers     paperCache
 
 	verp *bounce.VERP // nil without mail.verp
 	// batch renders the digests over the current index, sharing each
@@ -192,6 +193,7 @@ func (r *Runner) index(now time.Time, fresh bool) (*selection.Index, error) {
 	opts := selection.Options{Now: now, Semantic: r.sem}
 	r.idx = selection.NewIndex(papers, opts)
 	r.highlights.reset()
+	r.papers.reset()
 	r.batch.Store(r.Engine.NewBatch())
 	r.idxAt, r.idxFrom = now, from
 	return r.idx, nil
