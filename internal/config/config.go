@@ -125,6 +125,13 @@ type DKIM struct {
 type Bounce struct {
 	// SoftLimit is the number of distinct days with temporary failures after which an address counts as bounced.
 	SoftLimit int `yaml:"soft_limit"`
+	// Probe is the recipient the circuit breaker asks the relay about
+	// (MAIL FROM, RCPT TO, RSET: nothing is sent) when many recipients of
+	// a run get the same mailbox refusal: accepted, the refusals are dead
+	// mailboxes and bounce; refused too, the relay refuses everyone and the
+	// run stops. A bare address the relay must accept; empty means the
+	// envelope sender (mail.return_path, else the address of mail.from).
+	Probe string `yaml:"probe"`
 }
 
 // Digest configures selection and scheduling.

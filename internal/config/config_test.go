@@ -131,7 +131,7 @@ func TestLoadFullFile(t *testing.T) {
 			Connections: 8, MaxAttempts: 3, RatePerSecond: 2.5, MaxPerConnection: 50, Timeout: 90 * time.Second,
 			HELO: "mx.example.org"},
 		DKIM:   DKIM{Domain: "example.org", Selector: "pm1", PrivateKeyFile: "/etc/papermail/dkim.pem"},
-		Bounce: Bounce{SoftLimit: 5},
+		Bounce: Bounce{SoftLimit: 5, Probe: "postmaster@example.org"},
 		Digest: Digest{Schedule: "30 6 * * 1-5", Timezone: "Europe/Berlin", MaxPapers: 12, Window: 7 * 24 * time.Hour,
 			Fallback: "trending", Tick: time.Minute},
 		Tracking: Tracking{Clicks: true},
@@ -331,7 +331,7 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 46 {
+	if n := len(Keys()); n != 47 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.
@@ -547,6 +547,9 @@ func TestValidateRules(t *testing.T) {
 		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath = "no-at-sign" }},
 		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath = "b@x.org\r\nRCPT TO:<v@x.org>" }},
 		{"mail.return_path", func(c *Config) { c.Mail.ReturnPath, c.Mail.VERP = "bounces+x@example.org", true }},
+		{"bounce.probe", func(c *Config) { c.Bounce.Probe = "Postmaster <postmaster@example.org>" }},
+		{"bounce.probe", func(c *Config) { c.Bounce.Probe = "p@x.org\r\nDATA" }},
+		{"bounce.probe", func(c *Config) { c.Bounce.Probe = "no-at-sign" }},
 		{"smtp.host", func(c *Config) { c.SMTP.Host = "mail example.org" }},
 		{"smtp.port", func(c *Config) { c.SMTP.Port = 0 }},
 		{"smtp.port", func(c *Config) { c.SMTP.Port = 70000 }},

@@ -106,6 +106,15 @@ func (c Config) ReturnPath() string {
 	return ""
 }
 
+// ProbeAddress is the recipient of the circuit breaker's relay probe:
+// bounce.probe, else the envelope sender (ReturnPath).
+func (c Config) ProbeAddress() string {
+	if c.Bounce.Probe != "" {
+		return c.Bounce.Probe
+	}
+	return c.ReturnPath()
+}
+
 // VERPBase is the address VERP tokens are added to: mail.return_path,
 // else bounces@ the domain of mail.from.
 func (c Config) VERPBase() string {

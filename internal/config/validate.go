@@ -118,6 +118,7 @@ func (c Config) problems() problems {
 	if c.Bounce.SoftLimit < 1 {
 		ps.add("bounce.soft_limit", "must be 1 or more, got %d", c.Bounce.SoftLimit)
 	}
+	checkBareAddress(&ps, "bounce.probe", c.Bounce.Probe, "postmaster@example.org")
 
 	d := c.Digest
 	if err := checkSchedule(d.Schedule); err != nil {
@@ -229,23 +230,34 @@ func checkAddress(ps *problems, key, s string, required bool) {
 // must not use the '+' that separates it.
 func checkReturnPath(ps *problems, m Mail) {
 	rp := m.ReturnPath
-	if rp == "" {
+	if !checkBareAddress(ps, "mail.return_path", rp, "bounces@example.org") || rp == "" {
 		return
 	}
-	const want = "want a bare address such as bounces@example.org"
-	if strings.ContainsAny(rp, "<>\" \t\r\n") {
-		ps.add("mail.return_path", "%s, got %q", want, rp)
-		return
-	}
-	a, err := mail.ParseAddress(rp)
 	at := strings.LastIndexByte(rp, '@')
-	if err != nil || a.Address != rp || at <= 0 || at == len(rp)-1 {
-		ps.add("mail.return_path", "%s, got %q", want, rp)
-		return
-	}
 	if m.VERP && (strings.Contains(rp[:at], "+") || at > 24) {
 		ps.add("mail.return_path", "with mail.verp the local part must be at most 24 characters without '+' (the token follows a '+'), got %q", rp[:at])
 	}
+}
+
+// checkBareAddress wants v empty or a bare address (no display name, no
+// angle brackets, nothing that could end an SMTP command); it reports
+// whether v passed.
+func checkBareAddress(ps *problems, key, v, example string) bool {
+	if v == "" {
+		return true
+	}
+	want := "want a bare address such as " + example
+	if strings.ContainsAny(v, "<>\" \t\r\n") {
+		ps.add(key, "%s, got %q", want, v)
+		return false
+	}
+	a, err := mail.ParseAddress(v)
+	at := strings.LastIndexByte(v, '@')
+	if err != nil || a.Address != v || at <= 0 || at == len(v)-1 {
+		ps.add(key, "%s, got %q", want, v)
+		return false
+	}
+	return true
 }
 
 func checkDKIM(ps *problems, d DKIM) {

@@ -1,10 +1,12 @@
 package digest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/model"
@@ -56,6 +58,13 @@ const (
 // are; if it trips, as failures that charge nobody.
 type breaker struct {
 	record func([]store.Outcome) error
+	// probe asks the relay to accept a recipient it must accept, after
+	// reply was about to trip the breaker (see probeRelay); nil error means
+	// accepted. A nil probe means no probe can be made: the breaker trips
+	// as it would without one.
+	probe func(reply *mailer.Error) error
+	// probes holds, per reply key, the probe made for it.
+	probes map[string]*probeCall
 
 	mu       sync.Mutex
 	attempts int
@@ -89,7 +98,119 @@ func (b *breaker) unreachable() (int, error) {
 }
 
 func newBreaker(record func([]store.Outcome) error) *breaker {
-	return &breaker{record: record, same: map[string]int{}, replies: map[string]*mailer.Error{}, refused: map[string]int{}}
+	return &breaker{record: record, same: map[string]int{}, replies: map[string]*mailer.Error{}, refused: map[string]int{},
+		probes: map[string]*probeCall{}}
+}
+
+// probeCall is one relay probe; err and finished are guarded by the
+// breaker's mutex, done is closed once they are set.
+type probeCall struct {
+	done     chan struct{}
+	finished bool
+	err      error
+}
+
+// probeable reports a reply worth a probe before it trips the breaker: a
+// refusal of the mailbox (5.1.1, 4.2.2...), which many dead addresses give
+// as readily as a relay refusing everyone. The relay's own refusals trip
+// it at once, as they charge nobody.
+func probeable(reply *mailer.Error) bool {
+	f := mailer.FaultOf(reply)
+	return f == mailer.FaultMailbox || f == mailer.FaultMailboxSoft
+}
+
+// clearedLocked reports whether the relay accepted the probe made for key:
+// its refusals are the mailboxes' own and do not trip the breaker.
+func (b *breaker) clearedLocked(key string) bool {
+	p := b.probes[key]
+	return p != nil && p.finished && p.err == nil
+}
+
+// probeLocked makes the probe for stop's reply, or waits for the one
+// another outcome started, with b.mu released meanwhile. It returns nil
+// when the relay accepted the probe recipient; otherwise why the stop
+// stands.
+func (b *breaker) probeLocked(reply *mailer.Error) error {
+	key := reply.Key()
+	p := b.probes[key]
+	if p == nil {
+		p = &probeCall{done: make(chan struct{})}
+		b.probes[key] = p
+		err := errNoProbe
+		if b.probe != nil {
+			b.mu.Unlock()
+			err = b.probe(reply)
+			b.mu.Lock()
+		}
+		p.err, p.finished = err, true
+		close(p.done)
+	} else if !p.finished {
+		b.mu.Unlock()
+		<-p.done
+		b.mu.Lock()
+	}
+	return p.err
+}
+
+// errNoProbe is the probe error of a sender that cannot probe (a Maildir).
+var errNoProbe = errors.New("the sender cannot probe the relay")
+
+// tripLocked returns the stop the latest outcome (key its reply's key,
+// cmp the reply, err its error) calls for, judging the window when it is
+// complete: a mailbox refusal that would trip the breaker is first put to
+// the relay with a probe (probeLocked) and trips it only when the relay
+// refuses the probe too. b.mu may be released while a probe runs: when
+// another outcome tripped the breaker meanwhile, it returns nil.
+func (b *breaker) tripLocked(key string, cmp *mailer.Error, err error) *StopError {
+	for {
+		var stop *StopError
+		switch {
+		case mailer.FaultOf(err) == mailer.FaultSender:
+			// FaultSender always comes with a reply.
+			var e *mailer.Error
+			errors.As(err, &e)
+			return &StopError{Reply: e, Why: "the relay refused us before any recipient was named (sender, authentication or session)"}
+		case key != "" && !b.judged && !b.clearedLocked(key) && b.same[key] >= breakerSame && float64(b.same[key]) > breakerEarly:
+			stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d of the first %d recipients got the same reply", b.same[key], b.attempts)}
+		case key != "" && b.judged && b.streak >= breakerStreak && mailer.FaultOf(cmp).Operator():
+			// After a healthy window only the relay's own refusals in a row
+			// stop the run (its quota ran out, say); a run of refused
+			// mailboxes is a list with dead addresses side by side.
+			return &StopError{Reply: cmp, Why: fmt.Sprintf("%d recipients in a row got the same reply", b.streak)}
+		case !b.judged && b.attempts >= breakerWindow:
+			if stop = b.windowLocked(); stop == nil {
+				b.judged = true
+				return nil
+			}
+		default:
+			return nil
+		}
+		if !probeable(stop.Reply) {
+			return stop
+		}
+		perr := b.probeLocked(stop.Reply)
+		if b.trip != nil {
+			return nil
+		}
+		if perr != nil {
+			stop.Why += "; " + probeFailure(perr)
+			return stop
+		}
+		// The relay accepted the probe: the refusals are dead mailboxes.
+		// Judge again without them.
+	}
+}
+
+// probeFailure says in the stop's words why the probe did not clear it.
+func probeFailure(err error) string {
+	if errors.Is(err, errNoProbe) {
+		return "no probe could be made: " + err.Error()
+	}
+	var e *mailer.Error
+	if errors.As(err, &e) && e.Code != 0 {
+		return "the relay refused the probe recipient too: " + e.Error()
+	}
+	return "the probe of the relay failed: " + err.Error()
 }
 
 // refusal is one kind of relay refusal and how many recipients got it.
@@ -159,19 +280,6 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	default:
 		b.streak, b.lastKey = 1, key
 	}
-	var stop *StopError
-	switch {
-	case mailer.FaultOf(err) == mailer.FaultSender:
-		// FaultSender always comes with a reply.
-		stop = &StopError{Reply: e, Why: "the relay refused us before any recipient was named (sender, authentication or session)"}
-	case key != "" && !b.judged && b.same[key] >= breakerSame && float64(b.same[key]) > breakerEarly:
-		stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d of the first %d recipients got the same reply", b.same[key], b.attempts)}
-	case key != "" && b.judged && b.streak >= breakerStreak && mailer.FaultOf(cmp).Operator():
-		// After a healthy window only the relay's own refusals in a row
-		// stop the run (its quota ran out, say); a run of refused
-		// mailboxes is a list with dead addresses side by side.
-		stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d recipients in a row got the same reply", b.streak)}
-	}
 	if charges {
 		b.held = append(b.held, o)
 	}
@@ -179,10 +287,12 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	if !charges {
 		batch = append(batch, o)
 	}
-	if stop == nil && !b.judged && b.attempts >= breakerWindow {
-		stop = b.judgeLocked()
-	}
+	stop := b.tripLocked(key, cmp, err)
 	switch {
+	case b.trip != nil:
+		// Another outcome tripped the breaker while a probe ran: it spared
+		// and recorded what was held, this outcome too.
+		stop = nil
 	case stop != nil:
 		b.trip = stop
 		for _, h := range b.held {
@@ -201,26 +311,45 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	return stop, b.record(batch)
 }
 
-// judgeLocked decides over the attempts seen so far: a reply shared by
+// windowLocked decides over the attempts seen so far: a reply shared by
 // breakerSame recipients and more than breakerShare of the attempts is
-// the relay's answer to everyone and returns the stop; otherwise the
-// window is judged healthy.
-func (b *breaker) judgeLocked() *StopError {
-	b.judged = true
-	for key, n := range b.same {
-		if n >= breakerSame && float64(n) > breakerShare*float64(b.attempts) {
+// the relay's answer to everyone and returns the stop, unless a probe
+// cleared it (clearedLocked).
+func (b *breaker) windowLocked() *StopError {
+	keys := make([]string, 0, len(b.same))
+	for key := range b.same {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return b.same[keys[i]] > b.same[keys[j]] || b.same[keys[i]] == b.same[keys[j]] && keys[i] < keys[j]
+	})
+	for _, key := range keys {
+		if n := b.same[key]; n >= breakerSame && float64(n) > breakerShare*float64(b.attempts) && !b.clearedLocked(key) {
 			return &StopError{Reply: b.replies[key], Why: fmt.Sprintf("%d of the first %d recipients got the same reply", n, b.attempts)}
 		}
 	}
 	return nil
 }
 
-// finish judges a run that ended before its window was complete and
-// records what is still held. It returns the stop, if any.
+// finish judges a run that ended before its window was complete (probing
+// as tripLocked does) and records what is still held. It returns the
+// stop, if any.
 func (b *breaker) finish() (*StopError, error) {
 	b.mu.Lock()
-	if b.trip == nil && !b.judged {
-		b.trip = b.judgeLocked()
+	for b.trip == nil && !b.judged {
+		stop := b.windowLocked()
+		if stop == nil {
+			b.judged = true
+			break
+		}
+		if !probeable(stop.Reply) {
+			b.trip = stop
+			break
+		}
+		if perr := b.probeLocked(stop.Reply); perr != nil && b.trip == nil {
+			stop.Why += "; " + probeFailure(perr)
+			b.trip = stop
+		}
 	}
 	batch := b.held
 	b.held = nil
@@ -245,4 +374,38 @@ func spare(o store.Outcome) store.Outcome {
 	}
 	o.NotBounce = true
 	return o
+}
+
+// relayProber is a sender that can ask the relay about a recipient
+// without sending (mailer.SMTP).
+type relayProber interface {
+	Probe(ctx context.Context, from, to string) error
+}
+
+// probeRelay asks the relay, with the digests' envelope sender, whether it
+// takes mail for the probe recipient (bounce.probe, else the envelope
+// sender itself): MAIL FROM, RCPT TO, RSET, nothing sent. reply is the
+// refusal many recipients got. nil means accepted: those refusals are the
+// mailboxes' own.
+func (r *Runner) probeRelay(ctx context.Context, reply *mailer.Error) error {
+	p, ok := r.Sender.(relayProber)
+	if !ok {
+		return errNoProbe
+	}
+	to := r.Config.ProbeAddress()
+	if to == "" {
+		return fmt.Errorf("%w: no probe address (set bounce.probe)", errNoProbe)
+	}
+	from := r.returnPath(0, time.Now().UTC().Format(DateLayout))
+	if from == "" {
+		from = r.Config.ReturnPath()
+	}
+	err := p.Probe(ctx, from, to)
+	if err == nil {
+		r.Log.Warn("many recipients got the same mailbox refusal, but the relay accepted the probe recipient: they are refused mailboxes and bounce",
+			"reply", reply.Reply(), "probe", to)
+	} else {
+		r.Log.Info("relay probe after many alike mailbox refusals", "reply", reply.Reply(), "probe", to, "error", err)
+	}
+	return err
 }

@@ -269,14 +269,16 @@ func TestSomeMailboxesRefused(t *testing.T) {
 
 // TestSmallRunsAreJudgedWhole: a run shorter than the breaker's window is
 // judged at its end: when the same mailbox refusal hits 3 recipients and
-// more than a fifth of the run, it is the relay's answer to everyone and
-// nobody is bounced; fewer are real bounces.
+// more than a fifth of the run, the relay is probed; when it refuses the
+// probe recipient too, that is its answer to everyone and nobody is
+// bounced; when it accepts it, or fewer are refused, they are real
+// bounces.
 func TestSmallRunsAreJudgedWhole(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		n, refused  int
 		wantBounced int
-		wantStop    bool
+		wantStop    bool // when the relay refuses the probe too
 	}{
 		{n: 3, refused: 3, wantBounced: 0, wantStop: true},
 		{n: 3, refused: 2, wantBounced: 2},
@@ -286,35 +288,128 @@ func TestSmallRunsAreJudgedWhole(t *testing.T) {
 		{n: 20, refused: 3, wantBounced: 3},
 	}
 	for _, tc := range tests {
-		t.Run(fmt.Sprintf("%d of %d", tc.refused, tc.n), func(t *testing.T) {
+		for _, probeOK := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d of %d, probe accepted %v", tc.refused, tc.n, probeOK), func(t *testing.T) {
+				t.Parallel()
+				g := newRig(t, nil)
+				now := time.Now()
+				g.ingestPage(now.Add(-time.Hour))
+				subs := g.addSubscribers(tc.n, now, nil)
+				refused := map[string]bool{}
+				for i := range tc.refused {
+					refused[subs[i*tc.n/tc.refused].Email] = true
+				}
+				refused[g.cfg.ProbeAddress()] = !probeOK
+				srv := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(to string) *smtp.SMTPError {
+					if refused[to] {
+						return reply(550, smtp.EnhancedCode{5, 1, 1}, "User unknown")
+					}
+					return nil
+				}})
+				g.useServer(srv, nil)
+				sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
+				wantStop, wantBounced := tc.wantStop && !probeOK, tc.wantBounced
+				if tc.wantStop && probeOK {
+					wantBounced = tc.refused
+				}
+				if stopped := errors.Is(err, digest.ErrStopped); stopped != wantStop || (!stopped && err != nil) {
+					t.Fatalf("run: %v, want stopped %v", err, wantStop)
+				}
+				bounced := 0
+				for _, s := range subs {
+					if g.sub(s.ID).State == model.StateBounced {
+						bounced++
+					}
+				}
+				if bounced != wantBounced || sum.Bounced != wantBounced {
+					t.Errorf("%d bounced (summary %d), want %d", bounced, sum.Bounced, wantBounced)
+				}
+				if probes := srv.RcptAttempts(g.cfg.ProbeAddress()); probes > 1 || tc.wantStop != (probes == 1) {
+					t.Errorf("the relay was probed %d times", probes)
+				}
+			})
+		}
+	}
+}
+
+// TestDeadMailboxesDoNotStopTheRun: 30 of a run's first 50 recipients get
+// 550 5.1.1 from the relay, which would trip the breaker. The relay is
+// probed with the operator's address (bounce.probe, else the envelope
+// sender; MAIL FROM, RCPT TO, RSET, no message): when it accepts, the run
+// completes, exactly those 30 are bounced with the server's reply and the
+// 20 others get one digest each; when it refuses the probe too, the run
+// stops as before and nobody is charged.
+func TestDeadMailboxesDoNotStopTheRun(t *testing.T) {
+	t.Parallel()
+	const n, dead = 50, 30
+	tests := []struct {
+		name     string
+		probe    string // bounce.probe
+		everyone bool   // the relay refuses every recipient, the probe too
+	}{
+		{name: "probe the envelope sender"},
+		{name: "probe bounce.probe", probe: "postmaster@papers.example.org"},
+		{name: "relay refuses everyone", everyone: true},
+		{name: "relay refuses everyone, bounce.probe too", probe: "postmaster@papers.example.org", everyone: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			g := newRig(t, nil)
+			g := newRig(t, func(c *config.Config) { c.Bounce.Probe = tc.probe })
 			now := time.Now()
+			date := today(now)
 			g.ingestPage(now.Add(-time.Hour))
-			subs := g.addSubscribers(tc.n, now, nil)
+			subs := g.addSubscribers(n, now, nil)
 			refused := map[string]bool{}
-			for i := range tc.refused {
-				refused[subs[i*tc.n/tc.refused].Email] = true
+			for i := range dead {
+				refused[subs[i*n/dead].Email] = true
+			}
+			probe := g.cfg.ProbeAddress()
+			if tc.probe != "" && probe != tc.probe {
+				t.Fatalf("probe address %q, want bounce.probe %q", probe, tc.probe)
 			}
 			srv := smtptest.StartT(t, smtptest.Options{RejectRcpt: func(to string) *smtp.SMTPError {
-				if refused[to] {
-					return reply(550, smtp.EnhancedCode{5, 1, 1}, "User unknown")
+				if refused[to] || tc.everyone {
+					return reply(550, smtp.EnhancedCode{5, 1, 1}, "The email account that you tried to reach does not exist")
 				}
 				return nil
 			}})
 			g.useServer(srv, nil)
-			sum, err := g.r.Run(context.Background(), digest.Spec{Now: now, Date: today(now)})
-			if stopped := errors.Is(err, digest.ErrStopped); stopped != tc.wantStop || (!stopped && err != nil) {
-				t.Fatalf("run: %v, want stopped %v", err, tc.wantStop)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: date})
+			if got := srv.RcptAttempts(probe); got != 1 {
+				t.Errorf("the relay got %d RCPT for the probe address %s, want 1", got, probe)
 			}
-			bounced := 0
+			if c := srv.CountByRecipient()[probe]; c != 0 {
+				t.Errorf("the probe delivered %d messages to %s", c, probe)
+			}
+			if tc.everyone {
+				var stop *digest.StopError
+				if !errors.As(err, &stop) || stop.Reply.Key() != "550 5.1.1" || !strings.Contains(err.Error(), "probe") {
+					t.Fatalf("run: %v (%+v), want a stop naming 550 5.1.1 and the refused probe", err, sum)
+				}
+				if sum.Bounced != 0 || sum.Sent != 0 || srv.Count() != 0 {
+					t.Errorf("summary %+v, relay %d messages: want nothing bounced or sent", sum, srv.Count())
+				}
+				g.assertNobodyCharged(subs)
+				return
+			}
+			if err != nil || sum.Sent != n-dead || sum.Bounced != dead {
+				t.Fatalf("run: %v, %+v; want %d sent and %d bounced", err, sum, n-dead, dead)
+			}
+			counts := srv.CountByRecipient()
 			for _, s := range subs {
-				if g.sub(s.ID).State == model.StateBounced {
-					bounced++
+				cur := g.sub(s.ID)
+				switch {
+				case refused[s.Email] && (cur.State != model.StateBounced || cur.Bounce == nil || cur.Bounce.Enhanced != "5.1.1" || counts[s.Email] != 0):
+					t.Errorf("%s: state %q, bounce %+v, %d digests; want bounced with 5.1.1", s.Email, cur.State, cur.Bounce, counts[s.Email])
+				case !refused[s.Email] && (cur.State != model.StateActive || counts[s.Email] != 1):
+					t.Errorf("%s: state %q, %d digests; want active with one", s.Email, cur.State, counts[s.Email])
 				}
 			}
-			if bounced != tc.wantBounced || sum.Bounced != tc.wantBounced {
-				t.Errorf("%d bounced (summary %d), want %d", bounced, sum.Bounced, tc.wantBounced)
+			if run := g.run(date); run.Finished.IsZero() || run.Stopped != "" {
+				t.Errorf("run %+v, want finished and not stopped", run)
 			}
 		})
 	}

@@ -270,6 +270,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}
 		return r.Store.RecordMany(batch)
 	})
+	br.probe = func(reply *mailer.Error) error { return r.probeRelay(sendCtx, reply) }
 	go func() {
 		err := r.Sender.Deliver(sendCtx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
