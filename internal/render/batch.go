@@ -32,8 +32,10 @@ type Batch struct {
 	mu    sync.RWMutex
 	frags map[fragKey]fragment
 	cuts  map[string]cutEntry
-	seen  map[string]bool // shapes rendered once, cut when they come again
-	size  int             // bytes held in frags, cuts and seen
+	// seen holds the hashes of shapes rendered once, cut when they come
+	// again (a collision only cuts a shape early).
+	seen map[uint64]struct{}
+	size int // bytes held in frags, cuts and seen
 }
 
 // cutEntry is a head, item or foot rendered once for a shape of the
@@ -56,8 +58,8 @@ const maxFragmentBytes = 16 << 20
 // string and slice headers).
 const fragmentOverhead = 512
 
-// seenOverhead is about what a seen shape costs beyond its key.
-const seenOverhead = 64
+// seenOverhead is about what a seen shape costs (its map entry).
+const seenOverhead = 32
 
 // Parts of a mail, as fragments are kept per part.
 const (
@@ -264,15 +266,17 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 		}
 		return e.cut.join(vals, nil), nil
 	}
+	seen := maphash.Bytes(b.seed, key)
 	b.mu.Lock()
 	full := b.size+len(key)+fragmentOverhead > maxFragmentBytes
-	first := !b.seen[string(key)]
+	_, ok = b.seen[seen]
+	first := !ok
 	if first && !full {
 		if b.seen == nil {
-			b.seen = make(map[string]bool)
+			b.seen = make(map[uint64]struct{})
 		}
-		b.seen[string(key)] = true
-		b.size += len(key) + seenOverhead
+		b.seen[seen] = struct{}{}
+		b.size += seenOverhead
 	}
 	b.mu.Unlock()
 	if full || first {

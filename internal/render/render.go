@@ -11,10 +11,13 @@
 // untrusted titles and abstracts.
 //
 // A digest run renders what readers share once: a Batch renders the
-// templates named "paper ..." once per paper (they see only a Paper), and
-// each highlighted title or abstract once per set of marked words; each
-// reader's digest is then the digest template run on those fragments and
-// the few parts that are the reader's own (see batch.go).
+// templates placed with {{shared}} once per paper (they see only a Paper)
+// and those placed with {{matched}} once per paper and interest (a
+// Match). The digest's head, each paper's item and its foot ({{head}},
+// {{item}}, {{foot}}) are rendered once per shape of the reader's own
+// strings (address, signed links) and cut where those strings go; each
+// reader's digest is the digest template joining those cuts around the
+// reader's strings and numbering the papers (see batch.go and holes.go).
 package render
 
 import (
