@@ -117,13 +117,14 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 	}()
 	var sent atomic.Int64
+	finished := newCompleter(o.Store, connections(o.Sender))
 	err := o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
 		it := j.Meta.(*store.OutboxItem)
 		fault := mailer.FaultOf(j.LastErr)
 		switch {
 		case j.Result == mailer.Sent:
 			sent.Add(1)
-			o.done(it.ID)
+			o.done(finished, it.ID)
 			return
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
 			// Never attempted (shutting down, relay unreachable): stays
@@ -141,7 +142,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			// tried long enough. A relay refusing for its own reasons
 			// (sender, policy, credentials) is retried: the operator fixes it.
 			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
-			o.done(it.ID)
+			o.done(finished, it.ID)
 		default:
 			next := time.Now().Add(outboxRetry.Delay(it.Attempts + 1))
 			if err := o.Store.OutboxRetry(*it, next, errString(j.LastErr)); err != nil {
@@ -150,6 +151,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			}
 		}
 	})
+	finished.close()
 	// A sender that returned early reads no more: let the reader end.
 	stopFeeding()
 	for range in {
@@ -160,11 +162,99 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	return int(sent.Load()), err
 }
 
+// completer removes finished items from the outbox, one commit for the
+// items of all connections: a caller waits for the commit that holds its
+// item. A commit is made when every connection waits for one (the mailer
+// holds each connection's next message until the last one is recorded,
+// so a commit carries at most one item per connection) or completeDelay
+// after its first item. Sized to the connections, not to the store's
+// batch size (the daemon's is large, so commits wait out bbolt's delay).
+type completer struct {
+	st   *store.Store
+	size int
+	in   chan completion
+	done chan struct{}
+}
+
+// completeDelay is the longest a finished item waits for others to share
+// its commit.
+const completeDelay = 2 * time.Millisecond
+
+type completion struct {
+	id  uint64
+	err chan error
+}
+
+// newCompleter starts the committer for a flush over conns connections;
+// close ends it.
+func newCompleter(st *store.Store, conns int) *completer {
+	c := &completer{st: st, size: max(conns, 1), in: make(chan completion), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// remove removes id durably and returns the commit's error.
+func (c *completer) remove(id uint64) error {
+	ch := make(chan error, 1)
+	c.in <- completion{id, ch}
+	return <-ch
+}
+
+// close ends the committer once no remove call is running.
+func (c *completer) close() {
+	close(c.in)
+	<-c.done
+}
+
+func (c *completer) run() {
+	defer close(c.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		first, ok := <-c.in
+		if !ok {
+			return
+		}
+		batch := []completion{first}
+		timer.Reset(completeDelay)
+	collect:
+		for len(batch) < c.size {
+			select {
+			case r, ok := <-c.in:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, r)
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		ids := make([]uint64, len(batch))
+		for i, r := range batch {
+			ids[i] = r.id
+		}
+		err := c.st.OutboxDoneMany(ids)
+		for _, r := range batch {
+			r.err <- err
+		}
+	}
+}
+
+// connections is how many messages s sends at once: smtp.connections for
+// the SMTP transport, else 1.
+func connections(s Sender) int {
+	if c, ok := s.(interface{ Config() mailer.Config }); ok {
+		return c.Config().Connections
+	}
+	return 1
+}
+
 // done removes a finished item from the outbox. When that fails the item
 // stays and is sent again at the next flush (at least once, never lost),
 // so the error is logged, not returned.
-func (o *Outbox) done(id uint64) {
-	if err := o.Store.OutboxDone(id); err != nil {
+func (o *Outbox) done(c *completer, id uint64) {
+	if err := c.remove(id); err != nil {
 		o.Log.Error("outbox: remove finished item (it may be sent again)", "item", id, "error", err)
 	}
 }

@@ -126,6 +126,20 @@ func (s *Store) OutboxDone(id uint64) error {
 	return s.batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketOutbox).Delete(u64(id)) })
 }
 
+// OutboxDoneMany removes finished items in one commit; ids no longer
+// queued are skipped.
+func (s *Store) OutboxDoneMany(ids []uint64) error {
+	return s.update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		for _, id := range ids {
+			if err := ob.Delete(u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // OutboxRetry records a failed attempt and when to try again.
 func (s *Store) OutboxRetry(item OutboxItem, next time.Time, reason string) error {
 	item.Attempts++
