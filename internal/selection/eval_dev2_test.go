@@ -34,12 +34,13 @@ type tuningSet struct {
 	minProfiles, minParaphrase, minNomatch int
 }
 
-// tuningSets are dev2 (2024-10-14..28) and dev3 (2024-07-15..26), written
-// to resemble a held-out fortnight whose paraphrased interests are in lay
-// and metaphorical words.
+// tuningSets are dev2 (2024-10-14..28), dev3 (2024-07-15..26) and dev4
+// (2024-08-01..23), written to resemble a held-out fortnight whose
+// paraphrased interests are in lay and metaphorical words.
 var tuningSets = []tuningSet{
 	{name: "dev2", file: "relevance-dev2.json", minProfiles: 30, minParaphrase: 12, minNomatch: 4},
 	{name: "dev3", file: "relevance-dev3.json", minProfiles: 20, minParaphrase: 10, minNomatch: 3},
+	{name: "dev4", file: "relevance-dev4.json", minProfiles: 30, minParaphrase: 16, minNomatch: 4},
 }
 
 // paraphraseStyles are the ways the tuning sets' paraphrased interests are
@@ -208,3 +209,8 @@ func TestRelevanceDev2(t *testing.T) { reportTuningSet(t, tuningSets[0]) }
 // TestRelevanceDev3 reports papermail and BM25 on the smaller dev3 tuning
 // set (2024-07-15..26), a report like TestRelevanceDev2.
 func TestRelevanceDev3(t *testing.T) { reportTuningSet(t, tuningSets[1]) }
+
+// TestRelevanceDev4 reports papermail and BM25 on the dev4 tuning set
+// (2024-08-01..23), whose paraphrases lean to metaphor and lay words, a
+// report like TestRelevanceDev2.
+func TestRelevanceDev4(t *testing.T) { reportTuningSet(t, tuningSets[2]) }

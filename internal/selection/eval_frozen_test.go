@@ -128,7 +128,7 @@ func loadHeldout(t testing.TB) []devProfile {
 }
 
 // TestRelevanceTable prints the figures of the README's ranking table:
-// papermail and BM25 on the dev, held-out, frozen, dev2 and dev3 sets,
+// papermail and BM25 on the dev, held-out, frozen, dev2, dev3 and dev4 sets,
 // interests as the reader's interest string. It checks that papermail
 // stays ahead of BM25 on the dev and held-out sets it is tuned on.
 func TestRelevanceTable(t *testing.T) {
