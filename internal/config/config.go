@@ -28,6 +28,7 @@ const (
 	DefaultLogFormat        = "text"
 	DefaultLogLevel         = "info"
 	DefaultFallback         = "none"
+	DefaultLedgerDays       = 7
 )
 
 // Config is the whole configuration. Durations accept Go syntax ("90m")
@@ -144,6 +145,12 @@ type Digest struct {
 	Fallback string `yaml:"fallback"`
 	// Tick is how often the scheduler looks for subscribers whose delivery hour has come.
 	Tick time.Duration `yaml:"tick"`
+	// LedgerDays is how many run dates keep their delivery ledger (one
+	// line per subscriber due: what was sent, the Message-ID bounce
+	// reports are matched by, the papers the browser view shows). Older
+	// ledgers are deleted after each run, except an unfinished run's;
+	// every date keeps its run summary.
+	LedgerDays int `yaml:"ledger_days"`
 }
 
 // Tracking configures optional anonymous click counting.

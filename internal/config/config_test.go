@@ -87,7 +87,7 @@ func TestDefaultsWithoutFile(t *testing.T) {
 		SMTP:   SMTP{Port: 587, TLS: "starttls", Connections: 4, MaxAttempts: 5, MaxPerConnection: 100, Timeout: 30 * time.Second},
 		Bounce: Bounce{SoftLimit: 3},
 		Digest: Digest{Schedule: "0 7 * * *", Timezone: LocalZone(), MaxPapers: 8, Window: 72 * time.Hour,
-			Fallback: "none", Tick: 5 * time.Minute},
+			Fallback: "none", Tick: 5 * time.Minute, LedgerDays: 7},
 		Ranking: Ranking{Embeddings: Embeddings{Timeout: 10 * time.Second, Weight: 0.4}},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -133,7 +133,7 @@ func TestLoadFullFile(t *testing.T) {
 		DKIM:   DKIM{Domain: "example.org", Selector: "pm1", PrivateKeyFile: "/etc/papermail/dkim.pem"},
 		Bounce: Bounce{SoftLimit: 5, Probe: "postmaster@example.org"},
 		Digest: Digest{Schedule: "30 6 * * 1-5", Timezone: "Europe/Berlin", MaxPapers: 12, Window: 7 * 24 * time.Hour,
-			Fallback: "trending", Tick: time.Minute},
+			Fallback: "trending", Tick: time.Minute, LedgerDays: 30},
 		Tracking: Tracking{Clicks: true},
 		Metrics:  Metrics{Listen: "127.0.0.1:9090", Allow: []string{"127.0.0.1/8", "::1"}},
 		Ranking: Ranking{Embeddings: Embeddings{URL: "http://127.0.0.1:11434/api/embed", Model: "nomic-embed-text",
@@ -331,13 +331,13 @@ func TestEnvNames(t *testing.T) {
 			t.Errorf("variable for %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if n := len(Keys()); n != 47 {
+	if n := len(Keys()); n != 48 {
 		t.Errorf("len(Keys()) = %d; a key was added or lost — update the example and this count", n)
 	}
 	// Each variable sets its key.
 	for _, l := range leaves() {
 		v := reflect.New(reflect.TypeFor[Config]()).Elem().FieldByIndex(l.index)
-		sample := map[reflect.Kind]string{reflect.String: "x", reflect.Int: "7", reflect.Int64: "7",
+		sample := map[reflect.Kind]string{reflect.String: "x", reflect.Int: "11", reflect.Int64: "7",
 			reflect.Float64: "7", reflect.Bool: "true"}[v.Kind()]
 		if v.Type() == durationType {
 			sample = "7m"
@@ -587,6 +587,9 @@ func TestValidateRules(t *testing.T) {
 		{"digest.fallback", func(c *Config) { c.Digest.Fallback = "random" }},
 		{"digest.tick", func(c *Config) { c.Digest.Tick = 59 * time.Second }},
 		{"digest.tick", func(c *Config) { c.Digest.Tick = time.Hour + time.Second }},
+		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = 1 }},
+		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = -7 }},
+		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = 3661 }},
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: ""}} }},
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: "ftp://example.org/f"}} }},
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: "https:///nohost"}} }},
@@ -678,7 +681,7 @@ func TestZeroConfigReportsEverythingRequired(t *testing.T) {
 	for _, k := range []string{"data_dir", "base_url", "shutdown_timeout", "http.listen", "log.format",
 		"log.level", "mail.from", "smtp.port", "smtp.tls", "smtp.connections", "smtp.max_attempts",
 		"smtp.max_per_connection", "smtp.timeout", "bounce.soft_limit", "digest.schedule",
-		"digest.max_papers", "digest.window", "digest.fallback", "digest.tick"} {
+		"digest.max_papers", "digest.window", "digest.fallback", "digest.tick", "digest.ledger_days"} {
 		if !slices.Contains(got, k) {
 			t.Errorf("zero Config: no problem for %s (got %q)", k, got)
 		}

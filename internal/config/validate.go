@@ -38,6 +38,10 @@ const (
 	maxWindow      = 90 * day
 	minTick        = time.Minute
 	maxTick        = time.Hour
+	// A run date and the one before (a tick around midnight serves two
+	// local dates) keep their ledgers at least.
+	minLedgerDays = 2
+	maxLedgerDays = 3660
 )
 
 // Validate checks every value and reports all problems at once as a
@@ -133,6 +137,7 @@ func (c Config) problems() problems {
 	checkDuration(&ps, "digest.window", d.Window, minWindow, maxWindow)
 	checkOneOf(&ps, "digest.fallback", d.Fallback, fallbacks)
 	checkDuration(&ps, "digest.tick", d.Tick, minTick, maxTick)
+	checkRange(&ps, "digest.ledger_days", d.LedgerDays, minLedgerDays, maxLedgerDays)
 
 	seen := make(map[string]int, len(c.Feeds))
 	for i, f := range c.Feeds {

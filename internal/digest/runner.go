@@ -477,6 +477,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	if r.Metrics != nil && len(sum.Runs) > 0 {
 		r.Metrics.RunDuration.Observe(sum.Duration.Seconds())
 	}
+	if len(sum.Runs) > 0 && !interrupted {
+		r.pruneLedgers()
+	}
 	for _, o := range br.refusals() {
 		if stop != nil {
 			break // the stop below names the reply

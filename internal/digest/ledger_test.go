@@ -1,0 +1,155 @@
+package digest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/papermail/papermail/internal/config"
+	"github.com/papermail/papermail/internal/digest"
+	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/smtptest"
+	"github.com/papermail/papermail/internal/store"
+)
+
+// freshPapers stores the page under new ids, as if listed on the day of
+// now.
+func (g *rig) freshPapers(page []model.Paper, day int, now time.Time) {
+	g.t.Helper()
+	var fresh []model.Paper
+	for _, p := range page {
+		p.ID = fmt.Sprintf("day%02d-%s", day, strings.TrimPrefix(p.ID, "t:"))
+		p.Title = fmt.Sprintf("%s (day %d)", p.Title, day+1)
+		p.TrendingAt, p.Ingested = now.Add(-6*time.Hour), time.Time{}
+		fresh = append(fresh, p)
+	}
+	g.putPapers(fresh, now.Add(-6*time.Hour))
+}
+
+// ledgerDates lists the run dates that still have a ledger, oldest first.
+func (g *rig) ledgerDates(dates []string) []string {
+	g.t.Helper()
+	var out []string
+	for _, d := range dates {
+		_, err := g.st.Ledger(d)
+		switch {
+		case err == nil:
+			out = append(out, d)
+		case !errors.Is(err, store.ErrNotFound):
+			g.t.Fatalf("ledger %s: %v", d, err)
+		}
+	}
+	return out
+}
+
+// TestLedgersPrunedAfterRuns runs digests day after day with
+// digest.ledger_days 2: after each run only the two newest dates keep a
+// ledger, every date keeps its run summary, and the prune is logged. Then
+// a run is interrupted mid-way and the process restarts; runs of later
+// dates prune around the unfinished run without touching its ledger, and
+// resuming it serves everyone left exactly once.
+func TestLedgersPrunedAfterRuns(t *testing.T) {
+	t.Parallel()
+	const n, days = 20, 5
+	logs := &syncBuffer{}
+	g := newRig(t, func(c *config.Config) { c.Digest.LedgerDays = 2 })
+	g.log = slog.New(slog.NewTextHandler(logs, nil))
+	g.reopen()
+	start := time.Now().Add(-10 * 24 * time.Hour)
+	page := pagePapers(t, start)
+	subs := g.addSubscribers(n, start.Add(-time.Hour), nil)
+	var dates []string
+	ctx := context.Background()
+	for day := range days {
+		now := start.Add(time.Duration(day) * 24 * time.Hour)
+		date := today(now)
+		dates = append(dates, date)
+		g.freshPapers(page, day, now)
+		srv := smtptest.StartT(t, smtptest.Options{})
+		g.useServer(srv, nil)
+		sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: date})
+		if err != nil || sum.Sent != n {
+			t.Fatalf("day %d: %+v, %v; want %d sent", day, sum, err, n)
+		}
+		if got, want := g.ledgerDates(dates), dates[max(len(dates)-2, 0):]; !slices.Equal(got, want) {
+			t.Fatalf("after day %d ledgers of %v, want %v", day, got, want)
+		}
+	}
+	for _, d := range dates {
+		if run := g.run(d); run.Sent != n || run.Due != n || run.Finished.IsZero() {
+			t.Errorf("run summary of %s after its ledger went: %+v", d, run)
+		}
+	}
+	if got := strings.Count(logs.String(), "msg=\"pruned old digest ledgers\" dates=1 lines=20 kept=2 ledger_days=2"); got != days-2 {
+		t.Errorf("%d prune log lines, want %d:\n%s", got, days-2, logs)
+	}
+
+	// Day 6 is interrupted after a few messages, and the process restarts.
+	now := start.Add(days * 24 * time.Hour)
+	date := today(now)
+	dates = append(dates, date)
+	g.freshPapers(page, days, now)
+	srv := smtptest.StartT(t, smtptest.Options{DataDelay: 30 * time.Millisecond})
+	g.useServer(srv, nil)
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		if srv.WaitFor(4, time.Minute) {
+			cancel()
+		}
+	}()
+	if _, err := g.r.Run(cctx, digest.Spec{Now: now, Date: date}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	cancel()
+	g.reopen()
+	led := g.ledger(date)
+	var served *model.Subscriber
+	for i := range subs {
+		if led[subs[i].ID].State == model.DeliverySent {
+			served = &subs[i]
+			break
+		}
+	}
+	if served == nil || states(led)[model.DeliveryPending] == 0 {
+		t.Fatalf("interrupted ledger %v: want some sent, some pending", states(led))
+	}
+
+	// Two later dates' runs (one reader each) prune the finished ledgers
+	// before them, not the unfinished one.
+	other := smtptest.StartT(t, smtptest.Options{})
+	g.useServer(other, nil)
+	for day := days + 1; day <= days+2; day++ {
+		later := start.Add(time.Duration(day) * 24 * time.Hour)
+		dates = append(dates, today(later))
+		if _, err := g.r.Run(ctx, digest.Spec{Now: later, Date: today(later), Only: served.ID}); err != nil {
+			t.Fatalf("run of %s: %v", today(later), err)
+		}
+	}
+	if got, want := g.ledgerDates(dates), []string{dates[days], dates[days+1], dates[days+2]}; !slices.Equal(got, want) {
+		t.Fatalf("ledgers of %v, want %v (the unfinished run's kept)", got, want)
+	}
+
+	// The restart resumes the interrupted run: everyone gets that day's
+	// digest once; finished, its ledger goes too.
+	g.useServer(srv, nil)
+	if err := g.r.ResumeInterrupted(ctx, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	counts := srv.CountByRecipient()
+	for _, s := range subs {
+		if counts[s.Email] != 1 {
+			t.Errorf("%s received %d digests of %s, want 1", s.Email, counts[s.Email], date)
+		}
+	}
+	if run := g.run(date); run.Finished.IsZero() || run.Sent != n {
+		t.Errorf("resumed run %+v, want finished with %d sent", run, n)
+	}
+	if got, want := g.ledgerDates(dates), dates[days+1:]; !slices.Equal(got, want) {
+		t.Errorf("after the resumed run finished ledgers of %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/papermail/papermail/internal/model"
+)
+
+// pruneFixture is a store with n active subscribers.
+func pruneFixture(t *testing.T, path string, n int) (*Store, []uint64) {
+	t.Helper()
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ids := make([]uint64, n)
+	for i := range ids {
+		sub := model.Subscriber{Email: fmt.Sprintf("reader%d@example.org", i), State: model.StateActive, Hour: model.HourDefault}
+		if err := s.AddSubscriber(&sub); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = sub.ID
+	}
+	return s, ids
+}
+
+// day is the i-th simulated run date.
+func day(i int) string {
+	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format("2006-01-02")
+}
+
+// runDay runs date to the end the way the runner does: every subscriber
+// due, then a sent digest of the usual size recorded for each (the same
+// paper ids every day, so the sent history does not grow), then finished
+// unless finish is false, when the last `pending` stay pending.
+func runDay(t *testing.T, s *Store, date string, ids []uint64, pending int, finish bool) {
+	t.Helper()
+	if _, err := s.BeginRun(date, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddDue(date, ids); err != nil {
+		t.Fatal(err)
+	}
+	papers := []string{"2601.00001", "2601.00002", "2601.00003", "2601.00004", "2601.00005", "2601.00006", "2601.00007", "2601.00008"}
+	var os []Outcome
+	for i, id := range ids[:len(ids)-pending] {
+		os = append(os, Outcome{Date: date, Delivery: model.Delivery{SubscriberID: id, State: model.DeliverySent,
+			MessageID: fmt.Sprintf("<%s.%d.0123456789abcdef@papermail.example.org>", date, i), Papers: papers, At: time.Now().UTC(),
+			EntityRef: fmt.Sprintf("%s-%d-0123456789abcdef", date, id)}})
+	}
+	if err := s.RecordMany(os); err != nil {
+		t.Fatal(err)
+	}
+	if finish {
+		if _, err := s.FinishRun(date, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ledgerDatesOf lists the dates that still have a ledger.
+func ledgerDatesOf(t *testing.T, s *Store) []string {
+	t.Helper()
+	var dates []string
+	if err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		dates, err = ledgerDates(tx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return dates
+}
+
+func TestPruneLedgersKeepsNewestDates(t *testing.T) {
+	const subs = 30
+	for _, tc := range []struct{ days, keep int }{{1, 2}, {2, 2}, {3, 2}, {10, 2}, {10, 7}, {12, 1}, {5, 30}} {
+		t.Run(fmt.Sprintf("%d days keep %d", tc.days, tc.keep), func(t *testing.T) {
+			s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), subs)
+			removed := 0
+			for i := range tc.days {
+				runDay(t, s, day(i), ids, 0, true)
+				res, err := s.PruneLedgers(tc.keep)
+				if err != nil {
+					t.Fatal(err)
+				}
+				removed += len(res.Dates)
+				if res.Lines != len(res.Dates)*subs {
+					t.Errorf("day %d: %d lines removed with %v, want %d", i, res.Lines, res.Dates, len(res.Dates)*subs)
+				}
+				if want := min(i+1, tc.keep); res.Kept != want {
+					t.Errorf("day %d: Kept = %d, want %d", i, res.Kept, want)
+				}
+			}
+			var want []string
+			for i := max(tc.days-tc.keep, 0); i < tc.days; i++ {
+				want = append(want, day(i))
+			}
+			if got := ledgerDatesOf(t, s); !slices.Equal(got, want) {
+				t.Fatalf("ledgers of %v, want %v", got, want)
+			}
+			if removed != tc.days-len(want) {
+				t.Errorf("%d ledgers removed, want %d", removed, tc.days-len(want))
+			}
+			for _, d := range want {
+				if l, err := s.Ledger(d); err != nil || len(l) != subs {
+					t.Errorf("kept ledger %s: %d lines, %v", d, len(l), err)
+				}
+			}
+			// Every date keeps its run summary for status.
+			runs, err := s.Runs(0)
+			if err != nil || len(runs) != tc.days {
+				t.Fatalf("%d run records, want %d (%v)", len(runs), tc.days, err)
+			}
+			for _, r := range runs {
+				if r.Due != subs || r.Sent != subs || r.Finished.IsZero() {
+					t.Errorf("run %s summary %+v", r.Date, r)
+				}
+			}
+			if _, err := s.Ledger(day(0)); tc.days > tc.keep && !errors.Is(err, ErrNotFound) {
+				t.Errorf("pruned ledger read: %v", err)
+			}
+		})
+	}
+}
+
+func TestPruneLedgersRefusesNoRetention(t *testing.T) {
+	s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 3)
+	runDay(t, s, day(0), ids, 0, true)
+	for _, keep := range []int{0, -1} {
+		if _, err := s.PruneLedgers(keep); !errors.Is(err, ErrBadRetention) {
+			t.Errorf("keep %d: %v", keep, err)
+		}
+	}
+	if got := ledgerDatesOf(t, s); len(got) != 1 {
+		t.Errorf("a refused prune removed ledgers: %v", got)
+	}
+}
+
+// An interrupted or stopped run is resumed from its ledger, however many
+// runs came after: its ledger stays until the run finishes.
+func TestPruneLedgersKeepsUnfinishedRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	s, ids := pruneFixture(t, path, 40)
+	runDay(t, s, day(0), ids, 0, true)
+	runDay(t, s, day(1), ids, 15, false) // killed with 15 pending
+	runDay(t, s, day(2), ids, 5, false)
+	if _, err := s.StopRun(day(2), "454 4.7.0 relay quota", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < 9; i++ {
+		runDay(t, s, day(i), ids, 0, true)
+		if _, err := s.PruneLedgers(2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{day(1), day(2), day(7), day(8)}
+	if got := ledgerDatesOf(t, s); !slices.Equal(got, want) {
+		t.Fatalf("ledgers of %v, want %v", got, want)
+	}
+	// Reopened as after a kill -9: the interrupted run still knows who
+	// is left.
+	s.Close()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.Ledger(day(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := 0
+	for _, d := range l {
+		if d.State == model.DeliveryPending {
+			pending++
+		}
+	}
+	if len(l) != 40 || pending != 15 {
+		t.Fatalf("interrupted ledger after prunes: %d lines, %d pending; want 40 and 15", len(l), pending)
+	}
+	// Resumed and finished, it goes with the next prune.
+	runDay(t, s, day(1), ids, 0, true)
+	res, err := s.PruneLedgers(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Dates, []string{day(1)}) || res.Lines != 40 {
+		t.Fatalf("prune after the resumed run finished: %+v", res)
+	}
+	if got := ledgerDatesOf(t, s); !slices.Equal(got, []string{day(2), day(7), day(8)}) {
+		t.Fatalf("ledgers of %v", got)
+	}
+}
+
+// A ledger larger than one prune transaction is deleted chunk by chunk
+// and goes whole.
+func TestPruneLedgersInChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 2.5 chunks of ledger lines")
+	}
+	n := pruneChunk*2 + pruneChunk/2
+	s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 1)
+	date := day(0)
+	if _, err := s.BeginRun(date, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	many := make([]uint64, n)
+	for i := range many {
+		many[i] = ids[0] + uint64(i)
+	}
+	if _, err := s.AddDue(date, many); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FinishRun(date, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	runDay(t, s, day(1), ids, 0, true)
+	res, err := s.PruneLedgers(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lines != n || !slices.Equal(res.Dates, []string{date}) {
+		t.Fatalf("prune: %d lines of %v, want %d of %s", res.Lines, res.Dates, n, date)
+	}
+	if got := ledgerDatesOf(t, s); !slices.Equal(got, []string{day(1)}) {
+		t.Fatalf("ledgers of %v", got)
+	}
+}
+
+// highWater is the store's size in pages as a transaction sees it (the
+// end of the last page in use, free pages inside included).
+func highWater(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var n int64
+	s.view(func(tx *bolt.Tx) error { n = tx.Size() / int64(s.db.Info().PageSize); return nil })
+	return n
+}
+
+// Once old ledgers are pruned, each day's ledger reuses the pages freed
+// by the day that went: the file stops growing.
+func TestPruneLedgersBoundsTheFile(t *testing.T) {
+	const subs, days, keep = 1000, 8, 3
+	grow := func(prune bool) (half, full int64) {
+		s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), subs)
+		for i := range 2 * days {
+			runDay(t, s, day(i), ids, 0, true)
+			if prune {
+				if _, err := s.PruneLedgers(keep); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i == days-1 {
+				half = highWater(t, s)
+			}
+		}
+		return half, highWater(t, s)
+	}
+	half, full := grow(true)
+	// A few pages of slack for the freelist and uneven splits.
+	if full > half+half/20 {
+		t.Errorf("with ledger_days %d the store grew from %d pages after %d days to %d after %d", keep, half, days, full, 2*days)
+	}
+	t.Logf("pruned: %d pages after %d days, %d after %d", half, days, full, 2*days)
+	// The control: without pruning it grows by a day's ledger a day.
+	half, full = grow(false)
+	if full < half+half/2 {
+		t.Errorf("without pruning the store grew only from %d to %d pages: the test measures nothing", half, full)
+	}
+	t.Logf("not pruned: %d pages after %d days, %d after %d", half, days, full, 2*days)
+}
