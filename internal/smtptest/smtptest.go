@@ -225,6 +225,9 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	err := s.srv.Close()
+	// Closed before Serve took the listener, the server would not know
+	// it: Serve would then wait in Accept for ever.
+	_ = s.ln.Close()
 	<-s.served
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil

@@ -324,3 +324,27 @@ func TestConcurrencyAndDiscard(t *testing.T) {
 		t.Errorf("sequential peak = %d, want 1", peak)
 	}
 }
+
+// TestCloseRightAfterStart: a server closed before any client connected
+// (before its accept loop even ran) closes and does not hang.
+func TestCloseRightAfterStart(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			s, err := Start(Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close right after Start hung")
+	}
+}
