@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"slices"
 	"strings"
@@ -64,6 +65,7 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 	page := pagePapers(t, start)
 	subs := g.addSubscribers(n, start.Add(-time.Hour), nil)
 	var dates []string
+	var firstPapers []string // what subs[0] was sent on the first day
 	ctx := context.Background()
 	for day := range days {
 		now := start.Add(time.Duration(day) * 24 * time.Hour)
@@ -76,9 +78,40 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 		if err != nil || sum.Sent != n {
 			t.Fatalf("day %d: %+v, %v; want %d sent", day, sum, err, n)
 		}
+		if day == 0 {
+			firstPapers = g.ledger(date)[subs[0].ID].Papers
+		}
 		if got, want := g.ledgerDates(dates), dates[max(len(dates)-2, 0):]; !slices.Equal(got, want) {
 			t.Fatalf("after day %d ledgers of %v, want %v", day, got, want)
 		}
+	}
+	// The first day's "view in browser" link still shows that digest's
+	// papers, from the sent-papers history, and no other day's.
+	_, view, err := g.r.BrowserDigest(&subs[0], dates[0])
+	if err != nil {
+		t.Fatalf("view of a pruned day: %v", err)
+	}
+	if len(firstPapers) == 0 {
+		t.Fatal("no papers sent on the first day")
+	}
+	view = html.UnescapeString(strings.NewReplacer("<mark>", "", "</mark>", "").Replace(view)) // matched words marked
+	for _, id := range firstPapers {
+		p, err := g.st.Paper(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(view, p.Title) {
+			t.Errorf("view of the pruned %s lacks %q", dates[0], p.Title)
+		}
+	}
+	if got := strings.Count(view, "(day "); got != len(firstPapers) {
+		t.Errorf("view of the pruned %s shows %d papers, want the %d sent", dates[0], got, len(firstPapers))
+	}
+	if strings.Contains(view, "(day 2)") {
+		t.Errorf("view of %s shows a paper of the next day", dates[0])
+	}
+	if _, _, err := g.r.BrowserDigest(&subs[0], "2001-01-01"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("view of a day without a digest: %v", err)
 	}
 	for _, d := range dates {
 		if run := g.run(d); run.Sent != n || run.Due != n || run.Finished.IsZero() {
