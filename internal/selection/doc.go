@@ -15,7 +15,9 @@
 //
 // Papers are indexed by field (title, keywords, abstract) with Snowball
 // stems (plus exceptions where Snowball merges different words, such as
-// "continual" and "continuous"), stop words dropped and code-availability
+// "continual" and "continuous"; British spellings are made American
+// first, so "optimisation", "modelling" and "tumour" meet "optimization",
+// "modeling" and "tumor"), stop words dropped and code-availability
 // sentences ignored. A single letter hyphenated to a word is one word
 // ("U-Net", "k-means") and an acronym's plural is the acronym ("GRUs").
 // Mentions inside enumerations of an abstract ("computer vision, speech

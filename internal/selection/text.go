@@ -214,6 +214,12 @@ func stemUncached(w string) string {
 	if s, ok := stemExceptions[w]; ok {
 		return s
 	}
+	if a := americanSpelling(w); a != w {
+		if s, ok := stemExceptions[a]; ok {
+			return s
+		}
+		w = a
+	}
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		if c >= utf8.RuneSelf || ('0' <= c && c <= '9') {
@@ -232,6 +238,97 @@ func stemUncached(w string) string {
 	}
 	return english.Stem(w, true)
 }
+
+// americanSpelling returns the American spelling of a British-spelled
+// word ("optimisation", "modelling", "behaviour", "tumour", "centre",
+// "paediatric"), so that both spellings meet in one stem, in papers and
+// interests alike; other words are returned as they are. The -ise rule
+// leaves "-wise" words and short words ("raise", "noise") alone; the
+// rest are lists of word stems, as the patterns have many exceptions
+// ("telling", "four").
+func americanSpelling(w string) string {
+	if a, ok := britishWords[w]; ok {
+		return a
+	}
+	if len(w) < 5 {
+		return w
+	}
+	for _, r := range britishOur {
+		if strings.HasPrefix(w, r) {
+			w = r[:len(r)-2] + "r" + w[len(r):]
+			break
+		}
+	}
+	for _, sfx := range [...]string{"isations", "isation", "ising", "ised", "ises", "isers", "iser", "ise"} {
+		if strings.HasSuffix(w, sfx) {
+			root := w[:len(w)-len(sfx)]
+			if len(root) >= 4 && !strings.HasSuffix(w, "wise") && !britishIseKeep[w] {
+				return root + "iz" + sfx[2:]
+			}
+			break
+		}
+	}
+	for _, sfx := range [...]string{"ysing", "ysed", "yser", "yse"} {
+		if strings.HasSuffix(w, sfx) && len(w) > len(sfx)+3 {
+			return w[:len(w)-len(sfx)] + "yz" + sfx[2:]
+		}
+	}
+	for _, sfx := range [...]string{"lling", "lled", "llers", "ller"} {
+		if strings.HasSuffix(w, sfx) {
+			if root := w[:len(w)-len(sfx)+1]; britishLl[root] {
+				return root + sfx[2:]
+			}
+			break
+		}
+	}
+	return w
+}
+
+// britishIseKeep are words in -ise that are spelled so in American English
+// too, and that the -ize form would not meet anyway.
+var britishIseKeep = toSet(`exercise exercises exercised exercising expertise enterprise enterprises
+premise premises promise promises promised promising compromise compromised compromises surprise
+surprised surprises surprising surprisingly advertise advertised advertising advertiser advertisers
+franchise merchandise supervise supervised supervises supervising supervisor comprise comprises
+comprised comprising concise precise imprecise otherwise disguise disguised improvise improvised
+chastise despise paradise treatise demise reprise excise incise televise revise revised devise
+devised advise advised adviser`)
+
+// britishOur are word beginnings spelled "our" in British English and
+// "or" in American ("behavioural", "colours", "neighbourhood").
+var britishOur = []string{"behaviour", "colour", "neighbour", "favour", "labour", "humour", "rumour",
+	"tumour", "harbour", "flavour", "honour", "vapour", "armour", "odour", "endeavour", "vigour",
+	"savour", "rigour", "clamour", "splendour", "parlour"}
+
+// britishLl are roots whose British inflections double the final l
+// ("modelling", "labelled", "travellers").
+var britishLl = toSet(`model label travel cancel signal channel level fuel tunnel counsel dial
+total equal funnel marvel rival panel pixel shovel jewel duel`)
+
+// britishWords are other British spellings, by whole word.
+var britishWords = func() map[string]string {
+	m := map[string]string{}
+	for _, p := range strings.Split(`centre:center centres:centers centred:centered centring:centering
+metre:meter metres:meters kilometre:kilometer kilometres:kilometers millimetre:millimeter
+millimetres:millimeters fibre:fiber fibres:fibers theatre:theater litre:liter litres:liters
+calibre:caliber spectre:specter defence:defense defences:defenses offence:offense licence:license
+licences:licenses practise:practice practised:practiced practising:practicing programme:program
+programmes:programs ageing:aging judgement:judgment judgements:judgments acknowledgement:acknowledgment
+enrolment:enrollment fulfil:fulfill skilful:skillful analogue:analog catalogue:catalog catalogues:catalogs
+dialogue:dialog dialogues:dialogs grey:gray greyscale:grayscale aluminium:aluminum mould:mold
+paediatric:pediatric paediatrics:pediatrics haemorrhage:hemorrhage anaemia:anemia leukaemia:leukemia
+orthopaedic:orthopedic haematology:hematology haemoglobin:hemoglobin anaesthesia:anesthesia
+oesophagus:esophagus oesophageal:esophageal oestrogen:estrogen foetus:fetus foetal:fetal
+diarrhoea:diarrhea oedema:edema manoeuvre:maneuver manoeuvres:maneuvers aeroplane:airplane
+aeroplanes:airplanes sceptical:skeptical sceptic:skeptic tyre:tire tyres:tires storey:story
+artefact:artifact artefacts:artifacts`, " ") {
+		for _, f := range strings.Fields(p) {
+			b, a, _ := strings.Cut(f, ":")
+			m[b] = a
+		}
+	}
+	return m
+}()
 
 // stemExceptions override Snowball where it merges words of different
 // meaning ("generalization" and "general", "transformer" and "transform")

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
 )
 
 func TestWords(t *testing.T) {
@@ -62,6 +64,27 @@ func TestStem(t *testing.T) {
 		"quantization":     "quantiz",
 		"interpretability": "interpret",
 		"ab":               "ab",
+	}
+	// British spellings meet the American ones.
+	for british, american := range map[string]string{
+		"optimisation": "optimization", "optimised": "optimized", "quantisation": "quantization",
+		"tokenisers": "tokenizers", "summarise": "summarize", "visualisation": "visualization",
+		"recognised": "recognized", "generalise": "generalize", "modelling": "modeling",
+		"labelled": "labeled", "travellers": "travelers", "behaviour": "behavior",
+		"behavioural": "behavioral", "colours": "colors", "tumours": "tumors", "neighbourhood": "neighborhood",
+		"analyse": "analyze", "analysed": "analyzed", "centre": "center", "paediatric": "pediatric",
+		"colourised": "colorized", "grey": "gray", "defence": "defense", "artefacts": "artifacts",
+	} {
+		if got, want := stem(british), stem(american); got != want {
+			t.Errorf("stem(%q) = %q, want %q as for %q", british, got, want, american)
+		}
+	}
+	// Words that only look British keep their own stems.
+	for _, w := range []string{"pairwise", "otherwise", "noise", "raise", "exercise", "precise", "supervised",
+		"promising", "telling", "spelling", "four", "hour", "contour", "analysis", "analyses"} {
+		if got, want := stem(w), english.Stem(w, true); got != want {
+			t.Errorf("stem(%q) = %q, want Snowball's %q", w, got, want)
+		}
 	}
 	for in, want := range tests {
 		if got := stem(in); got != want {
