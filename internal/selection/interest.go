@@ -233,7 +233,10 @@ func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string, mo
 		}
 		i++
 	}
-	for {
+	// An interest that turns one medium into another has its media as
+	// words of their own: "pictures from a written description" is not
+	// about describing pictures.
+	for len(modal) == 0 {
 		k, at := ix.lex.matchBag(ws, used)
 		if k == "" {
 			break

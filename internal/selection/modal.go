@@ -45,37 +45,42 @@ var modalTerms = map[[2]string][]string{
 
 // modalPairs returns, for an interest that turns one medium into another
 // in plain words ("turn a written sentence into a film", "photos into 3D
-// models"), the pair of media: a medium named before "into" and another
-// after it. It returns nothing for anything else.
+// models", "pictures from a written description"), the pair of media: a
+// medium named before "into" and another after it, or one named after
+// "from" and another before it. It returns nothing for anything else.
 func modalPairs(text string) [][2]string {
-	var mods []string // medium per word, "" for other words, "into" for into
+	var mods []string // medium per word, "" for other words, "into" or "from"
 	forEachWord(text, func(lower []byte, _, _ int) {
 		w := string(lower)
-		if w == "into" {
-			mods = append(mods, "into")
+		if w == "into" || w == "from" {
+			mods = append(mods, w)
 			return
 		}
 		mods = append(mods, modalityOf[stem(w)])
 	})
-	into := -1
+	at := -1
 	for i, m := range mods {
-		if m == "into" {
-			into = i
+		if m == "into" || m == "from" {
+			at = i
 			break
 		}
 	}
-	if into < 0 {
+	if at < 0 {
 		return nil
 	}
-	from, to := "", ""
-	for i := into - 1; i >= 0 && from == ""; i-- {
-		from = mods[i]
+	before, after := "", ""
+	for i := at - 1; i >= 0 && before == ""; i-- {
+		before = mods[i]
 	}
-	for i := into + 1; i < len(mods) && to == ""; i++ {
-		to = mods[i]
+	for i := at + 1; i < len(mods) && after == ""; i++ {
+		after = mods[i]
 	}
-	if from == "" || to == "" || from == "into" || to == "into" {
+	if before == "" || after == "" || before == "into" || after == "into" || before == "from" || after == "from" {
 		return nil
+	}
+	from, to := before, after
+	if mods[at] == "from" {
+		from, to = after, before
 	}
 	if _, ok := modalTerms[[2]string{from, to}]; !ok {
 		return nil

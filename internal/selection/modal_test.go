@@ -21,6 +21,10 @@ func TestModalPairs(t *testing.T) {
 		{"breaking a problem into steps", nil},
 		{"videos into", nil},
 		{"sketches into sketches", nil},
+		{"making pictures from a written description", [][2]string{{"text", "image"}}},
+		{"3D models from a single photo", [][2]string{{"image", "3d"}}},
+		{"learning from videos", nil},
+		{"depth from a single image", nil},
 	}
 	for _, tt := range tests {
 		if got := modalPairs(tt.text); !slices.Equal(got, tt.want) {

@@ -372,6 +372,8 @@ var stemExceptions = func() map[string]string {
 		{"animat", "animation animations animated"},
 		{"attribution", "attribution attributions attributing"},
 		{"completely", "completely"},
+		{"personaliz", "personalization personalizations personalize personalizes personalized personalizing personalisation personalise personalised"},
+		{"medicat", "medication medications medicate medicated"},
 	} {
 		for _, w := range strings.Fields(g.words) {
 			m[w] = g.stem
