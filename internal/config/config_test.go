@@ -587,7 +587,7 @@ func TestValidateRules(t *testing.T) {
 		{"digest.fallback", func(c *Config) { c.Digest.Fallback = "random" }},
 		{"digest.tick", func(c *Config) { c.Digest.Tick = 59 * time.Second }},
 		{"digest.tick", func(c *Config) { c.Digest.Tick = time.Hour + time.Second }},
-		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = 1 }},
+		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = 2 }},
 		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = -7 }},
 		{"digest.ledger_days", func(c *Config) { c.Digest.LedgerDays = 3661 }},
 		{"feeds[0].url", func(c *Config) { c.Feeds = []Feed{{URL: ""}} }},

@@ -38,9 +38,10 @@ const (
 	maxWindow      = 90 * day
 	minTick        = time.Minute
 	maxTick        = time.Hour
-	// A run date and the one before (a tick around midnight serves two
-	// local dates) keep their ledgers at least.
-	minLedgerDays = 2
+	// Up to three local dates are current at once somewhere (UTC-12 to
+	// UTC+14): a scheduled tick may record into any of them, so their
+	// ledgers are kept at least.
+	minLedgerDays = 3
 	maxLedgerDays = 3660
 )
 

@@ -49,16 +49,16 @@ func (g *rig) ledgerDates(dates []string) []string {
 }
 
 // TestLedgersPrunedAfterRuns runs digests day after day with
-// digest.ledger_days 2: after each run only the two newest dates keep a
+// digest.ledger_days 3: after each run only the three newest dates keep a
 // ledger, every date keeps its run summary, and the prune is logged. Then
 // a run is interrupted mid-way and the process restarts; runs of later
 // dates prune around the unfinished run without touching its ledger, and
 // resuming it serves everyone left exactly once.
 func TestLedgersPrunedAfterRuns(t *testing.T) {
 	t.Parallel()
-	const n, days = 20, 5
+	const n, days, keep = 20, 5, 3
 	logs := &syncBuffer{}
-	g := newRig(t, func(c *config.Config) { c.Digest.LedgerDays = 2 })
+	g := newRig(t, func(c *config.Config) { c.Digest.LedgerDays = keep })
 	g.log = slog.New(slog.NewTextHandler(logs, nil))
 	g.reopen()
 	start := time.Now().Add(-10 * 24 * time.Hour)
@@ -81,7 +81,7 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 		if day == 0 {
 			firstPapers = g.ledger(date)[subs[0].ID].Papers
 		}
-		if got, want := g.ledgerDates(dates), dates[max(len(dates)-2, 0):]; !slices.Equal(got, want) {
+		if got, want := g.ledgerDates(dates), dates[max(len(dates)-keep, 0):]; !slices.Equal(got, want) {
 			t.Fatalf("after day %d ledgers of %v, want %v", day, got, want)
 		}
 	}
@@ -118,8 +118,8 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 			t.Errorf("run summary of %s after its ledger went: %+v", d, run)
 		}
 	}
-	if got := strings.Count(logs.String(), "msg=\"pruned old digest ledgers\" dates=1 lines=20 kept=2 ledger_days=2"); got != days-2 {
-		t.Errorf("%d prune log lines, want %d:\n%s", got, days-2, logs)
+	if got := strings.Count(logs.String(), fmt.Sprintf("msg=\"pruned old digest ledgers\" dates=1 lines=%d kept=%d ledger_days=%d", n, keep, keep)); got != days-keep {
+		t.Errorf("%d prune log lines, want %d:\n%s", got, days-keep, logs)
 	}
 
 	// Day 6 is interrupted after a few messages, and the process restarts.
@@ -152,18 +152,18 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 		t.Fatalf("interrupted ledger %v: want some sent, some pending", states(led))
 	}
 
-	// Two later dates' runs (one reader each) prune the finished ledgers
+	// Three later dates' runs (one reader each) prune the finished ledgers
 	// before them, not the unfinished one.
 	other := smtptest.StartT(t, smtptest.Options{})
 	g.useServer(other, nil)
-	for day := days + 1; day <= days+2; day++ {
+	for day := days + 1; day <= days+keep; day++ {
 		later := start.Add(time.Duration(day) * 24 * time.Hour)
 		dates = append(dates, today(later))
 		if _, err := g.r.Run(ctx, digest.Spec{Now: later, Date: today(later), Only: served.ID}); err != nil {
 			t.Fatalf("run of %s: %v", today(later), err)
 		}
 	}
-	if got, want := g.ledgerDates(dates), []string{dates[days], dates[days+1], dates[days+2]}; !slices.Equal(got, want) {
+	if got, want := g.ledgerDates(dates), dates[days:]; len(want) != keep+1 || !slices.Equal(got, want) {
 		t.Fatalf("ledgers of %v, want %v (the unfinished run's kept)", got, want)
 	}
 
