@@ -409,6 +409,13 @@ const (
 	assocMinShare = 0.5  // least share of the word's papers a term is in
 )
 
+// discourseStems are the stems of words that link an abstract's sentences
+// ("additionally", "moreover"): any two abstracts share them by chance.
+var discourseStems = stemSet(`additionally addition moreover furthermore specifically notably finally
+overall respectively particularly importantly consequently similarly instead hence thereby therefore
+namely typically generally largely simply directly mainly often usually widely recently currently
+further besides meanwhile ultimately essentially`)
+
 // associates returns the stems that papers using the everyday word w use
 // far more than the other papers do: the terms the window writes for
 // what a reader says with w (pointwise mutual information over the
@@ -442,7 +449,7 @@ func (ix *Index) associates(w string) []string {
 	var cands []sc
 	for t, c := range count {
 		st := ix.stems[t]
-		if c < 2 || float64(c) < assocMinShare*float64(len(docs)) || genericWords[st] || noiseStems[st] || stopWords[st] {
+		if c < 2 || float64(c) < assocMinShare*float64(len(docs)) || genericWords[st] || noiseStems[st] || stopWords[st] || discourseStems[st] {
 			continue
 		}
 		df := len(ix.post[t])
