@@ -214,6 +214,10 @@ func stemUncached(w string) string {
 	if s, ok := stemExceptions[w]; ok {
 		return s
 	}
+	if root, ok := strings.CutSuffix(strings.TrimSuffix(w, "s"), "ologist"); ok && len(root) >= 2 {
+		// The specialist is the field: "radiologists" is "radiology".
+		return root + "olog"
+	}
 	if a := americanSpelling(w); a != w {
 		if s, ok := stemExceptions[a]; ok {
 			return s
@@ -379,6 +383,17 @@ var stemExceptions = func() map[string]string {
 		{"animat", "animation animations animated"},
 		{"attribution", "attribution attributions attributing"},
 		{"completely", "completely"},
+		// A specialist is the field's stem ("-ologist" is a rule).
+		{"physic", "physicist physicists"},
+		{"chemistri", "chemist chemists"},
+		{"mathemat", "mathematician mathematicians"},
+		{"statist", "statistician statisticians"},
+		{"robot", "roboticist roboticists"},
+		{"econom", "economist economists"},
+		{"music", "musician musicians"},
+		{"astronomi", "astronomer astronomers"},
+		{"genet", "geneticist geneticists"},
+		{"photograph", "photographer photographers"},
 		{"personaliz", "personalization personalizations personalize personalizes personalized personalizing personalisation personalise personalised"},
 		{"medicat", "medication medications medicate medicated"},
 	} {

@@ -74,6 +74,9 @@ func TestStem(t *testing.T) {
 		"behavioural": "behavioral", "colours": "colors", "tumours": "tumors", "neighbourhood": "neighborhood",
 		"analyse": "analyze", "analysed": "analyzed", "centre": "center", "paediatric": "pediatric",
 		"colourised": "colorized", "grey": "gray", "defence": "defense", "artefacts": "artifacts",
+		// and a specialist meets the field
+		"radiologists": "radiology", "biologist": "biology", "physicists": "physics",
+		"mathematicians": "mathematics", "roboticist": "robotics", "musicians": "music",
 	} {
 		if got, want := stem(british), stem(american); got != want {
 			t.Errorf("stem(%q) = %q, want %q as for %q", british, got, want, american)
