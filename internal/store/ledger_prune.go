@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -28,6 +29,9 @@ type LedgerPrune struct {
 	Lines int
 	// Kept is how many run dates still have a ledger.
 	Kept int
+	// More reports that the budget ran out with ledgers left to prune
+	// (the next prune goes on).
+	More bool
 }
 
 // PruneLedgers deletes the delivery ledgers of every run date but the keep
@@ -36,15 +40,19 @@ type LedgerPrune struct {
 // run record (its counts, for status) is kept. Lines are deleted in
 // transactions of at most pruneChunk lines, so the pages they held are
 // freed for reuse and the file stops growing; a crash between chunks
-// leaves part of an old ledger, which the next prune finishes.
+// leaves part of an old ledger, which the next prune finishes. No chunk
+// starts once budget has passed (at least one always runs): a store
+// upgraded with months of ledgers is pruned over several runs, none held
+// up for long.
 //
 // What the ledger of a past date is still read for: resuming its run
 // (unfinished runs, kept), the scheduler's "already settled today" check
-// (today's and yesterday's dates, the newest), status's last-run figures
+// (the local dates current somewhere, the newest), status's last-run figures
 // (the newest date), the browser view of a digest and the Message-ID
 // match of bounce reports (both fine to lose after the retention: the
 // sent-papers history and VERP addresses do not depend on it).
-func (s *Store) PruneLedgers(keep int) (LedgerPrune, error) {
+func (s *Store) PruneLedgers(keep int, budget time.Duration) (LedgerPrune, error) {
+	start := time.Now()
 	var res LedgerPrune
 	if keep < 1 {
 		return res, fmt.Errorf("%w, got %d", ErrBadRetention, keep)
@@ -73,8 +81,15 @@ func (s *Store) PruneLedgers(keep int) (LedgerPrune, error) {
 	if err != nil {
 		return res, err
 	}
+	deadline := start.Add(budget)
+	chunks, stopped := 0, false
+	allow := func() bool {
+		chunks++
+		stopped = chunks > 1 && !time.Now().Before(deadline)
+		return !stopped
+	}
 	for _, date := range old {
-		n, gone, err := s.pruneLedger(date)
+		n, gone, err := s.pruneLedger(date, allow)
 		res.Lines += n
 		if err != nil {
 			return res, fmt.Errorf("prune ledger %s: %w", date, err)
@@ -83,14 +98,22 @@ func (s *Store) PruneLedgers(keep int) (LedgerPrune, error) {
 			res.Dates = append(res.Dates, date)
 			res.Kept--
 		}
+		if stopped {
+			res.More = true
+			break
+		}
 	}
 	return res, nil
 }
 
-// pruneLedger deletes one date's ledger chunk by chunk; gone reports that
-// it was removed whole (false when its run was begun again meanwhile).
-func (s *Store) pruneLedger(date string) (lines int, gone bool, err error) {
+// pruneLedger deletes one date's ledger chunk by chunk while allow says
+// so; gone reports that it was removed whole (false when the budget ran
+// out first, or its run was begun again meanwhile).
+func (s *Store) pruneLedger(date string, allow func() bool) (lines int, gone bool, err error) {
 	for {
+		if !allow() {
+			return lines, false, nil
+		}
 		done := false
 		n := 0
 		err := s.update(func(tx *bolt.Tx) error {

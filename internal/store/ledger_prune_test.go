@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestPruneLedgersKeepsNewestDates(t *testing.T) {
 			removed := 0
 			for i := range tc.days {
 				runDay(t, s, day(i), ids, 0, true)
-				res, err := s.PruneLedgers(tc.keep)
+				res, err := s.PruneLedgers(tc.keep, time.Minute)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,7 +137,7 @@ func TestPruneLedgersRefusesNoRetention(t *testing.T) {
 	s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 3)
 	runDay(t, s, day(0), ids, 0, true)
 	for _, keep := range []int{0, -1} {
-		if _, err := s.PruneLedgers(keep); !errors.Is(err, ErrBadRetention) {
+		if _, err := s.PruneLedgers(keep, time.Minute); !errors.Is(err, ErrBadRetention) {
 			t.Errorf("keep %d: %v", keep, err)
 		}
 	}
@@ -158,7 +159,7 @@ func TestPruneLedgersKeepsUnfinishedRuns(t *testing.T) {
 	}
 	for i := 3; i < 9; i++ {
 		runDay(t, s, day(i), ids, 0, true)
-		if _, err := s.PruneLedgers(2); err != nil {
+		if _, err := s.PruneLedgers(2, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -189,7 +190,7 @@ func TestPruneLedgersKeepsUnfinishedRuns(t *testing.T) {
 	}
 	// Resumed and finished, it goes with the next prune.
 	runDay(t, s, day(1), ids, 0, true)
-	res, err := s.PruneLedgers(2)
+	res, err := s.PruneLedgers(2, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,37 +203,57 @@ func TestPruneLedgersKeepsUnfinishedRuns(t *testing.T) {
 }
 
 // A ledger larger than one prune transaction is deleted chunk by chunk
-// and goes whole.
+// and goes whole. With its budget spent a prune starts no other chunk
+// (it always does one): the next prune goes on where it stopped.
 func TestPruneLedgersInChunks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 2.5 chunks of ledger lines")
-	}
 	n := pruneChunk*2 + pruneChunk/2
-	s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 1)
-	date := day(0)
-	if _, err := s.BeginRun(date, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	many := make([]uint64, n)
-	for i := range many {
-		many[i] = ids[0] + uint64(i)
-	}
-	if _, err := s.AddDue(date, many); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.FinishRun(date, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	runDay(t, s, day(1), ids, 0, true)
-	res, err := s.PruneLedgers(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Lines != n || !slices.Equal(res.Dates, []string{date}) {
-		t.Fatalf("prune: %d lines of %v, want %d of %s", res.Lines, res.Dates, n, date)
-	}
-	if got := ledgerDatesOf(t, s); !slices.Equal(got, []string{day(1)}) {
-		t.Fatalf("ledgers of %v", got)
+	for _, budget := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprint("budget ", budget), func(t *testing.T) {
+			s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 1)
+			big := day(0)
+			if _, err := s.BeginRun(big, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			many := make([]uint64, n)
+			for i := range many {
+				many[i] = ids[0] + uint64(i)
+			}
+			if _, err := s.AddDue(big, many); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.FinishRun(big, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			runDay(t, s, day(1), ids, 0, true)
+			runDay(t, s, day(2), ids, 0, true)
+			type step struct {
+				lines int
+				dates []string
+				more  bool
+			}
+			want := []step{{n + 1, []string{day(0), day(1)}, false}}
+			if budget == 0 {
+				want = []step{
+					{pruneChunk, nil, true},
+					{pruneChunk, nil, true},
+					{pruneChunk / 2, []string{day(0)}, true},
+					{1, []string{day(1)}, false},
+				}
+			}
+			want = append(want, step{0, nil, false})
+			for i, w := range want {
+				res, err := s.PruneLedgers(1, budget)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Lines != w.lines || !slices.Equal(res.Dates, w.dates) || res.More != w.more {
+					t.Fatalf("prune %d: %d lines, dates %v, more %v; want %d, %v, %v", i+1, res.Lines, res.Dates, res.More, w.lines, w.dates, w.more)
+				}
+			}
+			if got := ledgerDatesOf(t, s); !slices.Equal(got, []string{day(2)}) {
+				t.Fatalf("ledgers of %v", got)
+			}
+		})
 	}
 }
 
@@ -254,7 +275,7 @@ func TestPruneLedgersBoundsTheFile(t *testing.T) {
 		for i := range 2 * days {
 			runDay(t, s, day(i), ids, 0, true)
 			if prune {
-				if _, err := s.PruneLedgers(keep); err != nil {
+				if _, err := s.PruneLedgers(keep, time.Minute); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -276,4 +297,52 @@ func TestPruneLedgersBoundsTheFile(t *testing.T) {
 		t.Errorf("without pruning the store grew only from %d to %d pages: the test measures nothing", half, full)
 	}
 	t.Logf("not pruned: %d pages after %d days, %d after %d", half, days, full, 2*days)
+}
+
+// BenchmarkPruneLedger deletes one run date's ledger of 100,000 sent
+// lines (the size a run writes) from a durable store (fsync per chunk),
+// with the newest dates kept beside it.
+func BenchmarkPruneLedger(b *testing.B) {
+	const n = 100_000
+	s, err := Open(filepath.Join(b.TempDir(), "p.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	line, _ := json.Marshal(model.Delivery{State: model.DeliverySent, Attempts: 1, At: time.Now().UTC(),
+		MessageID: "<2026-01-01.123456.0123456789abcdef@papermail.example.org>", EntityRef: "2026-01-01-123456-0123456789abcdef",
+		Papers: []string{"2601.00001", "2601.00002", "2601.00003", "2601.00004", "2601.00005", "2601.00006", "2601.00007", "2601.00008"}})
+	fill := func(date string) {
+		if _, err := s.BeginRun(date, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.update(func(tx *bolt.Tx) error {
+			lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
+			lb.FillPercent = 0.9
+			for i := range n {
+				if err := lb.Put(u64(uint64(i+1)), line); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.FinishRun(date, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fill(day(0))
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		fill(day(i))
+		b.StartTimer()
+		res, err := s.PruneLedgers(1, time.Hour)
+		if err != nil || res.Lines != n {
+			b.Fatalf("prune: %+v, %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
 }
