@@ -140,7 +140,7 @@ func (ix *Index) interestFor(text string) *interest {
 }
 
 func (ix *Index) interestForStems(text string) *interest {
-	ws, joined := queryStems(text)
+	ws, joined, plainAcr := queryStemsCase(text)
 	var idioms []string
 	var modal [][2]string
 	if ix.wordLevel {
@@ -168,11 +168,14 @@ func (ix *Index) interestForStems(text string) *interest {
 	for _, p := range modal {
 		kb.WriteString("|" + p[0] + ">" + p[1])
 	}
+	if plainAcr != 0 {
+		kb.WriteString("|lc" + strconv.FormatUint(plainAcr, 16))
+	}
 	key := kb.String()
 	if v, ok := ix.cache.Load(key); ok {
 		return v.(*interest)
 	}
-	in := ix.compileInterest(ws, joined, idioms, modal)
+	in := ix.compileInterest(ws, joined, plainAcr, idioms, modal)
 	if ix.sem != nil {
 		ix.sem.blend(in, text)
 	}
@@ -188,8 +191,10 @@ func (ix *Index) interestForStems(text string) *interest {
 // the interest has in another order or apart ("order of words"), then
 // single-word keys, and last runs of words the lexicon does not know.
 // Bit i of joined reports that ws[i] and ws[i+1] were written as one
-// hyphenated term ("text-to-speech").
-func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string, modal [][2]string) *interest {
+// hyphenated term ("text-to-speech"); bit i of plainAcr that ws[i] is an
+// acronym written as the everyday word it also is ("a silent clip"), a
+// word of its own rather than the lexicon's key.
+func (ix *Index) compileInterest(ws []string, joined, plainAcr uint64, idioms []string, modal [][2]string) *interest {
 	type found struct {
 		at int
 		s  slot
@@ -244,7 +249,7 @@ func (ix *Index) compileInterest(ws []string, joined uint64, idioms []string, mo
 		key(slices.Min(at), strings.Fields(k), k, false, at...)
 	}
 	for i := range ws {
-		if used[i] {
+		if used[i] || i < 64 && plainAcr&(1<<i) != 0 {
 			continue
 		}
 		if k, l := ix.lex.match(ws[i:i+1], 0); l == 1 {

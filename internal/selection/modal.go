@@ -8,7 +8,7 @@ var modalityOf = func() map[string]string {
 	m := map[string]string{}
 	for mod, ws := range map[string]string{
 		"text":   "text texts sentence sentences word words written description descriptions prompt prompts caption captions script scripts story stories paragraph paragraphs",
-		"image":  "image images photo photos picture pictures photograph photographs drawing drawings sketch sketches painting paintings illustration illustrations selfie selfies portrait portraits",
+		"image":  "image images photo photos snapshot snapshots picture pictures photograph photographs drawing drawings sketch sketches painting paintings illustration illustrations selfie selfies portrait portraits",
 		"video":  "video videos film films movie movies clip clips footage animation animations",
 		"speech": "speech voice voices spoken",
 		"audio":  "audio sound sounds music song songs melody melodies soundtrack",
@@ -50,13 +50,21 @@ var modalTerms = map[[2]string][]string{
 // "from" and another before it. It returns nothing for anything else.
 func modalPairs(text string) [][2]string {
 	var mods []string // medium per word, "" for other words, "into" or "from"
+	prevMoving := false
 	forEachWord(text, func(lower []byte, _, _ int) {
 		w := string(lower)
 		if w == "into" || w == "from" {
 			mods = append(mods, w)
+			prevMoving = false
 			return
 		}
-		mods = append(mods, modalityOf[stem(w)])
+		m := modalityOf[stem(w)]
+		if m == "image" && prevMoving {
+			// "moving pictures" are a video.
+			m = "video"
+		}
+		prevMoving = w == "moving" || w == "motion"
+		mods = append(mods, m)
 	})
 	at := -1
 	for i, m := range mods {

@@ -24,6 +24,7 @@ func TestModalPairs(t *testing.T) {
 		{"making pictures from a written description", [][2]string{{"text", "image"}}},
 		{"3D models from a single photo", [][2]string{{"image", "3d"}}},
 		{"learning from videos", nil},
+		{"paints moving pictures from a few sentences", [][2]string{{"text", "video"}}},
 		{"depth from a single image", nil},
 	}
 	for _, tt := range tests {

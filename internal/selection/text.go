@@ -383,6 +383,7 @@ var stemExceptions = func() map[string]string {
 		{"animat", "animation animations animated"},
 		{"attribution", "attribution attributions attributing"},
 		{"completely", "completely"},
+		{"anime", "anime"},
 		// A specialist is the field's stem ("-ologist" is a rule).
 		{"physic", "physicist physicists"},
 		{"chemistri", "chemist chemists"},
@@ -522,12 +523,24 @@ func stems(s string, query bool) []string {
 // space. Bit i of joined is set when stems i and i+1 are joined (stems
 // past the 64th are never joined).
 func queryStems(s string) (st []string, joined uint64) {
+	st, joined, _ = queryStemsCase(s)
+	return st, joined
+}
+
+// wordAcronyms are acronyms of the lexicon that are everyday words too
+// ("CLIP" and a video clip, "SLAM" and slamming a door, "LIME" and the
+// fruit, "RoPE" and a rope): written in lower case, they are the word.
+var wordAcronyms = toSet(`clip clips slam slams slamming slammed lime limes cam cams rope ropes lean sac`)
+
+// queryStemsCase is queryStems and, as bit i of plain, that stem i is an
+// acronym of wordAcronyms written in lower case: an everyday word.
+func queryStemsCase(s string) (st []string, joined, plain uint64) {
 	prevEnd := -1
 	sc := wordScanner{s: s}
 	for {
 		lower, start, end, ok := sc.next()
 		if !ok {
-			return st, joined
+			return st, joined, plain
 		}
 		keep := keyOnly[string(lower)]
 		if !keep && (len(lower) < 2 || stopWords[string(lower)] || queryNoise[string(lower)]) {
@@ -544,6 +557,9 @@ func queryStems(s string) (st []string, joined uint64) {
 		w := string(lower)
 		if !keep {
 			w = stem(w)
+		}
+		if n := len(st); n < 64 && wordAcronyms[string(lower)] && s[start:end] == string(lower) {
+			plain |= 1 << n
 		}
 		st = append(st, w)
 		prevEnd = end
