@@ -346,3 +346,46 @@ func BenchmarkPruneLedger(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
 }
+
+// An operator's new run of a date whose ledger is gone counts the readers
+// it considers again once, beside the sent and bounced of the first run.
+func TestRunAgainAfterPrune(t *testing.T) {
+	s, ids := pruneFixture(t, filepath.Join(t.TempDir(), "p.db"), 6)
+	date := day(0)
+	runDay(t, s, date, ids[:4], 0, true)
+	skips := []Outcome{
+		{Date: date, Delivery: model.Delivery{SubscriberID: ids[4], State: model.DeliverySkipped, Reason: "nothing relevant"}},
+		{Date: date, Delivery: model.Delivery{SubscriberID: ids[5], State: model.DeliverySkipped, Reason: "nothing relevant"}},
+	}
+	if err := s.RecordMany(skips); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		runDay(t, s, day(i), ids, 0, true)
+	}
+	if res, err := s.PruneLedgers(3, time.Minute); err != nil || !slices.Equal(res.Dates, []string{date}) {
+		t.Fatalf("prune: %+v, %v", res, err)
+	}
+	run, err := s.BeginRun(date, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Due != 4 || run.Sent != 4 || run.Skipped != 0 || run.Attempts != 2 {
+		t.Fatalf("run again after its ledger went: %+v", run)
+	}
+	if _, err := s.AddDue(date, ids[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordMany(skips); err != nil {
+		t.Fatal(err)
+	}
+	run, _ = s.FinishRun(date, time.Now())
+	if run.Due != 6 || run.Sent != 4 || run.Skipped != 2 {
+		t.Fatalf("run again finished: %+v, want due 6, sent 4, skipped 2", run)
+	}
+	// A run whose ledger is there resumes with its counts as they are.
+	again, _ := s.BeginRun(day(3), time.Now())
+	if again.Due != 6 || again.Sent != 6 {
+		t.Fatalf("resumed run with its ledger: %+v", again)
+	}
+}

@@ -13,6 +13,9 @@ import (
 
 // BeginRun creates the run for date or, when one exists (an interrupted or
 // earlier run that day), resumes it: its ledger is kept and Attempts grows.
+// A finished run whose ledger was pruned (PruneLedgers) keeps the sent and
+// bounced it counted, who are not due for the date again; those it
+// counted failed or skipped are considered again and counted anew.
 func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
 	var run model.Run
 	err := s.update(func(tx *bolt.Tx) error {
@@ -20,6 +23,10 @@ func (s *Store) BeginRun(date string, now time.Time) (model.Run, error) {
 		if v := rb.Get([]byte(date)); v != nil {
 			if err := json.Unmarshal(v, &run); err != nil {
 				return fmt.Errorf("run %s unreadable: %w", date, err)
+			}
+			if tx.Bucket(bucketLedger).Bucket([]byte(date)) == nil && !run.Finished.IsZero() {
+				run.Failed, run.Skipped = 0, 0
+				run.Due = run.Sent + run.Bounced
 			}
 		} else {
 			run = model.Run{Date: date}
