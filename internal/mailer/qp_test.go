@@ -9,7 +9,9 @@ import (
 )
 
 // checkQP encodes s and checks that the result is mime/quotedprintable's
-// Writer's byte for byte, every encoded line is at most 76 characters,
+// Writer's byte for byte (for text without a lone CR: after one, that
+// Writer takes the next LF for the CR's own and drops a line break, as
+// "\r\xea\n" shows), every encoded line is at most 76 characters,
 // holds only printable ASCII, ends in no white space, and decodes back
 // to s with CRLF line breaks.
 func checkQP(t *testing.T, s string) {
@@ -20,7 +22,7 @@ func checkQP(t *testing.T, s string) {
 	if _, err := w.Write([]byte(s)); err != nil || w.Close() != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(enc, std.Bytes()) {
+	if !hasLoneCR(s) && !bytes.Equal(enc, std.Bytes()) {
 		t.Fatalf("differs from mime/quotedprintable:\n got %q\nwant %q", enc, std.Bytes())
 	}
 	for i, line := range bytes.Split(enc, []byte("\r\n")) {
@@ -46,6 +48,16 @@ func checkQP(t *testing.T, s string) {
 	}
 }
 
+// hasLoneCR reports whether s holds a CR not followed by LF.
+func hasLoneCR(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\r' && (i+1 == len(s) || s[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
+}
+
 func TestQuotedPrintable(t *testing.T) {
 	tests := []string{
 		"",
@@ -57,6 +69,7 @@ func TestQuotedPrintable(t *testing.T) {
 		strings.Repeat("x", 72) + "é", strings.Repeat("é", 40) + "\n" + strings.Repeat("·", 30),
 		"<p class=\"mu\" style=\"margin:0 0 4px;font-size:12px\">papermail · Thursday, 3 December 2026 · <a href=\"https://x.org/view/abc\">View</a></p>\n",
 		"bare\rcarriage and \x00 nul and \x7f del", "cr\r\n\r\rlf\n\r",
+		strings.Repeat("0", 34) + "\r\xea\n", // a lone CR, then a byte to encode, then LF: two line breaks
 		strings.Repeat("a b ", 50),
 	}
 	for _, s := range tests {
