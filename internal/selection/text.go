@@ -384,6 +384,14 @@ var stemExceptions = func() map[string]string {
 		{"attribution", "attribution attributions attributing"},
 		{"completely", "completely"},
 		{"anime", "anime"},
+		// Words that share a stem with an everyday word of another
+		// meaning the lexicon has ("affordable", "conversation").
+		{"affordanc", "affordance affordances"},
+		{"conversion", "conversion conversions"},
+		{"traditional", "traditional traditionally"},
+		{"polite", "polite politeness impolite"},
+		{"internation", "international internationally"},
+		{"cropping", "cropping cropped"},
 		// A specialist is the field's stem ("-ologist" is a rule).
 		{"physic", "physicist physicists"},
 		{"chemistri", "chemist chemists"},
