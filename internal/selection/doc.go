@@ -70,7 +70,9 @@
 // matches times the share of its research concepts the paper covers (for
 // a description of four words or more, a root of that share, and an
 // everyday word no paper uses may be left out: the papers say it in other
-// words; an everyday word weighs at most as a word in a tenth of the
+// words; in a description of five concepts or more, so may an everyday
+// word the lexicon renders in research terms ("puzzles") that no paper
+// matches well; an everyday word weighs at most as a word in a tenth of the
 // papers, however rare in research text; in a description of five
 // concepts or more with a research concept some paper names, everyday
 // words weigh half and only the research concepts count towards the

@@ -85,6 +85,20 @@ type slot struct {
 	// much it matters, and when no paper uses it the papers say it in
 	// other words.
 	plain bool
+	// lay marks an everyday word the lexicon renders in the field's
+	// terms ("puzzles", "tutor").
+	lay bool
+	// df is how many papers match the slot (value >= slotMatched).
+	df int
+}
+
+// absentWord reports whether s is an everyday word that no candidate is
+// about: a plain word no paper names, or, in a description of long
+// concepts or more, an everyday word (plain or one the lexicon renders)
+// no paper matches well. A description may go without it: the papers say
+// it in other words.
+func (s *slot) absentWord(long bool) bool {
+	return s.plain && !s.named() || long && (s.plain || s.lay) && s.df == 0
 }
 
 // generic reports whether s is no research concept: its words are
@@ -564,6 +578,7 @@ func (ix *Index) lexSlot(own []string, key string, compound bool) slot {
 		ix.senses(&s)
 	}
 	s.plain = ix.wordLevel && plainGroup(kw, ix.lex.lookup(key))
+	s.lay = ix.wordLevel && !s.plain && layKey(kw, ix.lex.lookup(key))
 	return s
 }
 
@@ -583,6 +598,23 @@ func plainGroup(kw []string, exps []expansion) bool {
 		}
 	}
 	return true
+}
+
+// layKey reports whether the lexicon key kw is an everyday word that the
+// lexicon renders in the field's terms ("puzzles -> reasoning").
+func layKey(kw []string, exps []expansion) bool {
+	if len(kw) != 1 {
+		return false
+	}
+	if _, ok := wordnet()[kw[0]]; !ok {
+		return false
+	}
+	for _, e := range exps {
+		if e.weight == meansWeight {
+			return true
+		}
+	}
+	return false
 }
 
 // idiomSlot is the concept of an idiom of the lexicon ("look up"): its
@@ -970,6 +1002,7 @@ func (ix *Index) scoreInterest(in *interest) {
 			}
 		}
 		m[si] = best
+		s.df = df
 		if !in.vector {
 			s.imp = idf(df, n)
 			if s.generic() {
@@ -1009,7 +1042,7 @@ func (ix *Index) scoreInterest(in *interest) {
 	if !in.vector && research >= 3 {
 		for si := range in.slots {
 			s := &in.slots[si]
-			if s.plain && !s.named() && (absent+1)*3 <= research {
+			if s.absentWord(len(in.slots) >= plainMinSlots) && (absent+1)*3 <= research {
 				drop[si] = true
 				absent++
 			}

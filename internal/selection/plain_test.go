@@ -2,6 +2,7 @@ package selection
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,5 +74,42 @@ func TestDescriptionEverydayWords(t *testing.T) {
 		if got[id] {
 			t.Errorf("paper %s, which shares only everyday words, was picked", id)
 		}
+	}
+}
+
+// TestDescriptionWithoutAnEverydayWord checks that a description of five
+// concepts or more finds the papers on its research concepts when one of
+// its everyday words, one the lexicon renders in the field's terms
+// ("puzzles"), matches no paper well: the papers say it otherwise.
+func TestDescriptionWithoutAnEverydayWord(t *testing.T) {
+	papers := []model.Paper{
+		{ID: "ttc", Title: "Scaling Test-Time Compute for Small Language Models on Math", Abstract: "Small models that spend more test-time compute match larger ones on mathematical reasoning benchmarks at a lower cost."},
+		{ID: "seg", Title: "Semantic Segmentation of Street Scenes", Abstract: "Pixel labels for road images."},
+	}
+	ix := NewIndex(append(papers, loadFixture(t)...), Options{Now: fixtureNow})
+	in := ix.interestFor("can a small cheap model solve math puzzles like the big ones if it thinks longer")
+	lay := false
+	for _, s := range in.slots {
+		lay = lay || s.lay && s.df == 0
+	}
+	if !lay {
+		t.Fatal(`no everyday concept matched by no paper: "puzzles" should be one`)
+	}
+	rel := func(text string) float64 {
+		for _, p := range selectFor(ix, Profile{Interests: []string{text}}, 5) {
+			if p.Paper.ID == "ttc" {
+				return p.Relevance
+			}
+		}
+		return 0
+	}
+	with, without := rel("can a small cheap model solve math puzzles like the big ones if it thinks longer"),
+		rel("can a small cheap model solve math like the big ones if it thinks longer")
+	t.Logf("relevance %.3f with the word, %.3f without", with, without)
+	if with < 0.9*without {
+		t.Errorf("relevance %.3f with the word no paper has, %.3f without it: want about the same", with, without)
+	}
+	if got := ids(selectFor(ix, Profile{Interests: []string{"can a small cheap model solve math puzzles like the big ones if it thinks longer"}}, 5)); slices.Contains(got, "seg") {
+		t.Errorf("picked %v: the segmentation paper has none of the concepts", got)
 	}
 }
