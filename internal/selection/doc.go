@@ -72,7 +72,8 @@
 // everyday word no paper uses may be left out: the papers say it in other
 // words; in a description of five concepts or more, so may an everyday
 // word the lexicon renders in research terms ("puzzles") that no paper
-// matches well; an everyday word weighs at most as a word in a tenth of the
+// matches well, or a word nothing knows that no paper has ("shoebox"),
+// the rarest first; an everyday word weighs at most as a word in a tenth of the
 // papers, however rare in research text; in a description of five
 // concepts or more with a research concept some paper names, everyday
 // words weigh half and only the research concepts count towards the

@@ -98,7 +98,14 @@ type slot struct {
 // no paper matches well. A description may go without it: the papers say
 // it in other words.
 func (s *slot) absentWord(long bool) bool {
-	return s.plain && !s.named() || long && (s.plain || s.lay) && s.df == 0
+	return s.plain && !s.named() || long && (s.plain || s.lay || s.unknown()) && s.df == 0
+}
+
+// unknown reports whether s is a single word of the reader's that neither
+// the lexicon nor the dictionary knows and no paper has ("shoebox"): in a
+// description, a word the papers say otherwise.
+func (s *slot) unknown() bool {
+	return len(s.alts) == 1 && len(s.alts[0].ids) == 1 && s.alts[0].ids[0] < 0
 }
 
 // generic reports whether s is no research concept: its words are
@@ -1040,12 +1047,28 @@ func (ix *Index) scoreInterest(in *interest) {
 	}
 	drop := make([]bool, len(in.slots))
 	if !in.vector && research >= 3 {
+		// The words that weigh most (the rarest) go first.
+		var cands []int
 		for si := range in.slots {
-			s := &in.slots[si]
-			if s.absentWord(len(in.slots) >= plainMinSlots) && (absent+1)*3 <= research {
-				drop[si] = true
-				absent++
+			if in.slots[si].absentWord(len(in.slots) >= plainMinSlots) {
+				cands = append(cands, si)
 			}
+		}
+		slices.SortStableFunc(cands, func(a, b int) int {
+			switch ia, ib := in.slots[a].imp, in.slots[b].imp; {
+			case ia > ib:
+				return -1
+			case ia < ib:
+				return 1
+			}
+			return 0
+		})
+		for _, si := range cands {
+			if (absent+1)*3 > research {
+				break
+			}
+			drop[si] = true
+			absent++
 		}
 	}
 	// Coverage counts the slots that name research concepts; everyday

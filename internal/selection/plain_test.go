@@ -109,6 +109,12 @@ func TestDescriptionWithoutAnEverydayWord(t *testing.T) {
 	if with < 0.9*without {
 		t.Errorf("relevance %.3f with the word no paper has, %.3f without it: want about the same", with, without)
 	}
+	// So may a word neither the lexicon nor the dictionary knows that no
+	// paper has.
+	odd := rel("can a small cheap model solve math like the big ones in a shoebox if it thinks longer")
+	if odd < 0.9*without {
+		t.Errorf("relevance %.3f with a word nothing knows, %.3f without it: want about the same", odd, without)
+	}
 	if got := ids(selectFor(ix, Profile{Interests: []string{"can a small cheap model solve math puzzles like the big ones if it thinks longer"}}, 5)); slices.Contains(got, "seg") {
 		t.Errorf("picked %v: the segmentation paper has none of the concepts", got)
 	}
