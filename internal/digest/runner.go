@@ -479,6 +479,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	}
 	if len(sum.Runs) > 0 && !interrupted {
 		r.pruneLedgers()
+		r.pruneSent(sp.Now)
 	}
 	for _, o := range br.refusals() {
 		if stop != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/render"
 	"github.com/papermail/papermail/internal/store"
@@ -126,8 +127,9 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 }
 
 // FeedDays is how far back the personal feed keeps the papers a reader
-// was sent.
-const FeedDays = 30
+// was sent (digest.FeedDays: the sent-papers history is pruned no
+// sooner).
+const FeedDays = digest.FeedDays
 
 // feedPaper is one entry of a personal feed and its date.
 type feedPaper struct {
