@@ -186,3 +186,97 @@ func TestLedgersPrunedAfterRuns(t *testing.T) {
 		t.Errorf("after the resumed run finished ledgers of %v, want %v", got, want)
 	}
 }
+
+// TestSentHistoryPrunedAfterRuns runs digests over more days than the
+// sent-papers history is kept (digest.SentHistoryDays: 37 with the
+// default window). Day 1's papers trend again on day 38, the last day
+// with new papers; days 39 and 40 bring nothing new. After the runs the
+// picks of day 0 are gone, those of the feed's last 30 days stay, and day
+// 1's, past the horizon but candidates again, keep their entries: nobody
+// is sent a paper twice.
+func TestSentHistoryPrunedAfterRuns(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	logs := &syncBuffer{}
+	g := newRig(t, nil)
+	g.log = slog.New(slog.NewTextHandler(logs, nil))
+	g.reopen()
+	horizon := g.r.SentHistoryDays()
+	if horizon < digest.FeedDays+1 || horizon != 37 {
+		t.Fatalf("SentHistoryDays = %d, want 37 (the feed's %d days and a margin)", horizon, digest.FeedDays)
+	}
+	const retrend, last = 38, 40
+	start := time.Now().Add(-last * 24 * time.Hour)
+	page := pagePapers(t, start)
+	subs := g.addSubscribers(n, start.Add(-time.Hour), nil)
+	srv := smtptest.StartT(t, smtptest.Options{})
+	g.useServer(srv, nil)
+	ctx := context.Background()
+	sentOn := map[int]map[uint64][]string{}
+	for _, day := range []int{0, 1, 10, retrend, last - 1, last} {
+		now := start.Add(time.Duration(day) * 24 * time.Hour)
+		if day <= retrend {
+			g.freshPapers(page, day, now)
+		}
+		if day == retrend {
+			var again []model.Paper
+			for _, ids := range sentOn[1] {
+				for _, id := range ids {
+					p, err := g.st.Paper(id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.TrendingAt = now.Add(-time.Hour)
+					again = append(again, p)
+				}
+			}
+			g.putPapers(again, now.Add(-time.Hour))
+		}
+		sum, err := g.r.Run(ctx, digest.Spec{Now: now, Date: today(now)})
+		if err != nil {
+			t.Fatalf("day %d: %v", day, err)
+		}
+		if day <= retrend && sum.Sent != n {
+			t.Fatalf("day %d: %+v; want %d sent", day, sum, n)
+		}
+		sentOn[day] = map[uint64][]string{}
+		for id, d := range g.ledger(today(now)) {
+			if d.State == model.DeliverySent {
+				sentOn[day][id] = d.Papers
+			}
+		}
+	}
+	for _, s := range subs {
+		if len(sentOn[0][s.ID]) == 0 || len(sentOn[1][s.ID]) == 0 {
+			t.Fatalf("%s was sent nothing on day 0 or 1", s.Email)
+		}
+		hist, err := g.st.SentHistory(s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range sentOn[0][s.ID] {
+			if _, ok := hist[id]; ok {
+				t.Errorf("%s: day 0's %s is still in the history %d days later", s.Email, id, last)
+			}
+		}
+		for _, day := range []int{1, 10} {
+			for _, id := range sentOn[day][s.ID] {
+				if hist[id] != today(start.Add(time.Duration(day)*24*time.Hour)) {
+					t.Errorf("%s: day %d's %s has %q in the history, want its date", s.Email, day, id, hist[id])
+				}
+			}
+		}
+		seen := map[string]int{}
+		for _, day := range []int{1, 10, retrend, last - 1, last} {
+			for _, id := range sentOn[day][s.ID] {
+				if d, ok := seen[id]; ok {
+					t.Errorf("%s was sent %s on day %d and again on day %d", s.Email, id, d, day)
+				}
+				seen[id] = day
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "msg=\"pruned the sent-papers history\"") {
+		t.Errorf("no prune logged:\n%s", logs)
+	}
+}
