@@ -127,3 +127,38 @@ func TestViewInBrowser(t *testing.T) {
 		t.Errorf("a forged link: %d", r.status)
 	}
 }
+
+// TestFeedKeepsSentPicksAfterPrune: runs prune the sent-papers history,
+// yet a digest's picks stay in the feed for all of web.FeedDays days.
+func TestFeedKeepsSentPicksAfterPrune(t *testing.T) {
+	e := newEnv(t)
+	sub := e.addSubscriber("p@example.org", model.StateActive, "language model inference", "robot learning")
+	link := e.links.Feed(sub.ID)
+	now := e.clock()
+	date := now.UTC().Format(digest.DateLayout)
+	if _, err := e.runner.Run(context.Background(), digest.Spec{Now: now, Date: date, Only: sub.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := e.st.Ledger(date)
+	if err != nil || ledger[sub.ID].State != model.DeliverySent {
+		t.Fatalf("digest not sent: %+v %v", ledger[sub.ID], err)
+	}
+	// A run on the feed's last day prunes the history after it.
+	e.advance((web.FeedDays - 1) * 24 * time.Hour)
+	later := e.clock()
+	if _, err := e.runner.Run(context.Background(), digest.Spec{Now: later, Date: later.UTC().Format(digest.DateLayout), Only: sub.ID}); err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, id := range e.feedIDs(link) {
+		has[id] = true
+	}
+	for _, p := range ledger[sub.ID].Papers {
+		if !has["urn:papermail:paper:"+p] {
+			t.Errorf("paper %s sent %d days ago left the feed", p, web.FeedDays-1)
+		}
+	}
+	if web.FeedDays >= e.runner.SentHistoryDays() {
+		t.Errorf("the history is kept %d days, the feed shows %d", e.runner.SentHistoryDays(), web.FeedDays)
+	}
+}
