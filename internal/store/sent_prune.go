@@ -22,6 +22,16 @@ const sentScanChunk = 20_000
 // of budget left off; the next prune goes on from there.
 var keySentCursor = []byte("sent_prune_cursor")
 
+// keySentPass is the meta key holding the cutoff the pass under way
+// began with, and keySentPassed that of the last finished pass: a pass
+// with that cutoff again would find nothing new (entries recorded since
+// are newer, and a paper's date only moves forward), so the runs of a
+// day after the first scan nothing.
+var (
+	keySentPass   = []byte("sent_prune_pass")
+	keySentPassed = []byte("sent_prune_passed")
+)
+
 // ErrBadCutoff is returned by PruneSent for a cutoff that is not a date.
 var ErrBadCutoff = errors.New("sent-history cutoff must be a date (YYYY-MM-DD)")
 
@@ -53,7 +63,9 @@ type SentPrune struct {
 // as many runs as it needs; a prune that reaches the last key ends the
 // pass (More false) and the next begins again at the first. A crash
 // between chunks loses nothing: deleted entries were past the horizon,
-// and the next prune resumes from the last stored key.
+// and the next prune resumes from the last stored key. Once a pass has
+// finished, prunes with the before it began with scan nothing: a daemon
+// running every hour scans the history once a day.
 func (s *Store) PruneSent(before string, paperBefore time.Time, budget time.Duration) (SentPrune, error) {
 	start := time.Now()
 	var res SentPrune
@@ -64,6 +76,14 @@ func (s *Store) PruneSent(before string, paperBefore time.Time, budget time.Dura
 	// Many subscribers were sent the same papers: each paper's fate is
 	// read once a prune.
 	gone := make(map[string]bool)
+	skip := false
+	if err := s.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		skip = meta.Get(keySentCursor) == nil && string(meta.Get(keySentPassed)) == before
+		return nil
+	}); err != nil || skip {
+		return res, err
+	}
 	for {
 		if res.Chunks > 0 && !time.Now().Before(deadline) {
 			res.More = true
@@ -73,6 +93,12 @@ func (s *Store) PruneSent(before string, paperBefore time.Time, budget time.Dura
 		err := s.update(func(tx *bolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			from := meta.Get(keySentCursor)
+			if from == nil {
+				// A new pass: what it finishes holds for this cutoff.
+				if err := meta.Put(keySentPass, []byte(before)); err != nil {
+					return err
+				}
+			}
 			b := tx.Bucket(bucketSent)
 			c := b.Cursor()
 			var k, v []byte
@@ -114,6 +140,13 @@ func (s *Store) PruneSent(before string, paperBefore time.Time, budget time.Dura
 			// The end of the bucket: the pass is over, the next
 			// begins at the first key.
 			done = true
+			passed := append([]byte(nil), meta.Get(keySentPass)...)
+			if len(passed) == 0 {
+				passed = []byte(before)
+			}
+			if err := meta.Put(keySentPassed, passed); err != nil {
+				return err
+			}
 			return meta.Delete(keySentCursor)
 		})
 		if err != nil {

@@ -204,6 +204,10 @@ func TestPruneSentResumesInChunks(t *testing.T) {
 	if n := sentCount(t, s); n != 2*subs*8 {
 		t.Errorf("%d entries left, want days 1 and 2's %d", n, 2*subs*8)
 	}
+	// The pass with this cutoff is done: the day's later runs scan nothing.
+	if res := pruneSentAt(t, s, 3, 2, time.Minute); res.Scanned != 0 || res.Chunks != 0 || res.More {
+		t.Errorf("prune after a finished pass with the same cutoff: %+v, want nothing scanned", res)
+	}
 	// A full budget does a whole pass in one prune.
 	if res := pruneSentAt(t, s, 4, 2, time.Minute); res.More || res.Deleted != subs*8 || res.Scanned != 2*subs*8 {
 		t.Errorf("prune with budget: %+v, want day 1's %d deleted of %d", res, subs*8, 2*subs*8)
