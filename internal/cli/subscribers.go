@@ -103,26 +103,35 @@ func subscribersAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.Store.SubscriberByEmail(req.Email); err == nil {
-		return fmt.Errorf("%s is already on the list (see 'papermail subscribers list')", req.Email)
-	}
 	if err := warnUnknownCategories(e, p.Store, req.Categories); err != nil {
 		return err
 	}
 	if *confirmed {
-		if _, err := p.Subscriptions.Add(req); err != nil {
-			if errors.Is(err, store.ErrExists) {
-				return fmt.Errorf("%s is already on the list", req.Email)
-			}
+		sub, added, err := p.Subscriptions.Vouch(req)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "added %s (active)%s\n", req.Email, describeProfile(&req))
+		if added {
+			fmt.Fprintf(e.stdout, "added %s (active)%s\n", req.Email, describeProfile(&req))
+		} else {
+			fmt.Fprintf(e.stdout, "updated %s (%s)%s\n", req.Email, sub.State, describeProfile(&req))
+		}
 		return nil
 	}
-	if _, err := p.Subscriptions.Subscribe(req); err != nil {
+	outcome, err := p.Subscriptions.SubscribeOutcome(req)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm\n", req.Email)
+	switch outcome {
+	case subscription.Receiving:
+		return fmt.Errorf("%s is already on the list and receives digests: nothing changed (add --confirmed to store what you typed, or send them their preferences link: papermail subscribers links %s)", req.Email, req.Email)
+	case subscription.Waiting:
+		fmt.Fprintf(e.stdout, "%s already waits to confirm these values: a confirmation mail went less than %s ago, none is sent again yet\n", req.Email, subscription.ConfirmInterval)
+		return nil
+	case subscription.TooSoon:
+		return fmt.Errorf("%s was sent a confirmation mail less than %s ago: nothing changed and no mail was sent (try again later, or add --confirmed if they already agreed)", req.Email, subscription.ConfirmInterval)
+	}
+	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm%s\n", req.Email, describeProfile(&req))
 	return sendQueued(e, p, req.Email)
 }
 

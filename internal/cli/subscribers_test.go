@@ -24,8 +24,9 @@ func openStore(t *testing.T, dir string) *store.Store {
 
 // TestSubscribersAddGoesThroughTheRules: the CLI checks addresses, interests
 // and zones with the same rules as the web form, a pending subscriber gets
-// its confirmation mail, and adding an address already on the list (even
-// an unsubscribed one) changes nothing stored about it.
+// its confirmation mail, and adding an address that receives digests
+// without --confirmed is refused and changes nothing stored about it (the
+// other states are TestSubscribersAddAgainKeepsEveryField's).
 func TestSubscribersAddGoesThroughTheRules(t *testing.T) {
 	dir := installEnv(t)
 	for _, tc := range []struct {
@@ -59,11 +60,11 @@ func TestSubscribersAddGoesThroughTheRules(t *testing.T) {
 	if _, err := st.Confirmation(sub.ID); err != nil {
 		t.Errorf("no confirmation waits: %v", err)
 	}
-	sub, _ = st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error { x.State = model.StateUnsubscribed; return nil })
+	sub, _ = st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error { x.State = model.StateActive; return nil })
 	before, _ := json.Marshal(sub)
 	st.Close()
 
-	code, _, errOut = runMain(t, "subscribers", "add", "owner@example.org", "--interests", "something else", "--confirmed")
+	code, _, errOut = runMain(t, "subscribers", "add", "owner@example.org", "--interests", "something else")
 	if code == 0 || !strings.Contains(errOut, "already on the list") {
 		t.Errorf("second add: exit %d, %q", code, errOut)
 	}

@@ -321,6 +321,12 @@ type Confirmation struct {
 	// Authors are followed authors the request named; they replace the
 	// subscriber's on confirmation.
 	Authors []string `json:"authors,omitempty"`
+	// Categories (with CategoryMode) and Library are the rest of the
+	// reader-side profile the request named; each given one replaces the
+	// subscriber's on confirmation.
+	Categories   []string       `json:"categories,omitempty"`
+	CategoryMode string         `json:"category_mode,omitempty"`
+	Library      []LibraryEntry `json:"library,omitempty"`
 }
 
 // Delivery states of one subscriber in one digest run (the ledger).

@@ -123,16 +123,46 @@ func newSubscriber(r Request, state model.State, now time.Time) model.Subscriber
 		Authors: r.Authors, Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
 }
 
+// Outcome is what a subscribe request led to.
+type Outcome int
+
+// The outcomes of SubscribeOutcome.
+const (
+	// Queued: a confirmation mail carrying the request's values is
+	// queued (for a new address, a pending subscriber was stored too).
+	Queued Outcome = iota + 1
+	// Receiving: the address is active or paused already; nothing
+	// changed and no mail was queued.
+	Receiving
+	// Waiting: a confirmation mail with these very values was queued less
+	// than ConfirmInterval ago and still waits; nothing changed.
+	Waiting
+	// TooSoon: a confirmation mail went to the address less than
+	// ConfirmInterval ago with other values; the request was not stored
+	// and no mail was queued.
+	TooSoon
+)
+
 // Subscribe handles a request nobody has authenticated (the subscribe
-// form, `subscribers add` without --confirmed): it queues a confirmation
-// mail to the address and reports whether it did. A new address becomes a
-// pending subscriber. For a pending, unsubscribed or bounced address the
-// request's values wait with the confirmation and apply only when it is
-// confirmed: until then nothing stored about the subscriber changes (an
-// opt-out stays recorded). Active and paused subscribers are left as they
-// are. At most one mail goes to an address per ConfirmInterval.
+// form): it queues a confirmation mail to the address and reports whether
+// it did. See SubscribeOutcome.
 func (s *Service) Subscribe(r Request) (bool, error) {
-	mu := &s.locks[maphash.String(lockSeed, r.Email)%uint64(len(s.locks))]
+	o, err := s.SubscribeOutcome(r)
+	return o == Queued, err
+}
+
+// SubscribeOutcome is Subscribe reporting why no mail was queued (for
+// `subscribers add` without --confirmed, whose operator must learn it;
+// the web form answers the same whatever happened). A new address becomes
+// a pending subscriber with every value of the request. For a pending,
+// unsubscribed or bounced address every value the request gives
+// (interests, zone, authors, categories and their mode, library) waits
+// with the confirmation and applies only when it is confirmed: until then
+// nothing stored about the subscriber changes (an opt-out stays
+// recorded). Active and paused subscribers are left as they are. At most
+// one mail goes to an address per ConfirmInterval.
+func (s *Service) SubscribeOutcome(r Request) (Outcome, error) {
+	mu := s.lock(r.Email)
 	mu.Lock()
 	defer mu.Unlock()
 	now := s.Now()
@@ -141,28 +171,53 @@ func (s *Service) Subscribe(r Request) (bool, error) {
 	case errors.Is(err, store.ErrNotFound):
 		sub = newSubscriber(r, model.StatePending, now)
 		c := model.Confirmation{Nonce: newNonce(), SentAt: now.UTC(), Source: r.Source}
-		return true, s.queue(&sub, &c, now)
+		if err := s.queue(&sub, &c, now); err != nil {
+			return 0, err
+		}
+		return Queued, nil
 	case err != nil:
-		return false, fmt.Errorf("look up subscriber: %w", err)
+		return 0, fmt.Errorf("look up subscriber: %w", err)
 	case sub.State == model.StateActive || sub.State == model.StatePaused:
-		return false, nil
+		return Receiving, nil
 	}
 	prev, err := s.Store.Confirmation(sub.ID)
+	hasPrev := err == nil
 	switch {
 	case errors.Is(err, store.ErrNoConfirmation):
 	case err != nil:
-		return false, err
-	case now.Sub(prev.SentAt) < ConfirmInterval:
-		return false, nil
+		return 0, err
 	}
-	c := model.Confirmation{Nonce: prev.Nonce, SentAt: now.UTC(), Interests: r.Interests, Timezone: r.Timezone, Source: r.Source, Authors: r.Authors}
+	c := model.Confirmation{Nonce: prev.Nonce, SentAt: now.UTC(), Interests: r.Interests, Timezone: r.Timezone, Source: r.Source,
+		Authors: r.Authors, Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
+	same := hasPrev && sameValues(&prev, &c)
+	if hasPrev && now.Sub(prev.SentAt) < ConfirmInterval {
+		if same {
+			return Waiting, nil
+		}
+		return TooSoon, nil
+	}
 	// A resend with the same values keeps the nonce, so the link of an
 	// earlier mail still works; other values get a new one, so no older
 	// link confirms them.
-	if c.Nonce == "" || !slices.Equal(prev.Interests, c.Interests) || prev.Timezone != c.Timezone || !slices.Equal(prev.Authors, c.Authors) {
+	if c.Nonce == "" || !same {
 		c.Nonce = newNonce()
 	}
-	return true, s.queue(&sub, &c, now)
+	if err := s.queue(&sub, &c, now); err != nil {
+		return 0, err
+	}
+	return Queued, nil
+}
+
+// lock is the mutex of the stripe email falls in.
+func (s *Service) lock(email string) *sync.Mutex {
+	return &s.locks[maphash.String(lockSeed, email)%uint64(len(s.locks))]
+}
+
+// sameValues reports whether two confirmations carry the same values.
+func sameValues(a, b *model.Confirmation) bool {
+	return slices.Equal(a.Interests, b.Interests) && a.Timezone == b.Timezone &&
+		slices.Equal(a.Authors, b.Authors) && slices.Equal(a.Categories, b.Categories) &&
+		a.CategoryMode == b.CategoryMode && slices.Equal(a.Library, b.Library)
 }
 
 // queue stores c and its mail, with sub when it is new.
@@ -193,6 +248,12 @@ func apply(sub *model.Subscriber, c *model.Confirmation) {
 	if len(c.Authors) > 0 {
 		sub.Authors = c.Authors
 	}
+	if len(c.Categories) > 0 {
+		sub.Categories, sub.CategoryMode = c.Categories, c.CategoryMode
+	}
+	if len(c.Library) > 0 {
+		sub.Library = c.Library
+	}
 }
 
 // Add puts a subscriber the operator vouches for on the list, active at
@@ -206,6 +267,38 @@ func (s *Service) Add(r Request) (model.Subscriber, error) {
 		return sub, err
 	}
 	return sub, nil
+}
+
+// Vouch is Add for an address that may be on the list already, in any
+// state (`subscribers add --confirmed` again, for someone who asked the
+// operator to be back): every value the request gives (interests, zone,
+// authors, categories and their mode, library) replaces the subscriber's,
+// what it leaves out stays, and the subscriber is made active, its
+// bounces forgotten (the operator vouches for the address). added reports
+// whether the address was new.
+func (s *Service) Vouch(r Request) (sub model.Subscriber, added bool, err error) {
+	mu := s.lock(r.Email)
+	mu.Lock()
+	defer mu.Unlock()
+	prev, err := s.Store.SubscriberByEmail(r.Email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		sub, err = s.Add(r)
+		return sub, err == nil, err
+	case err != nil:
+		return prev, false, fmt.Errorf("look up subscriber: %w", err)
+	}
+	now := s.Now().UTC()
+	c := model.Confirmation{Interests: r.Interests, Timezone: r.Timezone, Authors: r.Authors,
+		Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
+	sub, err = s.Store.UpdateSubscriber(prev.ID, func(x *model.Subscriber) error {
+		apply(x, &c)
+		if x.State != model.StatePaused {
+			lifecycle.Activate(x, now)
+		}
+		return nil
+	})
+	return sub, false, err
 }
 
 // Import adds many subscribers: active at once, or, with confirm, each
