@@ -108,6 +108,9 @@ func subscribersAdd(e *env, args []string) error {
 	}
 	if *confirmed {
 		sub, added, err := p.Subscriptions.Vouch(req)
+		if errors.Is(err, subscription.ErrReceiving) {
+			return receivingError(req.Email)
+		}
 		if err != nil {
 			return err
 		}
@@ -124,7 +127,7 @@ func subscribersAdd(e *env, args []string) error {
 	}
 	switch outcome {
 	case subscription.Receiving:
-		return fmt.Errorf("%s is already on the list and receives digests: nothing changed (add --confirmed to store what you typed, or send them their preferences link: papermail subscribers links %s)", req.Email, req.Email)
+		return receivingError(req.Email)
 	case subscription.Waiting:
 		fmt.Fprintf(e.stdout, "%s already waits to confirm these values: a confirmation mail went less than %s ago, none is sent again yet\n", req.Email, subscription.ConfirmInterval)
 		return nil
@@ -133,6 +136,11 @@ func subscribersAdd(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm%s\n", req.Email, describeProfile(&req))
 	return sendQueued(e, p, req.Email)
+}
+
+// receivingError refuses to add an address that gets digests already.
+func receivingError(email string) error {
+	return fmt.Errorf("%s is already on the list and receives digests: nothing changed (what they chose is theirs to change: send them their preferences link, see papermail subscribers links %s)", email, email)
 }
 
 // warnUnknownCategories warns about categories no stored paper has named:

@@ -33,6 +33,9 @@ var (
 	// ErrNotPending means a confirmation no longer waits: it was used, or
 	// the subscriber is active already.
 	ErrNotPending = errors.New("subscription no longer waits for confirmation")
+	// ErrReceiving means the address is on the list and gets digests
+	// (active or paused): what the reader chose is theirs to change.
+	ErrReceiving = errors.New("already on the list and receives digests")
 )
 
 // ConfirmMailer renders the double opt-in mail; digest.Runner implements
@@ -269,13 +272,15 @@ func (s *Service) Add(r Request) (model.Subscriber, error) {
 	return sub, nil
 }
 
-// Vouch is Add for an address that may be on the list already, in any
-// state (`subscribers add --confirmed` again, for someone who asked the
-// operator to be back): every value the request gives (interests, zone,
-// authors, categories and their mode, library) replaces the subscriber's,
-// what it leaves out stays, and the subscriber is made active, its
-// bounces forgotten (the operator vouches for the address). added reports
-// whether the address was new.
+// Vouch is Add for an address that may be on the list already
+// (`subscribers add --confirmed` again, for someone who asked the operator
+// to be back). For a pending, unsubscribed or bounced subscriber every
+// value the request gives (interests, zone, authors, categories and their
+// mode, library) replaces theirs, what it leaves out stays, and the
+// subscriber is made active, its bounces forgotten (the operator vouches
+// for the address). An active or paused subscriber is left as it is, with
+// ErrReceiving: what they chose on their preferences page is not
+// overwritten. added reports whether the address was new.
 func (s *Service) Vouch(r Request) (sub model.Subscriber, added bool, err error) {
 	mu := s.lock(r.Email)
 	mu.Lock()
@@ -287,15 +292,18 @@ func (s *Service) Vouch(r Request) (sub model.Subscriber, added bool, err error)
 		return sub, err == nil, err
 	case err != nil:
 		return prev, false, fmt.Errorf("look up subscriber: %w", err)
+	case prev.State == model.StateActive || prev.State == model.StatePaused:
+		return prev, false, fmt.Errorf("%s: %w", r.Email, ErrReceiving)
 	}
 	now := s.Now().UTC()
 	c := model.Confirmation{Interests: r.Interests, Timezone: r.Timezone, Authors: r.Authors,
 		Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
 	sub, err = s.Store.UpdateSubscriber(prev.ID, func(x *model.Subscriber) error {
-		apply(x, &c)
-		if x.State != model.StatePaused {
-			lifecycle.Activate(x, now)
+		if x.State == model.StateActive || x.State == model.StatePaused {
+			return fmt.Errorf("%s: %w", r.Email, ErrReceiving)
 		}
+		apply(x, &c)
+		lifecycle.Activate(x, now)
 		return nil
 	})
 	return sub, false, err
