@@ -146,7 +146,12 @@ func TestSubscribeKeepsStoredProfile(t *testing.T) {
 		t.Run(string(state), func(t *testing.T) {
 			e := newEnv(t, noRateLimit)
 			sub := e.addSubscriber("owner@example.org", state, "speech recognition in noisy rooms")
-			e.st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error { x.Timezone = "Europe/Berlin"; return nil })
+			e.st.UpdateSubscriber(sub.ID, func(x *model.Subscriber) error {
+				x.Timezone = "Europe/Berlin"
+				x.Authors, x.Categories, x.CategoryMode = []string{"Old Author"}, []string{"cs.SD"}, "filter"
+				x.Library = []model.LibraryEntry{{Title: "Noisy speech", ArxivID: "2101.00001"}}
+				return nil
+			})
 			stored := func() string {
 				b, _ := json.Marshal(e.sub(sub.ID))
 				return string(b)
@@ -156,7 +161,7 @@ func TestSubscribeKeepsStoredProfile(t *testing.T) {
 
 			tok := e.formToken("/", "/subscribe")
 			r := e.post("/subscribe", url.Values{"csrf": {tok}, "email": {"owner@example.org"},
-				"interests": {"cryptocurrency trading bots"}, "timezone": {"Asia/Tokyo"}})
+				"interests": {"cryptocurrency trading bots"}, "timezone": {"Asia/Tokyo"}, "authors": {"Bengio, Yoshua"}})
 			if r.status != http.StatusOK {
 				t.Fatalf("subscribe: %d\n%s", r.status, r.body)
 			}
@@ -186,6 +191,12 @@ func TestSubscribeKeepsStoredProfile(t *testing.T) {
 			got := e.sub(sub.ID)
 			if got.State != model.StateActive || got.Interests[0] != "cryptocurrency trading bots" || got.Timezone != "Asia/Tokyo" {
 				t.Errorf("after confirming: %+v", got)
+			}
+			// The authors typed replace the stored ones; what the form
+			// does not offer (categories, library) stays as it was.
+			if strings.Join(got.Authors, "|") != "Bengio, Yoshua" || strings.Join(got.Categories, "|") != "cs.SD" ||
+				got.CategoryMode != "filter" || len(got.Library) != 1 || got.Library[0].Title != "Noisy speech" {
+				t.Errorf("after confirming: authors %q, categories %q (%s), library %v", got.Authors, got.Categories, got.CategoryMode, got.Library)
 			}
 			if _, err := e.st.Confirmation(sub.ID); !errors.Is(err, store.ErrNoConfirmation) {
 				t.Errorf("confirmation kept after use: %v", err)
