@@ -29,9 +29,21 @@ type StopError struct {
 	Why string
 }
 
-// Error names the rule and the server's words.
+// Error names the rule and the server's words, or, when the relay gave
+// no reply (it lacks what the settings require), what is wrong.
 func (e *StopError) Error() string {
+	if e.Reply.Code == 0 {
+		return fmt.Sprintf("%v: %s: %v (%s)", ErrStopped, e.Why, e.Reply.Err, e.Reply.Stage)
+	}
 	return fmt.Sprintf("%v: %s: %s (%s)", ErrStopped, e.Why, e.Reply.Reply(), e.Reply.Stage)
+}
+
+// detail is the server's reply, or without one what went wrong.
+func (e *StopError) detail() string {
+	if e.Reply.Code == 0 {
+		return e.Reply.Err.Error()
+	}
+	return e.Reply.Reply()
 }
 
 // Unwrap lets errors.Is find ErrStopped and errors.As the *mailer.Error.
@@ -166,9 +178,13 @@ func (b *breaker) tripLocked(key string, cmp *mailer.Error, err error) *StopErro
 		var stop *StopError
 		switch {
 		case mailer.FaultOf(err) == mailer.FaultSender:
-			// FaultSender always comes with a reply.
+			// FaultSender always comes as a *mailer.Error: with a reply, or
+			// without one when the relay lacks what the settings require.
 			var e *mailer.Error
 			errors.As(err, &e)
+			if errors.Is(err, mailer.ErrRelayLacks) {
+				return lacksStop(e)
+			}
 			return &StopError{Reply: e, Why: "the relay refused us before any recipient was named (sender, authentication or session)"}
 		case key != "" && !b.judged && !b.clearedLocked(key) && b.same[key] >= breakerSame && float64(b.same[key]) > breakerEarly:
 			stop = &StopError{Reply: cmp, Why: fmt.Sprintf("%d of the first %d recipients got the same reply", b.same[key], b.attempts)}
@@ -211,6 +227,30 @@ func probeFailure(err error) string {
 		return "the relay refused the probe recipient too: " + e.Error()
 	}
 	return "the probe of the relay failed: " + err.Error()
+}
+
+// lacksStop is the stop for a relay that lacks what the settings require.
+func lacksStop(e *mailer.Error) *StopError {
+	return &StopError{Reply: e, Why: "the relay cannot be used as configured"}
+}
+
+// lacking stops the run because the relay lacks what the settings require
+// (err wraps mailer.ErrRelayLacks): no delivery was tried, so nothing is
+// recorded and nobody charged; those not reached stay pending. It returns the stop the first time only.
+func (b *breaker) lacking(err error) *StopError {
+	var e *mailer.Error
+	if !errors.As(err, &e) {
+		e = &mailer.Error{Stage: mailer.StageDial, Err: err}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.trip != nil {
+		return nil
+	}
+	// Outcomes still held for the window are recorded by finish, as
+	// charging nobody.
+	b.trip = lacksStop(e)
+	return b.trip
 }
 
 // refusal is one kind of relay refusal and how many recipients got it.

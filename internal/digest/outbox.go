@@ -2,6 +2,8 @@ package digest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -84,7 +86,9 @@ func (o *Outbox) Run(ctx context.Context) {
 // runs, and returns how many were sent. The store is read a page at a
 // time while one Deliver call (one set of connections) sends them all. It
 // stops early when the relay cannot be reached or refuses our sender:
-// the items not tried yet stay due as they are.
+// the items not tried yet stay due as they are. A relay that lacks what
+// the settings require (mailer.ErrRelayLacks) leaves every item due
+// without counting an attempt, and the error says why.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	in := make(chan *mailer.Job)
 	halt := make(chan struct{})
@@ -117,6 +121,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 	}()
 	var sent atomic.Int64
+	var lacks atomic.Pointer[error]
 	finished := newCompleter(o.Store, connections(o.Sender))
 	err := o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
 		it := j.Meta.(*store.OutboxItem)
@@ -125,6 +130,15 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		case j.Result == mailer.Sent:
 			sent.Add(1)
 			o.done(finished, it.ID)
+			return
+		case errors.Is(j.LastErr, mailer.ErrRelayLacks):
+			// The relay lacks what the settings require (STARTTLS, AUTH):
+			// no item can go until the operator fixes that. They all stay
+			// due as they are, no attempt counted, and the flush reports
+			// the reason once.
+			stopFeeding()
+			err := j.LastErr
+			lacks.CompareAndSwap(nil, &err)
 			return
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
 			// Never attempted (shutting down, relay unreachable): stays
@@ -158,6 +172,9 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	}
 	if err == nil {
 		err = readErr
+	}
+	if l := lacks.Load(); l != nil && err == nil {
+		err = fmt.Errorf("outbox: mail stays queued: %w", *l)
 	}
 	return int(sent.Load()), err
 }

@@ -274,6 +274,15 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	go func() {
 		err := r.Sender.Deliver(sendCtx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
+			if errors.Is(j.LastErr, mailer.ErrRelayLacks) {
+				// The relay lacks what the settings require (STARTTLS,
+				// AUTH): nothing could be tried for this reader, who
+				// stays pending; the run stops at once.
+				if stop := br.lacking(j.LastErr); stop != nil {
+					stopSend(stop)
+				}
+				return
+			}
 			o, ok := r.outcome(j)
 			if !ok {
 				return // never attempted: stays pending for the resumed run
@@ -494,7 +503,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	}
 	if stop != nil {
 		r.Log.Error("digest run stopped: the failure is the operator's, not the readers' (nobody was marked bounced; the rest stay pending for the next run)",
-			"reason", stop.Why, "reply", stop.Reply.Reply(), "stage", string(stop.Reply.Stage), "pending", sum.Pending)
+			"reason", stop.Why, "reply", stop.detail(), "stage", string(stop.Reply.Stage), "pending", sum.Pending)
 		return sum, stop
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/textproto"
@@ -113,6 +114,47 @@ func (e *Error) senderStage() bool {
 	return false
 }
 
+// ErrRelayLacks marks a relay that does not offer what the configuration
+// requires of it (see MismatchError).
+var ErrRelayLacks = errors.New("mailer: the relay lacks what smtp requires")
+
+// MismatchError is a relay that lacks what the smtp settings require:
+// STARTTLS while smtp.tls is starttls, or AUTH (or a mechanism we speak,
+// PLAIN or LOGIN) while smtp.username is set. Every connection meets it
+// the same way until the operator changes the relay or the settings, so
+// it is a permanent operator fault (FaultSender), never retried. It comes
+// wrapped in an *Error of the stage (StageStartTLS, StageAuth) with no
+// reply code.
+type MismatchError struct {
+	// Relay is the relay's host:port.
+	Relay string
+	// Lacks is what it does not offer: "STARTTLS", "AUTH", "AUTH PLAIN or
+	// LOGIN".
+	Lacks string
+	// Offered is what it offers instead (its AUTH mechanisms), if anything.
+	Offered string
+	// Setting is the setting that requires it: "smtp.tls is starttls".
+	Setting string
+	// Fix says what the operator can change.
+	Fix string
+}
+
+// Error names the relay, what it lacks and the setting that requires it.
+func (e *MismatchError) Error() string {
+	s := "relay " + e.Relay + " does not offer " + e.Lacks
+	if e.Offered != "" {
+		s += fmt.Sprintf(" (it offers %s)", e.Offered)
+	}
+	s += ", and " + e.Setting
+	if e.Fix != "" {
+		s += "; " + e.Fix
+	}
+	return s
+}
+
+// Unwrap makes errors.Is find ErrRelayLacks.
+func (e *MismatchError) Unwrap() error { return ErrRelayLacks }
+
 // staged wraps err as an *Error of stage, taking the reply apart when err
 // is one.
 func staged(stage Stage, err error) error {
@@ -174,9 +216,11 @@ const (
 	// 5.6, policy 4.7/5.7, a plain 554): the operator's problem.
 	FaultRelay
 	// FaultSender: the exchange failed before any recipient was named
-	// with a reply from the server (AUTH, MAIL FROM, EHLO, greeting) or an
-	// authentication reply (530, 535): every message will fail the same
-	// way until the operator fixes the configuration.
+	// with a reply from the server (AUTH, MAIL FROM, EHLO, greeting), an
+	// authentication reply (530, 535), or the relay lacks what the
+	// settings require (ErrRelayLacks: no STARTTLS, no usable AUTH): every
+	// message will fail the same way until the operator fixes the
+	// configuration.
 	FaultSender
 	// FaultMessage: the message could not be composed (ErrInvalidMessage).
 	FaultMessage
@@ -216,6 +260,9 @@ func FaultOf(err error) Fault {
 	}
 	if errors.Is(err, ErrInvalidMessage) {
 		return FaultMessage
+	}
+	if errors.Is(err, ErrRelayLacks) {
+		return FaultSender
 	}
 	var e *Error
 	if !errors.As(err, &e) || e.Code == 0 {
@@ -294,8 +341,8 @@ func parseEnhanced(code string) (class, subject, detail int) {
 
 // Classify sorts a delivery error for the transport: temporary errors (4xx
 // replies, dropped connections, timeouts, refused connections, failures
-// while setting up a connection without a permanent reply) are worth
-// retrying; bounce means the recipient's mailbox was refused permanently
+// while setting up a connection without a permanent reply, except a relay
+// lacking what the settings require, ErrRelayLacks) are worth retrying; bounce means the recipient's mailbox was refused permanently
 // (FaultMailbox); everything else is a permanent failure. reason is short
 // and low-cardinality ("rcpt to 550 5.1.1", "timeout", "connection
 // refused") for metrics and logs.
@@ -305,6 +352,9 @@ func Classify(err error) (temporary bool, bounce bool, reason string) {
 	}
 	if errors.Is(err, ErrInvalidMessage) {
 		return false, false, "invalid message"
+	}
+	if me := (*MismatchError)(nil); errors.As(err, &me) {
+		return false, false, "relay lacks " + me.Lacks
 	}
 	if errors.Is(err, ErrServerUnavailable) {
 		return true, false, "server unavailable"

@@ -192,6 +192,9 @@ type run struct {
 	giveUpAfter, probeEvery time.Duration
 	downSince, nextProbe    time.Time
 	lastConnErr             error
+	// lacks is the first ErrRelayLacks a connection met: the relay will
+	// not be usable as configured, so no further connection is tried.
+	lacks error
 }
 
 func newRun(ctx context.Context, done func(*Job), cfg Config) *run {
@@ -320,6 +323,12 @@ func (r *run) connResult(err error) {
 		r.downSince, r.lastConnErr = time.Time{}, nil
 		return
 	}
+	if errors.Is(err, ErrRelayLacks) {
+		if r.lacks == nil {
+			r.lacks = err
+		}
+		return
+	}
 	if r.downSince.IsZero() {
 		r.downSince = time.Now()
 	}
@@ -340,6 +349,13 @@ func (r *run) unavailable() error {
 		return nil // this caller probes
 	}
 	return fmt.Errorf("%w: no connection for %v: %w", ErrServerUnavailable, now.Sub(r.downSince).Round(time.Millisecond), r.lastConnErr)
+}
+
+// lacking returns the ErrRelayLacks a connection of this run met, if any.
+func (r *run) lacking() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lacks
 }
 
 // worker owns one connection.
@@ -414,6 +430,14 @@ func (w *worker) handle(j *Job) {
 	}
 
 	if w.c == nil {
+		if err := r.lacking(); err != nil {
+			// Another connection found the relay lacks what the settings
+			// require: dialing again would meet the same.
+			_, _, reason := Classify(err)
+			s.hooks.attempt("failed", reason, 0)
+			r.finish(j, Failed, err)
+			return
+		}
 		if err := r.unavailable(); err != nil {
 			s.hooks.attempt("failed", "server unavailable", 0)
 			r.finish(j, TempFailed, err)
@@ -544,14 +568,19 @@ func (w *worker) connect(fromAddr string) error {
 	}
 	if s.cfg.TLS == "starttls" {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return fail(stageStartTLS, fmt.Errorf("server %s does not offer STARTTLS (set tls: none to send unencrypted)", s.addr))
+			return fail(stageStartTLS, &MismatchError{Relay: s.addr, Lacks: "STARTTLS", Setting: "smtp.tls is starttls",
+				Fix: "use a relay port that offers it, smtp.tls: tls for implicit TLS, or smtp.tls: none to send unencrypted"})
 		}
 		if err := c.StartTLS(s.tls); err != nil {
 			return fail(stageStartTLS, err)
 		}
 	}
 	if s.cfg.Username != "" {
-		_, mechs := c.Extension("AUTH")
+		ok, mechs := c.Extension("AUTH")
+		if !ok {
+			return fail(stageAuth, &MismatchError{Relay: s.addr, Lacks: "AUTH", Setting: "smtp.username is set",
+				Fix: "unset smtp.username and smtp.password if the relay needs no login, or use its submission port"})
+		}
 		var a smtp.Auth
 		switch fields := " " + strings.ToUpper(mechs) + " "; {
 		case strings.Contains(fields, " PLAIN "):
@@ -559,7 +588,8 @@ func (w *worker) connect(fromAddr string) error {
 		case strings.Contains(fields, " LOGIN "):
 			a = smtp.LoginAuth(s.cfg.Username, s.cfg.Password, s.cfg.Host, false)
 		default:
-			return fail(stageAuth, fmt.Errorf("server %s offers no PLAIN or LOGIN authentication (offers %q)", s.addr, mechs))
+			return fail(stageAuth, &MismatchError{Relay: s.addr, Lacks: "AUTH PLAIN or LOGIN", Offered: "AUTH " + strings.TrimSpace(mechs),
+				Setting: "smtp.username is set", Fix: "papermail logs in with PLAIN or LOGIN only"})
 		}
 		if err := c.Auth(a); err != nil {
 			return fail(stageAuth, err)

@@ -576,7 +576,7 @@ func TestTLSAndAuth(t *testing.T) {
 		{"wrong password", smtptest.Options{AuthUser: "u", AuthPass: "p"},
 			func(c *Config) { c.Username, c.Password = "u", "nope" }, Failed, "535"},
 		{"starttls required but not offered", smtptest.Options{},
-			func(c *Config) { c.TLS = "starttls" }, TempFailed, "STARTTLS"},
+			func(c *Config) { c.TLS = "starttls" }, Failed, "does not offer STARTTLS"},
 		{"untrusted certificate", smtptest.Options{TLS: "tls"},
 			func(c *Config) { c.TLS, c.TLSConfig = "tls", nil }, TempFailed, "certificate"},
 	}
@@ -596,6 +596,74 @@ func TestTLSAndAuth(t *testing.T) {
 			}
 			if tc.want == Sent {
 				assertExactlyOnce(t, srv, 3)
+			}
+		})
+	}
+}
+
+// TestRelayLacksWhatTheSettingsRequire: a relay without STARTTLS while
+// tls is starttls, or without AUTH (or a mechanism we speak) while a user
+// name is set, fails every job at once as a permanent operator fault:
+// one connection per configured connection at most, no retries, an error
+// naming the relay, what it lacks and the setting.
+func TestRelayLacksWhatTheSettingsRequire(t *testing.T) {
+	tests := []struct {
+		name    string
+		srvOpts smtptest.Options
+		cfg     func(*Config)
+		want    string
+		reason  string
+	}{
+		{"no STARTTLS", smtptest.Options{}, func(c *Config) { c.TLS = "starttls" },
+			"does not offer STARTTLS, and smtp.tls is starttls", "relay lacks STARTTLS"},
+		{"no STARTTLS, credentials too", smtptest.Options{AuthUser: "u", AuthPass: "p"},
+			func(c *Config) { c.TLS, c.Username, c.Password = "starttls", "u", "p" },
+			"does not offer STARTTLS, and smtp.tls is starttls", "relay lacks STARTTLS"},
+		{"no AUTH", smtptest.Options{}, func(c *Config) { c.Username, c.Password = "u", "p" },
+			"does not offer AUTH, and smtp.username is set", "relay lacks AUTH"},
+		{"only CRAM-MD5", smtptest.Options{AuthUser: "u", AuthPass: "p", AuthMechanisms: []string{"CRAM-MD5"}},
+			func(c *Config) { c.Username, c.Password = "u", "p" },
+			"does not offer AUTH PLAIN or LOGIN (it offers AUTH CRAM-MD5), and smtp.username is set", "relay lacks AUTH PLAIN or LOGIN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.StartT(t, tc.srvOpts)
+			cfg := testConfig(srv)
+			cfg.Connections, cfg.MaxAttempts = 3, 5
+			tc.cfg(&cfg)
+			var hmu sync.Mutex
+			results := map[string]int{}
+			jobs := makeJobs(20)
+			o := deliver(t, context.Background(), newSMTP(t, cfg, Hooks{OnAttempt: func(result, reason string, _ time.Duration) {
+				hmu.Lock()
+				results[result+" "+reason]++
+				hmu.Unlock()
+			}}), jobs, nil)
+			if o.err != nil || len(o.finished) != len(jobs) {
+				t.Fatalf("err %v, finished %d", o.err, len(o.finished))
+			}
+			want := "relay " + srv.Addr() + " " + tc.want
+			for _, j := range jobs {
+				var me *MismatchError
+				if j.Result != Failed || j.Attempts > 1 || !errors.Is(j.LastErr, ErrRelayLacks) || !errors.As(j.LastErr, &me) ||
+					!strings.Contains(j.LastErr.Error(), want) {
+					t.Fatalf("job %d: %v after %d attempts: %v; want failed once, naming %q", j.Ref, j.Result, j.Attempts, j.LastErr, want)
+				}
+				if f := FaultOf(j.LastErr); f != FaultSender || !f.Operator() {
+					t.Errorf("job %d: fault %v, want sender (the operator's)", j.Ref, f)
+				}
+				if temp, bounce, reason := Classify(j.LastErr); temp || bounce || reason != tc.reason {
+					t.Errorf("Classify: temporary %v, bounce %v, reason %q; want permanent %q", temp, bounce, reason, tc.reason)
+				}
+			}
+			if n := srv.Conns(); n < 1 || n > cfg.Connections {
+				t.Errorf("the relay saw %d connections, want 1..%d (no redials)", n, cfg.Connections)
+			}
+			if results["retry "+tc.reason] != 0 || results["failed "+tc.reason] != len(jobs) {
+				t.Errorf("attempts reported %v, want %d failed and no retry", results, len(jobs))
+			}
+			if srv.Count() != 0 {
+				t.Errorf("the relay accepted %d messages", srv.Count())
 			}
 		})
 	}

@@ -331,6 +331,14 @@ func (s *Server) WaitIdle(timeout time.Duration) bool {
 	}
 }
 
+// Conns is the number of connections the server accepted (those turned
+// away while it was late not counted).
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // MessagesPerConn returns the number of accepted messages per connection,
 // indexed by connection serial.
 func (s *Server) MessagesPerConn() []int {
