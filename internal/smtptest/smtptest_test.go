@@ -267,14 +267,19 @@ func TestConcurrencyAndDiscard(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// go-smtp's client reads the greeting lazily, so Dial alone
+			// does not mean the server has accepted: EHLO makes sure.
 			c, err := smtp.Dial(s.Addr())
+			if err == nil {
+				err = c.Hello("localhost")
+			}
 			dialed.Done()
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
-			dialed.Wait() // all connections are open before anyone sends
+			dialed.Wait() // all connections are accepted before anyone sends
 			for range each {
 				if err := send(c, "a@example.org", "b@example.net", body); err != nil {
 					errs <- err
