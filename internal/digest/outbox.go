@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,10 +87,12 @@ func (o *Outbox) Run(ctx context.Context) {
 // Flush delivers every item due now, including those queued while it
 // runs, and returns how many were sent. The store is read a page at a
 // time while one Deliver call (one set of connections) sends them all. It
-// stops early when the relay cannot be reached or refuses our sender:
-// the items not tried yet stay due as they are. A relay that lacks what
-// the settings require (mailer.ErrRelayLacks) leaves every item due
-// without counting an attempt, and the error says why.
+// stops early when the relay cannot be reached: the items not tried yet
+// stay due as they are. A fault of the operator's (mailer.FaultSender:
+// AUTH refused, our sender refused at MAIL FROM, a relay that lacks what
+// the settings require, mailer.ErrRelayLacks) stops the flush too and
+// leaves every item due without counting an attempt, so a wrong password
+// never drops a reader's mail; the error says why, once a flush.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	in := make(chan *mailer.Job)
 	halt := make(chan struct{})
@@ -107,6 +111,13 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			for i := range items {
 				it := &items[i]
 				select {
+				case <-halt:
+					// Stopped: hand out nothing more, even when the
+					// sender is ready to take it.
+					return
+				default:
+				}
+				select {
 				case in <- &mailer.Job{Ref: it.SubscriberID, Msg: it.Mail.Message(), Meta: it}:
 				case <-halt:
 					return
@@ -121,7 +132,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 	}()
 	var sent atomic.Int64
-	var lacks atomic.Pointer[error]
+	var refused atomic.Pointer[error]
 	finished := newCompleter(o.Store, connections(o.Sender))
 	err := o.Sender.Deliver(ctx, in, func(j *mailer.Job) {
 		it := j.Meta.(*store.OutboxItem)
@@ -131,30 +142,28 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			sent.Add(1)
 			o.done(finished, it.ID)
 			return
-		case errors.Is(j.LastErr, mailer.ErrRelayLacks):
-			// The relay lacks what the settings require (STARTTLS, AUTH):
-			// no item can go until the operator fixes that. They all stay
-			// due as they are, no attempt counted, and the flush reports
-			// the reason once.
+		case fault == mailer.FaultSender:
+			// The relay refuses us (credentials, our sender) or lacks what
+			// the settings require (STARTTLS, AUTH): every item would get
+			// the same answer until the operator fixes that, and it is no
+			// reader's doing. They all stay due as they are, no attempt
+			// counted (nothing is dropped however long it lasts), and the
+			// flush reports the reason once.
 			stopFeeding()
 			err := j.LastErr
-			lacks.CompareAndSwap(nil, &err)
+			refused.CompareAndSwap(nil, &err)
 			return
 		case j.Result != mailer.Bounced && j.Result != mailer.Failed && j.Attempts == 0:
 			// Never attempted (shutting down, relay unreachable): stays
 			// due, and so do the items not handed out yet.
 			stopFeeding()
 			return
-		case fault == mailer.FaultSender:
-			// The relay refuses us (sender, credentials): every further
-			// item would get the same answer.
-			stopFeeding()
 		}
 		switch {
 		case j.Result == mailer.Bounced || fault == mailer.FaultMessage || it.Attempts+1 >= OutboxMaxAttempts:
 			// The mailbox or the message is at fault, or it has been
 			// tried long enough. A relay refusing for its own reasons
-			// (sender, policy, credentials) is retried: the operator fixes it.
+			// (policy, system) is retried with backoff: the operator fixes it.
 			o.Log.Warn("transactional mail dropped", "kind", it.Kind, "subscriber", it.SubscriberID, "error", errString(j.LastErr))
 			o.done(finished, it.ID)
 		default:
@@ -173,10 +182,24 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	if err == nil {
 		err = readErr
 	}
-	if l := lacks.Load(); l != nil && err == nil {
-		err = fmt.Errorf("outbox: mail stays queued: %w", *l)
+	if r := refused.Load(); r != nil && err == nil {
+		err = o.refusal(*r)
 	}
 	return int(sent.Load()), err
+}
+
+// refusal is the error of a flush stopped by an operator fault (err, a
+// mailer.FaultSender): it names the relay and says the mail stays queued.
+func (o *Outbox) refusal(err error) error {
+	if errors.Is(err, mailer.ErrRelayLacks) {
+		return fmt.Errorf("outbox: mail stays queued: %w", err) // names the relay already
+	}
+	relay := "the relay"
+	if c, ok := o.Sender.(interface{ Config() mailer.Config }); ok {
+		cfg := c.Config()
+		relay = "relay " + net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	}
+	return fmt.Errorf("outbox: mail stays queued, no attempt counted: %s refused our credentials or sender (check smtp.username, smtp.password, mail.from, mail.return_path): %w", relay, err)
 }
 
 // completer removes finished items from the outbox, one commit for the

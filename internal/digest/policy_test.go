@@ -416,8 +416,9 @@ func TestDeadMailboxesDoNotStopTheRun(t *testing.T) {
 }
 
 // TestOutboxKeepsMailTheRelayRefuses: a confirmation the relay refuses
-// for its own reasons (MAIL FROM 553 5.7.1) stays in the outbox for a
-// retry instead of being dropped; a refused mailbox drops it.
+// for its own reasons (MAIL FROM 553 5.7.1) stays in the outbox, due, with
+// no attempt counted, and the flush says why (see also
+// TestOutboxKeepsMailWhileTheRelayRefusesUs).
 func TestOutboxKeepsMailTheRelayRefuses(t *testing.T) {
 	t.Parallel()
 	g := newRig(t, nil)
@@ -434,11 +435,17 @@ func TestOutboxKeepsMailTheRelayRefuses(t *testing.T) {
 	rl := startRelay(t, smtptest.Options{}, nil, reply(553, smtp.EnhancedCode{5, 7, 1}, "Sender address rejected: not owned by user"))
 	g.useServer(rl.srv, nil)
 	ob := digest.NewOutbox(g.st, g.r.Sender, g.log)
-	if _, err := ob.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	if _, err := ob.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "553 5.7.1") {
+		t.Fatalf("flush against the relay refusing our sender: %v, want an error naming 553 5.7.1", err)
 	}
-	if n, err := g.st.OutboxLen(); err != nil || n != 2 {
-		t.Fatalf("outbox after the relay refused the sender: %d items (%v), want both kept", n, err)
+	items, err := g.st.DueOutbox(time.Now(), 100)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("outbox after the relay refused the sender: %d items due (%v), want both kept", len(items), err)
+	}
+	for _, it := range items {
+		if it.Attempts != 0 {
+			t.Errorf("item to %s: %d attempts counted, want 0", it.To, it.Attempts)
+		}
 	}
 }
 
