@@ -385,18 +385,10 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 			return f.out, nil
 		}
 	}
-	buf := getBuf()
-	defer putBuf(buf)
-	var err error
-	if part == partHTML {
-		err = m.html.ExecuteTemplate(buf, name, data)
-	} else {
-		err = m.text.ExecuteTemplate(buf, name, data)
-	}
+	out, err := m.exec(part, name, data)
 	if err != nil {
-		return "", fmt.Errorf("render: %s: %w", m.origins[1+part], err)
+		return "", err
 	}
-	out := buf.String()
 	if b != nil {
 		b.mu.Lock()
 		if b.frags == nil {
