@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	htmltemplate "html/template"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -23,43 +22,40 @@ import (
 // holds at most maxFragmentBytes of fragments, so its memory does not grow
 // with the run: once full it renders what it does not hold.
 //
-// A fragment is used only for a view equal to the one it was rendered
-// from, so a paper that changed under its ID, or is matched otherwise, is
-// rendered afresh; a Batch never shows one reader what was another's.
+// A fragment is kept under a sum of the whole view it was rendered from
+// (128 bits, seeded per batch), so a paper that changed under its ID, or
+// is matched otherwise, is rendered afresh; a Batch never shows one
+// reader what was another's (cuts hold none of a reader's strings, see
+// holes.go).
 type Batch struct {
 	e     *Engine
-	seed  maphash.Seed
+	seeds [2]maphash.Seed
 	mu    sync.RWMutex
-	frags map[fragKey]fragment
-	cuts  map[string]cutEntry
-	// seen holds the hashes of shapes rendered once, cut when they come
-	// again (a collision only cuts a shape early).
-	seen map[uint64]struct{}
-	size int // bytes held in frags, cuts and seen
+	frags map[key]string
+	cuts  map[key]*cut // nil: rendered per reader
+	// lines holds each piece of the cuts once: the items of one paper
+	// differ in a few paragraphs (the highlights, why it matched).
+	lines map[string]string
+	// seen holds the heads and feet rendered once, cut when they come again.
+	seen map[key]bool
+	size int // bytes held in frags, cuts, lines and seen
 }
 
-// cutEntry is a head, item or foot rendered once for a shape of the
-// reader's strings (see holes.go); cut nil means it is rendered per reader.
-type cutEntry struct {
-	view Match // an item's Match, to check it (the key holds its hash)
-	cut  *cut
-}
-
-// maxFragmentBytes bounds a Batch, counting each fragment's text, its
-// key and the view kept to check it. The bench's run of 10k readers over
-// 500 candidates has about 9,600 (paper, matched words) pairs; at 24 MiB
-// of text alone the batch was 17.5 MB of a 42.6 MB live heap near the end
-// of the run (heap profile of 2026-12-03), so it keeps the first pairs to
-// come, the most shared ones, up to this.
+// maxFragmentBytes bounds a Batch, counting each fragment's and line's
+// text and about what holding it costs. The bench's run of 10k readers
+// over 500 candidates has about 9,600 (paper, matched words) pairs.
 const maxFragmentBytes = 16 << 20
 
-// fragmentOverhead is about what a fragment costs beyond its text and key
-// strings: the map entry and the view kept to check it (a Match: some 25
-// string and slice headers).
-const fragmentOverhead = 512
-
-// seenOverhead is about what a seen shape costs (its map entry).
-const seenOverhead = 32
+// Overheads, about what holding a fragment, a cut, a piece of a cut, a
+// line (a piece held once) and a seen key costs beyond its text (map
+// entries, slices, headers).
+const (
+	fragmentOverhead = 64
+	cutOverhead      = 96
+	pieceOverhead    = 24
+	lineOverhead     = 48
+	seenOverhead     = 64
+)
 
 // Parts of a mail, as fragments are kept per part.
 const (
@@ -67,21 +63,89 @@ const (
 	partHTML
 )
 
-type fragKey struct {
-	part     int
-	name, id string
-	// match hashes the Match beyond the Paper (0 for shared templates).
-	match uint64
+// sum names a view: two 64-bit maphash sums of it under the batch's seeds.
+type sum [2]uint64
+
+// key names a fragment or cut: template name of part on the view summed.
+type key struct {
+	view sum
+	part int
+	name string
 }
 
-// fragment is one rendered template and the view it was rendered from.
-type fragment struct {
-	view Match
-	out  string
+// hasher sums a view.
+type hasher struct{ a, b maphash.Hash }
+
+func (b *Batch) hasher() *hasher {
+	h := new(hasher)
+	h.a.SetSeed(b.seeds[0])
+	h.b.SetSeed(b.seeds[1])
+	return h
+}
+
+func (h *hasher) int(n int) {
+	var x [8]byte
+	binary.LittleEndian.PutUint64(x[:], uint64(n))
+	h.a.Write(x[:])
+	h.b.Write(x[:])
+}
+
+// str writes each of ss, length first.
+func (h *hasher) str(ss ...string) {
+	for _, s := range ss {
+		h.int(len(s))
+		h.a.WriteString(s)
+		h.b.WriteString(s)
+	}
+}
+
+func (h *hasher) sum() sum { return sum{h.a.Sum64(), h.b.Sum64()} }
+
+// paper writes every field of p.
+func (h *hasher) paper(p *Paper) {
+	h.str(p.ID, p.Title, p.Link, p.Abstract, p.Authors, p.Signal, p.CodeURL, p.ProjectURL, p.ArxivID, p.AbsURL, p.PDFURL,
+		p.Affiliations, p.Category, p.Venue, p.Published, p.TLDR, p.CiteURL)
+}
+
+// match writes every field of m beyond its Paper.
+func (h *hasher) match(m *Match) {
+	h.str(m.Interest, m.Like)
+	h.int(m.Of)
+	h.int(len(m.Matched))
+	h.str(m.Matched...)
+	for _, parts := range [][]Segment{m.TitleParts, m.AbstractParts} {
+		h.int(len(parts))
+		for _, s := range parts {
+			h.str(s.Text)
+			if s.Match {
+				h.int(1)
+			}
+		}
+	}
+	if m.Fallback {
+		h.int(2)
+	}
+}
+
+// shape writes fields with the reader's own characters (their holes)
+// masked and returns the view's sum and the holes' values.
+func (h *hasher) shape(fields []*string, kinds []holeKind) (sum, []string) {
+	hs := holes(fields, kinds)
+	vals := make([]string, len(hs))
+	for i, sp := range hs {
+		vals[i] = (*fields[sp.f])[sp.i:sp.j]
+	}
+	var buf [512]byte
+	masked := shapeKey(buf[:0], fields, kinds, hs)
+	h.a.Write(masked)
+	h.b.Write(masked)
+	return h.sum(), vals
 }
 
 // NewBatch starts a batch of digests rendered with e, such as one run's.
-func (e *Engine) NewBatch() *Batch { return &Batch{e: e, seed: maphash.MakeSeed()} }
+func (e *Engine) NewBatch() *Batch {
+	return &Batch{e: e, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+}
 
 // Digest renders one reader's digest mail: a one-line subject, the
 // plain-text part and the HTML part. The view is not changed.
@@ -92,54 +156,30 @@ func (b *Batch) Digest(v *DigestView) (subject, text, html string, err error) {
 	return b.e.digest.render(b.prepare(v))
 }
 
+// itemHoles are the kinds of an Item's own strings, MoreURL and LessURL.
+var itemHoles = []holeKind{holeToken, holeToken}
+
 // prepare returns a copy of v whose papers render their fragments through
-// b.
+// b, each with its sums; with b nil, a digest rendered on its own.
 func (b *Batch) prepare(v *DigestView) *DigestView {
 	c := *v
 	c.batch = b
 	c.Papers = slices.Clone(v.Papers)
 	for i := range c.Papers {
-		c.Papers[i].batch = b
-		c.Papers[i].Of = len(c.Papers)
+		p := &c.Papers[i].Item
+		p.batch, p.Of = b, len(c.Papers)
+		if b == nil {
+			continue
+		}
+		h := b.hasher()
+		h.paper(&p.Paper)
+		p.psum = h.sum()
+		h.match(&p.Match)
+		p.msum = h.sum()
+		h.str(p.Followed)
+		p.isum, p.vals = h.shape([]*string{&p.MoreURL, &p.LessURL}, itemHoles)
 	}
 	return &c
-}
-
-// hash sums what a Match holds beyond its Paper.
-func (b *Batch) hash(m *Match) uint64 {
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.WriteString(m.Interest)
-	for _, w := range m.Matched {
-		h.WriteByte(0)
-		h.WriteString(w)
-	}
-	for _, parts := range [][]Segment{m.TitleParts, m.AbstractParts} {
-		h.WriteByte(1)
-		for _, s := range parts {
-			if s.Match {
-				h.WriteByte(2)
-			}
-			h.WriteString(s.Text)
-			h.WriteByte(3)
-		}
-	}
-	if m.Fallback {
-		h.WriteByte(4)
-	}
-	h.WriteString(m.Like)
-	var of [8]byte
-	for i := range of {
-		of[i] = byte(m.Of >> (8 * i))
-	}
-	h.Write(of[:])
-	return h.Sum64()
-}
-
-// sameMatch reports whether two Matches show alike.
-func sameMatch(a, b *Match) bool {
-	return a.Paper == b.Paper && a.Interest == b.Interest && a.Fallback == b.Fallback && a.Of == b.Of && a.Like == b.Like &&
-		slices.Equal(a.Matched, b.Matched) && slices.Equal(a.TitleParts, b.TitleParts) && slices.Equal(a.AbstractParts, b.AbstractParts)
 }
 
 // exec runs template name of part on data.
@@ -163,12 +203,21 @@ func (m *mailTemplates) head(part int, name string, v *DigestView) (string, erro
 	if v == nil {
 		return "", fmt.Errorf("render: template %q: no digest", name)
 	}
-	h := v.head()
-	key := make([]byte, 0, 256)
-	key = append(key, 'h')
-	key = appendStrings(key, h.Interests...)
-	key = appendStrings(key, h.DateLabel, strconv.Itoa(h.Count), strconv.FormatBool(h.Fallback), h.ListName, h.Preheader, h.BaseURL)
-	return m.holed(part, name, v.batch, &h, []*string{&h.BrowserURL}, []holeKind{holeToken}, key, nil)
+	hd := v.head()
+	fields, kinds := []*string{&hd.BrowserURL}, []holeKind{holeToken}
+	if v.batch == nil {
+		return m.exec(part, name, &hd)
+	}
+	h := v.batch.hasher()
+	h.str("head", hd.DateLabel, hd.ListName, hd.Preheader, hd.BaseURL)
+	h.int(hd.Count)
+	if hd.Fallback {
+		h.int(1)
+	}
+	h.int(len(hd.Interests))
+	h.str(hd.Interests...)
+	s, vals := h.shape(fields, kinds)
+	return m.holed(part, name, v.batch, &hd, fields, kinds, s, vals, false)
 }
 
 // foot runs template name of part on v's Foot.
@@ -177,11 +226,14 @@ func (m *mailTemplates) foot(part int, name string, v *DigestView) (string, erro
 		return "", fmt.Errorf("render: template %q: no digest", name)
 	}
 	f := v.foot()
-	key := make([]byte, 0, 256)
-	key = append(key, 'f')
-	key = appendStrings(key, f.DateLabel, f.ListName, f.BaseURL)
-	return m.holed(part, name, v.batch, &f, []*string{&f.Email, &f.PreferencesURL, &f.UnsubscribeURL, &f.FeedURL},
-		[]holeKind{holeEmail, holeToken, holeToken, holeToken}, key, nil)
+	fields, kinds := []*string{&f.Email, &f.PreferencesURL, &f.UnsubscribeURL, &f.FeedURL}, []holeKind{holeEmail, holeToken, holeToken, holeToken}
+	if v.batch == nil {
+		return m.exec(part, name, &f)
+	}
+	h := v.batch.hasher()
+	h.str("foot", f.DateLabel, f.ListName, f.BaseURL)
+	s, vals := h.shape(fields, kinds)
+	return m.holed(part, name, v.batch, &f, fields, kinds, s, vals, false)
 }
 
 // item runs template name of part on p's Item.
@@ -189,18 +241,9 @@ func (m *mailTemplates) item(part int, name string, v *PaperView) (string, error
 	if v == nil {
 		return "", fmt.Errorf("render: template %q: no paper", name)
 	}
-	p := &v.Item
-	it := *p
-	b := p.batch
-	var key []byte
-	if b != nil {
-		key = make([]byte, 0, 256)
-		key = append(key, 'i')
-		key = binary.LittleEndian.AppendUint64(key, b.hash(&it.Match))
-		key = appendStrings(key, it.ID, it.Followed)
-	}
+	it := v.Item
 	it.inItem, it.own = true, nil
-	return m.holed(part, name, b, &it, []*string{&it.MoreURL, &it.LessURL}, []holeKind{holeToken, holeToken}, key, &it.Match)
+	return m.holed(part, name, it.batch, &it, []*string{&it.MoreURL, &it.LessURL}, itemHoles, it.isum, it.vals, true)
 }
 
 // itemOf is the Item of a paper as templates pass it: a PaperView in the
@@ -221,128 +264,107 @@ func itemOf(v any) *Item {
 	return nil
 }
 
-// appendStrings appends each of ss to key, length-prefixed.
-func appendStrings(key []byte, ss ...string) []byte {
-	key = strconv.AppendInt(key, int64(len(ss)), 10)
-	for _, s := range ss {
-		key = append(key, ';')
-		key = strconv.AppendInt(key, int64(len(s)), 10)
-		key = append(key, ':')
-		key = append(key, s...)
-	}
-	return append(key, '|')
-}
-
 // holed runs template name of part on data, a view whose strings fields
-// are the reader's own, through b's cuts (see holes.go): once per shape
-// of those strings and key (the view's other fields), then per reader
-// only joined. match, when not nil, is checked against the cut's (key
-// holds its hash). A shape is cut the second time it comes (the first
-// renders it for its reader, so a shape only one reader has costs one
-// render); a Batch that is full renders per reader.
-func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, key []byte, match *Match) (string, error) {
+// are the reader's own (vals their holes), through b's cuts (see
+// holes.go): once per shape of those strings and the view's other fields
+// (summed in s), then per reader only joined. A shape is cut the first
+// time it comes, from a render on sentinels checked against the render on
+// the reader's own strings, which is the reader's part; unless first, only
+// the second time (a head, whose key holds the reader's interests, mostly
+// comes once). A Batch that is full renders per reader.
+func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, s sum, vals []string, first bool) (string, error) {
 	if b == nil {
 		return m.exec(part, name, data)
 	}
-	hs := holes(fields, kinds)
-	orig := make([]string, len(fields))
-	for i, p := range fields {
-		orig[i] = *p
-	}
-	vals := make([]string, len(hs))
-	for h, sp := range hs {
-		vals[h] = orig[sp.f][sp.i:sp.j]
-	}
-	key = append(key, byte('0'+part))
-	key = append(key, name...)
-	key = append(key, 0)
-	key = shapeKey(key, fields, kinds, hs)
+	k := key{s, part, name}
 	b.mu.RLock()
-	e, ok := b.cuts[string(key)]
+	c, ok := b.cuts[k]
+	full := b.size > maxFragmentBytes-1<<14
 	b.mu.RUnlock()
-	if ok && (match == nil || sameMatch(&e.view, match)) {
-		if e.cut == nil {
-			return m.exec(part, name, data)
-		}
-		return e.cut.join(vals, nil), nil
-	}
-	seen := maphash.Bytes(b.seed, key)
-	b.mu.Lock()
-	full := b.size+len(key)+fragmentOverhead > maxFragmentBytes
-	_, ok = b.seen[seen]
-	first := !ok
-	if first && !full {
-		if b.seen == nil {
-			b.seen = make(map[uint64]struct{})
-		}
-		b.seen[seen] = struct{}{}
-		b.size += seenOverhead
-	}
-	b.mu.Unlock()
-	if full || first {
+	switch {
+	case c != nil:
+		return c.join(vals), nil
+	case ok || full || !first && !b.saw(k):
 		return m.exec(part, name, data)
 	}
-	var c *cut
-	if len(hs) == 0 {
-		out, err := m.exec(part, name, data)
-		if err != nil {
-			return "", err
+	hs := holes(fields, kinds)
+	sent := sentinel(fields, kinds, hs)
+	var outA string
+	var errA error
+	if len(hs) > 0 {
+		orig := make([]string, len(fields))
+		for i, p := range fields {
+			orig[i] = *p
 		}
-		c = &cut{pieces: []string{out}}
-	} else {
-		s := sentinelsFor(fields, kinds, hs)
-		out1, err1 := m.exec(part, name, withHoles(data, fields, orig, hs, s.a))
-		out2, err2 := m.exec(part, name, withHoles(data, fields, orig, hs, s.b))
-		withHoles(data, fields, orig, hs, vals)
-		if err1 == nil && err2 == nil {
-			c = makeCut(out1, out2, s)
+		for h := len(hs) - 1; h >= 0; h-- {
+			f := fields[hs[h].f]
+			*f = (*f)[:hs[h].i] + sent[h] + (*f)[hs[h].j:]
+		}
+		outA, errA = m.exec(part, name, data)
+		for i, p := range fields {
+			*p = orig[i]
 		}
 	}
-	if c != nil || len(hs) > 0 {
-		ent := cutEntry{cut: c}
-		if match != nil {
-			ent.view = *match
-		}
-		cost := len(key) + fragmentOverhead
-		if c != nil {
-			cost += c.size()
-		}
-		b.mu.Lock()
-		if b.cuts == nil {
-			b.cuts = make(map[string]cutEntry)
-		}
-		if _, ok := b.cuts[string(key)]; !ok && b.size+cost <= maxFragmentBytes {
-			b.cuts[string(key)] = ent
-			b.size += cost
-		}
-		b.mu.Unlock()
+	out, err := m.exec(part, name, data)
+	if err != nil {
+		return "", err
 	}
-	if c == nil {
-		return m.exec(part, name, data)
+	switch {
+	case len(hs) == 0:
+		c = makeCut(out, out, nil, nil)
+	case errA == nil:
+		c = makeCut(outA, out, sent, vals)
 	}
-	return c.join(vals, nil), nil
+	b.keep(k, c)
+	return out, nil
 }
 
-// withHoles sets fields to orig with the holes hs replaced by vals and
-// returns data.
-func withHoles(data any, fields []*string, orig []string, hs []span, vals []string) any {
-	h := 0
-	for f := range fields {
-		s := orig[f]
-		if h < len(hs) && hs[h].f == f {
-			var b strings.Builder
-			last := 0
-			for ; h < len(hs) && hs[h].f == f; h++ {
-				b.WriteString(s[last:hs[h].i])
-				b.WriteString(vals[h])
-				last = hs[h].j
-			}
-			b.WriteString(s[last:])
-			s = b.String()
-		}
-		*fields[f] = s
+// saw reports whether k was seen before, and marks it seen.
+func (b *Batch) saw(k key) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen[k] {
+		return true
 	}
-	return data
+	if b.seen == nil {
+		b.seen = make(map[key]bool)
+	}
+	if b.size+seenOverhead <= maxFragmentBytes {
+		b.seen[k] = true
+		b.size += seenOverhead
+	}
+	return false
+}
+
+// keep holds c under k, each of its lines once, if b has room for it.
+func (b *Batch) keep(k key, c *cut) {
+	cost := cutOverhead
+	if c != nil {
+		for _, p := range c.pieces {
+			cost += len(p) + pieceOverhead + lineOverhead
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.cuts[k]; ok || b.size+cost > maxFragmentBytes {
+		return
+	}
+	if b.cuts == nil {
+		b.cuts, b.lines = make(map[key]*cut), make(map[string]string)
+	}
+	if c != nil {
+		for i, p := range c.pieces {
+			if l, ok := b.lines[p]; ok {
+				c.pieces[i] = l
+				cost -= len(p) + lineOverhead
+			} else {
+				l = strings.Clone(p)
+				b.lines[l], c.pieces[i] = l, l
+			}
+		}
+	}
+	b.cuts[k] = c
+	b.size += cost
 }
 
 // fragment returns template name of part (text or HTML) run on p's Paper
@@ -353,54 +375,47 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 		return "", fmt.Errorf("render: template %q: no paper", name)
 	}
 	b := p.batch
-	view := Match{Paper: p.Paper}
 	var data any = &p.Paper
+	k := key{p.psum, part, name}
 	if matched {
-		view, data = p.Match, &p.Match
+		data, k.view = &p.Match, p.msum
 	}
-	var key fragKey
-	if b != nil {
-		key = fragKey{part: part, name: name, id: p.ID}
-		if matched {
-			key.match = b.hash(&view)
+	switch {
+	case b == nil:
+		return m.exec(part, name, data)
+	case matched && p.inItem:
+		// The item's cut holds this; the renders of one call share it.
+		if out, ok := p.own[k]; ok {
+			return out, nil
 		}
-		if matched && p.inItem {
-			// The item's cut holds this; the renders of one call share it.
-			if out, ok := p.own[key]; ok {
-				return out, nil
+		out, err := m.exec(part, name, data)
+		if err == nil {
+			if p.own == nil {
+				p.own = make(map[key]string)
 			}
-			out, err := m.exec(part, name, data)
-			if err == nil {
-				if p.own == nil {
-					p.own = make(map[fragKey]string)
-				}
-				p.own[key] = out
-			}
-			return out, err
+			p.own[k] = out
 		}
-		b.mu.RLock()
-		f, ok := b.frags[key]
-		b.mu.RUnlock()
-		if ok && sameMatch(&f.view, &view) {
-			return f.out, nil
-		}
+		return out, err
+	}
+	b.mu.RLock()
+	out, ok := b.frags[k]
+	b.mu.RUnlock()
+	if ok {
+		return out, nil
 	}
 	out, err := m.exec(part, name, data)
 	if err != nil {
 		return "", err
 	}
-	if b != nil {
-		b.mu.Lock()
-		if b.frags == nil {
-			b.frags = make(map[fragKey]fragment)
-		}
-		cost := len(out) + len(key.name) + len(key.id) + fragmentOverhead
-		if _, ok := b.frags[key]; !ok && b.size+cost <= maxFragmentBytes {
-			b.frags[key] = fragment{view: view, out: out}
-			b.size += cost
-		}
-		b.mu.Unlock()
+	b.mu.Lock()
+	if b.frags == nil {
+		b.frags = make(map[key]string)
 	}
+	if _, ok := b.frags[k]; !ok && b.size+len(out)+fragmentOverhead <= maxFragmentBytes {
+		b.frags[k] = out
+		b.size += len(out) + fragmentOverhead
+	}
+	b.mu.Unlock()
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package render
 import (
 	htmltemplate "html/template"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,11 +19,12 @@ import (
 // of at least minToken URL-safe base64 characters (the token) and, in an
 // address, its letters and digits. The shape is the string with those
 // characters masked; readers whose strings have one shape share a render.
-// The template runs on the shape twice, with two different random
-// sentinels in the holes; the first output is cut at the sentinels (as
-// they are, or as html/template escapes them in text, which an address
-// with "+" or "&" needs), and the cut is used only when the pieces joined
-// around the second sentinels give the second output exactly. That holds
+// The first reader of a shape costs two runs: one with random sentinels
+// in the holes, whose output is cut at the sentinels (as they are, or as
+// html/template escapes them in text, which an address with "+" or "&"
+// needs), so no piece holds a reader's string; and the reader's own, which
+// is their part, and the cut is used only when the pieces joined around
+// the reader's strings give that part exactly. That holds
 // when the template shows the strings whole, escaped alike character by
 // character, and decides nothing on their letters; a template that cuts,
 // reorders or tests them fails the check and renders for every reader on
@@ -91,22 +93,21 @@ func printable(s string) bool {
 	return true
 }
 
-// cut is a rendered template cut at the holes: pieces[0], hole at[0],
-// pieces[1], ... A nil cut means the template does not show the holes as
-// they are; it is run for every reader.
+// cut is a rendered template cut at the holes and where a paragraph
+// starts (after a blank line, before a line opening an HTML element), so
+// a Batch holds a paragraph that many cuts show once: the pieces in
+// order, each followed by its gap. A nil cut means the template does not
+// show the holes as they are; it is run for every reader.
 type cut struct {
 	pieces []string
-	at     []int  // hole index of each gap
-	esc    []bool // the gap is the hole as html/template escapes it in text
+	gaps   []gap
 }
 
-// size is about what c holds in bytes.
-func (c *cut) size() int {
-	n := 0
-	for _, p := range c.pieces {
-		n += len(p) + 16
-	}
-	return n + 16*len(c.at)
+// gap is what follows a piece: hole (-1 for none) as it is or, esc, as
+// html/template escapes it in text.
+type gap struct {
+	hole int32
+	esc  bool
 }
 
 // escText is html/template escaping a string in text (and quoted
@@ -125,85 +126,81 @@ func escapeText(s string) string {
 // needsEscape reports whether html/template changes s in text context.
 func needsEscape(s string) bool { return strings.ContainsAny(s, "\x00\"&'+<>") }
 
-// sentinels are two random fillings of a shape's holes.
-type sentinels struct{ a, b []string }
-
-// makeCut cuts out1 (the template run with the first sentinels in the
-// holes) and checks the cut against out2 (run with the second).
-func makeCut(out1, out2 string, s sentinels) *cut {
+// makeCut cuts outA (the template run with the sentinels sent in the
+// holes) and checks the cut against out (run with the reader's own vals).
+func makeCut(outA, out string, sent, vals []string) *cut {
 	type find struct {
-		at, n, hole int
-		esc         bool
+		at, n int
+		gap   gap
 	}
 	var finds []find
-	for h := range s.a {
-		forms := []string{s.a[h]}
-		if needsEscape(s.a[h]) {
-			forms = append(forms, escapeText(s.a[h]))
+	for h := range sent {
+		forms := []string{sent[h]}
+		if needsEscape(sent[h]) {
+			forms = append(forms, escapeText(sent[h]))
 		}
 		for e, form := range forms {
 			for off := 0; ; {
-				i := strings.Index(out1[off:], form)
+				i := strings.Index(outA[off:], form)
 				if i < 0 {
 					break
 				}
-				finds = append(finds, find{off + i, len(form), h, e == 1})
+				finds = append(finds, find{off + i, len(form), gap{int32(h), e == 1}})
 				off += i + len(form)
 			}
 		}
 	}
-	if len(finds) == 0 {
+	if len(finds) == 0 && len(sent) > 0 {
 		return nil
 	}
 	// Order by position; overlapping finds cannot be cut.
-	for i := 1; i < len(finds); i++ {
-		for j := i; j > 0 && finds[j].at < finds[j-1].at; j-- {
-			finds[j], finds[j-1] = finds[j-1], finds[j]
-		}
-	}
+	slices.SortFunc(finds, func(a, b find) int { return a.at - b.at })
 	c := &cut{}
 	last := 0
+	add := func(piece string, g gap) {
+		for i := 0; i < len(piece)-1; i++ {
+			if piece[i] == '\n' && (piece[i+1] == '\n' || piece[i+1] == '<') {
+				c.pieces = append(c.pieces, piece[:i+1])
+				c.gaps = append(c.gaps, gap{hole: -1})
+				piece, i = piece[i+1:], -1
+			}
+		}
+		c.pieces = append(c.pieces, piece)
+		c.gaps = append(c.gaps, g)
+	}
 	for _, f := range finds {
 		if f.at < last {
 			return nil
 		}
-		c.pieces = append(c.pieces, out1[last:f.at])
-		c.at = append(c.at, f.hole)
-		c.esc = append(c.esc, f.esc)
+		add(outA[last:f.at], f.gap)
 		last = f.at + f.n
 	}
-	c.pieces = append(c.pieces, out1[last:])
-	if c.join(s.b, nil) != out2 {
+	add(outA[last:], gap{hole: -1})
+	if c.join(vals) != out {
 		return nil
 	}
 	return c
 }
 
-// join puts vals (raw hole strings) into the gaps; escaped, when not nil,
-// gives a hole's escaped form (else it is computed).
-func (c *cut) join(vals []string, escaped []string) string {
+// join puts vals (raw hole strings) into the gaps.
+func (c *cut) join(vals []string) string {
 	n := 0
-	for _, p := range c.pieces {
+	for i, p := range c.pieces {
 		n += len(p)
-	}
-	for _, h := range c.at {
-		n += len(vals[h]) + 8
+		if h := c.gaps[i].hole; h >= 0 {
+			n += len(vals[h]) + 8
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for i, p := range c.pieces {
 		b.WriteString(p)
-		if i == len(c.at) {
-			break
-		}
-		h := c.at[i]
-		switch {
-		case !c.esc[i] || !needsEscape(vals[h]):
-			b.WriteString(vals[h])
-		case escaped != nil && escaped[h] != "":
-			b.WriteString(escaped[h])
+		switch g := c.gaps[i]; {
+		case g.hole < 0:
+		case g.esc && needsEscape(vals[g.hole]):
+			b.WriteString(escapeText(vals[g.hole]))
 		default:
-			b.WriteString(escapeText(vals[h]))
+			b.WriteString(vals[g.hole])
 		}
 	}
 	return b.String()
@@ -212,38 +209,30 @@ func (c *cut) join(vals []string, escaped []string) string {
 // b64 is the alphabet of tokens.
 const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// sentinelsFor fills the holes hs of the masked fields twice at random.
-// Token sentinels hold "-" and "_" as tokens do, so a template (or an
-// escaper) that treats those apart from letters fails the check.
-func sentinelsFor(fields []*string, kinds []holeKind, hs []span) sentinels {
-	var s sentinels
-	for pass := range 2 {
-		vals := make([]string, len(hs))
-		for h, sp := range hs {
-			v := []byte((*fields[sp.f])[sp.i:sp.j])
-			for k := range v {
-				switch {
-				case kinds[sp.f] == holeEmail:
-					if isAlnum(v[k]) {
-						v[k] = b64[rand.IntN(62)]
-					}
-				case k == 1+pass:
-					v[k] = '-'
-				case k == 2-pass:
-					v[k] = '_'
-				default:
-					v[k] = b64[rand.IntN(64)]
+// sentinel fills the holes hs of the masked fields at random. Token
+// sentinels hold "-" and "_" as tokens do, so a template (or an escaper)
+// that treats those apart from letters fails the check.
+func sentinel(fields []*string, kinds []holeKind, hs []span) []string {
+	vals := make([]string, len(hs))
+	for h, sp := range hs {
+		v := []byte((*fields[sp.f])[sp.i:sp.j])
+		for k := range v {
+			switch {
+			case kinds[sp.f] == holeEmail:
+				if isAlnum(v[k]) {
+					v[k] = b64[rand.IntN(62)]
 				}
+			case k == 1:
+				v[k] = '-'
+			case k == 2:
+				v[k] = '_'
+			default:
+				v[k] = b64[rand.IntN(64)]
 			}
-			vals[h] = string(v)
 		}
-		if pass == 0 {
-			s.a = vals
-		} else {
-			s.b = vals
-		}
+		vals[h] = string(v)
 	}
-	return s
+	return vals
 }
 
 // shapeKey appends to key the fields with their holes masked, each

@@ -282,7 +282,7 @@ func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
 // an HTML escaping problem) fail at start-up.
 func (m *mailTemplates) try(data any) error {
 	if d, ok := data.(*DigestView); ok {
-		data = (&Engine{}).NewBatch().prepare(d)
+		data = (*Batch)(nil).prepare(d)
 	}
 	for i, x := range []interface{ Execute(io.Writer, any) error }{m.subject, m.text, m.html} {
 		if err := x.Execute(io.Discard, data); err != nil {
@@ -392,7 +392,10 @@ func (m *mailTemplates) run(i int, buf io.Writer, data any) error {
 // Digest renders a digest mail: a one-line subject, the plain-text part
 // and the HTML part. A run that renders many digests uses a Batch.
 func (e *Engine) Digest(v *DigestView) (subject, text, html string, err error) {
-	return e.NewBatch().Digest(v)
+	if v == nil {
+		return "", "", "", errors.New("render: digest view is nil")
+	}
+	return e.digest.render((*Batch)(nil).prepare(v))
 }
 
 // Confirm renders a confirmation mail: a one-line subject, the plain-text

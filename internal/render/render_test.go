@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -885,18 +886,19 @@ func readerToken(r int, extra string) string {
 
 // benchRender reports, besides wall time, the CPU time per digest: on a
 // busy machine wall time mostly measures the other processes. Each
-// iteration renders one reader's digest; a fresh batch renders every
-// digest on its own.
+// iteration renders one reader's digest; fresh renders each on its own
+// (Engine.Digest).
 func benchRender(b *testing.B, e *Engine, fresh bool) {
 	views := benchReaders(1000)
 	batch := e.NewBatch()
 	b.ReportAllocs()
 	n, start := 0, cpuTime()
 	for b.Loop() {
+		digest := batch.Digest
 		if fresh {
-			batch = e.NewBatch()
+			digest = e.Digest
 		}
-		if _, _, _, err := batch.Digest(views[n%len(views)]); err != nil {
+		if _, _, _, err := digest(views[n%len(views)]); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -908,8 +910,8 @@ func benchRender(b *testing.B, e *Engine, fresh bool) {
 // of one run's readers in one Batch, as the digest runner does.
 func BenchmarkDigest(b *testing.B) { benchRender(b, testEngine(b), false) }
 
-// BenchmarkDigestAlone renders each digest in a batch of its own: the
-// standard engines on every part of every paper (a run's first readers).
+// BenchmarkDigestAlone renders each digest on its own: the standard
+// engines on every part of every paper (a preview, a browser view).
 func BenchmarkDigestAlone(b *testing.B) { benchRender(b, testEngine(b), true) }
 
 func TestLinksMail(t *testing.T) {
@@ -989,21 +991,21 @@ func TestBatchHoles(t *testing.T) {
 			if !strings.Contains(mustDigest(t, b, views[7]), "ada&#43;papers&amp;more@example.org") {
 				t.Error(`address with "+" and "&" not escaped in HTML`)
 			}
-			kinds := map[byte][2]int{}
-			for key, c := range b.cuts {
-				n := kinds[key[0]]
-				if c.cut != nil {
+			kinds := map[string][2]int{}
+			for k, c := range b.cuts {
+				n := kinds[k.name]
+				if c != nil {
 					n[0]++
 				} else {
 					n[1]++
 				}
-				kinds[key[0]] = n
+				kinds[k.name] = n
 			}
-			if kinds['h'][0] == 0 || kinds['f'][0] == 0 {
+			if kinds["digest head"][0] == 0 || kinds["digest foot"][0] == 0 {
 				t.Errorf("heads and feet not cut (cut, per reader): %v", kinds)
 			}
-			if kinds['i'][0] == 0 || tt.cuts == (kinds['i'][1] > 0) {
-				t.Errorf("items (cut, per reader): %v; want cuts %v", kinds['i'], tt.cuts)
+			if kinds["paper"][0] == 0 || tt.cuts == (kinds["paper"][1] > 0) {
+				t.Errorf("items (cut, per reader): %v; want cuts %v", kinds["paper"], tt.cuts)
 			}
 			if len(b.cuts) > 200 {
 				t.Errorf("%d cuts for 40 readers of 24 papers: shapes are not shared", len(b.cuts))
@@ -1019,4 +1021,61 @@ func mustDigest(t *testing.T, b *Batch, v *DigestView) string {
 		t.Fatal(err)
 	}
 	return html
+}
+
+// TestBatchSums changes each field of a paper's view in turn: the sum a
+// Batch keeps its fragments and cuts under must change with every field
+// a template may show, or a fragment would be shown for another view.
+func TestBatchSums(t *testing.T) {
+	b := testEngine(t).NewBatch()
+	base := benchDigest()
+	sums := func(v *DigestView) Item { return b.prepare(v).Papers[0].Item }
+	orig := sums(base)
+	item := reflect.ValueOf(&base.Papers[0].Item).Elem()
+	var walk func(v reflect.Value, path string, level int)
+	walk = func(v reflect.Value, path string, level int) {
+		for i := range v.NumField() {
+			f, sf := v.Field(i), v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			if sf.Anonymous {
+				walk(f, path+sf.Name+".", level+1)
+				continue
+			}
+			saved := reflect.New(f.Type()).Elem()
+			saved.Set(f)
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			case reflect.Int:
+				f.SetInt(f.Int() + 1)
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			case reflect.Slice:
+				f.Set(reflect.Append(f, reflect.New(f.Type().Elem()).Elem()))
+			default:
+				t.Fatalf("%s%s: kind %s not covered", path, sf.Name, f.Kind())
+			}
+			got := sums(base)
+			var changed bool
+			switch {
+			case sf.Name == "Of":
+				continue // set by the batch from the number of papers
+			case sf.Name == "MoreURL" || sf.Name == "LessURL":
+				changed = got.isum != orig.isum || !slices.Equal(got.vals, orig.vals)
+			case level == 2: // a Paper's field
+				changed = got.psum != orig.psum && got.msum != orig.msum && got.isum != orig.isum
+			case level == 1: // a Match's field
+				changed = got.psum == orig.psum && got.msum != orig.msum && got.isum != orig.isum
+			default: // an Item's own field
+				changed = got.msum == orig.msum && got.isum != orig.isum
+			}
+			if !changed {
+				t.Errorf("%s%s: the sums do not follow it", path, sf.Name)
+			}
+			f.Set(saved)
+		}
+	}
+	walk(item, "", 0)
 }

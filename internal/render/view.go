@@ -86,13 +86,17 @@ type Item struct {
 	// paper is by; empty hides it.
 	Followed string
 
-	// batch holds the paper's shared fragments while a Batch renders it.
-	batch *Batch
+	// batch holds the paper's shared fragments while a Batch renders it;
+	// psum, msum and isum sum its Paper, Match and Item (its links
+	// masked), vals are its links' holes (see Batch.prepare).
+	batch            *Batch
+	psum, msum, isum sum
+	vals             []string
 	// inItem marks the Item an item template runs on: its matched
 	// fragments are kept in own for the renders of that one call (the
 	// item's cut holds them afterwards), not in the batch.
 	inItem bool
-	own    map[fragKey]string
+	own    map[key]string
 }
 
 // PaperView is one paper of one reader's digest: its Item and its number.
