@@ -179,6 +179,21 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 		h.str(p.Followed)
 		p.isum, p.vals = h.shape([]*string{&p.MoreURL, &p.LessURL}, itemHoles)
 	}
+	if b != nil {
+		hd, f := c.head(), c.foot()
+		h := b.hasher()
+		h.str("head", hd.DateLabel, hd.ListName, hd.Preheader, hd.BaseURL)
+		h.int(hd.Count)
+		if hd.Fallback {
+			h.int(1)
+		}
+		h.int(len(hd.Interests))
+		h.str(hd.Interests...)
+		c.hsum, c.hvals = h.shape(hd.own())
+		h = b.hasher()
+		h.str("foot", f.DateLabel, f.ListName, f.BaseURL)
+		c.fsum, c.fvals = h.shape(f.own())
+	}
 	return &c
 }
 
@@ -200,46 +215,37 @@ func (m *mailTemplates) exec(part int, name string, data any) (string, error) {
 
 // head runs template name of part on v's Head.
 func (m *mailTemplates) head(part int, name string, v *DigestView) (string, error) {
-	if v == nil {
+	switch {
+	case v == nil:
 		return "", fmt.Errorf("render: template %q: no digest", name)
+	case v.marks != nil:
+		return v.marks.mark('h', name, 0), nil
 	}
 	hd := v.head()
-	fields, kinds := []*string{&hd.BrowserURL}, []holeKind{holeToken}
-	if v.batch == nil {
-		return m.exec(part, name, &hd)
-	}
-	h := v.batch.hasher()
-	h.str("head", hd.DateLabel, hd.ListName, hd.Preheader, hd.BaseURL)
-	h.int(hd.Count)
-	if hd.Fallback {
-		h.int(1)
-	}
-	h.int(len(hd.Interests))
-	h.str(hd.Interests...)
-	s, vals := h.shape(fields, kinds)
-	return m.holed(part, name, v.batch, &hd, fields, kinds, s, vals, false)
+	fields, kinds := hd.own()
+	return m.holed(part, name, v.batch, &hd, fields, kinds, v.hsum, v.hvals, false)
 }
 
 // foot runs template name of part on v's Foot.
 func (m *mailTemplates) foot(part int, name string, v *DigestView) (string, error) {
-	if v == nil {
+	switch {
+	case v == nil:
 		return "", fmt.Errorf("render: template %q: no digest", name)
+	case v.marks != nil:
+		return v.marks.mark('f', name, 0), nil
 	}
 	f := v.foot()
-	fields, kinds := []*string{&f.Email, &f.PreferencesURL, &f.UnsubscribeURL, &f.FeedURL}, []holeKind{holeEmail, holeToken, holeToken, holeToken}
-	if v.batch == nil {
-		return m.exec(part, name, &f)
-	}
-	h := v.batch.hasher()
-	h.str("foot", f.DateLabel, f.ListName, f.BaseURL)
-	s, vals := h.shape(fields, kinds)
-	return m.holed(part, name, v.batch, &f, fields, kinds, s, vals, false)
+	fields, kinds := f.own()
+	return m.holed(part, name, v.batch, &f, fields, kinds, v.fsum, v.fvals, false)
 }
 
 // item runs template name of part on p's Item.
 func (m *mailTemplates) item(part int, name string, v *PaperView) (string, error) {
 	if v == nil {
 		return "", fmt.Errorf("render: template %q: no paper", name)
+	}
+	if v.marks != nil {
+		return v.marks.mark('i', name, v.N-1), nil
 	}
 	it := v.Item
 	it.inItem, it.own = true, nil
@@ -317,6 +323,16 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 	}
 	b.keep(k, c)
 	return out, nil
+}
+
+// cut returns the cut b holds under k (nil for none, or a nil b).
+func (b *Batch) cut(k key) *cut {
+	if b == nil {
+		return nil
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.cuts[k]
 }
 
 // saw reports whether k was seen before, and marks it seen.

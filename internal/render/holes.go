@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/template/parse"
 )
 
 // A run's readers share most of what their digests show; what is only
@@ -42,13 +43,17 @@ const (
 	holeEmail                 // letters and digits of a plain address
 )
 
-func isB64(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+// inB64 marks the characters of b64.
+var inB64 = func() (set [256]bool) {
+	for i := range len(b64) {
+		set[b64[i]] = true
+	}
+	return set
+}()
 
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
+func isB64(c byte) bool { return inB64[c] }
+
+func isAlnum(c byte) bool { return inB64[c] && c != '-' && c != '_' }
 
 // span is one hole: field f of the view, bytes [i, j).
 type span struct{ f, i, j int }
@@ -193,6 +198,12 @@ func (c *cut) join(vals []string) string {
 	}
 	var b strings.Builder
 	b.Grow(n)
+	c.write(&b, vals)
+	return b.String()
+}
+
+// write writes c joined around vals to b.
+func (c *cut) write(b *strings.Builder, vals []string) {
 	for i, p := range c.pieces {
 		b.WriteString(p)
 		switch g := c.gaps[i]; {
@@ -203,7 +214,6 @@ func (c *cut) join(vals []string) string {
 			b.WriteString(vals[g.hole])
 		}
 	}
-	return b.String()
 }
 
 // b64 is the alphabet of tokens.
@@ -254,4 +264,204 @@ func shapeKey(key []byte, fields []*string, kinds []holeKind, hs []span) []byte 
 		}
 	}
 	return key
+}
+
+// A digest template whose own tree only lays out its head, its papers'
+// items after their numbers and its foot (skeletal) gives an output that
+// depends on nothing but the number of papers and what those calls give.
+// It is run once per number of papers with marks standing for the calls
+// (a skeleton), and each digest is the skeleton's pieces joined around
+// its reader's head, items and foot: no template runs for the digest
+// itself. The skeleton is cut from a run with one set of marks and used
+// only when it gives the run with a second set exactly.
+
+// skeletal reports whether the tree below n holds only text,
+// {{range .Papers}}, and in it {{.N}}, {{printf FORMAT .N}} and
+// {{item NAME .}}, and outside it {{head NAME .}} and {{foot NAME .}}
+// (each maybe ending in the clean guard adds).
+func skeletal(n parse.Node, inRange bool) bool {
+	switch n := n.(type) {
+	case *parse.TextNode:
+		return true
+	case *parse.ListNode:
+		for _, c := range n.Nodes {
+			if !skeletal(c, inRange) {
+				return false
+			}
+		}
+		return true
+	case *parse.RangeNode:
+		return !inRange && len(n.Pipe.Decl) == 0 && len(n.Pipe.Cmds) == 1 && isField(n.Pipe.Cmds[0].Args, "Papers") &&
+			skeletal(n.List, true) && (n.ElseList == nil || skeletal(n.ElseList, false))
+	case *parse.ActionNode:
+		cmds := n.Pipe.Cmds
+		if len(cmds) == 2 && len(cmds[1].Args) == 1 && cmds[1].Args[0].String() == "clean" {
+			cmds = cmds[:1]
+		}
+		if len(n.Pipe.Decl) > 0 || len(cmds) != 1 {
+			return false
+		}
+		args := cmds[0].Args
+		if inRange && isField(args, "N") {
+			return true
+		}
+		if len(args) != 3 {
+			return false
+		}
+		_, str := args[1].(*parse.StringNode)
+		_, dot := args[2].(*parse.DotNode)
+		switch args[0].String() {
+		case "head", "foot":
+			return !inRange && str && dot
+		case "item":
+			return inRange && str && dot
+		case "printf":
+			return inRange && str && isField(args[2:], "N")
+		}
+	}
+	return false
+}
+
+// isField reports whether args is the one field .name.
+func isField(args []parse.Node, name string) bool {
+	f, ok := args[0].(*parse.FieldNode)
+	return len(args) == 1 && ok && len(f.Ident) == 1 && f.Ident[0] == name
+}
+
+// marks stand for the head, item and foot calls of a skeleton run.
+type marks struct {
+	tag   string
+	calls []call
+}
+
+// call is one head ('h'), item ('i', of paper) or foot ('f') call.
+type call struct {
+	kind  byte
+	name  string
+	paper int
+}
+
+func (ms *marks) mark(kind byte, name string, paper int) string {
+	ms.calls = append(ms.calls, call{kind, name, paper})
+	return ms.at(len(ms.calls) - 1)
+}
+
+// at is the mark of call i: markup, so that it shows as it is only where
+// the HTML of a call does.
+func (ms *marks) at(i int) string { return "<b>" + ms.tag + strconv.Itoa(i) + "</b>" }
+
+// skeleton is a digest template run with marks, cut at them: pieces[i]
+// comes before calls[i].
+type skeleton struct {
+	pieces []string
+	calls  []call
+}
+
+// skeleton returns the skeleton of part for digests of n papers, nil when
+// the part is not skeletal or its runs disagree.
+func (m *mailTemplates) skeleton(part, n int) *skeleton {
+	if !m.skeletal[part] {
+		return nil
+	}
+	k := [2]int{part, n}
+	if sk, ok := m.skeletons.Load(k); ok {
+		return sk.(*skeleton)
+	}
+	var runs [2]string
+	var ms [2]*marks
+	ok := true
+	for r := range runs {
+		ms[r] = &marks{tag: strconv.FormatUint(rand.Uint64(), 36) + "_"}
+		v := &DigestView{marks: ms[r], Papers: make([]PaperView, n)}
+		for i := range v.Papers {
+			v.Papers[i].N, v.Papers[i].marks = i+1, ms[r]
+		}
+		var b strings.Builder
+		ok = ok && m.run(1+part, &b, v) == nil
+		runs[r] = b.String()
+	}
+	var sk *skeleton
+	if out := runs[0]; ok && slices.Equal(ms[0].calls, ms[1].calls) {
+		sk = &skeleton{calls: ms[0].calls}
+		for i := range sk.calls {
+			j := strings.Index(out, ms[0].at(i))
+			if j < 0 {
+				sk = nil
+				break
+			}
+			sk.pieces = append(sk.pieces, out[:j])
+			out = out[j+len(ms[0].at(i)):]
+		}
+		if sk != nil {
+			sk.pieces = append(sk.pieces, out)
+			if sk.join(ms[1]) != runs[1] {
+				sk = nil
+			}
+		}
+	}
+	m.skeletons.Store(k, sk)
+	return sk
+}
+
+// skeletonOf is the skeleton of part for digest v, nil when there is none
+// or v's papers are not numbered from 1.
+func (m *mailTemplates) skeletonOf(part int, v *DigestView) *skeleton {
+	if v == nil {
+		return nil
+	}
+	for i := range v.Papers {
+		if v.Papers[i].N != i+1 {
+			return nil
+		}
+	}
+	return m.skeleton(part, len(v.Papers))
+}
+
+// join is sk with the marks of ms in the calls, to check it.
+func (sk *skeleton) join(ms *marks) string {
+	var b strings.Builder
+	for i, p := range sk.pieces {
+		b.WriteString(p)
+		if i < len(sk.calls) {
+			b.WriteString(ms.at(i))
+		}
+	}
+	return b.String()
+}
+
+// fill writes the digest v to w: the pieces of sk and v's own calls.
+func (m *mailTemplates) fill(w *strings.Builder, part int, sk *skeleton, v *DigestView) error {
+	for i, p := range sk.pieces {
+		w.WriteString(p)
+		if i == len(sk.calls) {
+			break
+		}
+		c := sk.calls[i]
+		sum, vals := v.hsum, v.hvals
+		switch c.kind {
+		case 'i':
+			sum, vals = v.Papers[c.paper].isum, v.Papers[c.paper].vals
+		case 'f':
+			sum, vals = v.fsum, v.fvals
+		}
+		if cut := v.batch.cut(key{sum, part, c.name}); cut != nil {
+			cut.write(w, vals)
+			continue
+		}
+		var s string
+		var err error
+		switch c.kind {
+		case 'i':
+			s, err = m.item(part, c.name, &v.Papers[c.paper])
+		case 'h':
+			s, err = m.head(part, c.name, v)
+		default:
+			s, err = m.foot(part, c.name, v)
+		}
+		if err != nil {
+			return err
+		}
+		w.WriteString(s)
+	}
+	return nil
 }

@@ -66,6 +66,10 @@ type mailTemplates struct {
 	origins [3]string
 	// sizes are the lengths of the last text and HTML parts rendered.
 	sizes [2]atomic.Int64
+	// skeletal marks a text or HTML digest template that lays out only
+	// calls (see holes.go); skeletons holds its skeletons by [part, papers].
+	skeletal  [2]bool
+	skeletons sync.Map
 }
 
 // file is one template's source and where it came from, for errors.
@@ -274,6 +278,9 @@ func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
 		}
 	}
 	m.origins[2] = f.origin
+	for i, t := range []*parse.Tree{m.text.Tree, m.html.Tree} {
+		m.skeletal[i] = t != nil && skeletal(t.Root, false)
+	}
 	return m, nil
 }
 
@@ -359,11 +366,17 @@ func (m *mailTemplates) render(data any) (subject, text, html string, err error)
 		return "", "", "", err
 	}
 	subject = oneLine(buf.String(), maxSubject)
+	v, _ := data.(*DigestView)
 	var parts [2]string
 	for i := range parts {
 		var b strings.Builder
 		b.Grow(int(m.sizes[i].Load()) + 1024)
-		if err = m.run(1+i, &b, data); err != nil {
+		if sk := m.skeletonOf(i, v); sk != nil {
+			err = m.fill(&b, i, sk, v)
+		} else {
+			err = m.run(1+i, &b, data)
+		}
+		if err != nil {
 			return "", "", "", err
 		}
 		parts[i] = b.String()

@@ -1079,3 +1079,69 @@ func TestBatchSums(t *testing.T) {
 	}
 	walk(item, "", 0)
 }
+
+// TestSkeleton renders digests of 0 to 8 papers, alone and in a batch,
+// and compares each part with the digest template run in full: the
+// embedded templates use a skeleton; a digest template that shows a
+// reader's field itself, or puts an item where HTML would be escaped, is
+// run in full for every digest.
+func TestSkeleton(t *testing.T) {
+	embedded := func(name string) string {
+		src, err := fs.ReadFile(templates.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(src)
+	}
+	tests := []struct {
+		name     string
+		files    map[string]string // replaced in the embedded templates
+		skeletal [2]bool           // text, HTML
+		// itemOnly: a skeleton fails only for its items (not without papers).
+		itemOnly bool
+	}{
+		{"embedded", nil, [2]bool{true, true}, false},
+		{"root shows the address", map[string]string{"mail/digest.txt": strings.Replace(embedded("mail/digest.txt"),
+			`{{- foot "digest foot" .}}`, `{{- foot "digest foot" .}}{{.Email}}`, 1)}, [2]bool{false, true}, false},
+		{"item in an attribute", map[string]string{"mail/digest.html": strings.Replace(embedded("mail/digest.html"),
+			`{{.N}}. {{item "paper" .}}`, `{{.N}}. <span title="{{item "paper" .}}"></span>`, 1)}, [2]bool{true, false}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := newEngine(mailFS(t, tt.files), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := e.NewBatch()
+			views := benchReaders(9)
+			for n, v := range views {
+				v.Papers = v.Papers[:n]
+			}
+			for _, v := range append(views, sampleDigests()...) {
+				for _, batch := range []*Batch{nil, b} {
+					digest := e.Digest
+					if batch != nil {
+						digest = batch.Digest
+					}
+					_, text, html, err := digest(v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for part, got := range []string{text, html} {
+						var want strings.Builder
+						if err := e.digest.run(1+part, &want, batch.prepare(v)); err != nil {
+							t.Fatal(err)
+						}
+						if got != want.String() {
+							t.Fatalf("part %d of %d papers (batch %v) differs from the template run in full", part, len(v.Papers), batch != nil)
+						}
+						wantSk := tt.skeletal[part] || tt.itemOnly && len(v.Papers) == 0
+						if has := e.digest.skeleton(part, len(v.Papers)) != nil; has != wantSk {
+							t.Errorf("part %d of %d papers: skeleton %v, want %v", part, len(v.Papers), has, wantSk)
+						}
+					}
+				}
+			}
+		})
+	}
+}

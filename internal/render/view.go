@@ -97,6 +97,8 @@ type Item struct {
 	// item's cut holds them afterwards), not in the batch.
 	inItem bool
 	own    map[key]string
+	// marks, in a skeleton run, stand for this paper's item calls.
+	marks *marks
 }
 
 // PaperView is one paper of one reader's digest: its Item and its number.
@@ -129,8 +131,13 @@ type DigestView struct {
 	// BrowserURL shows this digest as a web page (signed); empty hides it.
 	BrowserURL string
 
-	// batch renders the head and foot while a Batch renders the digest.
-	batch *Batch
+	// batch renders the head and foot while a Batch renders the digest,
+	// hsum and fsum sum them (their links masked), hvals and fvals are
+	// their holes; marks, in a skeleton run, stand for their calls.
+	batch        *Batch
+	hsum, fsum   sum
+	hvals, fvals []string
+	marks        *marks
 }
 
 // Head is what the top of a digest shows: the list, the date, the
@@ -151,6 +158,14 @@ type Head struct {
 type Foot struct {
 	Email, DateLabel, ListName                       string
 	PreferencesURL, UnsubscribeURL, FeedURL, BaseURL string
+}
+
+// own are the strings of a Head or Foot that are the reader's own, and
+// their kinds.
+func (h *Head) own() ([]*string, []holeKind) { return []*string{&h.BrowserURL}, []holeKind{holeToken} }
+
+func (f *Foot) own() ([]*string, []holeKind) {
+	return []*string{&f.Email, &f.PreferencesURL, &f.UnsubscribeURL, &f.FeedURL}, []holeKind{holeEmail, holeToken, holeToken, holeToken}
 }
 
 // head and foot are the Head and Foot of v.
