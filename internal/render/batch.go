@@ -435,7 +435,8 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 	return out, nil
 }
 
-// textFuncs are the functions of the plain-text part that render
+// partFuncs are the functions of the text (T textBlock) or HTML (T
+// htmltemplate.HTML, which its templates have escaped) part that render
 // fragments:
 //
 //	shared NAME PAPER    template NAME on the paper's Paper, once per paper
@@ -447,58 +448,18 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 //	                     interests and shape of the reader's links
 //	foot NAME DIGEST     template NAME on the digest's Foot, once per shape
 //	                     of the reader's address and links
-func (m *mailTemplates) textFuncs() map[string]any {
+//
+// and, in the HTML part, clean, which passes that HTML unchanged.
+func partFuncs[T textBlock | htmltemplate.HTML](m *mailTemplates, part int) map[string]any {
+	out := func(s string, err error) (T, error) { return T(s), err }
 	return map[string]any{
-		"shared": func(name string, p any) (textBlock, error) {
-			s, err := m.fragment(partText, name, p, false)
-			return textBlock(s), err
-		},
-		"matched": func(name string, p any) (textBlock, error) {
-			s, err := m.fragment(partText, name, p, true)
-			return textBlock(s), err
-		},
-		"head": func(name string, v *DigestView) (textBlock, error) {
-			s, err := m.head(partText, name, v)
-			return textBlock(s), err
-		},
-		"item": func(name string, p *PaperView) (textBlock, error) {
-			s, err := m.item(partText, name, p)
-			return textBlock(s), err
-		},
-		"foot": func(name string, v *DigestView) (textBlock, error) {
-			s, err := m.foot(partText, name, v)
-			return textBlock(s), err
-		},
-	}
-}
-
-// htmlFuncs are shared and matched of the HTML part (as in the text part,
-// giving HTML), and its clean, which passes that HTML unchanged: its
-// templates have cleaned and escaped every value already.
-func (m *mailTemplates) htmlFuncs() map[string]any {
-	return map[string]any{
-		"shared": func(name string, p any) (htmltemplate.HTML, error) {
-			s, err := m.fragment(partHTML, name, p, false)
-			return htmltemplate.HTML(s), err
-		},
-		"matched": func(name string, p any) (htmltemplate.HTML, error) {
-			s, err := m.fragment(partHTML, name, p, true)
-			return htmltemplate.HTML(s), err
-		},
-		"head": func(name string, v *DigestView) (htmltemplate.HTML, error) {
-			s, err := m.head(partHTML, name, v)
-			return htmltemplate.HTML(s), err
-		},
-		"item": func(name string, p *PaperView) (htmltemplate.HTML, error) {
-			s, err := m.item(partHTML, name, p)
-			return htmltemplate.HTML(s), err
-		},
-		"foot": func(name string, v *DigestView) (htmltemplate.HTML, error) {
-			s, err := m.foot(partHTML, name, v)
-			return htmltemplate.HTML(s), err
-		},
+		"shared":  func(name string, p any) (T, error) { return out(m.fragment(part, name, p, false)) },
+		"matched": func(name string, p any) (T, error) { return out(m.fragment(part, name, p, true)) },
+		"head":    func(name string, v *DigestView) (T, error) { return out(m.head(part, name, v)) },
+		"item":    func(name string, p *PaperView) (T, error) { return out(m.item(part, name, p)) },
+		"foot":    func(name string, v *DigestView) (T, error) { return out(m.foot(part, name, v)) },
 		"clean": func(v any) any {
-			if h, ok := v.(htmltemplate.HTML); ok {
+			if h, ok := v.(htmltemplate.HTML); ok && part == partHTML {
 				return h
 			}
 			return cleanValue(v)

@@ -328,10 +328,12 @@ func isField(args []parse.Node, name string) bool {
 	return len(args) == 1 && ok && len(f.Ident) == 1 && f.Ident[0] == name
 }
 
-// marks stand for the head, item and foot calls of a skeleton run.
+// marks stand for the head, item and foot calls of a skeleton run: markup,
+// so that a mark shows as it is only where the HTML of a call does.
 type marks struct {
 	tag   string
 	calls []call
+	all   []string // the marks given, in order
 }
 
 // call is one head ('h'), item ('i', of paper) or foot ('f') call.
@@ -343,70 +345,22 @@ type call struct {
 
 func (ms *marks) mark(kind byte, name string, paper int) string {
 	ms.calls = append(ms.calls, call{kind, name, paper})
-	return ms.at(len(ms.calls) - 1)
+	ms.all = append(ms.all, "<b>"+ms.tag+strconv.Itoa(len(ms.calls)-1)+"</b>")
+	return ms.all[len(ms.all)-1]
 }
 
-// at is the mark of call i: markup, so that it shows as it is only where
-// the HTML of a call does.
-func (ms *marks) at(i int) string { return "<b>" + ms.tag + strconv.Itoa(i) + "</b>" }
-
-// skeleton is a digest template run with marks, cut at them: pieces[i]
-// comes before calls[i].
+// skeleton is a digest template run with marks, cut at them: a cut whose
+// holes are its calls.
 type skeleton struct {
-	pieces []string
-	calls  []call
+	*cut
+	calls []call
 }
 
-// skeleton returns the skeleton of part for digests of n papers, nil when
-// the part is not skeletal or its runs disagree.
-func (m *mailTemplates) skeleton(part, n int) *skeleton {
-	if !m.skeletal[part] {
-		return nil
-	}
-	k := [2]int{part, n}
-	if sk, ok := m.skeletons.Load(k); ok {
-		return sk.(*skeleton)
-	}
-	var runs [2]string
-	var ms [2]*marks
-	ok := true
-	for r := range runs {
-		ms[r] = &marks{tag: strconv.FormatUint(rand.Uint64(), 36) + "_"}
-		v := &DigestView{marks: ms[r], Papers: make([]PaperView, n)}
-		for i := range v.Papers {
-			v.Papers[i].N, v.Papers[i].marks = i+1, ms[r]
-		}
-		var b strings.Builder
-		ok = ok && m.run(1+part, &b, v) == nil
-		runs[r] = b.String()
-	}
-	var sk *skeleton
-	if out := runs[0]; ok && slices.Equal(ms[0].calls, ms[1].calls) {
-		sk = &skeleton{calls: ms[0].calls}
-		for i := range sk.calls {
-			j := strings.Index(out, ms[0].at(i))
-			if j < 0 {
-				sk = nil
-				break
-			}
-			sk.pieces = append(sk.pieces, out[:j])
-			out = out[j+len(ms[0].at(i)):]
-		}
-		if sk != nil {
-			sk.pieces = append(sk.pieces, out)
-			if sk.join(ms[1]) != runs[1] {
-				sk = nil
-			}
-		}
-	}
-	m.skeletons.Store(k, sk)
-	return sk
-}
-
-// skeletonOf is the skeleton of part for digest v, nil when there is none
-// or v's papers are not numbered from 1.
-func (m *mailTemplates) skeletonOf(part int, v *DigestView) *skeleton {
-	if v == nil {
+// skeleton returns the skeleton of part for digests with as many papers
+// as v, nil when v is none, its papers are not numbered from 1, the part
+// is not skeletal or its runs disagree.
+func (m *mailTemplates) skeleton(part int, v *DigestView) *skeleton {
+	if v == nil || !m.skeletal[part] {
 		return nil
 	}
 	for i := range v.Papers {
@@ -414,29 +368,43 @@ func (m *mailTemplates) skeletonOf(part int, v *DigestView) *skeleton {
 			return nil
 		}
 	}
-	return m.skeleton(part, len(v.Papers))
-}
-
-// join is sk with the marks of ms in the calls, to check it.
-func (sk *skeleton) join(ms *marks) string {
-	var b strings.Builder
-	for i, p := range sk.pieces {
-		b.WriteString(p)
-		if i < len(sk.calls) {
-			b.WriteString(ms.at(i))
+	n := len(v.Papers)
+	k := [2]int{part, n}
+	if sk, ok := m.skeletons.Load(k); ok {
+		return sk.(*skeleton)
+	}
+	var runs [2]string
+	var ms [2]marks
+	ok := true
+	for r := range runs {
+		ms[r].tag = strconv.FormatUint(rand.Uint64(), 36) + "_"
+		marked := &DigestView{marks: &ms[r], Papers: make([]PaperView, n)}
+		for i := range marked.Papers {
+			marked.Papers[i].N, marked.Papers[i].marks = i+1, &ms[r]
+		}
+		var b strings.Builder
+		ok = ok && m.run(1+part, &b, marked) == nil
+		runs[r] = b.String()
+	}
+	var sk *skeleton
+	if ok && slices.Equal(ms[0].calls, ms[1].calls) {
+		c := makeCut(runs[0], runs[1], ms[0].all, ms[1].all)
+		if c != nil && !slices.ContainsFunc(c.gaps, func(g gap) bool { return g.esc }) {
+			sk = &skeleton{c, ms[0].calls}
 		}
 	}
-	return b.String()
+	m.skeletons.Store(k, sk)
+	return sk
 }
 
 // fill writes the digest v to w: the pieces of sk and v's own calls.
 func (m *mailTemplates) fill(w *strings.Builder, part int, sk *skeleton, v *DigestView) error {
 	for i, p := range sk.pieces {
 		w.WriteString(p)
-		if i == len(sk.calls) {
-			break
+		if sk.gaps[i].hole < 0 {
+			continue
 		}
-		c := sk.calls[i]
+		c := sk.calls[sk.gaps[i].hole]
 		sum, vals := v.hsum, v.hvals
 		switch c.kind {
 		case 'i':

@@ -259,7 +259,7 @@ func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
 	if f, err = get(name); err != nil {
 		return m, err
 	}
-	if m.text, err = parseText(name, f, m.textFuncs()); err != nil {
+	if m.text, err = parseText(name, f, partFuncs[textBlock](m, partText)); err != nil {
 		return m, err
 	}
 	m.origins[1] = f.origin
@@ -267,7 +267,7 @@ func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
 	if f, err = get(name); err != nil {
 		return m, err
 	}
-	if m.html, err = htmltemplate.New(name).Funcs(funcs).Funcs(m.htmlFuncs()).Parse(f.src); err != nil {
+	if m.html, err = htmltemplate.New(name).Funcs(funcs).Funcs(partFuncs[htmltemplate.HTML](m, partHTML)).Parse(f.src); err != nil {
 		return m, fmt.Errorf("render: template %s: %w", f.origin, err)
 	}
 	// Control characters are cleaned from the HTML part too (before
@@ -371,7 +371,7 @@ func (m *mailTemplates) render(data any) (subject, text, html string, err error)
 	for i := range parts {
 		var b strings.Builder
 		b.Grow(int(m.sizes[i].Load()) + 1024)
-		if sk := m.skeletonOf(i, v); sk != nil {
+		if sk := m.skeleton(i, v); sk != nil {
 			err = m.fill(&b, i, sk, v)
 		} else {
 			err = m.run(1+i, &b, data)

@@ -1136,7 +1136,7 @@ func TestSkeleton(t *testing.T) {
 							t.Fatalf("part %d of %d papers (batch %v) differs from the template run in full", part, len(v.Papers), batch != nil)
 						}
 						wantSk := tt.skeletal[part] || tt.itemOnly && len(v.Papers) == 0
-						if has := e.digest.skeleton(part, len(v.Papers)) != nil; has != wantSk {
+						if has := e.digest.skeleton(part, v) != nil; has != wantSk {
 							t.Errorf("part %d of %d papers: skeleton %v, want %v", part, len(v.Papers), has, wantSk)
 						}
 					}
