@@ -90,6 +90,14 @@ func (h *hasher) int(n int) {
 	h.b.Write(x[:])
 }
 
+func (h *hasher) bool(b bool) {
+	if b {
+		h.int(1)
+	} else {
+		h.int(0)
+	}
+}
+
 // str writes each of ss, length first.
 func (h *hasher) str(ss ...string) {
 	for _, s := range ss {
@@ -117,14 +125,10 @@ func (h *hasher) match(m *Match) {
 		h.int(len(parts))
 		for _, s := range parts {
 			h.str(s.Text)
-			if s.Match {
-				h.int(1)
-			}
+			h.bool(s.Match)
 		}
 	}
-	if m.Fallback {
-		h.int(2)
-	}
+	h.bool(m.Fallback)
 }
 
 // shape writes fields with the reader's own characters (their holes)
@@ -184,9 +188,7 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 		h := b.hasher()
 		h.str("head", hd.DateLabel, hd.ListName, hd.Preheader, hd.BaseURL)
 		h.int(hd.Count)
-		if hd.Fallback {
-			h.int(1)
-		}
+		h.bool(hd.Fallback)
 		h.int(len(hd.Interests))
 		h.str(hd.Interests...)
 		c.hsum, c.hvals = h.shape(hd.own())
