@@ -335,9 +335,13 @@ func (c *highlightCache) reset() {
 }
 
 func (c *highlightCache) get(id, title, abstract string, matched []string) ([]render.Segment, []render.Segment) {
-	key := id + "\x00" + strings.Join(matched, "\x00")
+	var buf [256]byte
+	key := append(buf[:0], id...)
+	for _, w := range matched {
+		key = append(append(key, 0), w...)
+	}
 	c.mu.RLock()
-	h, ok := c.m[key]
+	h, ok := c.m[string(key)] // no copy of key for the lookup
 	c.mu.RUnlock()
 	if ok {
 		return h.title, h.abstract
@@ -349,7 +353,7 @@ func (c *highlightCache) get(id, title, abstract string, matched []string) ([]re
 		c.m = make(map[string]highlighted)
 	}
 	if len(c.m) < maxHighlights {
-		c.m[key] = h
+		c.m[string(key)] = h
 	}
 	c.mu.Unlock()
 	return h.title, h.abstract
