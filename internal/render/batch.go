@@ -51,9 +51,9 @@ const maxFragmentBytes = 16 << 20
 // entries, slices, headers).
 const (
 	fragmentOverhead = 64
-	cutOverhead      = 96
+	cutOverhead      = 128
 	pieceOverhead    = 24
-	lineOverhead     = 48
+	lineOverhead     = 80
 	seenOverhead     = 64
 )
 
@@ -371,6 +371,7 @@ func (b *Batch) keep(k key, c *cut) {
 		b.cuts, b.lines = make(map[key]*cut), make(map[string]string)
 	}
 	if c != nil {
+		c.pieces, c.gaps = slices.Clone(c.pieces), slices.Clone(c.gaps) // no spare capacity
 		for i, p := range c.pieces {
 			if l, ok := b.lines[p]; ok {
 				c.pieces[i] = l

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -146,4 +147,31 @@ func BenchmarkDigestDay(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+}
+
+// TestBatchBound renders a day (dayReaders) in one batch until it is
+// full: what it holds, measured on the heap, stays near the
+// maxFragmentBytes it counts (its overheads are estimates).
+func TestBatchBound(t *testing.T) {
+	e := testEngine(t)
+	views := dayReaders()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b := e.NewBatch()
+	for _, v := range views {
+		if _, _, _, err := b.Digest(v); err != nil {
+			t.Fatal(err)
+		}
+		if b.size > maxFragmentBytes-1<<14 {
+			break // full
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if b.size < maxFragmentBytes*9/10 || held > maxFragmentBytes*5/4 {
+		t.Errorf("batch counts %d bytes (bound %d) and holds %d on the heap", b.size, maxFragmentBytes, held)
+	}
+	runtime.KeepAlive(b)
 }
