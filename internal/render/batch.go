@@ -295,10 +295,12 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 	case ok || full || !first && !b.saw(k):
 		return m.exec(part, name, data)
 	}
+	out, err := m.exec(part, name, data)
+	if err != nil {
+		return "", err
+	}
 	hs := holes(fields, kinds)
-	sent := sentinel(fields, kinds, hs)
-	var outA string
-	var errA error
+	sent, outA := sentinel(fields, kinds, hs), out
 	if len(hs) > 0 {
 		orig := make([]string, len(fields))
 		for i, p := range fields {
@@ -308,19 +310,12 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 			f := fields[hs[h].f]
 			*f = (*f)[:hs[h].i] + sent[h] + (*f)[hs[h].j:]
 		}
-		outA, errA = m.exec(part, name, data)
+		outA, err = m.exec(part, name, data)
 		for i, p := range fields {
 			*p = orig[i]
 		}
 	}
-	out, err := m.exec(part, name, data)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case len(hs) == 0:
-		c = makeCut(out, out, nil, nil)
-	case errA == nil:
+	if err == nil {
 		c = makeCut(outA, out, sent, vals)
 	}
 	b.keep(k, c)
