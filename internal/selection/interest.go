@@ -394,8 +394,7 @@ const (
 // broader terms as related ones.
 func (ix *Index) wordSlot(w string) slot {
 	s := slot{alts: []alt{ix.newAlt([]string{w}, 1)}}
-	e, ok := wordnet()[w]
-	if !ok {
+	if !inWordnet(w) {
 		return s
 	}
 	s.plain = true
@@ -420,6 +419,7 @@ func (ix *Index) wordSlot(w string) slot {
 			s.alts = append(s.alts, a)
 		}
 	}
+	e := wordnet(w)
 	add(e.syn, wordSynWeight, false)
 	add(e.broader, wordBroadWeight, true)
 	add(ix.associates(w), assocWeight, true)
@@ -519,7 +519,7 @@ func (ix *Index) addWordSynonyms(a *alt) {
 		if id := a.ids[i]; id >= 0 && len(ix.post[id]) > max(2, len(ix.papers)*synonymDF/100) {
 			continue
 		}
-		for _, x := range wordnet()[w].syn {
+		for _, x := range wordnet(w).syn {
 			if id := ix.termID(x); id >= 0 && !genericWords[x] {
 				a.syn[i] = append(a.syn[i], id)
 			}
@@ -596,7 +596,7 @@ func plainGroup(kw []string, exps []expansion) bool {
 	if len(kw) != 1 {
 		return false
 	}
-	if _, ok := wordnet()[kw[0]]; !ok {
+	if !inWordnet(kw[0]) {
 		return false
 	}
 	for _, e := range exps {
@@ -613,7 +613,7 @@ func layKey(kw []string, exps []expansion) bool {
 	if len(kw) != 1 {
 		return false
 	}
-	if _, ok := wordnet()[kw[0]]; !ok {
+	if !inWordnet(kw[0]) {
 		return false
 	}
 	for _, e := range exps {

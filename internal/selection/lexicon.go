@@ -125,14 +125,20 @@ type trieNode struct {
 	key  string // non-empty when a key ends here
 }
 
-// expansion is one term that a lexicon key expands to.
+// expansion is one term that a lexicon key expands to, and how much it
+// counts. The phrases of a line are shared by every key of the line.
 type expansion struct {
+	*phrase
+	weight float32
+}
+
+// phrase is one phrase of the lexicon, parsed.
+type phrase struct {
 	stems []string // as an interest would be stemmed: for keys
 	// doc is the term as paper text is stemmed (query noise such as
 	// "thought" in "chain of thought" kept): for matching papers.
-	doc    []string
-	text   string // the phrase as written in the lexicon
-	weight float32
+	doc  []string
+	text string // the phrase as written in the lexicon
 	// lossy marks a phrase that is one word once stop words are gone
 	// ("over-smoothing", "more context"): too broad to match papers by.
 	lossy bool
@@ -473,10 +479,9 @@ func (l *Lexicon) partsOf(key string) [][]string {
 // add records e as an expansion of key, keeping the higher weight when the
 // same phrase is already there.
 func (l *Lexicon) add(key string, e expansion) {
-	ek := strings.Join(e.stems, " ")
 	list := l.entries[key]
 	for i := range list {
-		if strings.Join(list[i].stems, " ") == ek {
+		if slices.Equal(list[i].stems, e.stems) {
 			list[i].weight = max(list[i].weight, e.weight)
 			return
 		}
@@ -534,7 +539,7 @@ func lexPhrases(s string) ([]expansion, error) {
 			doc = st
 		}
 		n := len(words(p))
-		out = append(out, expansion{stems: st, doc: doc, text: p, lossy: len(doc) == 1 && n > 1, noKey: noKey(st, n)})
+		out = append(out, expansion{phrase: &phrase{stems: st, doc: doc, text: p, lossy: len(doc) == 1 && n > 1, noKey: noKey(st, n)}})
 	}
 	return out, nil
 }

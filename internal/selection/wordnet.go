@@ -2,6 +2,7 @@ package selection
 
 import (
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -20,35 +21,60 @@ type wordSense struct {
 	syn, broader []string
 }
 
-var (
-	wordnetOnce sync.Once
-	wordnetMap  map[string]wordSense
-)
+// wordnetLine is one line of the table by the stem of its word.
+type wordnetLine struct {
+	stem string
+	at   uint32 // offset of the line's text after "word:"
+}
 
-// wordnet returns the table by stem, parsed on first use. Words of one
-// stem ("picture", "pictures") share an entry; a word's own stem and stop
-// words are left out of its lists.
-func wordnet() map[string]wordSense {
-	wordnetOnce.Do(func() {
-		m := make(map[string]wordSense, 16000)
-		for line := range strings.SplitSeq(wordnetTable, "\n") {
-			if line == "" || line[0] == '#' {
-				continue
-			}
-			w, rest, ok := strings.Cut(line, ":")
-			if !ok || stopWords[w] {
-				continue
-			}
-			key := stem(w)
-			e := m[key]
-			syn, broader, _ := strings.Cut(rest, "|")
-			e.syn = addStems(e.syn, syn, key)
-			e.broader = addStems(e.broader, broader, key)
-			m[key] = e
+// wordnetIndex lists the table's lines by stem, then by position; built on
+// first use. The lines stay in the embedded table: an entry is read only
+// when a reader's word asks for it.
+var wordnetIndex = sync.OnceValue(func() []wordnetLine {
+	var out []wordnetLine
+	for at := 0; at < len(wordnetTable); {
+		line, _, _ := strings.Cut(wordnetTable[at:], "\n")
+		w, _, ok := strings.Cut(line, ":")
+		if line != "" && line[0] != '#' && ok && !stopWords[w] {
+			out = append(out, wordnetLine{stemUncached(w), uint32(at + len(w) + 1)})
 		}
-		wordnetMap = m
+		at += len(line) + 1
+	}
+	slices.SortFunc(out, func(a, b wordnetLine) int {
+		if c := strings.Compare(a.stem, b.stem); c != 0 {
+			return c
+		}
+		return int(a.at) - int(b.at)
 	})
-	return wordnetMap
+	return out
+})
+
+// wordnetLines returns the lines of the table whose word has stem key.
+func wordnetLines(key string) []wordnetLine {
+	idx := wordnetIndex()
+	i, _ := slices.BinarySearchFunc(idx, key, func(l wordnetLine, k string) int { return strings.Compare(l.stem, k) })
+	j := i
+	for j < len(idx) && idx[j].stem == key {
+		j++
+	}
+	return idx[i:j]
+}
+
+// inWordnet reports whether the table lists a word of stem key.
+func inWordnet(key string) bool { return len(wordnetLines(key)) > 0 }
+
+// wordnet returns what the table says about stem key. Words of one stem
+// ("picture", "pictures") share an entry; a word's own stem and stop words
+// are left out of its lists.
+func wordnet(key string) wordSense {
+	var e wordSense
+	for _, l := range wordnetLines(key) {
+		rest, _, _ := strings.Cut(wordnetTable[l.at:], "\n")
+		syn, broader, _ := strings.Cut(rest, "|")
+		e.syn = addStems(e.syn, syn, key)
+		e.broader = addStems(e.broader, broader, key)
+	}
+	return e
 }
 
 func addStems(list []string, words, self string) []string {
@@ -60,14 +86,7 @@ func addStems(list []string, words, self string) []string {
 		if s == self || len(s) < 3 {
 			continue
 		}
-		dup := false
-		for _, x := range list {
-			if x == s {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if !slices.Contains(list, s) {
 			list = append(list, s)
 		}
 	}
