@@ -71,8 +71,7 @@ func BenchmarkCompileCold(b *testing.B) {
 	ix := NewIndex(papers, Options{Now: now})
 	b.ReportAllocs()
 	for b.Loop() {
-		ix.cache.Clear()
-		ix.texts.Clear()
+		ix.cache, ix.texts = interestCache{}, interestCache{}
 		ix.Compile(benchProfile)
 	}
 }
@@ -138,8 +137,7 @@ func BenchmarkCompileLibraryCold(b *testing.B) {
 	prof := Profile{Library: benchLibrary(papers, maxLibraryParts), Authors: []string{"Yann LeCun"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		ix.cache.Clear()
-		ix.texts.Clear()
+		ix.cache, ix.texts = interestCache{}, interestCache{}
 		ix.Select(ix.Compile(prof), 8)
 	}
 }

@@ -121,5 +121,7 @@
 //
 // Compiled interests are cached in the Index, so subscribers who share an
 // interest share the compilation, and Select itself only merges the
-// compiled per-paper scores, allocating little.
+// compiled per-paper scores, allocating little. The cache is bounded (a few
+// thousand interests, the most recently used kept), so a run's memory does
+// not grow with the number of distinct interests its readers wrote.
 package selection

@@ -146,8 +146,8 @@ type Index struct {
 	// sem holds embedding vectors (nil: lexical ranking only).
 	sem *semanticVectors
 
-	cache   sync.Map // compiled interests by key
-	texts   sync.Map // compiled interests by interest text
+	cache   interestCache // compiled interests by key
+	texts   interestCache // compiled interests by interest text
 	scratch sync.Pool
 	reader  readerIndex // author and category lookups (reader.go)
 }

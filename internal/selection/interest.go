@@ -148,16 +148,63 @@ type interest struct {
 	count atomic.Int64
 }
 
+// cacheMax is how many compiled interests one generation of an
+// interestCache holds: about 5 KiB each with 500 candidates.
+const cacheMax = 2048
+
+// interestCache holds compiled interests by key in two generations: when
+// the current one is full it becomes the previous one and the one before
+// is dropped, so a run that meets any number of distinct interests (free
+// text, library entries) keeps at most 2*cacheMax of them, and one found
+// in the previous generation moves to the current one, so the interests
+// many readers share stay compiled. Safe for concurrent use.
+type interestCache struct {
+	mu        sync.Mutex
+	cur, prev map[string]*interest
+}
+
+func (c *interestCache) get(key string) (*interest, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in, ok := c.cur[key]
+	if !ok {
+		if in, ok = c.prev[key]; ok {
+			c.add(key, in)
+		}
+	}
+	return in, ok
+}
+
+// put caches in under key unless the current generation has the key
+// already, and returns the interest cached.
+func (c *interestCache) put(key string, in *interest) *interest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.cur[key]; ok {
+		return old
+	}
+	c.add(key, in)
+	return in
+}
+
+func (c *interestCache) add(key string, in *interest) {
+	if len(c.cur) >= cacheMax {
+		c.prev, c.cur = c.cur, nil
+	}
+	if c.cur == nil {
+		c.cur = make(map[string]*interest)
+	}
+	c.cur[key] = in
+}
+
 // interestFor compiles (or fetches from the cache) one interest text.
 // Texts seen before are found by their text; others by their stems, so
 // wordings that differ only in stop words share one compilation.
 func (ix *Index) interestFor(text string) *interest {
-	if v, ok := ix.texts.Load(text); ok {
-		return v.(*interest)
+	if in, ok := ix.texts.get(text); ok {
+		return in
 	}
-	in := ix.interestForStems(text)
-	ix.texts.Store(text, in)
-	return in
+	return ix.texts.put(text, ix.interestForStems(text))
 }
 
 func (ix *Index) interestForStems(text string) *interest {
@@ -193,8 +240,8 @@ func (ix *Index) interestForStems(text string) *interest {
 		kb.WriteString("|lc" + strconv.FormatUint(plainAcr, 16))
 	}
 	key := kb.String()
-	if v, ok := ix.cache.Load(key); ok {
-		return v.(*interest)
+	if in, ok := ix.cache.get(key); ok {
+		return in
 	}
 	in := ix.compileInterest(ws, joined, plainAcr, idioms, modal)
 	if ix.sem != nil {
@@ -203,8 +250,7 @@ func (ix *Index) interestForStems(text string) *interest {
 	if parts := ix.conjuncts(text); parts != nil {
 		in = mergeAlternatives(in, parts)
 	}
-	v, _ := ix.cache.LoadOrStore(key, in)
-	return v.(*interest)
+	return ix.cache.put(key, in)
 }
 
 // compileInterest splits stems into slots, each one concept: first
@@ -1293,8 +1339,8 @@ func (ix *Index) secondPass(in *interest, m [][]float32, rels []float32) {
 // "more like this" interest, scored relative to the paper itself.
 func (ix *Index) paperVector(d int) *interest {
 	key := "\x00doc:" + strconv.Itoa(d)
-	if v, ok := ix.cache.Load(key); ok {
-		return v.(*interest)
+	if in, ok := ix.cache.get(key); ok {
+		return in
 	}
 	di := &ix.docs[d]
 	toks := ix.toks[di.tokOff : di.tokOff+uint32(di.fEnd[numFields-1])]
@@ -1351,8 +1397,7 @@ func (ix *Index) paperVector(d int) *interest {
 			in.hits[i].v = min(1, in.hits[i].v/self)
 		}
 	}
-	v, _ := ix.cache.LoadOrStore(key, in)
-	return v.(*interest)
+	return ix.cache.put(key, in)
 }
 
 // sharesWord reports whether alternatives a and b have a word in common.

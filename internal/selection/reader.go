@@ -232,8 +232,8 @@ func (ix *Index) textVector(text string) *interest {
 		return nil
 	}
 	key := "\x00text:" + text
-	if v, ok := ix.cache.Load(key); ok {
-		return v.(*interest)
+	if in, ok := ix.cache.get(key); ok {
+		return in
 	}
 	title, _, _ := strings.Cut(text, "\n")
 	// Terms no candidate paper has count too: an entry whose telling
@@ -304,6 +304,5 @@ func (ix *Index) textVector(text string) *interest {
 	for i := range in.hits {
 		in.hits[i].v = min(1, in.hits[i].v*scale)
 	}
-	v, _ := ix.cache.LoadOrStore(key, in)
-	return v.(*interest)
+	return ix.cache.put(key, in)
 }

@@ -388,3 +388,35 @@ func FuzzSelect(f *testing.F) {
 		}
 	})
 }
+
+// TestInterestCacheBounded compiles more distinct interests than the cache
+// keeps: memory stays bounded, an interest in use stays compiled, and an
+// evicted one compiles again to the same picks.
+func TestInterestCacheBounded(t *testing.T) {
+	ix := fixtureIndex(t)
+	shared := Profile{Interests: []string{"graph neural networks"}}
+	first := selectFor(ix, shared, 5)
+	if len(first) == 0 {
+		t.Fatal("the shared interest picks nothing")
+	}
+	in := ix.interestFor("graph neural networks")
+	evicted := Profile{Interests: []string{"graph neural networks 0"}}
+	before := ids(selectFor(ix, evicted, 5))
+	for i := range 3 * cacheMax {
+		selectFor(ix, Profile{Interests: []string{fmt.Sprintf("graph neural networks %d", i)}}, 5)
+		if i%100 == 0 && ix.interestFor("graph neural networks") != in {
+			t.Fatalf("after %d other interests the shared one was compiled again", i)
+		}
+	}
+	for _, c := range []*interestCache{&ix.texts, &ix.cache} {
+		if n := len(c.cur) + len(c.prev); n > 2*cacheMax {
+			t.Errorf("cache holds %d compiled interests, want at most %d", n, 2*cacheMax)
+		}
+	}
+	if got := ids(selectFor(ix, evicted, 5)); !slices.Equal(got, before) {
+		t.Errorf("picks of an evicted interest compiled again %v, want %v", got, before)
+	}
+	if got := ids(selectFor(ix, shared, 5)); !slices.Equal(got, ids(first)) {
+		t.Errorf("picks of the shared interest %v, want %v", got, ids(first))
+	}
+}
