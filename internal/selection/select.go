@@ -296,10 +296,12 @@ func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
 	if in.vector {
 		return nil
 	}
-	if v, ok := in.surf.Load(d); ok {
-		return v.([]surfHit)
+	in.surfMu.Lock()
+	hits, ok := in.surf[d]
+	in.surfMu.Unlock()
+	if ok {
+		return hits
 	}
-	var hits []surfHit
 	for _, s := range in.slots {
 		for ai := range s.alts {
 			a := &s.alts[ai]
@@ -333,8 +335,16 @@ func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
 			uniq = append(uniq, h)
 		}
 	}
-	v, _ := in.surf.LoadOrStore(d, slices.Clip(uniq))
-	return v.([]surfHit)
+	in.surfMu.Lock()
+	defer in.surfMu.Unlock()
+	if in.surf == nil {
+		in.surf = make(map[uint32][]surfHit)
+	}
+	if old, ok := in.surf[d]; ok {
+		return old
+	}
+	in.surf[d] = slices.Clip(uniq)
+	return in.surf[d]
 }
 
 // surface returns the text of the first occurrence (title first) of the

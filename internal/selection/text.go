@@ -181,14 +181,15 @@ func words(s string) []wordSpan {
 }
 
 // stemCache memoizes Snowball stems of lower-cased words for the whole
-// process. It stops growing at stemCacheMax entries; vocabularies of paper
-// text are far smaller in practice.
+// process. It starts over when it reaches stemCacheMax entries (about
+// 5 MB), more than the words of a day's candidates, so a server that runs
+// for months does not keep every word it ever met.
 var (
 	stemCache    sync.Map // string -> string
 	stemCacheLen atomic.Int64
 )
 
-const stemCacheMax = 500_000
+const stemCacheMax = 1 << 15
 
 // stem returns the Snowball English stem of a lower-cased word, with the
 // exceptions of stemExceptions. Words of fewer than three bytes are kept,
@@ -199,10 +200,9 @@ func stem(lower string) string {
 		return v.(string)
 	}
 	st := stemUncached(lower)
-	if stemCacheLen.Load() < stemCacheMax {
-		if _, loaded := stemCache.LoadOrStore(lower, st); !loaded {
-			stemCacheLen.Add(1)
-		}
+	if _, loaded := stemCache.LoadOrStore(lower, st); !loaded && stemCacheLen.Add(1) >= stemCacheMax {
+		stemCache.Clear()
+		stemCacheLen.Store(0)
 	}
 	return st
 }

@@ -2,6 +2,7 @@ package selection
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -166,4 +167,24 @@ func FuzzWords(f *testing.F) {
 		}
 		_ = stems(s, true)
 	})
+}
+
+// TestStemCacheBounded stems more distinct words than the cache keeps: it
+// starts over instead of growing, and stems stay right.
+func TestStemCacheBounded(t *testing.T) {
+	for i := range 2 * stemCacheMax {
+		w := "layers" + strconv.Itoa(i)
+		if got, want := stem(w), stemUncached(w); got != want {
+			t.Fatalf("stem(%q) = %q, want %q", w, got, want)
+		}
+		if n := stemCacheLen.Load(); n > stemCacheMax {
+			t.Fatalf("stem cache holds %d words, want at most %d", n, stemCacheMax)
+		}
+	}
+	if got := stem("transformers"); got != "transformer" {
+		t.Errorf("stem(transformers) after the cache started over = %q", got)
+	}
+	if _, ok := stemCache.Load("transformers"); !ok {
+		t.Error("a word stemmed after the cache filled up is not cached")
+	}
 }
