@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -64,15 +65,7 @@ func ranked(v []float32, least float32, k int) []uint32 {
 			out = append(out, uint32(d))
 		}
 	}
-	slices.SortStableFunc(out, func(a, b uint32) int {
-		switch {
-		case v[a] > v[b]:
-			return -1
-		case v[a] < v[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b uint32) int { return cmp.Compare(v[b], v[a]) })
 	return out[:min(len(out), k)]
 }
 

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -532,13 +533,7 @@ func (ix *Index) associates(w string) []string {
 		}
 	}
 	slices.SortFunc(cands, func(a, b sc) int {
-		switch {
-		case a.pmi > b.pmi:
-			return -1
-		case a.pmi < b.pmi:
-			return 1
-		}
-		return int(a.t) - int(b.t)
+		return cmp.Or(cmp.Compare(b.pmi, a.pmi), int(a.t)-int(b.t))
 	})
 	var out []string
 	for _, c := range cands[:min(len(cands), assocK)] {
@@ -1101,15 +1096,7 @@ func (ix *Index) scoreInterest(in *interest) {
 				cands = append(cands, si)
 			}
 		}
-		slices.SortStableFunc(cands, func(a, b int) int {
-			switch ia, ib := in.slots[a].imp, in.slots[b].imp; {
-			case ia > ib:
-				return -1
-			case ia < ib:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(cands, func(a, b int) int { return cmp.Compare(in.slots[b].imp, in.slots[a].imp) })
 		for _, si := range cands {
 			if (absent+1)*3 > research {
 				break
@@ -1252,13 +1239,7 @@ func (ix *Index) feedbackPass(rels []float32) {
 		return
 	}
 	slices.SortStableFunc(seeds, func(a, b docVal) int {
-		switch {
-		case a.v > b.v:
-			return -1
-		case a.v < b.v:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.v, a.v)
 	})
 	seeds = seeds[:min(len(seeds), prfSeeds)]
 	if len(seeds) < 2 {
@@ -1373,13 +1354,7 @@ func (ix *Index) paperVector(d int) *interest {
 		cand = append(cand, ts{id, w})
 	}
 	slices.SortStableFunc(cand, func(a, b ts) int {
-		switch {
-		case a.w > b.w:
-			return -1
-		case a.w < b.w:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.w, a.w)
 	})
 	in := &interest{vector: true}
 	for _, c := range cand[:min(len(cand), vectorTerms)] {

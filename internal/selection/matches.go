@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -169,13 +170,7 @@ func (ix *Index) Nearby(interest string, n int) []string {
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b nearbyCand) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return strings.Compare(a.text, b.text)
+		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.text, b.text))
 	})
 	var out []string
 	seen := map[string]bool{}

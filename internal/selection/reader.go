@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -275,13 +276,7 @@ func (ix *Index) textVector(text string) *interest {
 		cand = append(cand, ts{st, id, w})
 	}
 	slices.SortStableFunc(cand, func(a, b ts) int {
-		switch {
-		case a.w > b.w:
-			return -1
-		case a.w < b.w:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.w, a.w)
 	})
 	in := &interest{vector: true}
 	var known, absent float32

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -219,15 +220,7 @@ func (ix *Index) Trending(limit int, exclude func(paperID string) bool) []Pick {
 		for i := range ix.trendOrder {
 			ix.trendOrder[i] = uint32(i)
 		}
-		slices.SortStableFunc(ix.trendOrder, func(a, b uint32) int {
-			switch ta, tb := ix.trend[a], ix.trend[b]; {
-			case ta > tb:
-				return -1
-			case ta < tb:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(ix.trendOrder, func(a, b uint32) int { return cmp.Compare(ix.trend[b], ix.trend[a]) })
 	})
 	var out []Pick
 	for _, d := range ix.trendOrder {
@@ -280,15 +273,7 @@ type surfHit struct {
 	text string
 }
 
-func bySurfWeight(a, b surfHit) int {
-	switch {
-	case a.w > b.w:
-		return -1
-	case a.w < b.w:
-		return 1
-	}
-	return 0
-}
+func bySurfWeight(a, b surfHit) int { return cmp.Compare(b.w, a.w) }
 
 // surfaces returns what of interest in matched paper d, best first. The
 // result is memoized in the interest, which subscribers share.
