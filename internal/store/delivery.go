@@ -265,44 +265,24 @@ func (s *Store) FirstDueAfter(t time.Time) (at time.Time, ok bool, err error) {
 // transaction; nobody else is read. fn may record outcomes, which move
 // the keys it was given.
 func (s *Store) DueSubscribers(now time.Time, n int, fn func([]model.Subscriber) error) error {
-	if n <= 0 {
-		n = 1000
-	}
 	limit := uint64(now.Unix())
 	after := dueKey(0, 0)
-	batch := make([]model.Subscriber, 0, n)
-	for {
-		batch = batch[:0]
-		err := s.view(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketDue)
-			if b == nil {
-				return nil // a store of an older schema opened read-only
+	return s.inBatches(n, fn, func(tx *bolt.Tx, batch []model.Subscriber) ([]model.Subscriber, error) {
+		b := tx.Bucket(bucketDue)
+		if b == nil {
+			return batch, nil // a store of an older schema opened read-only
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek(after); k != nil && len(batch) < cap(batch) && binary.BigEndian.Uint64(k) <= limit; k, _ = c.Next() {
+			after = append(append(after[:0], k...), 0) // the next key after this one
+			sub, err := getSubscriber(tx, binary.BigEndian.Uint64(k[8:]))
+			if err != nil {
+				return batch, err
 			}
-			c := b.Cursor()
-			for k, _ := c.Seek(after); k != nil && len(batch) < n; k, _ = c.Next() {
-				if binary.BigEndian.Uint64(k) > limit {
-					break
-				}
-				after = append(after[:0], k...)
-				after = append(after, 0) // the next key after this one
-				sub, err := getSubscriber(tx, binary.BigEndian.Uint64(k[8:]))
-				if err != nil {
-					return err
-				}
-				batch = append(batch, sub)
-			}
-			return nil
-		})
-		if err != nil || len(batch) == 0 {
-			return err
+			batch = append(batch, sub)
 		}
-		if err := fn(batch); err != nil {
-			return err
-		}
-		if len(batch) < n {
-			return nil
-		}
-	}
+		return batch, nil
+	})
 }
 
 // NotDueYet moves the due keys of subscribers a tick at now found not

@@ -327,39 +327,39 @@ func (s *Store) DeleteSubscriber(id uint64) error {
 // n, each batch read in its own short transaction, so memory does not grow
 // with the list and writers are not blocked.
 func (s *Store) ForEachSubscriber(n int, fn func([]model.Subscriber) error) error {
+	from := uint64(1) // ids start at 1
+	return s.inBatches(n, fn, func(tx *bolt.Tx, batch []model.Subscriber) ([]model.Subscriber, error) {
+		c := tx.Bucket(bucketSubscribers).Cursor()
+		for k, _ := c.Seek(u64(from)); k != nil && len(batch) < cap(batch); k, _ = c.Next() {
+			sub, err := getSubscriber(tx, btoi(k))
+			if err != nil {
+				return batch, err
+			}
+			batch = append(batch, sub)
+			from = btoi(k) + 1
+		}
+		return batch, nil
+	})
+}
+
+// inBatches calls fn with batches of at most n subscribers (1,000 for
+// n <= 0) until a batch is short. Each batch is read in its own short
+// transaction by next, which appends to the empty batch it is given up
+// to its capacity, from where the batch before ended.
+func (s *Store) inBatches(n int, fn func([]model.Subscriber) error, next func(*bolt.Tx, []model.Subscriber) ([]model.Subscriber, error)) error {
 	if n <= 0 {
 		n = 1000
 	}
-	var after uint64
-	first := true
 	batch := make([]model.Subscriber, 0, n)
 	for {
-		batch = batch[:0]
 		err := s.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketSubscribers).Cursor()
-			var k []byte
-			if first {
-				k, _ = c.First()
-			} else {
-				k, _ = c.Seek(u64(after + 1))
-			}
-			for ; k != nil && len(batch) < n; k, _ = c.Next() {
-				sub, err := getSubscriber(tx, btoi(k))
-				if err != nil {
-					return err
-				}
-				batch = append(batch, sub)
-			}
-			return nil
+			var err error
+			batch, err = next(tx, batch[:0])
+			return err
 		})
-		if err != nil {
+		if err != nil || len(batch) == 0 {
 			return err
 		}
-		if len(batch) == 0 {
-			return nil
-		}
-		first = false
-		after = batch[len(batch)-1].ID
 		if err := fn(batch); err != nil {
 			return err
 		}
