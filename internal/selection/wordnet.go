@@ -31,7 +31,7 @@ type wordnetLine struct {
 // first use. The lines stay in the embedded table: an entry is read only
 // when a reader's word asks for it.
 var wordnetIndex = sync.OnceValue(func() []wordnetLine {
-	var out []wordnetLine
+	out := make([]wordnetLine, 0, strings.Count(wordnetTable, "\n"))
 	for at := 0; at < len(wordnetTable); {
 		line, _, _ := strings.Cut(wordnetTable[at:], "\n")
 		w, _, ok := strings.Cut(line, ":")
