@@ -40,12 +40,7 @@ var wordnetIndex = sync.OnceValue(func() []wordnetLine {
 		}
 		at += len(line) + 1
 	}
-	slices.SortFunc(out, func(a, b wordnetLine) int {
-		if c := strings.Compare(a.stem, b.stem); c != 0 {
-			return c
-		}
-		return int(a.at) - int(b.at)
-	})
+	slices.SortStableFunc(out, func(a, b wordnetLine) int { return strings.Compare(a.stem, b.stem) })
 	return out
 })
 
