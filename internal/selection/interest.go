@@ -144,8 +144,6 @@ type interest struct {
 	whole  *alt     // the whole interest as a phrase, when it spans slots
 	vector bool     // a paper's distinctive terms, scored without coverage
 	hits   []docVal // relevance 0..1 by doc, sorted by doc
-	surfMu sync.Mutex
-	surf   map[uint32][]surfHit // by doc, filled as papers are picked
 	// count is 1 + the number of papers above the floor, once counted.
 	count atomic.Int64
 }

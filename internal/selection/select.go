@@ -252,12 +252,13 @@ func (ix *Index) matched(q *Query, best int, d uint32) []string {
 			}
 		}
 	}
-	add(ix.surfaces(q.parts[best].in, d))
+	hits := ix.surfaces(make([]surfHit, 0, 4*maxMatched), q.parts[best].in, d)
+	add(hits)
 	if len(q.parts) > 1 {
-		var rest []surfHit
+		rest := hits[:0]
 		for pi := range q.parts {
 			if pi != best {
-				rest = append(rest, ix.surfaces(q.parts[pi].in, d)...)
+				rest = ix.surfaces(rest, q.parts[pi].in, d)
 			}
 		}
 		slices.SortStableFunc(rest, bySurfWeight)
@@ -275,18 +276,14 @@ type surfHit struct {
 
 func bySurfWeight(a, b surfHit) int { return cmp.Compare(b.w, a.w) }
 
-// surfaces returns what of interest in matched paper d, best first. The
-// result is memoized in the interest, which subscribers share.
-func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
+// surfaces appends to buf what of interest in matched paper d, best
+// first, without case-insensitive duplicates. It is not memoized: a memo
+// per interest and paper grows with the readers of a run.
+func (ix *Index) surfaces(buf []surfHit, in *interest, d uint32) []surfHit {
 	if in.vector {
-		return nil
+		return buf
 	}
-	in.surfMu.Lock()
-	hits, ok := in.surf[d]
-	in.surfMu.Unlock()
-	if ok {
-		return hits
-	}
+	hits := buf
 	for _, s := range in.slots {
 		for ai := range s.alts {
 			a := &s.alts[ai]
@@ -313,23 +310,15 @@ func (ix *Index) surfaces(in *interest, d uint32) []surfHit {
 			}
 		}
 	}
-	slices.SortStableFunc(hits, bySurfWeight)
-	uniq := hits[:0]
-	for _, h := range hits {
+	own := hits[len(buf):]
+	slices.SortStableFunc(own, bySurfWeight)
+	uniq := own[:0]
+	for _, h := range own {
 		if len(uniq) < 2*maxMatched && !slices.ContainsFunc(uniq, func(u surfHit) bool { return strings.EqualFold(u.text, h.text) }) {
 			uniq = append(uniq, h)
 		}
 	}
-	in.surfMu.Lock()
-	defer in.surfMu.Unlock()
-	if in.surf == nil {
-		in.surf = make(map[uint32][]surfHit)
-	}
-	if old, ok := in.surf[d]; ok {
-		return old
-	}
-	in.surf[d] = slices.Clip(uniq)
-	return in.surf[d]
+	return hits[:len(buf)+len(uniq)]
 }
 
 // surface returns the text of the first occurrence (title first) of the
