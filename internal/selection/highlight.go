@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -231,14 +232,7 @@ func lowerWord(b []byte, w string) []byte {
 
 // starts reports whether a word with the lower-cased prefix pre can
 // start a match: the first word of some phrase has that prefix.
-func (h *Highlighter) starts(pre [prefixLen]byte) bool {
-	for _, p := range h.prefixes {
-		if p == pre {
-			return true
-		}
-	}
-	return false
-}
+func (h *Highlighter) starts(pre [prefixLen]byte) bool { return slices.Contains(h.prefixes, pre) }
 
 // keyPrefix is the first prefixLen bytes of a key, zero-padded.
 func keyPrefix(k string) (p [prefixLen]byte) {

@@ -2,6 +2,7 @@ package selection
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -450,10 +451,5 @@ func boilerplate(text string) []span {
 }
 
 func inSpans(spans []span, at int) bool {
-	for _, s := range spans {
-		if int32(at) >= s.start && int32(at) < s.end {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(spans, func(s span) bool { return int32(at) >= s.start && int32(at) < s.end })
 }

@@ -633,35 +633,13 @@ func (ix *Index) lexSlot(own []string, key string, compound bool) slot {
 // everyday word with only synonyms ("describe, description", "computer,
 // machine"): a reader's plain word, which papers may well say otherwise.
 func plainGroup(kw []string, exps []expansion) bool {
-	if len(kw) != 1 {
-		return false
-	}
-	if !inWordnet(kw[0]) {
-		return false
-	}
-	for _, e := range exps {
-		if e.weight < synonymWeight {
-			return false
-		}
-	}
-	return true
+	return len(kw) == 1 && inWordnet(kw[0]) && !slices.ContainsFunc(exps, func(e expansion) bool { return e.weight < synonymWeight })
 }
 
 // layKey reports whether the lexicon key kw is an everyday word that the
 // lexicon renders in the field's terms ("puzzles -> reasoning").
 func layKey(kw []string, exps []expansion) bool {
-	if len(kw) != 1 {
-		return false
-	}
-	if !inWordnet(kw[0]) {
-		return false
-	}
-	for _, e := range exps {
-		if e.weight == meansWeight {
-			return true
-		}
-	}
-	return false
+	return len(kw) == 1 && inWordnet(kw[0]) && slices.ContainsFunc(exps, func(e expansion) bool { return e.weight == meansWeight })
 }
 
 // idiomSlot is the concept of an idiom of the lexicon ("look up"): its
@@ -1331,13 +1309,7 @@ func (ix *Index) paperVector(d int) *interest {
 	var cand []ts
 	for i, t := range toks {
 		id := int32(t.term)
-		dup := false
-		for _, u := range toks[:i] {
-			if u.term == t.term {
-				dup = true
-				break
-			}
-		}
+		dup := slices.ContainsFunc(toks[:i], func(u tok) bool { return u.term == t.term })
 		// Words no other paper has cannot find similar papers.
 		if dup || len(ix.post[id]) < 2 {
 			continue
@@ -1376,12 +1348,7 @@ func (ix *Index) paperVector(d int) *interest {
 
 // sharesWord reports whether alternatives a and b have a word in common.
 func sharesWord(a, b *alt) bool {
-	for _, id := range a.ids {
-		if id >= 0 && slices.Contains(b.ids, id) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(a.ids, func(id int32) bool { return id >= 0 && slices.Contains(b.ids, id) })
 }
 
 // soften adds more evidence to best without ever reaching 1: each unit

@@ -505,13 +505,10 @@ func (l *Lexicon) foreign(st string, own map[string]bool) []string {
 		if own[p] {
 			continue
 		}
-		related := false
-		for _, e := range l.entries[p] {
-			if k := strings.Join(e.stems, " "); k == st || own[k] {
-				related = true
-				break
-			}
-		}
+		related := slices.ContainsFunc(l.entries[p], func(e expansion) bool {
+			k := strings.Join(e.stems, " ")
+			return k == st || own[k]
+		})
 		if !related {
 			out = append(out, p)
 		}
