@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -201,12 +202,7 @@ func (l *Lexicon) finish() {
 	l.trie = &trieNode{}
 	l.variants = make(map[string][]string)
 	l.bags = make(map[string][]string)
-	keys := make([]string, 0, len(l.entries))
-	for key := range l.entries {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
+	for _, key := range slices.Sorted(maps.Keys(l.entries)) {
 		exps := l.entries[key]
 		if ws := strings.Fields(key); len(ws) > 1 {
 			for _, st := range ws {
