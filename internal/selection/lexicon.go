@@ -528,7 +528,7 @@ func lexPhrases(s string) ([]expansion, error) {
 			return nil, fmt.Errorf("phrase %q has only stop words", p)
 		}
 		doc := stems(p, false)
-		if len(doc) == 0 {
+		if len(doc) == 0 || slices.Equal(doc, st) {
 			doc = st
 		}
 		n := len(words(p))
