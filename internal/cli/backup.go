@@ -13,40 +13,34 @@ import (
 
 func cmdBackup(e *env, args []string) error {
 	fs := newFlags(e, "backup", "backup FILE")
-	pos, err := flags(fs, args)
+	file, err := oneArg(fs, args, "one FILE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: backup needs one FILE", errUsage)
 	}
 	st, err := e.store()
 	if err != nil {
 		return err
 	}
-	n, err := st.BackupFile(e.abs(pos[0]))
+	n, err := st.BackupFile(e.abs(file))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote a consistent copy of the store (%d bytes) to %s\n", n, pos[0])
+	fmt.Fprintf(e.stdout, "wrote a consistent copy of the store (%d bytes) to %s\n", n, file)
 	return nil
 }
 
 func cmdRestore(e *env, args []string) error {
 	fs := newFlags(e, "restore", "restore [--force] FILE")
 	force := fs.Bool("force", false, "replace an existing store (it is kept as papermail.db.replaced-<UTC time>)")
-	pos, err := flags(fs, args)
+	file, err := oneArg(fs, args, "one FILE")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: restore needs one FILE", errUsage)
-	}
-	src := e.abs(pos[0])
+	src := e.abs(file)
 	if err := store.CheckFile(src); err != nil {
 		var de *store.DamageError
 		if errors.As(err, &de) {
-			return fmt.Errorf("%s is not a usable backup: it is damaged (%s); nothing was changed, choose another backup", pos[0], de.Problem)
+			return fmt.Errorf("%s is not a usable backup: it is damaged (%s); nothing was changed, choose another backup", file, de.Problem)
 		}
 		var ns *store.NoStoreError
 		if errors.As(err, &ns) {
@@ -57,9 +51,9 @@ func cmdRestore(e *env, args []string) error {
 			case ns.Dir:
 				what = "it is a directory"
 			}
-			return fmt.Errorf("%s is not a usable backup: %s; nothing was changed", pos[0], what)
+			return fmt.Errorf("%s is not a usable backup: %s; nothing was changed", file, what)
 		}
-		return fmt.Errorf("%s is not a usable backup: %w; nothing was changed", pos[0], err)
+		return fmt.Errorf("%s is not a usable backup: %w; nothing was changed", file, err)
 	}
 	dst := e.cfg.DBPath()
 	exists, damaged := false, false
@@ -77,7 +71,7 @@ func cmdRestore(e *env, args []string) error {
 			cur.Close()
 		}
 		if !*force {
-			return fmt.Errorf("refusing to restore: a store exists at %s; nothing was changed. Run 'papermail restore --force %s' to replace it (the current store is kept as %s.replaced-<UTC time>)", dst, pos[0], filepath.Base(dst))
+			return fmt.Errorf("refusing to restore: a store exists at %s; nothing was changed. Run 'papermail restore --force %s' to replace it (the current store is kept as %s.replaced-<UTC time>)", dst, file, filepath.Base(dst))
 		}
 		// Hold the exclusive lock while replacing, so no daemon starts on
 		// the old file meanwhile. It is taken without reading the file:
@@ -117,7 +111,7 @@ func cmdRestore(e *env, args []string) error {
 		return fmt.Errorf("restore: %w (the store was not changed)", err)
 	}
 	syncDir(filepath.Dir(dst))
-	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, pos[0])
+	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, file)
 	switch {
 	case kept != "" && damaged:
 		fmt.Fprintf(e.stdout, "the replaced store was damaged; it is kept as %s (papermail export --salvage can read what is left of it)\n", kept)

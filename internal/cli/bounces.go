@@ -24,14 +24,10 @@ func cmdBounces(e *env, args []string) error {
 	fs := newFlags(e, "bounces", bouncesUsage)
 	quiet := fs.Bool("quiet", false, "print only the summary line")
 	seen := fs.Bool("seen", false, "in a Maildir, also read the messages already seen (cur/), not only the new ones")
-	pos, err := flags(fs, args)
+	src, err := oneArg(fs, args, "one FILE, Maildir, mbox or - for stdin")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: bounces needs one FILE, Maildir, mbox or - for stdin", errUsage)
-	}
-	src := pos[0]
 	var msgs []bounce.Message
 	if src == "-" {
 		if e.stdinData == nil && e.stdin != nil {

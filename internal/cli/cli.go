@@ -338,6 +338,20 @@ func flags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// oneArg is flags for a command that takes one positional argument and
+// returns it; without exactly one, the usage error says what the command
+// needs.
+func oneArg(fs *flag.FlagSet, args []string, needs string) (string, error) {
+	pos, err := flags(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", fmt.Errorf("%w: %s needs %s", errUsage, fs.Name(), needs)
+	}
+	return pos[0], nil
+}
+
 // wantsHelp reports whether args ask for help before any "--".
 func wantsHelp(args []string) bool {
 	for _, a := range args {

@@ -109,16 +109,8 @@ func cmdPreview(e *env, args []string) error {
 			return fmt.Errorf("%w: --category-mode: %v", errUsage, err)
 		}
 	}
-	if *libFile != "" {
-		f, err := os.Open(e.abs(*libFile))
-		if err != nil {
-			return fmt.Errorf("--library: %w", err)
-		}
-		sub.Library, err = subscription.ParseLibrary(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("--library %s: %w", *libFile, err)
-		}
+	if sub.Library, err = readLibrary(e, *libFile); err != nil {
+		return err
 	}
 	// The profile a subscriber with these settings would be ranked by.
 	prof := digest.ProfileOf(&sub)

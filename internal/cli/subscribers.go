@@ -73,28 +73,17 @@ func subscribersAdd(e *env, args []string) error {
 	cats := fs.String("categories", "", "subject categories such as cs.CL, separated by ','")
 	catMode := fs.String("category-mode", "boost", "filter (only papers in the categories) or boost")
 	libFile := fs.String("library", "", "the reader's paper library: a BibTeX, RIS or CSL-JSON export or a list of arXiv ids/DOIs")
-	pos, err := flags(fs, args)
+	email, err := oneArg(fs, args, "exactly one EMAIL")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: subscribers add needs exactly one EMAIL", errUsage)
-	}
 	x := subscription.Extras{Authors: *followed, Categories: *cats, CategoryMode: *catMode}
-	if *libFile != "" {
-		f, err := os.Open(e.abs(*libFile))
-		if err != nil {
-			return fmt.Errorf("--library: %w", err)
-		}
-		x.Library, err = subscription.ParseLibrary(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("--library %s: %w (nothing was stored)", *libFile, err)
-		}
+	if x.Library, err = readLibrary(e, *libFile); err != nil {
+		return fmt.Errorf("%w (nothing was stored)", err)
 	}
-	req, err := subscription.ParseRequestWith(pos[0], *interests, *tz, "cli", x)
+	req, err := subscription.ParseRequestWith(email, *interests, *tz, "cli", x)
 	if err != nil {
-		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0]),
+		return problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", email),
 			subscription.FieldInterests: "--interests", subscription.FieldTimezone: "--timezone",
 			subscription.FieldAuthors: "--authors", subscription.FieldCategories: "--categories",
 			subscription.FieldCategoryMode: "--category-mode", subscription.FieldLibrary: "--library"})
@@ -136,6 +125,23 @@ func subscribersAdd(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "added %s (pending): a confirmation mail asks them to confirm%s\n", req.Email, describeProfile(&req))
 	return sendQueued(e, p, req.Email)
+}
+
+// readLibrary reads the library file of --library; none when path is "".
+func readLibrary(e *env, path string) ([]model.LibraryEntry, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(e.abs(path))
+	if err != nil {
+		return nil, fmt.Errorf("--library: %w", err)
+	}
+	defer f.Close()
+	entries, err := subscription.ParseLibrary(f)
+	if err != nil {
+		return nil, fmt.Errorf("--library %s: %w", path, err)
+	}
+	return entries, nil
 }
 
 // receivingError refuses to add an address that gets digests already.
@@ -182,14 +188,11 @@ func warnUnknownCategories(e *env, st *store.Store, cats []string) error {
 func subscribersImport(e *env, args []string) error {
 	fs := newFlags(e, "subscribers import", "subscribers import FILE.csv [--confirm]")
 	confirm := fs.Bool("confirm", false, "ask each imported address to confirm by mail (they stay pending until they do)")
-	pos, err := flags(fs, args)
+	file, err := oneArg(fs, args, "one CSV file (header email,interests)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: subscribers import needs one CSV file (header email,interests)", errUsage)
-	}
-	f, err := os.Open(e.abs(pos[0]))
+	f, err := os.Open(e.abs(file))
 	if err != nil {
 		return err
 	}
@@ -198,7 +201,7 @@ func subscribersImport(e *env, args []string) error {
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("%s: line 1: cannot read the header: %w", pos[0], err)
+		return fmt.Errorf("%s: line 1: cannot read the header: %w", file, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -207,7 +210,7 @@ func subscribersImport(e *env, args []string) error {
 	ei, ok1 := col["email"]
 	ii, ok2 := col["interests"]
 	if !ok1 || !ok2 {
-		return fmt.Errorf("%s: line 1: the header must name the columns email and interests, got %q", pos[0], strings.Join(header, ","))
+		return fmt.Errorf("%s: line 1: the header must name the columns email and interests, got %q", file, strings.Join(header, ","))
 	}
 	zi, hasZone := col["timezone"]
 	var reqs []subscription.Request
@@ -220,11 +223,11 @@ func subscribersImport(e *env, args []string) error {
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
-			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: %v", pos[0], err)})
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: %v", file, err)})
 			break
 		}
 		if len(rec) <= max(ei, ii) {
-			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: expected the columns email and interests", pos[0], line)})
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: expected the columns email and interests", file, line)})
 			continue
 		}
 		zone := ""
@@ -233,7 +236,7 @@ func subscribersImport(e *env, args []string) error {
 		}
 		req, err := subscription.ParseRequest(rec[ei], rec[ii], zone, "import")
 		if err != nil {
-			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: %v", pos[0], line, err)})
+			problems = append(problems, rowProblem{line, fmt.Sprintf("%s: line %d: %v", file, line, err)})
 			continue
 		}
 		reqs = append(reqs, req)
@@ -248,7 +251,7 @@ func subscribersImport(e *env, args []string) error {
 			continue
 		}
 		problems = append(problems, rowProblem{order[j].line, fmt.Sprintf("%s: line %d: %s already appears on line %d",
-			pos[0], order[j].line, order[j].email, order[first].line)})
+			file, order[j].line, order[j].email, order[first].line)})
 	}
 	if len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b rowProblem) int { return a.line - b.line })
@@ -426,16 +429,13 @@ func subscribersRemove(e *env, args []string) error {
 // finds that subscriber.
 func oneSubscriber(e *env, name string, args []string) (*app.Parts, model.Subscriber, error) {
 	fs := newFlags(e, "subscribers "+name, "subscribers "+name+" EMAIL")
-	pos, err := flags(fs, args)
+	email, err := oneArg(fs, args, "exactly one EMAIL")
 	if err != nil {
 		return nil, model.Subscriber{}, err
 	}
-	if len(pos) != 1 {
-		return nil, model.Subscriber{}, fmt.Errorf("%w: subscribers %s needs exactly one EMAIL", errUsage, name)
-	}
-	addr, err := subscription.Email(pos[0])
+	addr, err := subscription.Email(email)
 	if err != nil {
-		return nil, model.Subscriber{}, problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", pos[0])})
+		return nil, model.Subscriber{}, problem(err, map[subscription.Field]string{subscription.FieldEmail: fmt.Sprintf("%q", email)})
 	}
 	p, err := e.parts()
 	if err != nil {

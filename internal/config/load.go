@@ -99,33 +99,26 @@ func (l *loader) reject(source, key, format string, args ...any) {
 
 // reported reports whether key, or a key enclosing it, was rejected.
 func (l *loader) reported(key string) bool {
-	for key != "" {
-		if l.bad[key] {
-			return true
-		}
-		i := strings.LastIndexAny(key, ".[")
-		if i < 0 {
-			break
-		}
-		key = key[:i]
-	}
-	return false
+	return l.bad[enclosing(key, func(k string) bool { return l.bad[k] })]
 }
 
 // origin returns where key, or the nearest enclosing key that has a
 // recorded origin ("feeds[2]" for "feeds[2].format"), was set.
 func (l *loader) origin(key string) string {
-	for key != "" {
-		if o, ok := l.origins[key]; ok {
-			return o
-		}
+	return l.origins[enclosing(key, func(k string) bool { return l.origins[k] != "" })]
+}
+
+// enclosing returns key or the nearest key enclosing it ("feeds[2]" and
+// "feeds" enclose "feeds[2].format") for which has is true, else "".
+func enclosing(key string, has func(string) bool) string {
+	for key != "" && !has(key) {
 		i := strings.LastIndexAny(key, ".[")
 		if i < 0 {
-			break
+			return ""
 		}
 		key = key[:i]
 	}
-	return ""
+	return key
 }
 
 func (l *loader) pos(n *yaml.Node) string {

@@ -164,10 +164,7 @@ func (sc *bibScanner) skipBalanced() {
 		return
 	}
 	open := sc.s[sc.i]
-	closeC := byte('}')
-	if open == '(' {
-		closeC = ')'
-	}
+	closeC := closer(open)
 	depth := 0
 	for ; sc.i < len(sc.s); sc.i++ {
 		switch c := sc.s[sc.i]; {
@@ -187,25 +184,27 @@ func (sc *bibScanner) skipBalanced() {
 
 // resync moves to the next line that starts with '@' after an error.
 func (sc *bibScanner) resync() {
-	for sc.i < len(sc.s) {
-		k := strings.Index(sc.s[sc.i:], "\n@")
-		if k < 0 {
-			sc.i = len(sc.s)
-			return
-		}
-		sc.line += strings.Count(sc.s[sc.i:sc.i+k+1], "\n")
-		sc.i += k + 1
+	k := strings.Index(sc.s[min(sc.i, len(sc.s)):], "\n@")
+	if k < 0 {
+		sc.i = len(sc.s)
 		return
 	}
+	sc.line += strings.Count(sc.s[sc.i:sc.i+k+1], "\n")
+	sc.i += k + 1
+}
+
+// closer is the character that closes an entry or group opened by open.
+func closer(open byte) byte {
+	if open == '(' {
+		return ')'
+	}
+	return '}'
 }
 
 // entry reads "{key, name = value, ...}" after the type.
 func (sc *bibScanner) entry(typ string, line int) (BibEntry, string) {
 	e := BibEntry{Type: typ, Line: line, Fields: make(map[string]string)}
-	closeC := byte('}')
-	if sc.s[sc.i] == '(' {
-		closeC = ')'
-	}
+	closeC := closer(sc.s[sc.i])
 	sc.i++
 	sc.skipSpace()
 	switch typ {
@@ -213,12 +212,7 @@ func (sc *bibScanner) entry(typ string, line int) (BibEntry, string) {
 		if _, msg := sc.value(); msg != "" {
 			return e, msg
 		}
-		sc.skipSpace()
-		if sc.i >= len(sc.s) || sc.s[sc.i] != closeC {
-			return e, "missing closing " + string(closeC)
-		}
-		sc.i++
-		return e, ""
+		return e, sc.end(closeC)
 	case "string":
 		name := strings.ToLower(sc.ident())
 		sc.skipSpace()
@@ -228,16 +222,13 @@ func (sc *bibScanner) entry(typ string, line int) (BibEntry, string) {
 		sc.i++
 		sc.skipSpace()
 		v, msg := sc.value()
-		if msg != "" {
-			return e, msg
+		if msg == "" {
+			msg = sc.end(closeC)
 		}
-		sc.skipSpace()
-		if sc.i >= len(sc.s) || sc.s[sc.i] != closeC {
-			return e, "missing closing " + string(closeC)
+		if msg == "" {
+			sc.macros[name] = v
 		}
-		sc.i++
-		sc.macros[name] = v
-		return e, ""
+		return e, msg
 	}
 	// The key runs to the first comma (BibTeX allows most characters).
 	st := sc.i
@@ -295,6 +286,16 @@ func (sc *bibScanner) entry(typ string, line int) (BibEntry, string) {
 			return e, "field " + name + ": want a comma or the end of the entry, found " + quoteByte(sc.s[sc.i])
 		}
 	}
+}
+
+// end reads the character c that closes a @preamble or @string entry.
+func (sc *bibScanner) end(c byte) string {
+	sc.skipSpace()
+	if sc.i >= len(sc.s) || sc.s[sc.i] != c {
+		return "missing closing " + string(c)
+	}
+	sc.i++
+	return ""
 }
 
 // value reads a field value: pieces joined by '#', each a {braced} or

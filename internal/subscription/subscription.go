@@ -105,16 +105,7 @@ type Request struct {
 // ParseRequest checks a subscribe request as typed and reports every
 // problem at once (Problems).
 func ParseRequest(email, interests, zone, source string) (Request, error) {
-	var ps Problems
-	r := Request{Source: source}
-	var err error
-	r.Email, err = Email(email)
-	ps.add(err)
-	r.Interests, err = Interests(interests)
-	ps.add(err)
-	r.Timezone = strings.TrimSpace(zone)
-	ps.add(Zone(r.Timezone))
-	return r, ps.err()
+	return ParseRequestWith(email, interests, zone, source, Extras{})
 }
 
 // newSubscriber is the one shape of a subscriber who has just arrived:
@@ -412,7 +403,7 @@ func (s *Service) SendLinks(email string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	mu := &s.locks[maphash.String(lockSeed, addr)%uint64(len(s.locks))]
+	mu := s.lock(addr)
 	mu.Lock()
 	defer mu.Unlock()
 	sub, err := s.Store.SubscriberByEmail(addr)

@@ -30,11 +30,7 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 // confirm is POST /confirm/{token}: it activates the subscription and
 // changes the nonce, so the link cannot be used again.
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.postedForm(w, r) {
 		return
 	}
 	sub, nonce, ok := s.confirmSubscriber(w, r)

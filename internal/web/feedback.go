@@ -70,11 +70,7 @@ func (s *Server) feedbackPage(w http.ResponseWriter, r *http.Request) {
 // feedback is POST /feedback/{token}: it records the reader's feedback on
 // the paper, replacing earlier feedback on the same paper.
 func (s *Server) feedback(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.postedForm(w, r) {
 		return
 	}
 	fv, sub, p, val, ok := s.feedbackTarget(w, r, r.PostForm.Get("v"))

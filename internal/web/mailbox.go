@@ -275,11 +275,7 @@ func (s *Server) mailboxHTML(w http.ResponseWriter, r *http.Request) {
 // sendNow is POST /mailbox/send-now: it runs the digest for one subscriber
 // at once, for today's date in their zone, so it can be read here.
 func (s *Server) sendNow(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.postedForm(w, r) {
 		return
 	}
 	notice, problem, err := s.runNow(r.Context(), r.PostForm.Get("email"))

@@ -96,6 +96,19 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// postedForm reads a page form's POST and checks its CSRF token; on
+// failure it has answered.
+func (s *Server) postedForm(w http.ResponseWriter, r *http.Request) bool {
+	if !s.parseForm(w, r) {
+		return false
+	}
+	if !s.csrfOK(r) {
+		s.csrfFailed(w, r)
+		return false
+	}
+	return true
+}
+
 // cleanValues drops from every value of a form or query what is not text
 // (control characters, bidi overrides; see usertext): every field a
 // visitor types passes here before any handler reads it, so none of it

@@ -83,11 +83,7 @@ func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (mode
 // holds, and the path's token is valid for purpose p. On any failure it
 // has answered and ok is false.
 func (s *Server) postFor(w http.ResponseWriter, r *http.Request, p token.Purpose) (c token.Claims, sub model.Subscriber, ok bool) {
-	if !s.parseForm(w, r) {
-		return c, sub, false
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
+	if !s.postedForm(w, r) {
 		return c, sub, false
 	}
 	return s.subscriberFor(w, r, p)
@@ -102,12 +98,5 @@ func (s *Server) publicPost(w http.ResponseWriter, r *http.Request, tooOften str
 		s.message(w, r, http.StatusTooManyRequests, "Too many requests", tooOften)
 		return false
 	}
-	if !s.parseForm(w, r) {
-		return false
-	}
-	if !s.csrfOK(r) {
-		s.csrfFailed(w, r)
-		return false
-	}
-	return true
+	return s.postedForm(w, r)
 }
