@@ -129,9 +129,7 @@ func (c Config) problems() problems {
 	if err := checkSchedule(d.Schedule); err != nil {
 		ps.add("digest.schedule", "%v", err)
 	}
-	if strings.ContainsAny(d.Timezone, "\r\n") {
-		ps.add("digest.timezone", "want a zone name such as Europe/Berlin or UTC, got %q", d.Timezone)
-	} else if _, err := time.LoadLocation(d.Timezone); err != nil {
+	if _, err := time.LoadLocation(d.Timezone); err != nil || strings.ContainsAny(d.Timezone, "\r\n") {
 		ps.add("digest.timezone", "want a zone name such as Europe/Berlin or UTC, got %q", d.Timezone)
 	}
 	checkRange(&ps, "digest.max_papers", d.MaxPapers, 1, maxPapers)
@@ -267,22 +265,12 @@ func checkBareAddress(ps *problems, key, v, example string) bool {
 }
 
 func checkDKIM(ps *problems, d DKIM) {
-	set := map[string]bool{
-		"dkim.domain":           d.Domain != "",
-		"dkim.selector":         d.Selector != "",
-		"dkim.private_key_file": d.PrivateKeyFile != "",
-	}
-	n := 0
-	for _, ok := range set {
-		if ok {
-			n++
-		}
-	}
-	if n == 0 || n == 3 {
+	if d.Domain+d.Selector+d.PrivateKeyFile == "" || d.Domain != "" && d.Selector != "" && d.PrivateKeyFile != "" {
 		return
 	}
+	set := map[string]string{"dkim.domain": d.Domain, "dkim.selector": d.Selector, "dkim.private_key_file": d.PrivateKeyFile}
 	for _, key := range []string{"dkim.domain", "dkim.selector", "dkim.private_key_file"} {
-		if !set[key] {
+		if set[key] == "" {
 			ps.add(key, "must be set: DKIM signing needs domain, selector and private_key_file together (or none of them)")
 		}
 	}
@@ -311,7 +299,7 @@ func checkFeedURL(ps *problems, key, s string) {
 // checkSchedule parses a five-field cron expression (minute hour day
 // month weekday, optionally after "CRON_TZ=Zone ") and makes sure it fires.
 func checkSchedule(spec string) error {
-	sched, err := parseSchedule(spec)
+	sched, err := ParseSchedule(spec)
 	if err != nil {
 		return err
 	}
@@ -324,9 +312,7 @@ func checkSchedule(spec string) error {
 // ParseSchedule parses a digest or feed schedule: five cron fields
 // (minute hour day-of-month month day-of-week), a descriptor such as
 // "@daily", optionally after "CRON_TZ=Zone ".
-func ParseSchedule(spec string) (cron.Schedule, error) { return parseSchedule(spec) }
-
-func parseSchedule(spec string) (sched cron.Schedule, err error) {
+func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	const want = "want five cron fields (minute hour day month weekday) such as \"0 7 * * *\""
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
 		// The cron parser slices up to the first space without checking there is one.

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/papermail/papermail/internal/library"
@@ -27,13 +26,7 @@ func (s *Server) cite(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "cite", err)
 		return
 	}
-	body := library.Cite(&p)
-	w.Header().Set("Content-Type", "application/x-bibtex; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+library.CiteKey(&p)+`.bib"`)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write([]byte(body))
-	}
+	write(w, r, http.StatusOK, "application/x-bibtex; charset=utf-8", []byte(library.Cite(&p)))
 }

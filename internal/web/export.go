@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/papermail/papermail/internal/model"
@@ -50,12 +49,6 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body = append(body, '\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="papermail-data.json"`)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	w.Header().Set("Content-Disposition", `attachment; filename="papermail-data.json"`)
+	write(w, r, http.StatusOK, "application/json; charset=utf-8", body)
 }

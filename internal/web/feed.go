@@ -118,12 +118,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	buf.WriteByte('\n')
-	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
-	}
+	write(w, r, http.StatusOK, "application/atom+xml; charset=utf-8", buf.Bytes())
 }
 
 // FeedDays is how far back the personal feed keeps the papers a reader

@@ -120,8 +120,5 @@ func libraryProblems(name string, err error) []string {
 func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request, sub *model.Subscriber, status int, notice string, errs []string) {
 	v := s.prefsView(r, sub, nil)
 	v.Notice, v.Errors = notice, errs
-	if !s.addPicks(w, r, v, sub, nil) {
-		return
-	}
-	s.page(w, r, status, "preferences", v)
+	s.prefsPage(w, r, sub, status, v)
 }

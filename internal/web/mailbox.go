@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -264,12 +262,7 @@ func (s *Server) mailboxHTML(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "+
 		"style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'")
 	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	body := `<!DOCTYPE html><base target="_blank">` + m.html
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if r.Method != http.MethodHead {
-		io.WriteString(w, body)
-	}
+	write(w, r, http.StatusOK, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><base target="_blank">`+m.html))
 }
 
 // sendNow is POST /mailbox/send-now: it runs the digest for one subscriber

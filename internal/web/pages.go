@@ -43,11 +43,17 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		http.Error(w, "internal error: the page could not be rendered", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	write(w, r, status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// write answers status with body of type ctype; a HEAD request gets the
+// header only.
+func write(w http.ResponseWriter, r *http.Request, status int, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(body)
 	}
 }
 

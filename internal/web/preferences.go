@@ -155,11 +155,7 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := query(r)
 	if !q.Has("preview") {
-		v := s.prefsView(r, &sub, nil)
-		if !s.addPicks(w, r, v, &sub, nil) {
-			return
-		}
-		s.page(w, r, http.StatusOK, "preferences", v)
+		s.prefsPage(w, r, &sub, http.StatusOK, s.prefsView(r, &sub, nil))
 		return
 	}
 	v := s.prefsView(r, &sub, q)
@@ -169,10 +165,17 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 		s.page(w, r, http.StatusBadRequest, "preferences", v)
 		return
 	}
-	if !s.addPicks(w, r, v, &sub, &in) {
-		return
+	if s.addPicks(w, r, v, &sub, &in) {
+		s.page(w, r, http.StatusOK, "preferences", v)
 	}
-	s.page(w, r, http.StatusOK, "preferences", v)
+}
+
+// prefsPage shows v, the saved preferences of sub, with the digest sub
+// would get now.
+func (s *Server) prefsPage(w http.ResponseWriter, r *http.Request, sub *model.Subscriber, status int, v *prefsView) {
+	if s.addPicks(w, r, v, sub, nil) {
+		s.page(w, r, status, "preferences", v)
+	}
 }
 
 // addPicks fills the preview of v: the digest sub would get now, or, with
@@ -240,10 +243,7 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.prefsView(r, &sub, nil)
 	v.Saved = true
-	if !s.addPicks(w, r, v, &sub, nil) {
-		return
-	}
-	s.page(w, r, http.StatusOK, "preferences", v)
+	s.prefsPage(w, r, &sub, http.StatusOK, v)
 }
 
 // prefsForm reads the preferences form's fields.
@@ -268,10 +268,7 @@ func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.prefsView(r, &sub, nil)
 	v.Notice = "Your feedback on that paper is forgotten."
-	if !s.addPicks(w, r, v, &sub, nil) {
-		return
-	}
-	s.page(w, r, http.StatusOK, "preferences", v)
+	s.prefsPage(w, r, &sub, http.StatusOK, v)
 }
 
 // resubscribe is POST /preferences/{token}/resubscribe: a reader who holds

@@ -2,9 +2,7 @@ package web
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/store"
@@ -33,13 +31,7 @@ func (s *Server) viewDigest(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "view digest", err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation; "+
+	w.Header().Set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation; "+
 		"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(html)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		io.WriteString(w, html)
-	}
+	write(w, r, http.StatusOK, "text/html; charset=utf-8", []byte(html))
 }
