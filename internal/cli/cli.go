@@ -352,6 +352,15 @@ func oneArg(fs *flag.FlagSet, args []string, needs string) (string, error) {
 	return pos[0], nil
 }
 
+// noArgs is flags for a command that takes no positional arguments.
+func noArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := flags(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = fmt.Errorf("%w: %s takes no arguments (got %q)", errUsage, fs.Name(), pos[0])
+	}
+	return err
+}
+
 // wantsHelp reports whether args ask for help before any "--".
 func wantsHelp(args []string) bool {
 	for _, a := range args {

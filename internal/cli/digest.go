@@ -11,12 +11,8 @@ import (
 func cmdDigest(e *env, args []string) error {
 	fs := newFlags(e, "digest", "digest [--date YYYY-MM-DD]")
 	date := fs.String("date", "", "digest date (default: today in digest.timezone)")
-	pos, err := flags(fs, args)
-	if err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: digest takes no arguments (got %q)", errUsage, pos[0])
 	}
 	now := time.Now()
 	if *date == "" {

@@ -21,12 +21,8 @@ func cmdHealthcheck(e *env, args []string) error {
 	url := fs.String("url", "", "address to ask (default http://<http.listen>/readyz, with a wildcard host asked on loopback)")
 	socket := fs.Bool("socket", false, "ask over the control socket in data_dir instead of HTTP")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
-	pos, err := flags(fs, args)
-	if err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: healthcheck takes no arguments", errUsage)
 	}
 	if *timeout <= 0 {
 		return fmt.Errorf("%w: --timeout must be positive, got %s", errUsage, *timeout)
@@ -41,6 +37,7 @@ func cmdHealthcheck(e *env, args []string) error {
 	}
 	target := *url
 	if target == "" && !*socket {
+		var err error
 		if target, err = readyURL(e.cfg.HTTP.Listen); errors.Is(err, errNoFixedPort) {
 			*socket = true
 		} else if err != nil {

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"slices"
-	"strings"
-
 	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/papermail/papermail/internal/feeds"
@@ -24,8 +22,8 @@ func cmdIngest(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(names, *format) {
-		return fmt.Errorf("%w: --format must be one of %s, got %q", errUsage, strings.Join(names, ", "), *format)
+	if err := oneOf("--format", *format, names...); err != nil {
+		return err
 	}
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: ingest needs at least one SOURCE (a file or an http(s) URL)", errUsage)
@@ -72,12 +70,8 @@ func cmdExport(e *env, args []string) error {
 	fs := newFlags(e, "export", "export [--out FILE] | export --salvage --out DIR")
 	out := fs.String("out", "-", "file to write (default standard output); with --salvage a new folder")
 	salvage := fs.Bool("salvage", false, "read what is still readable from a damaged store into a new folder (a store to restore, papers.jsonl, subscribers.jsonl)")
-	pos, err := flags(fs, args)
-	if err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: export takes no arguments", errUsage)
 	}
 	if *salvage {
 		if e.daemon != nil {

@@ -58,12 +58,8 @@ func Version() string {
 
 func cmdVersion(e *env, args []string) error {
 	fs := newFlags(e, "version", "version")
-	pos, err := flags(fs, args)
-	if err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: version takes no arguments", errUsage)
 	}
 	fmt.Fprintln(e.stdout, Version())
 	return nil
