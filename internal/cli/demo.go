@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/papermail/papermail/internal/digest"
-	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/ingest"
 	"github.com/papermail/papermail/internal/localnet"
-	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 )
@@ -36,14 +34,9 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	now := time.Now()
-	papers, err := feeds.Parse(bytes.NewReader(sample.PapersJSONL), feeds.FormatJSONL, "sample papers", now)
+	papers, err := ingest.SamplePapers(now)
 	if err != nil {
-		return fmt.Errorf("sample papers: %w", err)
-	}
-	// The samples trend today: spread over the last hours.
-	for i := range papers {
-		papers[i].TrendingAt = now.Add(-time.Duration(i) * 17 * time.Minute).UTC()
-		papers[i].Source = "sample"
+		return err
 	}
 	res, err := st.PutPapers(papers, now)
 	if err != nil {

@@ -37,12 +37,13 @@ func cmdIngest(e *env, args []string) error {
 	bar := newProgress(e, "ingest")
 	for i, src := range pos {
 		ctx := e.ctx
-		if f, ok := configuredFeed(e.cfg, src); ok && f.AllowPrivate {
+		f, configured := configuredFeed(e.cfg, src)
+		if f.AllowPrivate {
 			ctx = feeds.AllowPrivate(ctx) // the feed's allow_private holds by hand too
 		}
 		res, err := ingest.Source(ctx, st, e.abs(src), *format, time.Now(), m)
 		bar.update(i+1, len(pos))
-		if _, ok := configuredFeed(e.cfg, src); ok && e.ctx.Err() == nil {
+		if configured && e.ctx.Err() == nil {
 			// A configured feed ingested by hand: its health is news too.
 			if _, rerr := recordFetch(st, m, src, res, err); rerr != nil {
 				e.log.Error("record feed fetch", "feed", src, "error", rerr)

@@ -1,7 +1,6 @@
 package deliverability
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +14,8 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
+	"github.com/papermail/papermail/internal/ingest"
 	"github.com/papermail/papermail/internal/model"
-	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
 )
@@ -114,8 +113,8 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 		return nil, fmt.Errorf("deliverability: %w", err)
 	}
 	if papers == nil {
-		if papers, err = SamplePapers(now); err != nil {
-			return nil, err
+		if papers, err = ingest.SamplePapers(now); err != nil {
+			return nil, fmt.Errorf("deliverability: %w", err)
 		}
 	}
 	if _, err := st.PutPapers(papers, now); err != nil {
@@ -232,20 +231,6 @@ func (in *Instance) next() ([]byte, error) {
 		return nil, fmt.Errorf("deliverability: read the delivered message: %w", err)
 	}
 	return b, nil
-}
-
-// SamplePapers returns papermail's demo papers, trending one after another
-// in the hours before now, as `papermail demo` loads them.
-func SamplePapers(now time.Time) ([]model.Paper, error) {
-	papers, err := feeds.Parse(bytes.NewReader(sample.PapersJSONL), feeds.FormatJSONL, "sample papers", now)
-	if err != nil {
-		return nil, fmt.Errorf("deliverability: sample papers: %w", err)
-	}
-	for i := range papers {
-		papers[i].TrendingAt = now.Add(-time.Duration(i) * 17 * time.Minute).UTC()
-		papers[i].Source = "sample"
-	}
-	return papers, nil
 }
 
 // PagePapers parses a listing page saved as text (feeds format "page")

@@ -5,6 +5,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/papermail/papermail/internal/feeds"
 	"github.com/papermail/papermail/internal/metrics"
 	"github.com/papermail/papermail/internal/model"
+	"github.com/papermail/papermail/internal/sample"
 	"github.com/papermail/papermail/internal/store"
 )
 
@@ -36,6 +38,21 @@ func Source(ctx context.Context, st *store.Store, source, format string, now tim
 		return res, err
 	}
 	return save(st, res, dedupe(papers), now, m)
+}
+
+// SamplePapers are papermail's demo papers (internal/sample), trending
+// one after another in the hours before now, as `papermail demo` loads
+// them.
+func SamplePapers(now time.Time) ([]model.Paper, error) {
+	papers, err := feeds.Parse(bytes.NewReader(sample.PapersJSONL), feeds.FormatJSONL, "sample papers", now)
+	if err != nil {
+		return nil, fmt.Errorf("sample papers: %w", err)
+	}
+	for i := range papers {
+		papers[i].TrendingAt = now.Add(-time.Duration(i) * 17 * time.Minute).UTC()
+		papers[i].Source = "sample"
+	}
+	return papers, nil
 }
 
 func save(st *store.Store, res Result, papers []model.Paper, now time.Time, m *metrics.Metrics) (Result, error) {

@@ -91,7 +91,3 @@ func (b *Builder) Cite(paperID string) string {
 func (b *Builder) View(id uint64, date string) string {
 	return b.Base + PathView + b.Signer.Sign(token.Claims{Purpose: token.View, ID: id, Extra: date}, "")
 }
-
-// LinkRequest is the page where a reader asks for their preferences link
-// again.
-func (b *Builder) LinkRequest() string { return b.Base + PathLink }

@@ -178,10 +178,6 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	}
 }
 
-// MailboxEnabled reports whether /mailbox is served (see mailboxAllowed);
-// even then it answers only requests for a loopback Host.
-func (s *Server) MailboxEnabled() bool { return s.mailbox }
-
 // clientIP is the address rate limits count: the peer, or behind the
 // proxies of http.trusted_proxies (or with http.trust_proxy) the client
 // they forwarded for (see config.HTTP.ClientIP).
