@@ -251,14 +251,7 @@ func openHTTP(ctx context.Context, source string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("fetch feed %s: %w", source, err)
 	}
 	req.Header.Set("User-Agent", UserAgent)
-	policy := newDialPolicy(ctx, source)
-	if proxy, err := http.ProxyFromEnvironment(req); err == nil && proxy != nil {
-		// Through the network's own proxy (HTTPS_PROXY and the like)
-		// the proxy reaches the feed and is where egress is policed;
-		// papermail connects only to the proxy.
-		policy.all = true
-	}
-	client := newHTTPClient(policy)
+	client := newHTTPClient(newDialPolicy(ctx, source))
 	done := func() { cancel(); client.CloseIdleConnections() }
 	resp, err := client.Do(req)
 	if err != nil {
