@@ -23,24 +23,15 @@ type Problem struct {
 // be 1-65535, got 70000", "smtp.port (PAPERMAIL_SMTP_PORT): ..." or
 // "smtp.port: ...".
 func (p Problem) String() string {
+	fromEnv := strings.HasPrefix(p.Source, envPrefix)
 	var b strings.Builder
-	switch {
-	case p.Source == "":
-	case strings.HasPrefix(p.Source, envPrefix):
-		if p.Key == "" {
-			b.WriteString(p.Source)
-			b.WriteString(": ")
-		}
-	default:
-		b.WriteString(p.Source)
-		b.WriteString(": ")
+	if p.Source != "" && (!fromEnv || p.Key == "") {
+		b.WriteString(p.Source + ": ")
 	}
 	if p.Key != "" {
 		b.WriteString(p.Key)
-		if strings.HasPrefix(p.Source, envPrefix) {
-			b.WriteString(" (")
-			b.WriteString(p.Source)
-			b.WriteString(")")
+		if fromEnv {
+			b.WriteString(" (" + p.Source + ")")
 		}
 		b.WriteString(": ")
 	}

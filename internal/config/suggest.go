@@ -7,10 +7,7 @@ import "strings"
 // close enough to be a plausible typo.
 func closest(word string, candidates []string) string {
 	w := strings.ToLower(word)
-	best, bestDist := "", len(w)/3+1
-	if bestDist < 2 {
-		bestDist = 2
-	}
+	best, bestDist := "", max(len(w)/3+1, 2)
 	for _, c := range candidates {
 		d := editDistance(w, strings.ToLower(c))
 		if d < bestDist {
