@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -239,20 +241,14 @@ func (s *Server) Close() error {
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Message, len(s.msgs))
-	copy(out, s.msgs)
-	return out
+	return slices.Clone(s.msgs)
 }
 
 // CountByRecipient returns how many accepted messages each recipient got.
 func (s *Server) CountByRecipient() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.byRcpt))
-	for k, v := range s.byRcpt {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.byRcpt)
 }
 
 // Count is the number of accepted messages.
@@ -288,39 +284,28 @@ func (s *Server) LimitViolations() int {
 // WaitFor waits until at least n messages were accepted and reports
 // whether that happened within timeout.
 func (s *Server) WaitFor(n int, timeout time.Duration) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		got, ch := len(s.msgs), s.changed
-		s.mu.Unlock()
-		if got >= n {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return false
-		}
-	}
+	return s.waitUntil(timeout, func() bool { return len(s.msgs) >= n })
 }
 
 // WaitIdle waits until every accepted connection has been closed and
 // reports whether that happened within timeout.
 func (s *Server) WaitIdle(timeout time.Duration) bool {
+	return s.waitUntil(timeout, func() bool {
+		return !slices.ContainsFunc(s.conns, func(c *trackedConn) bool { return !c.closed.Load() })
+	})
+}
+
+// waitUntil waits until done, called with s.mu held, is true on a
+// message or a closed connection, and reports whether that happened
+// within timeout.
+func (s *Server) waitUntil(timeout time.Duration, done func() bool) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		open := 0
-		for _, c := range s.conns {
-			if !c.closed.Load() {
-				open++
-			}
-		}
-		ch := s.changed
+		ok, ch := done(), s.changed
 		s.mu.Unlock()
-		if open == 0 {
+		if ok {
 			return true
 		}
 		select {
@@ -344,9 +329,7 @@ func (s *Server) Conns() int {
 func (s *Server) MessagesPerConn() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]int, len(s.perConn))
-	copy(out, s.perConn)
-	return out
+	return slices.Clone(s.perConn)
 }
 
 // MaxConcurrentConns is the peak number of simultaneous connections. A
@@ -363,11 +346,7 @@ func (s *Server) MaxConcurrentConns() int {
 	for _, c := range s.conns {
 		evs = append(evs, ev{c.start, 1})
 		if c.closed.Load() {
-			end := c.lastRead.Load()
-			if end < c.start {
-				end = c.start
-			}
-			evs = append(evs, ev{end, -1})
+			evs = append(evs, ev{max(c.lastRead.Load(), c.start), -1})
 		}
 	}
 	s.mu.Unlock()
@@ -501,11 +480,7 @@ func (ss *session) AuthMechanisms() []string {
 
 // Auth implements smtp.AuthSession.
 func (ss *session) Auth(mech string) (sasl.Server, error) {
-	ok := false
-	for _, m := range ss.AuthMechanisms() {
-		ok = ok || m == mech
-	}
-	if !ok {
+	if !slices.Contains(ss.AuthMechanisms(), mech) {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
 	check := func(user, pass string) error {
