@@ -105,15 +105,13 @@ func cmdStatus(e *env, args []string) error {
 	}
 	rep.Runs = []statusRun{}
 	for _, r := range runs {
-		sr := statusRun{Date: r.Date, Started: r.Started.UTC().Format(time.RFC3339), Due: r.Due, Sent: r.Sent, Failed: r.Failed,
+		sr := statusRun{Date: r.Date, Started: stamp(r.Started), Finished: stamp(r.Finished), Due: r.Due, Sent: r.Sent, Failed: r.Failed,
 			Skipped: r.Skipped, Bounced: r.Bounced, DurationMS: r.DurationMS, Running: r.Finished.IsZero()}
 		sr.Pending = max(r.Due-r.Sent-r.Failed-r.Skipped-r.Bounced, 0)
 		if r.Stopped != "" {
-			sr.Stopped, sr.StoppedAt = r.Stopped, r.StoppedAt.UTC().Format(time.RFC3339)
+			sr.Stopped, sr.StoppedAt = r.Stopped, stamp(r.StoppedAt)
 		}
-		if !r.Finished.IsZero() {
-			sr.Finished = r.Finished.UTC().Format(time.RFC3339)
-		} else {
+		if sr.Running {
 			sr.DurationMS = time.Since(r.Started).Milliseconds()
 		}
 		rep.Runs = append(rep.Runs, sr)
@@ -169,7 +167,7 @@ func feedStatus(e *env, st *store.Store, now time.Time) ([]statusFeed, error) {
 		}
 		if e.daemon != nil {
 			if next, ok := nextFetch(e.cfg, f, now); ok {
-				sf.NextFetch = next.UTC().Format(time.RFC3339)
+				sf.NextFetch = stamp(next)
 			}
 		}
 		h, err := st.FeedHealth(f.URL)
@@ -178,16 +176,21 @@ func feedStatus(e *env, st *store.Store, now time.Time) ([]statusFeed, error) {
 		case err != nil:
 			return nil, err
 		default:
-			sf.LastFetch = h.LastAttempt.UTC().Format(time.RFC3339)
+			sf.LastFetch, sf.LastSuccess = stamp(h.LastAttempt), stamp(h.LastSuccess)
 			sf.OK, sf.Error, sf.Failures = h.OK(), h.Error, h.Failures
 			sf.Papers, sf.Added, sf.Updated = h.Papers, h.Added, h.Updated
-			if !h.LastSuccess.IsZero() {
-				sf.LastSuccess = h.LastSuccess.UTC().Format(time.RFC3339)
-			}
 		}
 		out = append(out, sf)
 	}
 	return out, nil
+}
+
+// stamp is t as status shows it: RFC 3339 in UTC, "" for the zero time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func printFeeds(e *env, rep statusReport) {

@@ -29,8 +29,7 @@ const evenFloor = 4 * time.Millisecond
 // not they wrote to the store. The zero value is ready to use.
 type evenTiming struct {
 	mu      sync.Mutex
-	samples [evenSamples]time.Duration
-	n, next int
+	samples ring
 	// lates are how much later than asked the recent waits ended: on a
 	// busy machine a sleeping goroutine runs again milliseconds after its
 	// timer, which would make every answer that waited slower than one
@@ -38,8 +37,19 @@ type evenTiming struct {
 	// up by the rare wait that ends tens of milliseconds late and made the
 	// typical answer that waited faster than one that committed (1.57x on
 	// a loaded machine).
-	lates         [evenSamples]time.Duration
-	nLate, nextLt int
+	lates ring
+}
+
+// ring holds the last evenSamples durations added.
+type ring struct {
+	d       [evenSamples]time.Duration
+	n, next int
+}
+
+func (r *ring) add(d time.Duration) {
+	r.d[r.next] = d
+	r.next = (r.next + 1) % evenSamples
+	r.n = min(r.n+1, evenSamples)
 }
 
 // run calls fn, which reports whether it committed something. A call that
@@ -82,7 +92,7 @@ func (t *evenTiming) run(ctx context.Context, fn func() (bool, error)) (bool, er
 // the first).
 func (t *evenTiming) lateness() time.Duration {
 	t.mu.Lock()
-	s := slices.Clone(t.lates[:t.nLate])
+	s := slices.Clone(t.lates.d[:t.lates.n])
 	t.mu.Unlock()
 	if len(s) == 0 {
 		return 0
@@ -94,17 +104,13 @@ func (t *evenTiming) lateness() time.Duration {
 // noteLate records how late one wait ended.
 func (t *evenTiming) noteLate(d time.Duration) {
 	t.mu.Lock()
-	t.lates[t.nextLt] = max(d, 0)
-	t.nextLt = (t.nextLt + 1) % evenSamples
-	t.nLate = min(t.nLate+1, evenSamples)
+	t.lates.add(max(d, 0))
 	t.mu.Unlock()
 }
 
 func (t *evenTiming) add(d time.Duration) {
 	t.mu.Lock()
-	t.samples[t.next] = d
-	t.next = (t.next + 1) % evenSamples
-	t.n = min(t.n+1, evenSamples)
+	t.samples.add(d)
 	t.mu.Unlock()
 }
 
@@ -112,8 +118,8 @@ func (t *evenTiming) add(d time.Duration) {
 func (t *evenTiming) draw() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.n == 0 {
+	if t.samples.n == 0 {
 		return evenFloor/2 + rand.N(evenFloor)
 	}
-	return t.samples[rand.IntN(t.n)]
+	return t.samples.d[rand.IntN(t.samples.n)]
 }
