@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -88,19 +89,9 @@ func printReports(e *env, results []digest.ReportResult, quiet bool) {
 	if !quiet {
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 		for _, r := range results {
-			who := r.Email
-			if who == "" {
-				who = r.Recipient
-			}
-			if who == "" {
-				who = "-"
-			}
-			by := r.MatchedBy
-			if by == "" {
-				by = "-"
-			}
 			// The recipient and detail come from a report anyone may mail.
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, usertext.Printable(who), by, usertext.Printable(r.Source), oneLine(r.Detail))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, usertext.Printable(cmp.Or(r.Email, r.Recipient, "-")), cmp.Or(r.MatchedBy, "-"),
+				usertext.Printable(r.Source), oneLine(r.Detail))
 		}
 		tw.Flush()
 	}

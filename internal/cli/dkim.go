@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -38,11 +39,7 @@ func cmdDKIM(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := *out
-	if path == "" {
-		path = filepath.Join(e.cfg.DataDir, "dkim-"+*selector+".pem")
-	}
-	path = e.abs(path)
+	path := e.abs(cmp.Or(*out, filepath.Join(e.cfg.DataDir, "dkim-"+*selector+".pem")))
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -135,9 +132,9 @@ func cmdDoctor(e *env, args []string) error {
 		warn("DNS is not reachable from here (%v): SPF, DKIM and DMARC records were not checked", err)
 	} else {
 		spf := findTXT(txt, from, "v=spf1")
-		add(spf != "", "SPF record for %s: %s", from, orMissing(spf))
+		add(spf != "", "SPF record for %s: %s", from, cmp.Or(spf, "missing"))
 		dmarc := findTXT(txt, "_dmarc."+from, "v=DMARC1")
-		add(dmarc != "", "DMARC record for _dmarc.%s: %s", from, orMissing(dmarc))
+		add(dmarc != "", "DMARC record for _dmarc.%s: %s", from, cmp.Or(dmarc, "missing"))
 		if cfg.DKIM.Domain != "" {
 			name := cfg.DKIM.Selector + "._domainkey." + cfg.DKIM.Domain
 			pub := findTXT(txt, name, "")
@@ -180,13 +177,6 @@ func findTXT(lookup func(string) ([]string, error), name, prefix string) string 
 		}
 	}
 	return ""
-}
-
-func orMissing(s string) string {
-	if s == "" {
-		return "missing"
-	}
-	return s
 }
 
 // keyOf extracts the p= tag of a DKIM record.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -67,11 +68,7 @@ func configuredFeed(cfg config.Config, source string) (config.Feed, bool) {
 
 // nextFetch is the next scheduled fetch of f after now.
 func nextFetch(cfg config.Config, f config.Feed, now time.Time) (time.Time, bool) {
-	spec := f.Schedule
-	if spec == "" {
-		spec = config.DefaultFeedSchedule
-	}
-	sched, err := config.ParseSchedule(spec)
+	sched, err := config.ParseSchedule(cmp.Or(f.Schedule, config.DefaultFeedSchedule))
 	if err != nil {
 		return time.Time{}, false
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -34,9 +35,7 @@ func sendQueued(e *env, p *app.Parts, emails ...string) error {
 		}
 		if want[to] {
 			waiting++
-			if last == "" {
-				last = it.LastError
-			}
+			last = cmp.Or(last, it.LastError)
 		}
 	}
 	if waiting == 0 {
@@ -45,9 +44,7 @@ func sendQueued(e *env, p *app.Parts, emails ...string) error {
 	if last == "" && flushErr != nil {
 		last = flushErr.Error()
 	}
-	if last == "" {
-		last = "not attempted"
-	}
+	last = cmp.Or(last, "not attempted")
 	if len(emails) == 1 {
 		return fmt.Errorf("the confirmation mail to %s is queued but could not be sent (%s); 'papermail serve' retries it", emails[0], last)
 	}

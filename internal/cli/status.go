@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,10 +162,7 @@ func cmdStatus(e *env, args []string) error {
 func feedStatus(e *env, st *store.Store, now time.Time) ([]statusFeed, error) {
 	out := []statusFeed{}
 	for _, f := range e.cfg.Feeds {
-		sf := statusFeed{URL: f.URL, Schedule: f.Schedule}
-		if sf.Schedule == "" {
-			sf.Schedule = config.DefaultFeedSchedule
-		}
+		sf := statusFeed{URL: f.URL, Schedule: cmp.Or(f.Schedule, config.DefaultFeedSchedule)}
 		if e.daemon != nil {
 			if next, ok := nextFetch(e.cfg, f, now); ok {
 				sf.NextFetch = stamp(next)
@@ -207,11 +205,7 @@ func printFeeds(e *env, rep statusReport) {
 		case f.OK:
 			last = fmt.Sprintf("last fetch %s ok: %d papers, %d added, %d updated", f.LastFetch, f.Papers, f.Added, f.Updated)
 		default:
-			success := "never"
-			if f.LastSuccess != "" {
-				success = f.LastSuccess
-			}
-			last = fmt.Sprintf("last fetch %s FAILED (%d in a row; last success %s): %s", f.LastFetch, f.Failures, success, f.Error)
+			last = fmt.Sprintf("last fetch %s FAILED (%d in a row; last success %s): %s", f.LastFetch, f.Failures, cmp.Or(f.LastSuccess, "never"), f.Error)
 		}
 		next := "next fetch at the start of 'papermail serve'"
 		if f.NextFetch != "" {

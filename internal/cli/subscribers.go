@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -55,11 +56,7 @@ func problem(err error, flagOf map[subscription.Field]string) error {
 	}
 	lines := make([]string, len(ps))
 	for i, p := range ps {
-		name := flagOf[p.Field]
-		if name == "" {
-			name = string(p.Field)
-		}
-		lines[i] = name + ": " + p.Message
+		lines[i] = cmp.Or(flagOf[p.Field], string(p.Field)) + ": " + p.Message
 	}
 	return fmt.Errorf("%w: %s", errUsage, strings.Join(lines, "; "))
 }
@@ -395,10 +392,7 @@ func subscribersList(e *env, args []string) error {
 				fmt.Fprintf(e.stdout, "\n  %s", usertext.EscapeJSON(row))
 				continue
 			}
-			last := s.LastDigest
-			if last == "" {
-				last = "-"
-			}
+			last := cmp.Or(s.LastDigest, "-")
 			// Addresses and interests came from anyone's typing: escape
 			// what a terminal would act on.
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, usertext.Printable(s.Email), s.State, usertext.Printable(last),

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -19,9 +20,7 @@ func Version() string {
 	v := version
 	rev, when, dirty := "", "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = bi.Main.Version
-		}
+		v = cmp.Or(v, bi.Main.Version)
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -33,9 +32,7 @@ func Version() string {
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
-	}
+	v = cmp.Or(v, "(devel)")
 	var b strings.Builder
 	fmt.Fprintf(&b, "papermail %s", v)
 	if rev != "" {

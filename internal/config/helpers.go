@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"net/mail"
 	"path/filepath"
 	"strconv"
@@ -54,14 +55,7 @@ func (c Config) FromDomain() string {
 // ListID is the id part of the List-Id header: mail.list_id, else
 // "digest." followed by the From domain.
 func (c Config) ListID() string {
-	if c.Mail.ListID != "" {
-		return c.Mail.ListID
-	}
-	d := c.FromDomain()
-	if d == "" {
-		d = "localhost"
-	}
-	return "digest." + d
+	return cmp.Or(c.Mail.ListID, "digest."+cmp.Or(c.FromDomain(), "localhost"))
 }
 
 // DefaultHour returns the hour (0-23) and minute of digest.schedule when
@@ -108,12 +102,7 @@ func (c Config) ReturnPath() string {
 
 // ProbeAddress is the recipient of the circuit breaker's relay probe:
 // bounce.probe, else the envelope sender (ReturnPath).
-func (c Config) ProbeAddress() string {
-	if c.Bounce.Probe != "" {
-		return c.Bounce.Probe
-	}
-	return c.ReturnPath()
-}
+func (c Config) ProbeAddress() string { return cmp.Or(c.Bounce.Probe, c.ReturnPath()) }
 
 // VERPBase is the address VERP tokens are added to: mail.return_path,
 // else bounces@ the domain of mail.from.

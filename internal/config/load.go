@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -122,11 +123,7 @@ func enclosing(key string, has func(string) bool) string {
 }
 
 func (l *loader) pos(n *yaml.Node) string {
-	name := l.name
-	if name == "" {
-		name = "config"
-	}
-	return name + ":" + strconv.Itoa(n.Line)
+	return cmp.Or(l.name, "config") + ":" + strconv.Itoa(n.Line)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
@@ -169,10 +166,7 @@ func (l *loader) file(data []byte, c *Config) error {
 
 func (l *loader) syntaxError(err error) error {
 	msg := err.Error()
-	src := l.name
-	if src == "" {
-		src = "config"
-	}
+	src := cmp.Or(l.name, "config")
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		src += ":" + m[1]
 		msg = msg[len(m[0]):]

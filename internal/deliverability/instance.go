@@ -1,13 +1,13 @@
 package deliverability
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/papermail/papermail/internal/app"
@@ -89,9 +89,9 @@ func Start(opts Options) (*Instance, error) {
 	cfg.Secret = opts.Secret
 	cfg.DKIM = opts.DKIM
 	cfg.TemplatesDir = opts.TemplatesDir
-	cfg.Mail.From = orDefault(opts.From, DefaultFrom)
-	cfg.BaseURL = orDefault(opts.BaseURL, DefaultBaseURL)
-	cfg.HTTP.Listen = orDefault(opts.Listen, cfg.HTTP.Listen)
+	cfg.Mail.From = cmp.Or(opts.From, DefaultFrom)
+	cfg.BaseURL = cmp.Or(opts.BaseURL, DefaultBaseURL)
+	cfg.HTTP.Listen = cmp.Or(opts.Listen, cfg.HTTP.Listen)
 
 	st, err := app.OpenStore(cfg, store.Options{Timeout: 5 * time.Second})
 	if err != nil {
@@ -252,11 +252,4 @@ func PagePapers(path string, now time.Time) ([]model.Paper, error) {
 		}
 	}
 	return papers, nil
-}
-
-func orDefault(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -127,7 +128,7 @@ func (p *parser) arxiv() error {
 				return p.xmlError(err, d, entry)
 			}
 			if l.Rel == "" || l.Rel == "alternate" {
-				p.base = baseURL(first(l.Href, l.Text))
+				p.base = baseURL(cmp.Or(l.Href, l.Text))
 			}
 			continue
 		}
@@ -171,55 +172,55 @@ func (p *parser) xmlError(err error, d *xml.Decoder, entry int) error {
 // paper maps one entry to a model.Paper. format is FormatArxiv or
 // FormatRSS; venue is the feed's own title (rss only).
 func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
-	pp := model.Paper{Title: e.Title, Abstract: first(e.Summary, e.Description), Source: format}
+	pp := model.Paper{Title: e.Title, Abstract: cmp.Or(e.Summary, e.Description), Source: format}
 	if format == FormatRSS {
 		// Journal feeds carry HTML in titles and descriptions (escaped or
 		// in CDATA); some put the abstract only in content:encoded, others
 		// a teaser in the description and the abstract in content.
 		pp.Title = stripHTML(pp.Title)
-		pp.Abstract = stripHTML(first(e.Summary, e.Description))
-		if full := stripHTML(first(e.Content, e.Encoded)); len(full) > len(pp.Abstract) &&
+		pp.Abstract = stripHTML(cmp.Or(e.Summary, e.Description))
+		if full := stripHTML(cmp.Or(e.Content, e.Encoded)); len(full) > len(pp.Abstract) &&
 			(pp.Abstract == "" || utf8.RuneCountInString(full) <= MaxAbstractChars) {
 			pp.Abstract = full // a whole article in content never pushes a feed over the limit
 		}
-		pp.Venue = CleanText(first(e.Journal, venue))
+		pp.Venue = CleanText(cmp.Or(e.Journal, venue))
 	} else if strings.HasPrefix(strings.TrimSpace(pp.Abstract), "<p>") { // old RSS: HTML abstract
 		pp.Abstract = tagRE.ReplaceAllString(pp.Abstract, " ")
 	}
 	if strings.Contains(e.ID, "arxiv.org/api/errors") {
-		return pp, fmt.Errorf("the arXiv API answered with an error: %s", CleanText(first(e.Summary, e.Title)))
+		return pp, fmt.Errorf("the arXiv API answered with an error: %s", CleanText(cmp.Or(e.Summary, e.Title)))
 	}
-	id := first(NormalizeArxivID(e.ID), NormalizeArxivID(e.GUID), NormalizeArxivID(e.About))
+	id := cmp.Or(NormalizeArxivID(e.ID), NormalizeArxivID(e.GUID), NormalizeArxivID(e.About))
 	if m := announceRE.FindStringSubmatchIndex(pp.Abstract); m != nil {
-		id = first(id, NormalizeArxivID(pp.Abstract[m[2]:m[3]]))
+		id = cmp.Or(id, NormalizeArxivID(pp.Abstract[m[2]:m[3]]))
 		pp.Abstract = pp.Abstract[m[1]:]
 	}
 	if m := titleTailRE.FindStringSubmatchIndex(pp.Title); m != nil {
-		id = first(id, NormalizeArxivID(pp.Title[m[2]:m[3]]))
+		id = cmp.Or(id, NormalizeArxivID(pp.Title[m[2]:m[3]]))
 		pp.Title = pp.Title[:m[0]]
 	}
 	for _, l := range e.Links {
-		href := strings.TrimSpace(first(l.Href, l.Text))
-		id = first(id, NormalizeArxivID(href))
+		href := strings.TrimSpace(cmp.Or(l.Href, l.Text))
+		id = cmp.Or(id, NormalizeArxivID(href))
 		switch {
 		case l.Title == "pdf" || l.Type == "application/pdf":
 			if pp.PDFURL == "" {
 				pp.PDFURL = httpsArxiv(href)
 			}
 		case l.Title == "doi":
-			pp.DOI = first(pp.DOI, NormalizeDOI(href))
+			pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(href))
 		case pp.URL == "" && (l.Rel == "" || l.Rel == "alternate"):
 			pp.URL = href
 		}
 	}
-	pp.DOI = first(pp.DOI, NormalizeDOI(e.DOI))
+	pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(e.DOI))
 	if format == FormatRSS {
 		for _, s := range e.Identifiers {
-			pp.DOI = first(pp.DOI, NormalizeDOI(s))
+			pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(s))
 		}
-		pp.DOI = first(pp.DOI, NormalizeDOI(e.GUID), NormalizeDOI(e.ID), NormalizeDOI(e.About))
+		pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(e.GUID), NormalizeDOI(e.ID), NormalizeDOI(e.About))
 		if pp.URL == "" {
-			pp.URL = first(httpURL(e.GUID), httpURL(e.ID), httpURL(e.About))
+			pp.URL = cmp.Or(httpURL(e.GUID), httpURL(e.ID), httpURL(e.About))
 		}
 		if pp.URL == "" && pp.DOI != "" {
 			pp.URL = "https://doi.org/" + pp.DOI
@@ -230,7 +231,7 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 		pp.URL = "https://arxiv.org/abs/" + id
 	}
 	for _, a := range e.Authors {
-		pp.Authors = append(pp.Authors, first(strings.TrimSpace(a.Name), rssAuthor(a.Text)))
+		pp.Authors = append(pp.Authors, cmp.Or(strings.TrimSpace(a.Name), rssAuthor(a.Text)))
 		for _, af := range a.Affiliation {
 			if af = CleanText(af); af != "" && !slices.Contains(pp.Affiliations, af) {
 				pp.Affiliations = append(pp.Affiliations, af)
@@ -247,10 +248,10 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 		pp.Categories = append(pp.Categories, e.Primary.Term)
 	}
 	for _, c := range e.Categories {
-		pp.Categories = append(pp.Categories, first(c.Term, strings.TrimSpace(c.Text)))
+		pp.Categories = append(pp.Categories, cmp.Or(c.Term, strings.TrimSpace(c.Text)))
 	}
 	var err error
-	if pp.Published, err = parseTime(first(e.Published, e.PubDate, e.Date, e.PubDate2, e.Issued, e.CoverDate, e.Updated)); err != nil {
+	if pp.Published, err = parseTime(cmp.Or(e.Published, e.PubDate, e.Date, e.PubDate2, e.Issued, e.CoverDate, e.Updated)); err != nil {
 		return pp, fmt.Errorf("date: %w", err)
 	}
 	return pp, nil

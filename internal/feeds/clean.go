@@ -155,30 +155,28 @@ var accents = map[string]rune{
 	"H": '\u030b', "r": '\u030a', "k": '\u0328',
 }
 
-func (c *cleaner) writeByte(ch byte) {
+// pendingSpace writes the space recorded by addSpace, if any.
+func (c *cleaner) pendingSpace() {
 	if c.space {
 		c.b.WriteByte(' ')
 		c.space = false
 	}
+}
+
+func (c *cleaner) writeByte(ch byte) {
+	c.pendingSpace()
 	c.b.WriteByte(ch)
 }
 
 func (c *cleaner) writeString(s string) {
-	if s == "" {
-		return
+	if s != "" {
+		c.pendingSpace()
+		c.b.WriteString(s)
 	}
-	if c.space {
-		c.b.WriteByte(' ')
-		c.space = false
-	}
-	c.b.WriteString(s)
 }
 
 func (c *cleaner) writeRune(r rune) {
-	if c.space {
-		c.b.WriteByte(' ')
-		c.space = false
-	}
+	c.pendingSpace()
 	c.b.WriteRune(r)
 	c.needNFC = true
 }

@@ -12,6 +12,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -398,9 +399,7 @@ func (p *parser) add(pp model.Paper, line, entry int) error {
 	if pp.Ingested.IsZero() {
 		pp.Ingested = p.now
 	}
-	if pp.Source == "" {
-		pp.Source = p.format
-	}
+	pp.Source = cmp.Or(pp.Source, p.format)
 	p.papers = append(p.papers, pp)
 	return nil
 }

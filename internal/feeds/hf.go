@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,8 +67,8 @@ func (p *parser) hf() error {
 func (it *hfItem) paper() (model.Paper, error) {
 	ip := &it.Paper
 	pp := model.Paper{
-		Title:       first(ip.Title, it.Title),
-		Abstract:    first(ip.Summary, it.Summary),
+		Title:       cmp.Or(ip.Title, it.Title),
+		Abstract:    cmp.Or(ip.Summary, it.Summary),
 		Keywords:    ip.AIKeywords,
 		AISummary:   ip.AISummary,
 		GitHubRepo:  ip.GithubRepo,
@@ -81,10 +82,10 @@ func (it *hfItem) paper() (model.Paper, error) {
 		pp.Authors = append(pp.Authors, a.Name)
 	}
 	var err error
-	if pp.Published, err = parseTime(first(ip.PublishedAt, it.PublishedAt)); err != nil {
+	if pp.Published, err = parseTime(cmp.Or(ip.PublishedAt, it.PublishedAt)); err != nil {
 		return pp, fmt.Errorf("publishedAt: %w", err)
 	}
-	if pp.TrendingAt, err = parseTime(first(it.SubmittedOnDailyAt, ip.SubmittedOnDailyAt)); err != nil {
+	if pp.TrendingAt, err = parseTime(cmp.Or(it.SubmittedOnDailyAt, ip.SubmittedOnDailyAt)); err != nil {
 		return pp, fmt.Errorf("submittedOnDailyAt: %w", err)
 	}
 	if id := NormalizeArxivID(ip.ID); id != "" {
@@ -94,16 +95,6 @@ func (it *hfItem) paper() (model.Paper, error) {
 		pp.URL = "https://huggingface.co/papers/" + url.PathEscape(ip.ID)
 	}
 	return pp, nil
-}
-
-// first returns the first non-empty string.
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // jsonError turns a decoding error into a *ParseError with the position:

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -82,7 +83,7 @@ func (p *parser) page() error {
 		entry++
 		pp := model.Paper{Title: cur.title, Abstract: strings.Join(abs, " "), ID: cur.id, Source: FormatPage}
 		if m := announceRE.FindStringSubmatchIndex(pp.Abstract); m != nil {
-			pp.ID = first(pp.ID, NormalizeArxivID(pp.Abstract[m[2]:m[3]]))
+			pp.ID = cmp.Or(pp.ID, NormalizeArxivID(pp.Abstract[m[2]:m[3]]))
 			pp.Abstract = pp.Abstract[m[1]:]
 		}
 		if pp.ID != "" {
@@ -120,7 +121,7 @@ func (p *parser) page() error {
 			abs = append(abs, l.text)
 		case titleLike(i):
 			id, title := titleArxivID(stripGlued(l.text))
-			cand = &pending{title: title, line: l.no, id: first(id, pendingID)}
+			cand = &pending{title: title, line: l.no, id: cmp.Or(id, pendingID)}
 			pendingID = ""
 		}
 		// Otherwise: a long line before any title (page intro), dropped.

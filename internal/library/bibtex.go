@@ -308,14 +308,12 @@ func (sc *bibScanner) value() (string, string) {
 			return "", "unexpected end of file in a value (truncated?)"
 		}
 		switch c := sc.s[sc.i]; {
-		case c == '{':
-			s, msg := sc.braced()
-			if msg != "" {
-				return "", msg
+		case c == '{' || c == '"':
+			read := sc.braced
+			if c == '"' {
+				read = sc.quoted
 			}
-			b.WriteString(s)
-		case c == '"':
-			s, msg := sc.quoted()
+			s, msg := read()
 			if msg != "" {
 				return "", msg
 			}

@@ -2,6 +2,7 @@ package library
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -63,7 +64,7 @@ func parseRIS(src string, ps *problems) []model.LibraryEntry {
 			ps.add(n+1, ln, "", "tag %s outside a record (want \"TY  -\" first)", tag)
 			return nil
 		case tag == "ER":
-			e, ok := entry(first(r.title, r.titleFromT2), r.abstract, r.arxiv, r.doi, r.url)
+			e, ok := entry(cmp.Or(r.title, r.titleFromT2), r.abstract, r.arxiv, r.doi, r.url)
 			if !ok {
 				ps.add(n, r.line, "", "no title, arXiv id or DOI")
 			} else {
@@ -222,13 +223,6 @@ func parseIDs(src string, ps *problems) []model.LibraryEntry {
 		out = append(out, e)
 	}
 	return out
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // short cuts text quoted in messages.

@@ -8,6 +8,7 @@ package library
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -227,18 +228,13 @@ func entry(title, abstract, arxiv, doi, url string) (model.LibraryEntry, bool) {
 	e := model.LibraryEntry{
 		Title:    braces.Replace(feeds.CleanText(title)),
 		Abstract: shorten(feeds.CleanText(abstract), MaxAbstractChars),
-		ArxivID:  feeds.NormalizeArxivID(arxiv),
+		ArxivID:  cmp.Or(feeds.NormalizeArxivID(arxiv), feeds.NormalizeArxivID(url)),
 		DOI:      feeds.NormalizeDOI(doi),
-	}
-	if e.ArxivID == "" {
-		e.ArxivID = feeds.NormalizeArxivID(url)
 	}
 	if e.ArxivID == "" && strings.HasPrefix(e.DOI, "10.48550/arxiv.") {
 		e.ArxivID = feeds.NormalizeArxivID(strings.TrimPrefix(e.DOI, "10.48550/arxiv."))
 	}
-	if e.DOI == "" {
-		e.DOI = feeds.NormalizeDOI(url)
-	}
+	e.DOI = cmp.Or(e.DOI, feeds.NormalizeDOI(url))
 	if utf8.RuneCountInString(e.Title) > feeds.MaxTitleChars {
 		e.Title = shorten(e.Title, feeds.MaxTitleChars)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -136,11 +137,7 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 	v.Zones = zoneOptions(zone)
 	for i := len(sub.Feedback) - 1; i >= 0; i-- {
 		fb := sub.Feedback[i]
-		title := fb.Title
-		if title == "" {
-			title = fb.PaperID
-		}
-		v.Feedback = append(v.Feedback, feedbackItem{PaperID: fb.PaperID, Title: title, More: fb.Value > 0,
+		v.Feedback = append(v.Feedback, feedbackItem{PaperID: fb.PaperID, Title: cmp.Or(fb.Title, fb.PaperID), More: fb.Value > 0,
 			At: fb.At.In(loc).Format("2 Jan 2006")})
 	}
 	return v
