@@ -51,7 +51,7 @@ func (l *loader) env(env map[string]string, c *Config) []string {
 		l.origins[lf.key] = lf.env
 	}
 	known[EnvConfig] = true
-	if envMetricsAllow(env, c) {
+	if envList(env, EnvMetricsAllow, &c.Metrics.Allow) {
 		known[EnvMetricsAllow] = true
 		l.origins["metrics.allow"] = EnvMetricsAllow
 	}

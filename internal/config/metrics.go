@@ -59,14 +59,14 @@ func checkMetrics(ps *problems, c Config) {
 			ps.add("metrics.listen", "is the same address as http.listen (%s); leave metrics.listen empty and set metrics.allow to serve /metrics there", c.HTTP.Listen)
 		}
 	}
-	for i, s := range m.Allow {
-		if _, err := parseNetwork(s); err != nil {
-			ps.add("metrics.allow", "entry %d: want a network such as 127.0.0.1/8 or 10.0.0.0/8, or an address, got %q", i+1, s)
-		}
-	}
+	checkNetworks(ps, "metrics.allow", m.Allow)
 }
 
-// envMetricsAllow applies PAPERMAIL_METRICS_ALLOW when set.
-func envMetricsAllow(env map[string]string, c *Config) bool {
-	return envList(env, EnvMetricsAllow, &c.Metrics.Allow)
+// checkNetworks wants every entry of list to be a network or an address.
+func checkNetworks(ps *problems, key string, list []string) {
+	for i, s := range list {
+		if _, err := parseNetwork(s); err != nil {
+			ps.add(key, "entry %d: want a network such as 127.0.0.1/8 or 10.0.0.0/8, or an address, got %q", i+1, s)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -85,12 +86,7 @@ func peerAddr(remote string) netip.Addr {
 }
 
 func inNetworks(a netip.Addr, nets []netip.Prefix) bool {
-	for _, p := range nets {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(nets, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
 func parseNetworks(list []string) []netip.Prefix {
@@ -101,14 +97,6 @@ func parseNetworks(list []string) []netip.Prefix {
 		}
 	}
 	return out
-}
-
-func checkProxies(ps *problems, h HTTP) {
-	for i, s := range h.TrustedProxies {
-		if _, err := parseNetwork(s); err != nil {
-			ps.add("http.trusted_proxies", "entry %d: want a network such as 127.0.0.1/8 or 10.0.0.0/8, or an address, got %q", i+1, s)
-		}
-	}
 }
 
 // envList applies a comma-separated list variable when set.

@@ -158,7 +158,7 @@ func (c Config) problems() problems {
 		}
 	}
 	checkMetrics(&ps, c)
-	checkProxies(&ps, c.HTTP)
+	checkNetworks(&ps, "http.trusted_proxies", c.HTTP.TrustedProxies)
 	checkRanking(&ps, c.Ranking)
 	return ps
 }

@@ -7,10 +7,24 @@ package localnet
 
 import (
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 )
+
+// proxyHeaders are set by reverse proxies and CDNs (Apache, Caddy,
+// Traefik, nginx when configured, Cloudflare, Akamai).
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Server",
+	"X-Real-Ip", "Via", "Cf-Connecting-Ip", "True-Client-Ip"}
+
+// Proxied reports whether a request with header h came through a reverse
+// proxy or CDN (it carries a header they set): its peer address and Host
+// then say nothing about where it came from.
+func Proxied(h http.Header) bool {
+	return slices.ContainsFunc(proxyHeaders, func(k string) bool { _, ok := h[k]; return ok })
+}
 
 // LoopbackHost reports whether host, a host name or IP address without a
 // port (an IPv6 address may keep its brackets), names this machine only:

@@ -1,16 +1,13 @@
 package metrics
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 
+	"github.com/papermail/papermail/internal/localnet"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// proxyHeaders mark a request that came through a reverse proxy: its peer
-// address is the proxy's, not the client's.
-var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"}
 
 // Handler serves the registry in the Prometheus text format. With allow
 // set it answers only clients whose own address (the TCP peer, never a
@@ -31,25 +28,11 @@ func (m *Metrics) Handler(allow []netip.Prefix) http.Handler {
 	})
 }
 
+// peerAllowed reports whether r came straight from an address in allow.
 func peerAllowed(r *http.Request, allow []netip.Prefix) bool {
-	for _, h := range proxyHeaders {
-		if r.Header.Get(h) != "" {
-			return false
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || localnet.Proxied(r.Header) {
 		return false
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	addr = addr.Unmap()
-	for _, p := range allow {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(allow, func(p netip.Prefix) bool { return p.Contains(peer.Addr().Unmap()) })
 }

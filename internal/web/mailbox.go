@@ -46,26 +46,13 @@ func mailboxAllowed(c config.Config) bool {
 	return c.HTTP.Mailbox && c.UsesMaildir() && localnet.LoopbackListen(c.HTTP.Listen) && localnet.LoopbackURL(c.BaseURL)
 }
 
-// proxyHeaders are set by reverse proxies and CDNs (Apache, Caddy,
-// Traefik, nginx when configured, Cloudflare, Akamai); a request carrying
-// one came from elsewhere, whatever its Host says. A proxy that sets none
-// of them still needs a loopback base_url for the mailbox to be served.
-var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Server",
-	"X-Real-Ip", "Via", "Cf-Connecting-Ip", "True-Client-Ip"}
-
 // localRequest reports whether r is for this machine: its Host header is
 // a loopback name or address (a page of another site that rebinds its DNS
-// name to 127.0.0.1 still sends its own name) and no proxy forwarded it.
+// name to 127.0.0.1 still sends its own name) and no proxy forwarded it
+// (a proxy that sets no proxy header still needs a loopback base_url for
+// the mailbox to be served).
 func localRequest(r *http.Request) bool {
-	if !localnet.LoopbackHostPort(r.Host) {
-		return false
-	}
-	for _, h := range proxyHeaders {
-		if _, ok := r.Header[h]; ok {
-			return false
-		}
-	}
-	return true
+	return localnet.LoopbackHostPort(r.Host) && !localnet.Proxied(r.Header)
 }
 
 // localOnly serves h to local requests and answers every other one as if
