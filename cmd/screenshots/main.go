@@ -27,6 +27,7 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -186,10 +187,7 @@ func shrink(data []byte) ([]byte, error) {
 			count[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
 		}
 	}
-	colors := make([]color.RGBA, 0, len(count))
-	for c := range count {
-		colors = append(colors, c)
-	}
+	colors := slices.Collect(maps.Keys(count))
 	rgb := func(c color.RGBA) int { return int(c.R)<<16 | int(c.G)<<8 | int(c.B) }
 	// Most frequent first; ties by value, so the output is the same each run.
 	slices.SortFunc(colors, func(a, b color.RGBA) int { return cmp.Or(count[b]-count[a], rgb(a)-rgb(b)) })

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -95,13 +96,8 @@ func printReports(e *env, results []digest.ReportResult, quiet bool) {
 		}
 		tw.Flush()
 	}
-	actions := make([]string, 0, len(counts))
-	for a := range counts {
-		actions = append(actions, a)
-	}
-	sort.Strings(actions)
-	parts := make([]string, 0, len(actions))
-	for _, a := range actions {
+	parts := make([]string, 0, len(counts))
+	for _, a := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
 	}
 	fmt.Fprintf(e.stdout, "bounces: %d results: %s\n", len(results), strings.Join(parts, ", "))
