@@ -6,23 +6,18 @@ import (
 
 // healthz is GET /healthz: the process is up.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
+	write(w, r, http.StatusOK, textPlain, []byte("ok\n"))
 }
 
 // readyz is GET /readyz: the store answers and the templates are loaded.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.Store.Ping(); err != nil {
+	switch err := s.Store.Ping(); {
+	case err != nil:
 		s.Log.Warn("not ready", "error", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("store unavailable\n"))
-		return
+		write(w, r, http.StatusServiceUnavailable, textPlain, []byte("store unavailable\n"))
+	case !s.Engine.HasPage("message"):
+		write(w, r, http.StatusServiceUnavailable, textPlain, []byte("templates not loaded\n"))
+	default:
+		write(w, r, http.StatusOK, textPlain, []byte("ready\n"))
 	}
-	if !s.Engine.HasPage("message") {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("templates not loaded\n"))
-		return
-	}
-	w.Write([]byte("ready\n"))
 }

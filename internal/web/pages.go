@@ -46,6 +46,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	write(w, r, status, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// textPlain is the Content-Type of plain-text answers.
+const textPlain = "text/plain; charset=utf-8"
+
 // write answers status with body of type ctype; a HEAD request gets the
 // header only.
 func write(w http.ResponseWriter, r *http.Request, status int, ctype string, body []byte) {

@@ -71,11 +71,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 // oneClick answers the RFC 8058 POST with a short plain-text body, status
 // 200 and no redirect.
 func (s *Server) oneClick(w http.ResponseWriter, r *http.Request) {
-	text := func(status int, msg string) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		w.Write([]byte(msg + "\n"))
-	}
+	text := func(status int, msg string) { write(w, r, status, textPlain, []byte(msg+"\n")) }
 	c, err := s.Signer.Verify(r.PathValue("token"), token.Unsubscribe, "", s.Now())
 	if err != nil {
 		status, title, _ := tokenStatus(err)
