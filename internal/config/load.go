@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/papermail/papermail/internal/feeds"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -42,7 +43,7 @@ func Load(path string, environ []string) (Config, []string, error) {
 
 // load is Load after the file has been read; name labels positions in it.
 func load(data []byte, name string, env map[string]string) (Config, []string, error) {
-	l := loader{name: name, origins: make(map[string]string)}
+	l := loader{name: name, origins: make(map[string]string), bad: make(map[string]bool)}
 	c := Default()
 	if err := l.file(data, &c); err != nil {
 		return c, nil, err
@@ -69,12 +70,8 @@ func normalize(c *Config) {
 	for i := range c.Feeds {
 		f := &c.Feeds[i]
 		f.URL = strings.TrimSpace(f.URL)
-		if f.Format == "" {
-			f.Format = "auto"
-		}
-		if f.Schedule == "" {
-			f.Schedule = DefaultFeedSchedule
-		}
+		f.Format = cmp.Or(f.Format, feeds.FormatAuto)
+		f.Schedule = cmp.Or(f.Schedule, DefaultFeedSchedule)
 	}
 }
 
@@ -92,9 +89,6 @@ type loader struct {
 // reject records a problem with the value of key found at source.
 func (l *loader) reject(source, key, format string, args ...any) {
 	l.problems.addAt(source, key, format, args...)
-	if l.bad == nil {
-		l.bad = make(map[string]bool)
-	}
 	l.bad[key] = true
 }
 
@@ -280,7 +274,7 @@ func didYouMean(prefix, key string, siblings []string) string {
 	}
 	var found string
 	for _, l := range leaves() {
-		if _, last, _ := cutLast(l.key); last == key {
+		if l.key[strings.LastIndexByte(l.key, '.')+1:] == key {
 			if found != "" {
 				return "" // ambiguous
 			}
@@ -291,14 +285,6 @@ func didYouMean(prefix, key string, siblings []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", found)
 	}
 	return ""
-}
-
-func cutLast(key string) (string, string, bool) {
-	i := strings.LastIndexByte(key, '.')
-	if i < 0 {
-		return "", key, false
-	}
-	return key[:i], key[i+1:], true
 }
 
 // value decodes val (the value of key node k) into the field v.
