@@ -53,27 +53,11 @@ var localZone = sync.OnceValue(func() string {
 // zoneName picks the first loadable zone name among local (time.Local's
 // name), tz (the TZ variable) and the files below root.
 func zoneName(local, tz, root string) string {
-	candidates := []func() string{
-		func() string { return local },
-		func() string { return tz },
-		func() string {
-			b, err := os.ReadFile(filepath.Join(root, "etc", "timezone"))
-			if err != nil {
-				return ""
-			}
-			first, _, _ := strings.Cut(string(b), "\n")
-			return first
-		},
-		func() string {
-			target, err := os.Readlink(filepath.Join(root, "etc", "localtime"))
-			if err != nil {
-				return ""
-			}
-			return target
-		},
-	}
-	for _, c := range candidates {
-		if name := cleanZone(c()); name != "" {
+	etc, _ := os.ReadFile(filepath.Join(root, "etc", "timezone"))
+	etcZone, _, _ := strings.Cut(string(etc), "\n")
+	link, _ := os.Readlink(filepath.Join(root, "etc", "localtime"))
+	for _, c := range []string{local, tz, etcZone, link} {
+		if name := cleanZone(c); name != "" {
 			return name
 		}
 	}
