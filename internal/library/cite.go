@@ -1,6 +1,8 @@
 package library
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -54,11 +56,7 @@ func Cite(p *model.Paper) string {
 		field("primaryClass", escape(p.Primary()))
 	}
 	field("doi", escape(p.DOI))
-	if u := p.AbsLink(); u != "" {
-		field("url", escapeURL(u))
-	} else {
-		field("url", escapeURL(p.Link()))
-	}
+	field("url", escapeURL(cmp.Or(p.AbsLink(), p.Link())))
 	s := b.String()
 	return strings.TrimSuffix(s, ",\n") + "\n}\n"
 }
@@ -69,13 +67,7 @@ func Cite(p *model.Paper) string {
 // it; a name BibTeX would misread (one holding the word "and", like a
 // group "Smith and Sons", or more than one comma) is braced as a whole.
 func bibName(a string) string {
-	words := strings.Fields(a)
-	for _, w := range words {
-		if strings.EqualFold(w, "and") {
-			return "{" + a + "}"
-		}
-	}
-	if strings.Count(a, ",") > 1 {
+	if strings.Count(a, ",") > 1 || slices.ContainsFunc(strings.Fields(a), func(w string) bool { return strings.EqualFold(w, "and") }) {
 		return "{" + a + "}"
 	}
 	return a
