@@ -66,7 +66,6 @@ func (ps Problems) Unwrap() []error {
 	return out
 }
 
-// err returns ps as an error, or nil when there is none.
 // ProblemsOf returns the problems err carries, a Problems or a single
 // Problem, wrapped or not; false for any other error.
 func ProblemsOf(err error) (Problems, bool) {
@@ -81,6 +80,7 @@ func ProblemsOf(err error) (Problems, bool) {
 	return nil, false
 }
 
+// err returns ps as an error, or nil when there is none.
 func (ps Problems) err() error {
 	if len(ps) == 0 {
 		return nil
@@ -90,15 +90,9 @@ func (ps Problems) err() error {
 
 // add appends the problems err holds (a Problem or Problems).
 func (ps *Problems) add(err error) {
-	var list Problems
-	var one *Problem
-	switch {
-	case err == nil:
-	case errors.As(err, &list):
+	if list, ok := ProblemsOf(err); ok {
 		*ps = append(*ps, list...)
-	case errors.As(err, &one):
-		*ps = append(*ps, one)
-	default:
+	} else if err != nil {
 		*ps = append(*ps, &Problem{Message: err.Error()})
 	}
 }
@@ -228,30 +222,14 @@ func Examples(text string) ([]string, error) {
 // PauseUntil parses the date a pause ends (YYYY-MM-DD, the start of that
 // day in loc): after now and at most MaxPause ahead.
 func PauseUntil(s string, loc *time.Location, now time.Time) (time.Time, error) {
-	d, err := parseDate(s, loc)
+	d, err := time.ParseInLocation(DateLayout, s, loc)
 	switch {
-	case err != nil:
+	case err != nil || d.Format(DateLayout) != s: // exactly YYYY-MM-DD
 		return time.Time{}, &Problem{FieldPause, "give a date as YYYY-MM-DD, like " + now.AddDate(0, 0, 14).Format(DateLayout)}
 	case !d.After(now):
 		return time.Time{}, &Problem{FieldPause, "the date must be in the future"}
 	case d.Sub(now) > MaxPause:
 		return time.Time{}, &Problem{FieldPause, "pause for at most a year"}
-	}
-	return d, nil
-}
-
-// parseDate parses a YYYY-MM-DD date strictly (exactly that form) as the
-// start of that day in loc.
-func parseDate(s string, loc *time.Location) (time.Time, error) {
-	if len(s) != len(DateLayout) {
-		return time.Time{}, errors.New("date not in YYYY-MM-DD form")
-	}
-	d, err := time.ParseInLocation(DateLayout, s, loc)
-	if err != nil {
-		return d, err
-	}
-	if d.Format(DateLayout) != s {
-		return time.Time{}, errors.New("date not in YYYY-MM-DD form")
 	}
 	return d, nil
 }

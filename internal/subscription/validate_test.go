@@ -25,14 +25,15 @@ func TestZone(t *testing.T) {
 	}
 }
 
-func TestParseDate(t *testing.T) {
-	d, err := parseDate("2026-04-01", time.UTC)
+func TestPauseUntilDateForm(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	d, err := PauseUntil("2026-04-01", time.UTC, now)
 	if err != nil || !d.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("%v %v", d, err)
 	}
 	for _, s := range []string{"2026-4-01", "2026-04-31", "2026-04-01T00:00", " 2026-04-01", "+026-04-01", "2026/04/01"} {
-		if _, err := parseDate(s, time.UTC); err == nil {
-			t.Errorf("%q accepted", s)
+		if _, err := PauseUntil(s, time.UTC, now); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+			t.Errorf("%q: %v, want the date form refused", s, err)
 		}
 	}
 }
