@@ -78,7 +78,7 @@ func Parse(s string) Name {
 		}
 	} else {
 		ws := words(text)
-		for len(ws) > 1 && suffixes[fold(ws[len(ws)-1])] {
+		for len(ws) > 1 && suffixes[Fold(ws[len(ws)-1])] {
 			ws = ws[:len(ws)-1]
 		}
 		switch {
@@ -100,7 +100,7 @@ func Parse(s string) Name {
 	}
 	var key, core strings.Builder
 	for _, w := range surname {
-		f := strings.ReplaceAll(fold(w), "-", "")
+		f := strings.ReplaceAll(Fold(w), "-", "")
 		key.WriteString(f)
 		if !particles[f] {
 			core.WriteString(f)
@@ -112,7 +112,7 @@ func Parse(s string) Name {
 	}
 	for _, g := range given {
 		for _, part := range strings.Split(g, "-") {
-			f := fold(part)
+			f := Fold(part)
 			if f == "" || particles[f] && isLowerWord(part) {
 				continue
 			}
@@ -130,7 +130,7 @@ func Parse(s string) Name {
 	}
 	if !strings.Contains(text, ",") && len(n.Given) >= 2 && len(given) >= 2 {
 		last := given[len(given)-1]
-		if f := fold(last); utf8.RuneCountInString(f) > 1 && !strings.Contains(last, ".") && !isInitials(last) && !strings.Contains(f, "-") {
+		if f := Fold(last); utf8.RuneCountInString(f) > 1 && !strings.Contains(last, ".") && !isInitials(last) && !strings.Contains(f, "-") {
 			n.compound = f + n.Surname
 		}
 	}
@@ -182,7 +182,7 @@ func isParticle(w string) bool {
 	if strings.Contains(w, ".") {
 		return false
 	}
-	f := fold(w)
+	f := Fold(w)
 	return particles[w] || particles[f] && len(f) > 1
 }
 
@@ -191,7 +191,7 @@ func isLowerWord(w string) bool { return strings.ToLower(w) == w }
 
 // isSuffix reports whether the given names are only a suffix ("Jr.").
 func isSuffix(given []string) bool {
-	return len(given) == 1 && suffixes[fold(given[0])]
+	return len(given) == 1 && suffixes[Fold(given[0])]
 }
 
 // isPubMedInitials reports whether w is one to three uppercase letters
@@ -236,11 +236,7 @@ var special = map[rune]string{
 // Fold is a name word as names are compared: lowercase, without
 // diacritics ("Ødegård" -> "odegard"), only letters, digits and inner
 // hyphens kept.
-func Fold(w string) string { return fold(w) }
-
-// fold lowercases a word, removes diacritics and keeps only letters,
-// digits and hyphens.
-func fold(w string) string {
+func Fold(w string) string {
 	var b strings.Builder
 	for _, r := range norm.NFD.String(w) {
 		switch {
@@ -265,16 +261,9 @@ func fold(w string) string {
 // by many people. Two-word names without a comma also match in swapped
 // order when both are written in full ("Chen Wei", "Wei Chen").
 func Same(a, b Name) bool {
-	if same(a, b) {
-		return true
-	}
-	if j, ok := a.joined(); ok && same(j, b) {
-		return true
-	}
-	if j, ok := b.joined(); ok && same(a, j) {
-		return true
-	}
-	return false
+	aj, aok := a.joined()
+	bj, bok := b.joined()
+	return same(a, b) || aok && same(aj, b) || bok && same(a, bj)
 }
 
 // same is Same without reading a double surname written without a
@@ -424,14 +413,8 @@ func ParseList(s string) ([]string, error) {
 			if n.Surname == "" || len(n.Given) == 0 {
 				return nil, fmt.Errorf("author %d %q: give a first name or initial and a surname (\"Yann LeCun\", \"Y. LeCun\" or \"LeCun, Yann\"): %w", entry, part, ErrInvalid)
 			}
-			dup := false
-			for _, p := range parsed {
-				if p.Surname == n.Surname && strings.Join(p.Given, " ") == strings.Join(n.Given, " ") {
-					dup = true
-				}
-			}
-			if dup {
-				continue
+			if slices.ContainsFunc(parsed, func(p Name) bool { return p.Surname == n.Surname && slices.Equal(p.Given, n.Given) }) {
+				continue // the same person again
 			}
 			parsed = append(parsed, n)
 			out = append(out, part)
