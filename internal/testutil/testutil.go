@@ -21,10 +21,7 @@ import (
 // data folder.
 const SharedDataEnv = "PAPERMAIL_SHARED_DATA"
 
-var (
-	sharedOnce sync.Once
-	sharedDir  string
-)
+var sharedDir = sync.OnceValue(findSharedData)
 
 // SharedDataDir returns the workplace's shared/data folder (real-world
 // inputs kept outside the repository) and whether there is one: the folder
@@ -32,8 +29,8 @@ var (
 // the repository or above it (../shared/data, ../../shared/data, ...),
 // as .ci/run finds it.
 func SharedDataDir() (string, bool) {
-	sharedOnce.Do(func() { sharedDir = findSharedData() })
-	return sharedDir, sharedDir != ""
+	dir := sharedDir()
+	return dir, dir != ""
 }
 
 func findSharedData() string {
@@ -44,36 +41,40 @@ func findSharedData() string {
 	if root == "" {
 		return ""
 	}
-	for dir := filepath.Dir(root); ; {
-		p := filepath.Join(dir, "shared", "data")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	dir := upFrom(filepath.Dir(root), func(d string) bool {
+		fi, err := os.Stat(filepath.Join(d, "shared", "data"))
+		return err == nil && fi.IsDir()
+	})
+	if dir == "" {
+		return ""
 	}
+	return filepath.Join(dir, "shared", "data")
 }
 
 // moduleRoot is the folder holding go.mod at or above the working
 // directory (go test runs a package's tests in its folder).
 func moduleRoot() string {
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	if err != nil {
 		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
+	return upFrom(wd, func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, "go.mod"))
+		return err == nil
+	})
+}
+
+// upFrom returns the first of dir and the folders above it for which ok
+// holds, or "".
+func upFrom(dir string, ok func(string) bool) string {
+	for !ok(dir) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return ""
 		}
 		dir = parent
 	}
+	return dir
 }
 
 // SharedData returns the path of a file in the shared data folder. Without

@@ -73,9 +73,8 @@ func TestFindSharedData(t *testing.T) {
 		t.Errorf("with %s=%s: %q", SharedDataEnv, dir, got)
 	}
 	// A folder that lacks the file fails: it is incomplete, not absent.
-	sharedOnce.Do(func() {})
 	old := sharedDir
-	sharedDir = dir
+	sharedDir = func() string { return dir }
 	defer func() { sharedDir = old }()
 	rec, _ := call(t, func(tb testing.TB) string { return SharedData(tb, "missing.txt") })
 	if rec.failed == "" {
@@ -88,7 +87,7 @@ func TestFindSharedData(t *testing.T) {
 	if got != filepath.Join(dir, "x.txt") || rec.failed != "" || rec.skipped != "" {
 		t.Errorf("SharedData(x.txt) = %q, failed %q, skipped %q", got, rec.failed, rec.skipped)
 	}
-	sharedDir = ""
+	sharedDir = func() string { return "" }
 	rec, _ = call(t, func(tb testing.TB) string { return SharedData(tb, "x.txt") })
 	if rec.skipped == "" {
 		t.Errorf("no shared data folder did not skip (failed %q)", rec.failed)
