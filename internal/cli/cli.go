@@ -132,21 +132,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cwd, _ := os.Getwd()
 	e := &env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, cwd: cwd, interactive: isTerminal(stderr)}
 	err := e.run(args)
-	switch {
-	case err == nil:
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
-		return 2
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errTempFail):
-		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
-		return exTempFail
-	default:
-		fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
-		return 1
 	}
+	fmt.Fprintln(stderr, "papermail:", terminalText(err.Error()))
+	switch {
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, errTempFail):
+		return exTempFail
+	}
+	return 1
 }
 
 // terminalText is an error message as it may go to the terminal: a line
