@@ -111,7 +111,7 @@ func Parse(s string) Name {
 		n.core = n.Surname
 	}
 	for _, g := range given {
-		for _, part := range strings.Split(g, "-") {
+		for part := range strings.SplitSeq(g, "-") {
 			f := Fold(part)
 			if f == "" || particles[f] && isLowerWord(part) {
 				continue
@@ -399,8 +399,8 @@ func ParseList(s string) ([]string, error) {
 	var out []string
 	var parsed []Name
 	entry := 0
-	for _, line := range strings.Split(strings.ReplaceAll(s, "\r", ""), "\n") {
-		for _, part := range strings.Split(line, ";") {
+	for line := range strings.SplitSeq(strings.ReplaceAll(s, "\r", ""), "\n") {
+		for part := range strings.SplitSeq(line, ";") {
 			part = strings.Join(strings.Fields(part), " ")
 			if part == "" {
 				continue

@@ -38,12 +38,10 @@ func cmdRestore(e *env, args []string) error {
 	}
 	src := e.abs(file)
 	if err := store.CheckFile(src); err != nil {
-		var de *store.DamageError
-		if errors.As(err, &de) {
+		if de, ok := errors.AsType[*store.DamageError](err); ok {
 			return fmt.Errorf("%s is not a usable backup: it is damaged (%s); nothing was changed, choose another backup", file, de.Problem)
 		}
-		var ns *store.NoStoreError
-		if errors.As(err, &ns) {
+		if ns, ok := errors.AsType[*store.NoStoreError](err); ok {
 			what := "no such file"
 			switch {
 			case ns.Empty:

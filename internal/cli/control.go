@@ -85,8 +85,8 @@ func (e *env) exchange(conn net.Conn, args []string) error {
 				return nil
 			}
 			msg := string(buf)
-			if strings.HasPrefix(msg, "usage: ") {
-				return fmt.Errorf("%w: %s", errUsage, strings.TrimPrefix(msg, "usage: "))
+			if after, ok := strings.CutPrefix(msg, "usage: "); ok {
+				return fmt.Errorf("%w: %s", errUsage, after)
 			}
 			return errors.New(msg)
 		}

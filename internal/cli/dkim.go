@@ -181,7 +181,7 @@ func findTXT(lookup func(string) ([]string, error), name, prefix string) string 
 
 // keyOf extracts the p= tag of a DKIM record.
 func keyOf(rec string) string {
-	for _, part := range strings.Split(rec, ";") {
+	for part := range strings.SplitSeq(rec, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if ok && strings.TrimSpace(k) == "p" {
 			return strings.Join(strings.Fields(v), "")

@@ -313,7 +313,7 @@ func (l *loader) value(k, val *yaml.Node, v reflect.Value, key string) {
 				at = item
 			}
 			l.origins[ik] = l.pos(at)
-			feed, isFeed := s.Index(i).Addr().Interface().(*Feed)
+			feed, isFeed := reflect.TypeAssert[*Feed](s.Index(i).Addr())
 			switch {
 			case item != nil && item.Kind == yaml.MappingNode:
 				l.mapping(item, s.Index(i), ik)

@@ -36,8 +36,7 @@ func (h HTTP) ClientIP(r *http.Request, proxies []netip.Prefix) string {
 			break
 		}
 		entries := forwardedFor(r)
-		for i := len(entries) - 1; i >= 0; i-- {
-			a := entries[i]
+		for i, a := range slices.Backward(entries) {
 			if !a.IsValid() {
 				break // a garbled entry: trust nothing left of it
 			}

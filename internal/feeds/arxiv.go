@@ -157,8 +157,7 @@ func (p *parser) arxiv() error {
 
 // xmlError places an XML decoding error.
 func (p *parser) xmlError(err error, d *xml.Decoder, entry int) error {
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*xml.SyntaxError](err); ok {
 		msg := se.Msg
 		if msg == "unexpected EOF" {
 			msg = "unexpected end of input (truncated?)"
@@ -369,8 +368,8 @@ func splitNames(s string) []string {
 		s = tagRE.ReplaceAllString(s, "")
 	}
 	var names []string
-	for _, part := range strings.Split(s, ",") {
-		for _, n := range strings.Split(part, " and ") {
+	for part := range strings.SplitSeq(s, ",") {
+		for n := range strings.SplitSeq(part, " and ") {
 			n = strings.TrimSpace(n)
 			n = strings.TrimSpace(strings.TrimPrefix(n, "and "))
 			if n != "" {

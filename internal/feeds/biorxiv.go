@@ -121,7 +121,7 @@ func (it *biorxivItem) paper() (model.Paper, error) {
 	if it.DOI != "" && pp.DOI == "" {
 		return pp, fmt.Errorf("doi %q is not a DOI", short(it.DOI))
 	}
-	for _, a := range strings.Split(it.Authors, ";") {
+	for a := range strings.SplitSeq(it.Authors, ";") {
 		if n := invertName(a); n != "" {
 			pp.Authors = append(pp.Authors, n)
 		}

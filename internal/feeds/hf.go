@@ -101,8 +101,7 @@ func (it *hfItem) paper() (model.Paper, error) {
 // syntax errors are located by re-scanning the whole source, type errors
 // name the entry (starting at line) and the field.
 func (p *parser) jsonError(err error, line, entry int) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		msg := fmt.Errorf("entry is a JSON %s, want %s", te.Value, goKindJSON(te.Type))
 		if te.Field != "" {
 			msg = fmt.Errorf("field %s holds a JSON %s, want %s", te.Field, te.Value, goKindJSON(te.Type))

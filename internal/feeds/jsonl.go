@@ -103,12 +103,10 @@ func (p *parser) jsonlLines(data []byte, first int) error {
 
 // jsonLineError rewords a JSON error for one line, with the column.
 func jsonLineError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return fmt.Errorf("invalid JSON at column %d: %w", se.Offset, se)
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		if te.Field == "" {
 			return fmt.Errorf("line is a JSON %s, want an object", te.Value)
 		}

@@ -106,7 +106,7 @@ func CiteKey(p *model.Paper) string {
 		}
 	}
 	b.WriteString(year(p))
-	for _, w := range strings.Fields(p.Title) {
+	for w := range strings.FieldsSeq(p.Title) {
 		if a := asciiWord(w); len(a) > 3 {
 			b.WriteString(a)
 			break

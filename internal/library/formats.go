@@ -110,7 +110,7 @@ func risLine(l string) (tag, val string, ok bool) {
 		return "", "", false
 	}
 	t := l[:2]
-	for i := 0; i < 2; i++ {
+	for i := range 2 {
 		c := t[i]
 		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
 			return "", "", false
@@ -159,8 +159,7 @@ func parseCSL(data []byte, ps *problems) []model.LibraryEntry {
 		line := bytes.Count(data[:dec.InputOffset()], []byte{'\n'}) + 1
 		var it cslItem
 		if err := dec.Decode(&it); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
+			if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 				ps.add(n, line, "", "field %s holds a JSON %s, want a string", te.Field, te.Value)
 				if len(ps.list) >= maxProblems {
 					return nil

@@ -69,12 +69,10 @@ func (ps Problems) Unwrap() []error {
 // ProblemsOf returns the problems err carries, a Problems or a single
 // Problem, wrapped or not; false for any other error.
 func ProblemsOf(err error) (Problems, bool) {
-	var ps Problems
-	if errors.As(err, &ps) {
+	if ps, ok := errors.AsType[Problems](err); ok {
 		return ps, true
 	}
-	var one *Problem
-	if errors.As(err, &one) {
+	if one, ok := errors.AsType[*Problem](err); ok {
 		return Problems{one}, true
 	}
 	return nil, false

@@ -34,7 +34,7 @@ var corpusTopics = []struct {
 // scheduling) use it when the shared listing page is absent.
 func Corpus(n int) []model.Paper {
 	papers := make([]model.Paper, 0, n)
-	for i := 0; i < n; i++ {
+	for i := range n {
 		t := corpusTopics[i%len(corpusTopics)]
 		k := i / len(corpusTopics)
 		method := t.methods[k%len(t.methods)]

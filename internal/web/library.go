@@ -41,8 +41,7 @@ func (s *Server) saveLibrary(w http.ResponseWriter, r *http.Request) {
 		err = r.ParseForm()
 	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			s.message(w, r, http.StatusRequestEntityTooLarge, "Library too large",
 				fmt.Sprintf("The library is larger than %d MiB. Nothing was changed. Export a collection of it instead.", MaxLibraryUpload>>20))
 			return
@@ -110,7 +109,7 @@ func libraryProblems(name string, err error) []string {
 		msg = strings.TrimPrefix(msg, string(subscription.FieldLibrary)+": ")
 	}
 	out := []string{fmt.Sprintf("Library: %s was refused as a whole and nothing was changed.", name)}
-	for _, p := range strings.Split(msg, "; ") {
+	for p := range strings.SplitSeq(msg, "; ") {
 		out = append(out, strings.ToUpper(p[:1])+p[1:]+".")
 	}
 	return out

@@ -95,8 +95,7 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		cleanValues(r.Form)
 		return true
 	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		s.message(w, r, http.StatusRequestEntityTooLarge, "Too much text",
 			"What you sent is larger than papermail accepts. Nothing was changed.")
 		return false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,8 +136,7 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 		v.Hours = append(v.Hours, option{Value: strconv.Itoa(h), Label: fmt.Sprintf("%02d:00", h), Selected: hour == strconv.Itoa(h)})
 	}
 	v.Zones = zoneOptions(zone)
-	for i := len(sub.Feedback) - 1; i >= 0; i-- {
-		fb := sub.Feedback[i]
+	for _, fb := range slices.Backward(sub.Feedback) {
 		v.Feedback = append(v.Feedback, feedbackItem{PaperID: fb.PaperID, Title: cmp.Or(fb.Title, fb.PaperID), More: fb.Value > 0,
 			At: fb.At.In(loc).Format("2 Jan 2006")})
 	}
