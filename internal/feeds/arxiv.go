@@ -203,9 +203,7 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 		id = cmp.Or(id, NormalizeArxivID(href))
 		switch {
 		case l.Title == "pdf" || l.Type == "application/pdf":
-			if pp.PDFURL == "" {
-				pp.PDFURL = httpsArxiv(href)
-			}
+			pp.PDFURL = cmp.Or(pp.PDFURL, httpsArxiv(href))
 		case l.Title == "doi":
 			pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(href))
 		case pp.URL == "" && (l.Rel == "" || l.Rel == "alternate"):
@@ -218,9 +216,7 @@ func (e *xmlEntry) paper(format, venue string) (model.Paper, error) {
 			pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(s))
 		}
 		pp.DOI = cmp.Or(pp.DOI, NormalizeDOI(e.GUID), NormalizeDOI(e.ID), NormalizeDOI(e.About))
-		if pp.URL == "" {
-			pp.URL = cmp.Or(httpURL(e.GUID), httpURL(e.ID), httpURL(e.About))
-		}
+		pp.URL = cmp.Or(pp.URL, httpURL(e.GUID), httpURL(e.ID), httpURL(e.About))
 		if pp.URL == "" && pp.DOI != "" {
 			pp.URL = "https://doi.org/" + pp.DOI
 		}
