@@ -171,7 +171,7 @@ func (s *Service) SubscribeOutcome(r Request) (Outcome, error) {
 		return Queued, nil
 	case err != nil:
 		return 0, fmt.Errorf("look up subscriber: %w", err)
-	case sub.State == model.StateActive || sub.State == model.StatePaused:
+	case lifecycle.Receiving(&sub):
 		return Receiving, nil
 	}
 	prev, err := s.Store.Confirmation(sub.ID)
@@ -283,14 +283,14 @@ func (s *Service) Vouch(r Request) (sub model.Subscriber, added bool, err error)
 		return sub, err == nil, err
 	case err != nil:
 		return prev, false, fmt.Errorf("look up subscriber: %w", err)
-	case prev.State == model.StateActive || prev.State == model.StatePaused:
+	case lifecycle.Receiving(&prev):
 		return prev, false, fmt.Errorf("%s: %w", r.Email, ErrReceiving)
 	}
 	now := s.Now().UTC()
 	c := model.Confirmation{Interests: r.Interests, Timezone: r.Timezone, Authors: r.Authors,
 		Categories: r.Categories, CategoryMode: r.CategoryMode, Library: r.Library}
 	sub, err = s.Store.UpdateSubscriber(prev.ID, func(x *model.Subscriber) error {
-		if x.State == model.StateActive || x.State == model.StatePaused {
+		if lifecycle.Receiving(x) {
 			return fmt.Errorf("%s: %w", r.Email, ErrReceiving)
 		}
 		apply(x, &c)
@@ -342,7 +342,7 @@ func (s *Service) Pending(id uint64) (model.Subscriber, model.Confirmation, erro
 	if err != nil {
 		return sub, c, err
 	}
-	if sub.State == model.StateActive || sub.State == model.StatePaused {
+	if lifecycle.Receiving(&sub) {
 		return sub, c, ErrNotPending
 	}
 	apply(&sub, &c)
@@ -356,7 +356,7 @@ func (s *Service) Pending(id uint64) (model.Subscriber, model.Confirmation, erro
 func (s *Service) Confirm(id uint64, nonce string) (model.Subscriber, error) {
 	now := s.Now().UTC()
 	return s.Store.Confirm(id, nonce, func(sub *model.Subscriber, c *model.Confirmation) error {
-		if sub.State == model.StateActive || sub.State == model.StatePaused {
+		if lifecycle.Receiving(sub) {
 			return ErrNotPending
 		}
 		apply(sub, c)

@@ -17,8 +17,8 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/localnet"
-	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/subscription/lifecycle"
 )
 
 // The mailbox shows what papermail delivered into its Maildir, for local
@@ -291,7 +291,7 @@ func (s *Server) runNow(ctx context.Context, email string) (notice, problem stri
 		return "", "No subscriber has the address " + addr + ".", nil
 	case err != nil:
 		return "", "", err
-	case sub.State != model.StateActive && sub.State != model.StatePaused:
+	case !lifecycle.Receiving(&sub):
 		return "", addr + " is " + string(sub.State) + "; only confirmed subscribers get digests. Open the confirmation mail above first.", nil
 	case s.Runner == nil:
 		return "", "Digests cannot be sent from this server.", nil

@@ -19,8 +19,8 @@ import (
 // is not bounced.
 var ErrNotBounced = errors.New("not bounced")
 
-// receiving reports whether digests go to sub (active, or paused for now).
-func receiving(sub *model.Subscriber) bool {
+// Receiving reports whether digests go to sub (active, or paused for now).
+func Receiving(sub *model.Subscriber) bool {
 	return sub.State == model.StateActive || sub.State == model.StatePaused
 }
 
@@ -39,7 +39,7 @@ func Activate(sub *model.Subscriber, now time.Time) {
 // unsubscribed or bounced); active and paused subscribers are left as
 // they are. It reports whether sub changed.
 func Reactivate(sub *model.Subscriber, now time.Time) bool {
-	if receiving(sub) {
+	if Receiving(sub) {
 		return false
 	}
 	Activate(sub, now)
@@ -55,7 +55,7 @@ func Unsubscribe(sub *model.Subscriber) { sub.State = model.StateUnsubscribed }
 // unsubscribed reader is never revived; the first bounce stays the
 // recorded one). It reports whether sub changed.
 func Bounce(sub *model.Subscriber, b model.Bounce) bool {
-	if !receiving(sub) {
+	if !Receiving(sub) {
 		return false
 	}
 	if b.At.IsZero() {
@@ -72,7 +72,7 @@ func Bounce(sub *model.Subscriber, b model.Bounce) bool {
 // its reason saying how many days. Subscribers who get no digests are left
 // as they are. It reports whether sub changed and whether it bounced.
 func SoftBounce(sub *model.Subscriber, date string, limit int, b model.Bounce) (changed, bounced bool) {
-	if !receiving(sub) {
+	if !Receiving(sub) {
 		return false, false
 	}
 	if !slices.Contains(sub.SoftBounces, date) {
@@ -104,7 +104,7 @@ func Unbounce(sub *model.Subscriber, now time.Time) error {
 // keeps why. Subscribers already unsubscribed or never confirmed are left
 // as they are. It reports whether sub changed.
 func Complain(sub *model.Subscriber, at time.Time) bool {
-	if !receiving(sub) && sub.State != model.StateBounced {
+	if !Receiving(sub) && sub.State != model.StateBounced {
 		return false
 	}
 	sub.State = model.StateUnsubscribed
