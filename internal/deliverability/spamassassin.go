@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"regexp"
@@ -75,11 +76,9 @@ var (
 // the X-Spam-Status header and the rules from the report's "pts rule name"
 // table. It fails when either is missing.
 func ParseSpamReport(out []byte) (*SpamReport, error) {
-	head, _, _ := bytes.Cut(out, []byte("\n\n"))
-	if i := bytes.Index(out, []byte("\r\n\r\n")); i >= 0 && i < len(head) {
-		head = out[:i]
-	}
-	status := headerField(string(head), "X-Spam-Status")
+	// The header block, unfolded; a malformed line ends it.
+	head, _ := textproto.NewReader(bufio.NewReader(bytes.NewReader(out))).ReadMIMEHeader()
+	status := strings.Join(strings.Fields(head.Get("X-Spam-Status")), " ")
 	if status == "" {
 		return nil, errors.New("deliverability: spamassassin output has no X-Spam-Status header")
 	}
@@ -136,24 +135,6 @@ func ParseSpamReport(out []byte) (*SpamReport, error) {
 		return nil, errors.New("deliverability: spamassassin output has no report table (was -t given?)")
 	}
 	return rep, nil
-}
-
-// headerField returns the unfolded value of the first field name in a
-// header block, "" when absent.
-func headerField(head, name string) string {
-	lines := strings.Split(strings.ReplaceAll(head, "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		k, v, ok := strings.Cut(lines[i], ":")
-		if !ok || !strings.EqualFold(k, name) {
-			continue
-		}
-		for i+1 < len(lines) && (strings.HasPrefix(lines[i+1], " ") || strings.HasPrefix(lines[i+1], "\t")) {
-			i++
-			v += " " + strings.TrimSpace(lines[i])
-		}
-		return strings.Join(strings.Fields(v), " ")
-	}
-	return ""
 }
 
 // lastLines returns the last n lines of s, for error messages.
