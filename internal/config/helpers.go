@@ -6,25 +6,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/papermail/papermail/internal/model"
 )
 
 // Location returns the digest time zone; UTC when it cannot be loaded
-// (Validate reports that). Loaded zones are cached.
+// (Validate reports that). Zones are loaded once (model.LoadZone).
 func (c Config) Location() *time.Location {
-	if loc, ok := locations.Load(c.Digest.Timezone); ok {
-		return loc.(*time.Location)
+	if loc, err := model.LoadZone(c.Digest.Timezone); err == nil {
+		return loc
 	}
-	loc, err := time.LoadLocation(c.Digest.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	locations.Store(c.Digest.Timezone, loc)
-	return loc
+	return time.UTC
 }
-
-var locations sync.Map // zone name -> *time.Location
 
 // UsesMaildir reports whether mail is delivered to the local Maildir
 // instead of an SMTP server (no smtp.host).

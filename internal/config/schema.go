@@ -93,12 +93,7 @@ type fieldTable struct {
 	names []string // in declaration order, for suggestions
 }
 
-var fieldTables sync.Map // reflect.Type -> *fieldTable
-
 func fieldsOf(t reflect.Type) *fieldTable {
-	if ft, ok := fieldTables.Load(t); ok {
-		return ft.(*fieldTable)
-	}
 	ft := &fieldTable{index: make(map[string]int)}
 	for i := range t.NumField() {
 		if name := yamlName(t.Field(i)); name != "" {
@@ -106,7 +101,6 @@ func fieldsOf(t reflect.Type) *fieldTable {
 			ft.names = append(ft.names, name)
 		}
 	}
-	fieldTables.Store(t, ft)
 	return ft
 }
 
