@@ -49,7 +49,10 @@ func (c Config) FromDomain() string {
 // ListID is the id part of the List-Id header: mail.list_id, else
 // "digest." followed by the From domain.
 func (c Config) ListID() string {
-	return cmp.Or(c.Mail.ListID, "digest."+cmp.Or(c.FromDomain(), "localhost"))
+	if c.Mail.ListID != "" {
+		return c.Mail.ListID // without parsing mail.from for every digest
+	}
+	return "digest." + cmp.Or(c.FromDomain(), "localhost")
 }
 
 // DefaultHour returns the hour (0-23) and minute of digest.schedule when

@@ -5,6 +5,7 @@
 package model
 
 import (
+	"cmp"
 	"strings"
 	"sync"
 	"time"
@@ -79,12 +80,9 @@ func (p *Paper) Date() time.Time {
 // Link is the best public link to the paper.
 func (p *Paper) Link() string {
 	if p.URL != "" {
-		return p.URL
+		return p.URL // without building the arXiv link (render asks per paper)
 	}
-	if p.ID != "" && !strings.HasPrefix(p.ID, "t:") {
-		return "https://arxiv.org/abs/" + p.ID
-	}
-	return ""
+	return p.AbsLink()
 }
 
 // ArxivID returns the paper's arXiv id, or "" for papers known by title
@@ -107,25 +105,19 @@ func (p *Paper) AbsLink() string {
 // PDFLink is the link to the full text as PDF: the source's, else arXiv's
 // for papers with an arXiv id, else "".
 func (p *Paper) PDFLink() string {
-	if p.PDFURL != "" {
+	if p.PDFURL != "" || p.ArxivID() == "" {
 		return p.PDFURL
 	}
-	if id := p.ArxivID(); id != "" {
-		return "https://arxiv.org/pdf/" + id
-	}
-	return ""
+	return "https://arxiv.org/pdf/" + p.ID
 }
 
 // Primary is the paper's main category: PrimaryCategory, else the first
 // of Categories, else "".
 func (p *Paper) Primary() string {
-	if p.PrimaryCategory != "" {
+	if p.PrimaryCategory != "" || len(p.Categories) == 0 {
 		return p.PrimaryCategory
 	}
-	if len(p.Categories) > 0 {
-		return p.Categories[0]
-	}
-	return ""
+	return p.Categories[0]
 }
 
 // State is a subscriber's lifecycle state.
@@ -263,14 +255,10 @@ type LibraryEntry struct {
 
 // Label names the entry for readers: its title, else its id.
 func (e *LibraryEntry) Label() string {
-	switch {
-	case e.Title != "":
-		return e.Title
-	case e.ArxivID != "":
+	if e.Title == "" && e.ArxivID != "" {
 		return "arXiv:" + e.ArxivID
-	default:
-		return e.DOI
 	}
+	return cmp.Or(e.Title, e.DOI)
 }
 
 // HourDefault is the Hour of a subscriber who takes the default delivery
