@@ -199,20 +199,18 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 			picks, err = s.Runner.Preview(prof, 0, s.Now())
 		}
 	}
-	if err != nil {
-		s.internal(w, r, "preview", err)
-		return false
+	if err == nil {
+		v.Picks = pickViews(picks)
+		interests := sub.Interests
+		if in != nil {
+			interests = in.Interests
+		}
+		v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, v.Interests, func(text string) string {
+			return withValues(v.Action, url.Values{"preview": {"1"}, "interests": {text}, "examples": {v.Examples},
+				"frequency": {v.Frequency}, "weekday": {selectedValue(v.Weekdays)}, "hour": {selectedValue(v.Hours)},
+				"timezone": {selectedValue(v.Zones)}, "pause": {v.Pause}})
+		})
 	}
-	v.Picks = pickViews(picks)
-	interests := sub.Interests
-	if in != nil {
-		interests = in.Interests
-	}
-	v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, v.Interests, func(text string) string {
-		return withValues(v.Action, url.Values{"preview": {"1"}, "interests": {text}, "examples": {v.Examples},
-			"frequency": {v.Frequency}, "weekday": {selectedValue(v.Weekdays)}, "hour": {selectedValue(v.Hours)},
-			"timezone": {selectedValue(v.Zones)}, "pause": {v.Pause}})
-	})
 	if err != nil {
 		s.internal(w, r, "preview", err)
 		return false

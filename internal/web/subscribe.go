@@ -77,14 +77,12 @@ func (s *Server) subscribePreview(w http.ResponseWriter, r *http.Request) {
 				"This computer has asked for many different previews in the last minute. Wait a minute and try again.")
 			return
 		}
-		if err != nil {
-			s.internal(w, r, "preview", err)
-			return
+		if err == nil {
+			v.Preview = pickViews(picks)
+			v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, q.Get("interests"), func(interests string) string {
+				return withValues(s.public("/preview"), url.Values{"email": {q.Get("email")}, "interests": {interests}, "authors": {q.Get("authors")}, "timezone": {q.Get("timezone")}})
+			})
 		}
-		v.Preview = pickViews(picks)
-		v.Unmatched, err = s.unmatched(selection.Profile{Interests: interests}, q.Get("interests"), func(interests string) string {
-			return withValues(s.public("/preview"), url.Values{"email": {q.Get("email")}, "interests": {interests}, "authors": {q.Get("authors")}, "timezone": {q.Get("timezone")}})
-		})
 		if err != nil {
 			s.internal(w, r, "preview", err)
 			return
