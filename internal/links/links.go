@@ -56,14 +56,8 @@ func (b *Builder) Unsubscribe(id uint64) string {
 	return b.Base + PathUnsubscribe + b.Signer.Sign(token.Claims{Purpose: token.Unsubscribe, ID: id}, "")
 }
 
-// Feedback links to the "more/less like this" page for one paper; value is
-// "more" or "less".
-func (b *Builder) Feedback(id uint64, paperID, value string) string {
-	return b.Base + PathFeedback + b.Signer.Sign(token.Claims{Purpose: token.Feedback, ID: id, Extra: paperID}, "") + "?v=" + value
-}
-
-// FeedbackPair returns the more and less links for one paper with one
-// signature.
+// FeedbackPair returns the "more like this" and "less like this" links
+// for one paper, with one signature.
 func (b *Builder) FeedbackPair(id uint64, paperID string) (more, less string) {
 	u := b.Base + PathFeedback + b.Signer.Sign(token.Claims{Purpose: token.Feedback, ID: id, Extra: paperID}, "")
 	return u + "?v=more", u + "?v=less"
