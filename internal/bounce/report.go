@@ -148,9 +148,9 @@ func (rep *Report) walk(h textproto.MIMEHeader, body io.Reader) error {
 	return mimepart.Walk(h, body, opt, func(p *mimepart.Part) error {
 		switch p.MediaType {
 		case "message/delivery-status", "message/global-delivery-status":
-			return rep.deliveryStatus(p.Body)
+			rep.deliveryStatus(p.Body)
 		case "message/feedback-report":
-			return rep.feedback(p.Body)
+			rep.feedback(p.Body)
 		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
 			if rep.Original.MessageID == "" && rep.Original.EntityRefID == "" {
 				rep.original(p.Body)
@@ -189,10 +189,10 @@ func fieldBlocks(body io.Reader) []textproto.MIMEHeader {
 	return out
 }
 
-func (rep *Report) deliveryStatus(body io.Reader) error {
+func (rep *Report) deliveryStatus(body io.Reader) {
 	blocks := fieldBlocks(body)
 	if len(blocks) == 0 {
-		return nil
+		return
 	}
 	rep.Kind = DSN
 	for i, b := range blocks {
@@ -220,13 +220,12 @@ func (rep *Report) deliveryStatus(body io.Reader) error {
 		}
 		rep.Recipients = append(rep.Recipients, r)
 	}
-	return nil
 }
 
-func (rep *Report) feedback(body io.Reader) error {
+func (rep *Report) feedback(body io.Reader) {
 	blocks := fieldBlocks(body)
 	if len(blocks) == 0 {
-		return nil
+		return
 	}
 	b := blocks[0]
 	rep.Kind = Complaint
@@ -242,7 +241,6 @@ func (rep *Report) feedback(body io.Reader) error {
 		}
 	}
 	rep.Feedback = f
-	return nil
 }
 
 // original reads the header of the quoted message.
