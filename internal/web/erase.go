@@ -32,7 +32,7 @@ func (s *Server) erasePage(w http.ResponseWriter, r *http.Request) {
 // the subscriber and its history for good; without, it shows the confirm
 // step again.
 func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
-	_, sub, ok := s.postFor(w, r, token.Preferences)
+	sub, ok := s.prefsPost(w, r)
 	if !ok {
 		return
 	}

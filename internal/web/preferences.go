@@ -220,7 +220,7 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 
 // savePreferences is POST /preferences/{token}.
 func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
-	_, sub, ok := s.postFor(w, r, token.Preferences)
+	sub, ok := s.prefsPost(w, r)
 	if !ok {
 		return
 	}
@@ -251,7 +251,7 @@ func prefsFields(f url.Values) subscription.Form {
 // undoFeedback is POST /preferences/{token}/feedback/undo: it forgets the
 // feedback on one paper.
 func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
-	_, sub, ok := s.postFor(w, r, token.Preferences)
+	sub, ok := s.prefsPost(w, r)
 	if !ok {
 		return
 	}
@@ -269,7 +269,7 @@ func (s *Server) undoFeedback(w http.ResponseWriter, r *http.Request) {
 // resubscribe is POST /preferences/{token}/resubscribe: a reader who holds
 // a preferences link (so reads the mailbox) starts receiving digests again.
 func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
-	_, sub, ok := s.postFor(w, r, token.Preferences)
+	sub, ok := s.prefsPost(w, r)
 	if !ok {
 		return
 	}

@@ -79,14 +79,15 @@ func (s *Server) confirmSubscriber(w http.ResponseWriter, r *http.Request) (mode
 	return sub, conf.Nonce, true
 }
 
-// postFor checks a page form's POST: the body parses, the CSRF token
-// holds, and the path's token is valid for purpose p. On any failure it
-// has answered and ok is false.
-func (s *Server) postFor(w http.ResponseWriter, r *http.Request, p token.Purpose) (c token.Claims, sub model.Subscriber, ok bool) {
+// prefsPost checks a POST from a preferences page: the body parses, the
+// CSRF token holds, and the path's preferences token is valid. On any
+// failure it has answered and ok is false.
+func (s *Server) prefsPost(w http.ResponseWriter, r *http.Request) (sub model.Subscriber, ok bool) {
 	if !s.postedForm(w, r) {
-		return c, sub, false
+		return sub, false
 	}
-	return s.subscriberFor(w, r, p)
+	_, sub, ok = s.subscriberFor(w, r, token.Preferences)
+	return sub, ok
 }
 
 // publicPost starts a POST from a form anyone may send (subscribe, send
