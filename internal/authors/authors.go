@@ -8,6 +8,7 @@
 package authors
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -322,8 +323,8 @@ func Display(s string) string {
 	}
 	given, suffix, _ := strings.Cut(rest, ",")
 	given, last = strings.TrimSpace(given), strings.TrimSpace(last)
-	if given == "" {
-		return last
+	if given == "" || last == "" {
+		return cmp.Or(last, given)
 	}
 	out := given + " " + last
 	if suffix = strings.TrimSpace(suffix); suffix != "" {

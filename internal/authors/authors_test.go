@@ -98,7 +98,9 @@ func TestSetMatch(t *testing.T) {
 }
 
 func TestDisplay(t *testing.T) {
-	for in, want := range map[string]string{"LeCun, Yann": "Yann LeCun", " Yann  LeCun ": "Yann LeCun", "King, Martin Luther, Jr.": "Martin Luther King Jr.", "Smith,": "Smith"} {
+	for in, want := range map[string]string{"LeCun, Yann": "Yann LeCun", " Yann  LeCun ": "Yann LeCun", "King, Martin Luther, Jr.": "Martin Luther King Jr.", "Smith,": "Smith",
+		"Okafor, C.": "C. Okafor", " Lindqvist, E. M. ": "E. M. Lindqvist", "van Dijk, Pieter": "Pieter van Dijk",
+		"Consortium": "Consortium", ", Cher": "Cher", "": ""} {
 		if got := Display(in); got != want {
 			t.Errorf("Display(%q) = %q, want %q", in, got, want)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/model"
 )
 
@@ -122,7 +123,7 @@ func (it *biorxivItem) paper() (model.Paper, error) {
 		return pp, fmt.Errorf("doi %q is not a DOI", short(it.DOI))
 	}
 	for a := range strings.SplitSeq(it.Authors, ";") {
-		if n := invertName(a); n != "" {
+		if n := authors.Display(a); n != "" {
 			pp.Authors = append(pp.Authors, n)
 		}
 	}
@@ -162,22 +163,4 @@ func (it *biorxivItem) paper() (model.Paper, error) {
 		pp.PDFURL = page + ".full.pdf"
 	}
 	return pp, nil
-}
-
-// invertName turns "Last, First" into "First Last"; other names are only
-// trimmed.
-func invertName(s string) string {
-	s = strings.TrimSpace(s)
-	last, given, ok := strings.Cut(s, ",")
-	if !ok {
-		return s
-	}
-	last, given = strings.TrimSpace(last), strings.TrimSpace(given)
-	if given == "" {
-		return last
-	}
-	if last == "" {
-		return given
-	}
-	return given + " " + last
 }

@@ -108,18 +108,3 @@ func TestParseBiorxivErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestInvertName(t *testing.T) {
-	for in, want := range map[string]string{
-		"Okafor, C.":         "C. Okafor",
-		" Lindqvist, E. M. ": "E. M. Lindqvist",
-		"van Dijk, Pieter":   "Pieter van Dijk",
-		"Consortium":         "Consortium",
-		"Smith,":             "Smith",
-		"":                   "",
-	} {
-		if got := invertName(in); got != want {
-			t.Errorf("invertName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
