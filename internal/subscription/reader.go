@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/papermail/papermail/internal/authors"
 	"github.com/papermail/papermail/internal/library"
@@ -155,9 +156,10 @@ func ParseRequestWith(email, interests, zone, source string, x Extras) (Request,
 	return r, ps.err()
 }
 
+// short cuts what a message quotes to 40 characters (never inside one).
 func short(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if utf8.RuneCountInString(s) > 40 {
+		return string([]rune(s)[:40]) + "…"
 	}
 	return s
 }
