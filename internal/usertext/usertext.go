@@ -8,6 +8,7 @@
 package usertext
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -129,12 +130,9 @@ func isClean(s string) bool {
 }
 
 func isCleanUnicode(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || r == '\r' || r == '\u2028' || r == '\u2029' || (NotText(r) && r != '\n' && r != '\t') {
-			return false
-		}
-	}
-	return utf8.ValidString(s)
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return r == utf8.RuneError || r == '\r' || r == '\u2028' || r == '\u2029' || (NotText(r) && r != '\n' && r != '\t')
+	})
 }
 
 // Printable returns s as it may go to a terminal: every character that is
@@ -143,14 +141,7 @@ func isCleanUnicode(s string) bool {
 // backslash as \\ so the escapes cannot be faked. Plain text comes back
 // unchanged.
 func Printable(s string) string {
-	ok := true
-	for _, r := range s {
-		if r == '\\' || !printable(r) {
-			ok = false
-			break
-		}
-	}
-	if ok && utf8.ValidString(s) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || !printable(r) }) {
 		return s
 	}
 	var b strings.Builder
@@ -183,14 +174,7 @@ func printable(r rune) bool {
 // encoding/json already escapes C0 controls; this adds C1 controls, bidi
 // controls and other invisible format characters.
 func EscapeJSON(b []byte) []byte {
-	clean := true
-	for _, r := range string(b) {
-		if r >= 0x80 && !printable(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !bytes.ContainsFunc(b, func(r rune) bool { return r >= 0x80 && !printable(r) }) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+16)
