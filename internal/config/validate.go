@@ -339,13 +339,10 @@ func validListID(id string) bool {
 		return false
 	}
 	for label := range strings.SplitSeq(id, ".") {
-		if label == "" {
+		if label == "" || strings.ContainsFunc(label, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+		}) {
 			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return false
-			}
 		}
 	}
 	return true

@@ -162,12 +162,7 @@ func isChrome(t string) bool {
 	if chromeLines[k] {
 		return true
 	}
-	for _, r := range t {
-		if unicode.IsLetter(r) {
-			return false
-		}
-	}
-	return idLine(t) == "" // digits and punctuation only: vote counts, bullets
+	return !strings.ContainsFunc(t, unicode.IsLetter) && idLine(t) == "" // digits and punctuation only: vote counts, bullets
 }
 
 // stripGlued removes chrome words fused to the front of a title.
