@@ -74,10 +74,8 @@ func cmdBounces(e *env, args []string) error {
 	if err := bounce.MarkSeen(msgs); err != nil {
 		return fmt.Errorf("bounces: applied, but could not mark the messages seen: %w", err)
 	}
-	for _, r := range results {
-		if r.Action != digest.ReportNotReport {
-			return nil
-		}
+	if slices.ContainsFunc(results, func(r digest.ReportResult) bool { return r.Action != digest.ReportNotReport }) {
+		return nil
 	}
 	return errors.New("bounces: none of the messages is a delivery status notification or complaint report")
 }
