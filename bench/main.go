@@ -22,6 +22,20 @@
 //   - the stage timers of the real digest.Runner in a separate in-process
 //     run (optionally CPU-profiled with -cpuprofile-dir).
 //
+// With -large N (default 0: off; e.g. -large 1000000) it also measures a
+// store of N subscribers without sending N digests: it imports them from
+// a CSV file with the real `papermail subscribers import` into a copy of
+// the papers store, in a digest.timezone where their 07:00 delivery time
+// is hours away, then reports the scheduler tick with nobody due (a child
+// process that opens the store as papermail does and times
+// scheduler.Tick), `papermail serve` idle on that store (CPU per minute,
+// peak RSS), select and render for a sample of its subscribers, and
+// recording digests into it: -large-due subscribers (default 1000)
+// imported in a zone where 07:00 has passed, whose digests the real
+// `papermail serve` sends at its first tick to the loopback server (the
+// record stage of its "digest run" line per digest, and its peak RSS).
+// -n "" skips the sending runs at -n.
+//
 // Finally it loads POST /subscribe of `papermail serve` with wrk (or a Go
 // load generator when wrk is missing) and checks the store kept every
 // acknowledged subscription. It prints one table and rewrites the
@@ -56,6 +70,8 @@ func main() {
 		err = stagesChild(os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "-ingest-child":
 		err = ingestChild(os.Args[2:])
+	case len(os.Args) > 1 && os.Args[1] == "-tick-child":
+		err = tickChild(os.Args[2:])
 	default:
 		err = harness(os.Args[1:])
 	}
@@ -103,6 +119,16 @@ func ingestChild(args []string) error {
 	return ingestMain(*dir, *file, *profile)
 }
 
+// tickChild parses the hidden tick mode's flags.
+func tickChild(args []string) error {
+	fs := flag.NewFlagSet("bench -tick-child", flag.ContinueOnError)
+	ticks := fs.Int("ticks", 1000, "ticks to time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return tickMain(*ticks)
+}
+
 type options struct {
 	ns                        []int
 	conns, papers, candidates int
@@ -112,6 +138,11 @@ type options struct {
 	send, reuse, noop         bool
 	wrkThreads, wrkConns      int
 	wrkDuration               time.Duration
+	// large is the subscriber count of the large-store measurement (0:
+	// none); largeDue the subscribers then made due, largeTicks the ticks
+	// timed, largeIdle how long serve is watched idle.
+	large, largeDue, largeTicks int
+	largeIdle                   time.Duration
 	// env is extra environment for the papermail digest processes (for
 	// experiments such as GOGC=400).
 	env []string
@@ -124,7 +155,7 @@ func parseOptions(args []string) (options, error) {
 		fmt.Fprintln(fs.Output(), "Usage: go -C bench run . [flags]   (from the repository root)")
 		fs.PrintDefaults()
 	}
-	ns := fs.String("n", "10000", "comma-separated subscriber counts, e.g. 10000,100000,1000000")
+	ns := fs.String("n", "10000", "comma-separated subscriber counts, e.g. 10000,100000 (\"\": none, with -large)")
 	fs.IntVar(&o.conns, "connections", 4, "SMTP connections for papermail and the baseline")
 	fs.IntVar(&o.papers, "papers", 100000, "papers in the store")
 	fs.IntVar(&o.candidates, "candidates", 500, "papers inside the digest window")
@@ -142,6 +173,10 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.wrkThreads, "wrk-threads", 2, "wrk threads")
 	fs.IntVar(&o.wrkConns, "wrk-connections", 16, "wrk connections")
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 10*time.Second, "wrk duration")
+	fs.IntVar(&o.large, "large", 0, "also measure a store of this many subscribers (e.g. 1000000) imported with papermail subscribers import: tick with nobody due, serve idle, select, and recording a small due subset's digests (0: skip)")
+	fs.IntVar(&o.largeDue, "large-due", 1000, "-large: subscribers imported due now whose digests serve sends and records (0: skip)")
+	fs.IntVar(&o.largeTicks, "large-ticks", 1000, "-large: scheduler ticks timed")
+	fs.DurationVar(&o.largeIdle, "large-idle", 30*time.Second, "-large: how long papermail serve is watched idle (0: skip)")
 	env := fs.String("env", "", "extra KEY=VALUE,... for the papermail digest processes (experiments, e.g. GOGC=400)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -158,6 +193,9 @@ func parseOptions(args []string) (options, error) {
 		}
 	}
 	for f := range strings.SplitSeq(*ns, ",") {
+		if strings.TrimSpace(f) == "" && strings.TrimSpace(*ns) == "" {
+			continue // -n "": no sending runs, only -large
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			return o, fmt.Errorf("-n: %q is not a positive subscriber count", f)
@@ -167,6 +205,8 @@ func parseOptions(args []string) (options, error) {
 	switch {
 	case o.conns < 1 || o.repeat < 1 || o.sample < 1:
 		return o, errors.New("-connections, -repeat and -sample must be at least 1")
+	case o.large < 0 || o.largeDue < 0 || o.largeTicks < 1 || o.largeIdle < 0:
+		return o, errors.New("-large, -large-due and -large-idle must not be negative, -large-ticks at least 1")
 	case o.candidates < 1 || o.papers < o.candidates:
 		return o, fmt.Errorf("-candidates (%d) must be between 1 and -papers (%d)", o.candidates, o.papers)
 	}
@@ -243,6 +283,11 @@ func harness(args []string) error {
 		}
 		rp.Ns = append(rp.Ns, r)
 	}
+	if o.large > 0 {
+		if rp.Large, err = benchLarge(ctx, o, bin, work, baseDB); err != nil {
+			return fmt.Errorf("large N=%d: %w", o.large, err)
+		}
+	}
 	if o.subscribe {
 		logf("POST /subscribe load test")
 		s, err := benchSubscribe(ctx, bin, filepath.Join(work, "serve"), o.wrkThreads, o.wrkConns, o.wrkDuration)
@@ -254,8 +299,14 @@ func harness(args []string) error {
 	rp.Machine.LoadEnd = loadAvg()
 	rp.Notes = notes(o, rp)
 
-	fmt.Println()
-	fmt.Print(rp.table())
+	if len(rp.Ns) > 0 {
+		fmt.Println()
+		fmt.Print(rp.table())
+	}
+	if rp.Large != nil {
+		fmt.Println()
+		fmt.Print(rp.Large.table())
+	}
 	fmt.Println()
 	for _, t := range rp.targets() {
 		met := "NOT MET"

@@ -168,6 +168,7 @@ type report struct {
 
 	Ns        []*nResult
 	Subscribe *subscribeResult
+	Large     *largeResult
 	Notes     []string
 }
 
@@ -221,6 +222,9 @@ func (rp *report) targets() []target {
 			target{fmt.Sprintf("ingest %d papers (jsonl)", rp.Papers), "≤ 10 s", secs(rp.Ingest.Wall) + " s", rp.Ingest.Wall <= 10*time.Second},
 			target{"store size / jsonl size after ingest", "≤ 2", fmt.Sprintf("%.2f", float64(rp.IngestStore)/float64(rp.JSONLBytes)), rp.IngestStore <= 2*rp.JSONLBytes})
 	}
+	if rp.Large != nil {
+		ts = append(ts, rp.Large.targets()...)
+	}
 	if s := rp.Subscribe; s != nil {
 		ts = append(ts,
 			target{"POST /subscribe throughput", "≥ 1,000 req/s", fmt.Sprintf("%.0f req/s", s.RPS), s.RPS >= 1000},
@@ -238,39 +242,46 @@ func (rp *report) markdown() string {
 	b.WriteString("### Machine\n\n")
 	fmt.Fprintf(&b, "- CPU: %s, %d cores (`nproc`)\n- RAM: %s\n- OS: %s, kernel %s\n- Go: %s\n- Load average (1/5/15 min): %s at start, %s at end\n\n",
 		m.CPU, m.Cores, m.RAM, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd)
-	fmt.Fprintf(&b, "### Results\n\n%d candidate papers in the digest window out of %d stored; %d SMTP connections (papermail's `smtp.connections`, the baseline's too), each re-dialed after 100 messages; %d digest/baseline pair(s) per N, alternating which runs first. Ranges are min–max over the pairs.\n\n",
-		rp.Candidates, rp.Papers, rp.Conns, rp.Repeat)
-	b.WriteString(rp.table())
-	b.WriteString("\n")
-	b.WriteString("- **digest msgs/s**: messages the loopback server accepted during a real `papermail digest` child process, divided by its wall time (process start to exit: store open, candidate index, select, render, compose, send, ledger).\n")
-	b.WriteString("- **baseline msgs/s**: the same number of pre-built messages of the digests' average size sent with go-mail's `Client` (`NewClient`, `DialWithContext`, `Send` per message) over the same number of connections to a fresh instance of the same server, also from a child process.\n")
-	b.WriteString("- **CPU**: user + system time of the child process (`getrusage`), per 1,000 messages; the SMTP server runs in the harness process and is not counted for either side.\n")
-	b.WriteString("- **select+render+compose subs/s**: in-process, no store writes and no sending: `digest.Runner.WriteDigestEML` (the digest a subscriber would get now: their sent papers read, selection, rendering in the run's batch, the composed message) for each sampled subscriber, on GOMAXPROCS goroutines; wall-clock rate, and in brackets the rate its CPU time allows with all cores to itself (subscribers per CPU second × cores), which other work on the machine does not lower. Select alone is a second pass with `digest.Runner.PreviewFor`; render+compose is the difference.\n")
-	b.WriteString("- **peak RSS**: the highest `VmHWM` of the `papermail digest` process, sampled every 20 ms from /proc (`ru_maxrss` of a child also counts the harness it was forked from).\n")
-	b.WriteString("- **stages**: the stage times (`load_ms`, `select_ms`, ...) of the \"digest run\" log line of the same digest run in a separate in-process run (the harness wires the real runner, store and SMTP mailer as `internal/cli` does); select/render/compose are summed over the prepare workers, record over the sending connections, so they can exceed the wall time.\n\n")
+	if len(rp.Ns) == 0 {
+		fmt.Fprintf(&b, "### Results\n\n%d candidate papers in the digest window out of %d stored; no sending runs (`-n \"\"`).\n", rp.Candidates, rp.Papers)
+	} else {
+		fmt.Fprintf(&b, "### Results\n\n%d candidate papers in the digest window out of %d stored; %d SMTP connections (papermail's `smtp.connections`, the baseline's too), each re-dialed after 100 messages; %d digest/baseline pair(s) per N, alternating which runs first. Ranges are min–max over the pairs.\n\n",
+			rp.Candidates, rp.Papers, rp.Conns, rp.Repeat)
+		b.WriteString(rp.table())
+		b.WriteString("\n")
+		b.WriteString("- **digest msgs/s**: messages the loopback server accepted during a real `papermail digest` child process, divided by its wall time (process start to exit: store open, candidate index, select, render, compose, send, ledger).\n")
+		b.WriteString("- **baseline msgs/s**: the same number of pre-built messages of the digests' average size sent with go-mail's `Client` (`NewClient`, `DialWithContext`, `Send` per message) over the same number of connections to a fresh instance of the same server, also from a child process.\n")
+		b.WriteString("- **CPU**: user + system time of the child process (`getrusage`), per 1,000 messages; the SMTP server runs in the harness process and is not counted for either side.\n")
+		b.WriteString("- **select+render+compose subs/s**: in-process, no store writes and no sending: `digest.Runner.WriteDigestEML` (the digest a subscriber would get now: their sent papers read, selection, rendering in the run's batch, the composed message) for each sampled subscriber, on GOMAXPROCS goroutines; wall-clock rate, and in brackets the rate its CPU time allows with all cores to itself (subscribers per CPU second × cores), which other work on the machine does not lower. Select alone is a second pass with `digest.Runner.PreviewFor`; render+compose is the difference.\n")
+		b.WriteString("- **peak RSS**: the highest `VmHWM` of the `papermail digest` process, sampled every 20 ms from /proc (`ru_maxrss` of a child also counts the harness it was forked from).\n")
+		b.WriteString("- **stages**: the stage times (`load_ms`, `select_ms`, ...) of the \"digest run\" log line of the same digest run in a separate in-process run (the harness wires the real runner, store and SMTP mailer as `internal/cli` does); select/render/compose are summed over the prepare workers, record over the sending connections, so they can exceed the wall time.\n\n")
 
-	b.WriteString("#### Runs\n\n| N | run | wall s | msgs | avg size | msgs/s | CPU s (user+sys) | CPU s / 1k | peak RSS | of it anon / file-backed (max sampled) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, r := range rp.Ns {
-		for _, s := range r.Runs {
-			fmt.Fprintf(&b, "| %d | %s | %s | %d | %.1f KB | %.0f | %s | %.3f | %.1f MiB | %.1f / %.1f MiB |\n", r.N, s.Kind, secs(s.Usage.Wall), s.Received,
-				float64(s.AvgSize())/1000, s.Rate(), secs(s.Usage.CPU()), s.CPUPer1k(), mib(s.Usage.MaxRSS), mib(s.Usage.AnonRSS), mib(s.Usage.FileRSS))
+		b.WriteString("#### Runs\n\n| N | run | wall s | msgs | avg size | msgs/s | CPU s (user+sys) | CPU s / 1k | peak RSS | of it anon / file-backed (max sampled) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, r := range rp.Ns {
+			for _, s := range r.Runs {
+				fmt.Fprintf(&b, "| %d | %s | %s | %d | %.1f KB | %.0f | %s | %.3f | %.1f MiB | %.1f / %.1f MiB |\n", r.N, s.Kind, secs(s.Usage.Wall), s.Received,
+					float64(s.AvgSize())/1000, s.Rate(), secs(s.Usage.CPU()), s.CPUPer1k(), mib(s.Usage.MaxRSS), mib(s.Usage.AnonRSS), mib(s.Usage.FileRSS))
+			}
+		}
+		b.WriteString("\n#### Select + render + compose alone and stages\n\n| N | sample | candidates | index build | select+render+compose subs/s | by CPU time | select µs/sub | render+compose µs/sub | papers/digest | distinct (paper, matched) | nothing matched | mail size |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, r := range rp.Ns {
+			sr := r.SR
+			per := func(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(sr.Sample)) }
+			fmt.Fprintf(&b, "| %d | %d | %d | %d ms | %.0f | %.0f | %s | %s | %.2f | %d | %d | %.1f KB |\n", r.N, sr.Sample, rp.Candidates,
+				sr.Index.Milliseconds(), sr.Rate(), sr.CPURate(), per(sr.Select), per(max(sr.Prepare-sr.Select, 0)), sr.Picks, sr.Distinct, sr.NoPicks,
+				float64(sr.MailBytes)/1000)
+		}
+		b.WriteString("\n")
+		for _, r := range rp.Ns {
+			if st := r.Stages; st != nil {
+				fmt.Fprintf(&b, "- N=%d in-process run: %d sent in %s s wall, %s s CPU; stages load %s s, select %s s, render %s s, compose %s s, record %s s.\n",
+					r.N, st.Sent, secs(st.Wall), secs(r.StagesCPU.CPU()), secs(st.Load), secs(st.Select), secs(st.Render), secs(st.Compose), secs(st.Record))
+			}
+			fmt.Fprintf(&b, "- N=%d: writing the subscribers took %s s; prepared store %.1f MiB.\n", r.N, secs(r.Generate), mib(r.StoreBytes))
 		}
 	}
-	b.WriteString("\n#### Select + render + compose alone and stages\n\n| N | sample | candidates | index build | select+render+compose subs/s | by CPU time | select µs/sub | render+compose µs/sub | papers/digest | distinct (paper, matched) | nothing matched | mail size |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, r := range rp.Ns {
-		sr := r.SR
-		per := func(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(sr.Sample)) }
-		fmt.Fprintf(&b, "| %d | %d | %d | %d ms | %.0f | %.0f | %s | %s | %.2f | %d | %d | %.1f KB |\n", r.N, sr.Sample, rp.Candidates,
-			sr.Index.Milliseconds(), sr.Rate(), sr.CPURate(), per(sr.Select), per(max(sr.Prepare-sr.Select, 0)), sr.Picks, sr.Distinct, sr.NoPicks,
-			float64(sr.MailBytes)/1000)
-	}
-	b.WriteString("\n")
-	for _, r := range rp.Ns {
-		if st := r.Stages; st != nil {
-			fmt.Fprintf(&b, "- N=%d in-process run: %d sent in %s s wall, %s s CPU; stages load %s s, select %s s, render %s s, compose %s s, record %s s.\n",
-				r.N, st.Sent, secs(st.Wall), secs(r.StagesCPU.CPU()), secs(st.Load), secs(st.Select), secs(st.Render), secs(st.Compose), secs(st.Record))
-		}
-		fmt.Fprintf(&b, "- N=%d: writing the subscribers took %s s; prepared store %.1f MiB.\n", r.N, secs(r.Generate), mib(r.StoreBytes))
+	if rp.Large != nil {
+		b.WriteString(rp.Large.markdown())
 	}
 	if rp.Ingest.Wall > 0 {
 		b.WriteString("\n#### Ingest\n\n")
@@ -321,8 +332,15 @@ command, run from the repository root:
 
     go -C bench run . -n 10000,100000
 
+and, for a store of a million subscribers (imported with the real
+` + "`papermail subscribers import`" + `; the tick with nobody due, ` + "`serve`" + ` idle,
+select, and recording a thousand due digests, without sending a million):
+
+    go -C bench run . -n 10000 -large 1000000
+
 ` + "`go -C bench run . -h`" + ` lists the flags (-connections, -papers, -candidates,
--repeat, -sample, -subscribe, -stages, -cpuprofile-dir, -env, -out, ...).
+-repeat, -sample, -subscribe, -stages, -large, -large-due, -large-idle,
+-cpuprofile-dir, -env, -out, ...).
 The harness builds the papermail binary, writes a synthetic store
 (papers ingested with the real ` + "`papermail ingest`" + `, subscribers written
 with the store package), runs the real ` + "`papermail digest`" + ` and the
@@ -351,4 +369,82 @@ func writeDoc(path, generated string) error {
 	default:
 		return err
 	}
+}
+
+// rssLimit is issue #12's bound on a papermail process's peak RSS with n
+// subscribers: 100 MiB up to 100,000, 150 MiB beyond.
+func rssLimit(n int) float64 {
+	if n <= 100000 {
+		return 100
+	}
+	return 150
+}
+
+func micros(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d.Nanoseconds())/1e3) }
+
+// largeTable is the large-store measurement's table (-large).
+func (r *largeResult) table() string {
+	var b strings.Builder
+	b.WriteString("| N | import s (CPU s, peak RSS) | store | first tick | tick | runner tick | tick child peak RSS | serve idle CPU s/min | serve idle peak RSS | select µs/sub | select+render+compose subs/s | due: sent | run s | record / digest | serve peak RSS (due run) |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	idleCPU, idleRSS := "—", "—"
+	if r.Idle.Window > 0 {
+		idleCPU, idleRSS = fmt.Sprintf("%.3f", r.Idle.PerMinute()), fmt.Sprintf("%.1f MiB", mib(r.Idle.Usage.MaxRSS))
+	}
+	sent, runS, rec, recRSS := "—", "—", "—", "—"
+	if r.Record.Sent > 0 {
+		sent, runS = fmt.Sprintf("%d of %d", r.Record.Sent, r.Record.Due), secs(r.Record.Run)
+		rec, recRSS = fmt.Sprintf("%.2f ms", float64(r.Record.RecordPerDigest().Microseconds())/1e3), fmt.Sprintf("%.1f MiB", mib(r.Record.Usage.MaxRSS))
+	}
+	sel := "—"
+	if r.SR.Sample > 0 {
+		sel = fmt.Sprintf("%.0f", float64(r.SR.Select.Microseconds())/float64(r.SR.Sample))
+	}
+	fmt.Fprintf(&b, "| %d | %s (%s, %.1f MiB) | %.1f MiB | %s | %s | %s | %.1f MiB | %s | %s | %s | %.0f | %s | %s | %s | %s |\n",
+		r.N, secs(r.Import.Wall), secs(r.Import.CPU()), mib(r.Import.MaxRSS), mib(r.StoreBytes), micros(r.Tick.First), micros(r.Tick.Tick),
+		micros(r.Tick.RunnerTick), mib(r.TickUsage.MaxRSS), idleCPU, idleRSS, sel, r.SR.Rate(), sent, runS, rec, recRSS)
+	return b.String()
+}
+
+// targets are issue #12's must-shows the large store measures.
+func (r *largeResult) targets() []target {
+	ts := []target{{fmt.Sprintf("N=%d: scheduler tick with nobody due (mean of %d, real store)", r.N, r.Tick.Ticks), "< 5 ms",
+		fmt.Sprintf("%s (first %s)", micros(r.Tick.Tick), micros(r.Tick.First)), r.Tick.Tick < 5*time.Millisecond && r.Tick.First < 5*time.Millisecond}}
+	lim := rssLimit(r.N)
+	if r.Idle.Window > 0 {
+		ts = append(ts,
+			target{fmt.Sprintf("N=%d: papermail serve idle, CPU over %s", r.N, r.Idle.Window), "< 0.5 CPU-s/min", fmt.Sprintf("%.3f CPU-s/min", r.Idle.PerMinute()), r.Idle.PerMinute() < 0.5},
+			target{fmt.Sprintf("N=%d: papermail serve idle, peak RSS", r.N), "≤ 150 MiB", fmt.Sprintf("%.1f MiB", mib(r.Idle.Usage.MaxRSS)), mib(r.Idle.Usage.MaxRSS) <= 150})
+	}
+	if r.Record.Sent > 0 {
+		ts = append(ts, target{fmt.Sprintf("N=%d: peak RSS of papermail serve sending %d due digests", r.N, r.Record.Sent), fmt.Sprintf("≤ %.0f MiB", lim),
+			fmt.Sprintf("%.1f MiB", mib(r.Record.Usage.MaxRSS)), mib(r.Record.Usage.MaxRSS) <= lim})
+	}
+	return ts
+}
+
+// markdown is the large store's part of the generated section.
+func (r *largeResult) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n#### Large store: %d subscribers\n\n", r.N)
+	fmt.Fprintf(&b, "The papers store above plus %d subscribers (one to four interests each) imported from a %.1f MiB CSV file with the real `papermail subscribers import`; digest.timezone %s, where the local time at the start was about 02:00 and the delivery time is 07:00, so nobody is due. No digest is sent to the %d: each figure below is the real code path at this store size, from child processes (the select row excepted).\n\n",
+		r.N, mib(r.CSVBytes), r.Zone, r.N)
+	b.WriteString(r.table())
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "- **import**: `papermail subscribers import` of the %d rows into the papers store: wall, user+sys CPU and peak RSS (VmHWM) of the process; **store** is the file afterwards. Output: `%s`\n", r.N, strings.TrimSpace(r.ImportOut))
+	fmt.Fprintf(&b, "- **first tick / tick / runner tick**: a child process (this harness re-executed) opens the store and builds the parts with `app.OpenStore` and `app.Build` as papermail does (%s), then times `scheduler.Tick` (what `serve`'s digest loop calls) at the same instant: the first call, then the mean of %d more; **runner tick** is the mean of %d scheduled runs (`digest.Runner.Run` without a date), each of which looks at the due index and returns. Any tick that finds someone due fails the measurement. The first due instant in the index was %s. **tick child peak RSS** is that process's VmHWM.\n",
+		r.Tick.Open.Round(time.Millisecond), r.Tick.Ticks, r.Tick.Ticks, r.Tick.NextDue.UTC().Format("2006-01-02 15:04 MST"))
+	if r.Idle.Window > 0 {
+		fmt.Fprintf(&b, "- **serve idle**: the real `papermail serve` on this store (a loopback SMTP server standing by, no feeds): its CPU (/proc/PID/stat utime+stime) over %s, from %s after it answered /healthz (it had used %s s of CPU to start), per minute; peak RSS is its VmHWM over its whole life (anon %.1f / file-backed %.1f MiB sampled).\n",
+			r.Idle.Window, r.Idle.Settle, secs(r.Idle.StartCPU), mib(r.Idle.Usage.AnonRSS), mib(r.Idle.Usage.FileRSS))
+	}
+	if r.SR.Sample > 0 {
+		fmt.Fprintf(&b, "- **select / select+render+compose**: in the harness process, the first %d subscribers of this store, as in the table above (`digest.Runner.PreviewFor` and `WriteDigestEML`, store opened read-only); select µs/sub is summed over %d workers.\n", r.SR.Sample, r.SR.Workers)
+	}
+	if r.Record.Sent > 0 {
+		fmt.Fprintf(&b, "- **due / record**: %d more subscribers imported with `papermail subscribers import` (%s s) in %s, where 07:00 had passed, so they are due now; then the real `papermail serve` (%d SMTP connections) sends their digests at its first tick to a loopback SMTP server. **run s** is the `duration_ms` of its \"digest run\" log line; **record / digest** is that line's `record_ms` (the time the sending connections waited for their outcomes to be durable in the %d-subscriber store: bbolt batch commit with fsync, summed over connections) divided by the digests sent. The loopback server received %d. **serve peak RSS** is the VmHWM of that serve process from start to the end of the run (anon %.1f / file-backed %.1f MiB sampled); select %s s and render %s s summed over workers.\n",
+			r.Due, secs(r.DueImport.Wall), r.DueZone, r.Conns, r.N+r.Due, r.Record.Received, mib(r.Record.Usage.AnonRSS), mib(r.Record.Usage.FileRSS),
+			secs(r.Record.Select), secs(r.Record.Render))
+	}
+	return b.String()
 }
