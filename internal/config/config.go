@@ -11,7 +11,7 @@ const (
 	DefaultListen           = "127.0.0.1:8080"
 	DefaultBaseURL          = "http://127.0.0.1:8080"
 	DefaultFrom             = "papermail <digest@papermail.localhost>"
-	DefaultSMTPPort         = 587
+	DefaultSMTPPort         = 587 // with smtp.tls starttls; see SMTPPort
 	DefaultSMTPTLS          = "starttls"
 	DefaultConnections      = 4
 	DefaultMaxAttempts      = 5
@@ -30,6 +30,19 @@ const (
 	DefaultFallback         = "none"
 	DefaultLedgerDays       = 7
 )
+
+// SMTPPort is the default smtp.port for the smtp.tls mode tls: 465 for
+// implicit TLS, 25 for none, else DefaultSMTPPort (587, submission with
+// STARTTLS).
+func SMTPPort(tls string) int {
+	switch tls {
+	case "tls":
+		return 465
+	case "none":
+		return 25
+	}
+	return DefaultSMTPPort
+}
 
 // Config is the whole configuration. Durations accept Go syntax ("90m")
 // and whole days ("3d").
@@ -102,8 +115,8 @@ type Mail struct {
 // SMTP configures delivery. An empty Host means local Maildir delivery.
 type SMTP struct {
 	Host             string        `yaml:"host"`
-	Port             int           `yaml:"port"`
-	TLS              string        `yaml:"tls"` // none | starttls | tls
+	Port             int           `yaml:"port"` // unset: SMTPPort(TLS)
+	TLS              string        `yaml:"tls"`  // none | starttls | tls
 	Username         string        `yaml:"username"`
 	Password         string        `yaml:"password"`
 	Connections      int           `yaml:"connections"`

@@ -935,3 +935,35 @@ func TestFeedAllowPrivate(t *testing.T) {
 		t.Errorf("feeds = %+v, want allow_private on the first only", c.Feeds)
 	}
 }
+
+// TestSMTPPortFollowsTLS: without smtp.port, the port is the TLS mode's
+// (465 for implicit TLS, 25 for none, 587 for STARTTLS); a port set in
+// the file or the environment is kept.
+func TestSMTPPortFollowsTLS(t *testing.T) {
+	tests := []struct {
+		name, file string
+		env        []string
+		want       int
+	}{
+		{"default", "", nil, 587},
+		{"starttls", "smtp:\n  tls: starttls\n", nil, 587},
+		{"tls in the file", "smtp:\n  tls: tls\n", nil, 465},
+		{"tls in the environment", "", []string{"PAPERMAIL_SMTP_TLS=tls"}, 465},
+		{"none", "smtp:\n  tls: none\n", nil, 25},
+		{"port in the file", "smtp:\n  tls: tls\n  port: 2465\n", nil, 2465},
+		{"port in the environment", "smtp:\n  tls: none\n", []string{"PAPERMAIL_SMTP_PORT=2525"}, 2525},
+		{"587 set with tls", "smtp:\n  tls: tls\n  port: 587\n", nil, 587},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeConfig(t, tt.file)
+			}
+			c, _ := mustLoad(t, path, tt.env...)
+			if c.SMTP.Port != tt.want {
+				t.Errorf("smtp.port = %d, want %d", c.SMTP.Port, tt.want)
+			}
+		})
+	}
+}

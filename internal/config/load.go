@@ -49,6 +49,11 @@ func load(data []byte, name string, env map[string]string) (Config, []string, er
 		return c, nil, err
 	}
 	warnings := l.env(env, &c)
+	if _, set := l.origins["smtp.port"]; !set {
+		// The default port follows the TLS mode (465 for implicit TLS:
+		// 587 would have the handshake fail against a submission port).
+		c.SMTP.Port = SMTPPort(c.SMTP.TLS)
+	}
 	normalize(&c)
 	for _, p := range c.problems() {
 		if l.reported(p.Key) {

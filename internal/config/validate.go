@@ -24,9 +24,9 @@ var (
 	fallbacks    = []string{"none", "trending"}
 	logFormats   = []string{"text", "json"}
 	logLevels    = []string{"debug", "info", "warn", "error"}
-	// FeedFormats are the values feeds[].format accepts (internal/feeds
+	// feedFormats are the values feeds[].format accepts (internal/feeds
 	// owns the list).
-	FeedFormats = feeds.FormatNames()
+	feedFormats = feeds.FormatNames()
 )
 
 // Bounds of the ranged keys.
@@ -149,7 +149,7 @@ func (c Config) problems() problems {
 		}
 		// Empty format and schedule mean the defaults (Load fills them in).
 		if f.Format != "" {
-			checkOneOf(&ps, key+".format", f.Format, FeedFormats)
+			checkOneOf(&ps, key+".format", f.Format, feedFormats)
 		}
 		if f.Schedule != "" {
 			if err := checkSchedule(f.Schedule); err != nil {
