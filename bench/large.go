@@ -90,6 +90,18 @@ func (r idleResult) PerMinute() float64 {
 	return r.WindowCPU.Seconds() / r.Window.Minutes()
 }
 
+// statTick is the resolution of /proc's CPU times (USER_HZ = 100).
+const statTick = 10 * time.Millisecond
+
+// PerMinuteString is PerMinute, or "< x" (one clock tick over the window)
+// when the window saw less than a tick.
+func (r idleResult) PerMinuteString() string {
+	if r.WindowCPU < statTick && r.Window > 0 {
+		return fmt.Sprintf("< %.3f", statTick.Seconds()/r.Window.Minutes())
+	}
+	return fmt.Sprintf("%.3f", r.PerMinute())
+}
+
 // recordResult is `papermail serve` sending the Due subscribers' digests
 // from the N-subscriber store at its first tick: the counts and stage
 // times of its "digest run" log line, what the loopback server received,
@@ -247,7 +259,7 @@ func benchLarge(ctx context.Context, o options, bin, work, baseDB string) (*larg
 		if r.Idle, err = serveIdle(ctx, bin, dir, env, o.largeIdle); err != nil {
 			return nil, fmt.Errorf("serve idle: %w", err)
 		}
-		logf("large N=%d: serve idle %.3f CPU-s/min (start %s s), peak RSS %.1f MiB", r.N, r.Idle.PerMinute(), secs(r.Idle.StartCPU), mib(r.Idle.Usage.MaxRSS))
+		logf("large N=%d: serve idle %s CPU-s/min (start %s s), peak RSS %.1f MiB", r.N, r.Idle.PerMinuteString(), secs(r.Idle.StartCPU), mib(r.Idle.Usage.MaxRSS))
 	}
 
 	logf("large N=%d: select+render+compose (%d subscribers)", r.N, min(r.N, o.sample))
@@ -421,7 +433,7 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, fmt.Errorf("/proc stat: %w", err)
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return time.Duration(utime+stime) * statTick, nil
 }
 
 // stop ends the child with SIGINT (a graceful shutdown) and returns its

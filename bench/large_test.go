@@ -113,3 +113,20 @@ time=2026-12-03T19:00:21Z level=INFO msg="digest run" date=2026-12-03 due=50 sen
 		t.Error("a log without a digest run line parsed")
 	}
 }
+
+func TestIdlePerMinute(t *testing.T) {
+	tests := []struct {
+		window, cpu time.Duration
+		want        string
+	}{
+		{30 * time.Second, 0, "< 0.020"},
+		{30 * time.Second, 50 * time.Millisecond, "0.100"},
+		{time.Minute, 600 * time.Millisecond, "0.600"},
+	}
+	for _, tt := range tests {
+		r := idleResult{Window: tt.window, WindowCPU: tt.cpu}
+		if got := r.PerMinuteString(); got != tt.want {
+			t.Errorf("%v over %v: %q, want %q", tt.cpu, tt.window, got, tt.want)
+		}
+	}
+}

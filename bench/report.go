@@ -389,7 +389,7 @@ func (r *largeResult) table() string {
 	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	idleCPU, idleRSS := "—", "—"
 	if r.Idle.Window > 0 {
-		idleCPU, idleRSS = fmt.Sprintf("%.3f", r.Idle.PerMinute()), fmt.Sprintf("%.1f MiB", mib(r.Idle.Usage.MaxRSS))
+		idleCPU, idleRSS = r.Idle.PerMinuteString(), fmt.Sprintf("%.1f MiB", mib(r.Idle.Usage.MaxRSS))
 	}
 	sent, runS, rec, recRSS := "—", "—", "—", "—"
 	if r.Record.Sent > 0 {
@@ -413,7 +413,7 @@ func (r *largeResult) targets() []target {
 	lim := rssLimit(r.N)
 	if r.Idle.Window > 0 {
 		ts = append(ts,
-			target{fmt.Sprintf("N=%d: papermail serve idle, CPU over %s", r.N, r.Idle.Window), "< 0.5 CPU-s/min", fmt.Sprintf("%.3f CPU-s/min", r.Idle.PerMinute()), r.Idle.PerMinute() < 0.5},
+			target{fmt.Sprintf("N=%d: papermail serve idle, CPU over %s", r.N, r.Idle.Window), "< 0.5 CPU-s/min", r.Idle.PerMinuteString() + " CPU-s/min", r.Idle.PerMinute() < 0.5},
 			target{fmt.Sprintf("N=%d: papermail serve idle, peak RSS", r.N), "≤ 150 MiB", fmt.Sprintf("%.1f MiB", mib(r.Idle.Usage.MaxRSS)), mib(r.Idle.Usage.MaxRSS) <= 150})
 	}
 	if r.Record.Sent > 0 {
