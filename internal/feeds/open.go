@@ -23,8 +23,8 @@ import (
 // UserAgent is sent with every HTTP request.
 const UserAgent = "papermail/1"
 
-// DefaultTimeout bounds an HTTP fetch whose context has no deadline.
-const DefaultTimeout = 2 * time.Minute
+// fetchTimeout bounds an HTTP fetch whose context has no deadline.
+const fetchTimeout = 2 * time.Minute
 
 // maxRedirects bounds the redirects one fetch follows.
 const maxRedirects = 5
@@ -203,7 +203,7 @@ func newHTTPClient(p dialPolicy) *http.Client {
 // MaxSourceBytes (MaxFetchBytes for HTTP, counted after decompression)
 // have been read; an HTTP response announcing a larger body fails at
 // once. HTTP requests carry User-Agent papermail/1, obey ctx (and
-// DefaultTimeout when ctx has no deadline), fail on a non-2xx status and
+// fetchTimeout when ctx has no deadline), fail on a non-2xx status and
 // connect to no private address the feed may not reach (see dialPolicy).
 func Open(ctx context.Context, source string) (io.ReadCloser, error) {
 	if source == "" {
@@ -243,7 +243,7 @@ func Open(ctx context.Context, source string) (io.ReadCloser, error) {
 func openHTTP(ctx context.Context, source string) (io.ReadCloser, error) {
 	cancel := context.CancelFunc(func() {})
 	if _, ok := ctx.Deadline(); !ok {
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		ctx, cancel = context.WithTimeout(ctx, fetchTimeout)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
