@@ -93,6 +93,15 @@ func (r idleResult) PerMinute() float64 {
 // statTick is the resolution of /proc's CPU times (USER_HZ = 100).
 const statTick = 10 * time.Millisecond
 
+// PerMinuteMax is PerMinute, or one clock tick over the window when the
+// window saw less than a tick: the most it can have been.
+func (r idleResult) PerMinuteMax() float64 {
+	if r.WindowCPU < statTick && r.Window > 0 {
+		return statTick.Seconds() / r.Window.Minutes()
+	}
+	return r.PerMinute()
+}
+
 // PerMinuteString is PerMinute, or "< x" (one clock tick over the window)
 // when the window saw less than a tick.
 func (r idleResult) PerMinuteString() string {
@@ -196,14 +205,14 @@ func writeSubscribersCSV(path string, first, n int, zone string, seed uint64) (i
 	return st.Size(), f.Close()
 }
 
-// benchLarge measures the large store (see largeResult). Every step runs
+// benchLarge measures a large store of n subscribers (see largeResult). Every step runs
 // a child process: the papermail binary (import, serve) or this program's
 // tick child; select runs in this process on the same store.
-func benchLarge(ctx context.Context, o options, bin, work, baseDB string) (*largeResult, error) {
+func benchLarge(ctx context.Context, o options, n int, bin, work, baseDB string) (*largeResult, error) {
 	now := time.Now()
-	r := &largeResult{N: o.large, Due: o.largeDue, Conns: o.conns}
+	r := &largeResult{N: n, Due: o.largeDue, Conns: o.conns}
 	r.Zone, r.DueZone = largeZones(now)
-	dir := filepath.Join(work, fmt.Sprintf("large%d", o.large))
+	dir := filepath.Join(work, fmt.Sprintf("large%d", n))
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}

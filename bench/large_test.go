@@ -128,5 +128,8 @@ func TestIdlePerMinute(t *testing.T) {
 		if got := r.PerMinuteString(); got != tt.want {
 			t.Errorf("%v over %v: %q, want %q", tt.cpu, tt.window, got, tt.want)
 		}
+		if max := r.PerMinuteMax(); max < r.PerMinute() || r.WindowCPU < statTick && max != statTick.Seconds()/tt.window.Minutes() {
+			t.Errorf("%v over %v: at most %v", tt.cpu, tt.window, max)
+		}
 	}
 }

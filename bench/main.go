@@ -22,11 +22,12 @@
 //   - the stage timers of the real digest.Runner in a separate in-process
 //     run (optionally CPU-profiled with -cpuprofile-dir).
 //
-// With -large N (default 0: off; e.g. -large 1000000) it also measures a
-// store of N subscribers without sending N digests: it imports them from
-// a CSV file with the real `papermail subscribers import` into a copy of
-// the papers store, in a digest.timezone where their 07:00 delivery time
-// is hours away, then reports the scheduler tick with nobody due (a child
+// With -large N[,N...] (default empty: off; e.g. -large 100000,1000000)
+// it also measures, for each N, a store of N subscribers without sending
+// N digests: it imports them from a CSV file with the real `papermail
+// subscribers import` into a copy of the papers store, in a
+// digest.timezone where their 07:00 delivery time is hours away, then
+// reports the scheduler tick with nobody due (a child
 // process that opens the store as papermail does and times
 // scheduler.Tick), `papermail serve` idle on that store (CPU per minute,
 // peak RSS), select and render for a sample of its subscribers, and
@@ -141,8 +142,9 @@ type options struct {
 	// large is the subscriber count of the large-store measurement (0:
 	// none); largeDue the subscribers then made due, largeTicks the ticks
 	// timed, largeIdle how long serve is watched idle.
-	large, largeDue, largeTicks int
-	largeIdle                   time.Duration
+	large                []int
+	largeDue, largeTicks int
+	largeIdle            time.Duration
 	// env is extra environment for the papermail digest processes (for
 	// experiments such as GOGC=400).
 	env []string
@@ -173,7 +175,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.wrkThreads, "wrk-threads", 2, "wrk threads")
 	fs.IntVar(&o.wrkConns, "wrk-connections", 16, "wrk connections")
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 10*time.Second, "wrk duration")
-	fs.IntVar(&o.large, "large", 0, "also measure a store of this many subscribers (e.g. 1000000) imported with papermail subscribers import: tick with nobody due, serve idle, select, and recording a small due subset's digests (0: skip)")
+	large := fs.String("large", "", "also measure stores of these many subscribers (comma-separated, e.g. 100000,1000000) imported with papermail subscribers import: tick with nobody due, serve idle, select, and recording a small due subset's digests (empty: skip)")
 	fs.IntVar(&o.largeDue, "large-due", 1000, "-large: subscribers imported due now whose digests serve sends and records (0: skip)")
 	fs.IntVar(&o.largeTicks, "large-ticks", 1000, "-large: scheduler ticks timed")
 	fs.DurationVar(&o.largeIdle, "large-idle", 30*time.Second, "-large: how long papermail serve is watched idle (0: skip)")
@@ -192,6 +194,16 @@ func parseOptions(args []string) (options, error) {
 			o.env = append(o.env, kv)
 		}
 	}
+	for f := range strings.SplitSeq(*large, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-large: %q is not a positive subscriber count", f)
+		}
+		o.large = append(o.large, n)
+	}
 	for f := range strings.SplitSeq(*ns, ",") {
 		if strings.TrimSpace(f) == "" && strings.TrimSpace(*ns) == "" {
 			continue // -n "": no sending runs, only -large
@@ -205,8 +217,8 @@ func parseOptions(args []string) (options, error) {
 	switch {
 	case o.conns < 1 || o.repeat < 1 || o.sample < 1:
 		return o, errors.New("-connections, -repeat and -sample must be at least 1")
-	case o.large < 0 || o.largeDue < 0 || o.largeTicks < 1 || o.largeIdle < 0:
-		return o, errors.New("-large, -large-due and -large-idle must not be negative, -large-ticks at least 1")
+	case o.largeDue < 0 || o.largeTicks < 1 || o.largeIdle < 0:
+		return o, errors.New("-large-due and -large-idle must not be negative, -large-ticks at least 1")
 	case o.candidates < 1 || o.papers < o.candidates:
 		return o, fmt.Errorf("-candidates (%d) must be between 1 and -papers (%d)", o.candidates, o.papers)
 	}
@@ -283,10 +295,12 @@ func harness(args []string) error {
 		}
 		rp.Ns = append(rp.Ns, r)
 	}
-	if o.large > 0 {
-		if rp.Large, err = benchLarge(ctx, o, bin, work, baseDB); err != nil {
-			return fmt.Errorf("large N=%d: %w", o.large, err)
+	for _, n := range o.large {
+		r, err := benchLarge(ctx, o, n, bin, work, baseDB)
+		if err != nil {
+			return fmt.Errorf("large N=%d: %w", n, err)
 		}
+		rp.Large = append(rp.Large, r)
 	}
 	if o.subscribe {
 		logf("POST /subscribe load test")
@@ -303,9 +317,9 @@ func harness(args []string) error {
 		fmt.Println()
 		fmt.Print(rp.table())
 	}
-	if rp.Large != nil {
+	for _, r := range rp.Large {
 		fmt.Println()
-		fmt.Print(rp.Large.table())
+		fmt.Print(r.table())
 	}
 	fmt.Println()
 	for _, t := range rp.targets() {
