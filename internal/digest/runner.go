@@ -261,14 +261,11 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			recErr.CompareAndSwap(nil, &err)
 		}
 	}
-	// Outcomes of concurrent connections share each commit (bbolt's
-	// Batch, sized to smtp.connections by the store's options).
+	// Outcomes go to the store's journal: durable before the connection's
+	// next message is accepted, in the buckets by the end of the run.
 	br := newBreaker(func(batch []store.Outcome) error {
 		defer stages.since(&stages.record, time.Now())
-		if len(batch) == 1 {
-			return r.Store.Record(batch[0])
-		}
-		return r.Store.RecordMany(batch)
+		return r.Store.Journal(batch...)
 	})
 	br.probe = func(reply *mailer.Error) error { return r.probeRelay(sendCtx, reply) }
 	go func() {
@@ -441,6 +438,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	sendErr := <-sendDone
 	stop, err := br.finish()
 	setErr(err)
+	setErr(r.Store.Flush())
 	if e := recErr.Load(); e != nil && produceErr == nil {
 		produceErr = *e
 	}

@@ -94,6 +94,9 @@ type Store struct {
 	// kick is signalled when the due index changed (DueChanged).
 	kick     chan struct{}
 	readOnly bool
+	// journal holds outcomes written with Journal until they are
+	// folded; nil when the store is read-only.
+	journal *journal
 }
 
 // Open opens or creates the store at path, checking its schema version.
@@ -136,7 +139,13 @@ func Open(path string, opts Options) (*Store, error) {
 		if err == nil {
 			err = s.countAll()
 		}
+		if err == nil {
+			err = s.openJournal()
+		}
 		if err != nil {
+			if s.journal != nil {
+				s.journal.f.Close()
+			}
 			db.Close()
 			return nil, fmt.Errorf("store %s: %w", path, err)
 		}
@@ -230,8 +239,14 @@ func (s *Store) init(readOnly bool) error {
 	})
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close folds the journal (Flush) and closes the files.
+func (s *Store) Close() error {
+	var err error
+	if s.journal != nil {
+		err = errors.Join(s.Flush(), s.journal.f.Close())
+	}
+	return errors.Join(err, s.db.Close())
+}
 
 // Path is the file's path.
 func (s *Store) Path() string { return s.path }
@@ -252,6 +267,9 @@ func (s *Store) Ping() error {
 // Backup writes a consistent copy of the whole store to w while others keep
 // using it.
 func (s *Store) Backup(w io.Writer) (int64, error) {
+	if err := s.Flush(); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
