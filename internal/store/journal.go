@@ -95,7 +95,13 @@ func (s *Store) openJournal() error {
 	}); err != nil {
 		return err
 	}
-	outs, err := readJournal(f, from)
+	outs, torn, err := readJournal(f, from)
+	if err == nil && torn && len(outs) == 0 && from > 0 {
+		// The stored offset is not at an entry: this journal was not
+		// folded into this file (a backup restored after a crash).
+		// Applying an outcome again changes nothing: all of it is.
+		outs, _, err = readJournal(f, 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -114,14 +120,13 @@ func (s *Store) openJournal() error {
 	return f.Truncate(0)
 }
 
-// readJournal reads the entries from offset from to the end or the first
-// torn entry.
-func readJournal(f *os.File, from int64) ([]Outcome, error) {
+// readJournal reads the entries from offset from to the end (zeros or
+// the file's end) or, torn reports, to an entry that is not whole.
+func readJournal(f *os.File, from int64) (outs []Outcome, torn bool, err error) {
 	data, err := io.ReadAll(io.NewSectionReader(f, from, 1<<62))
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, false, fmt.Errorf("journal: %w", err)
 	}
-	var out []Outcome
 	for len(data) >= 8 {
 		n := binary.LittleEndian.Uint32(data)
 		if n == 0 || uint64(n) > uint64(len(data)-8) {
@@ -135,10 +140,11 @@ func readJournal(f *os.File, from int64) ([]Outcome, error) {
 		if err := json.Unmarshal(payload, &o); err != nil {
 			break
 		}
-		out = append(out, o)
+		outs = append(outs, o)
 		data = data[8+n:]
 	}
-	return out, nil
+	rest := data[:min(len(data), 8)]
+	return outs, len(bytes.Trim(rest, "\x00")) > 0, nil
 }
 
 func appendEntry(buf []byte, o Outcome) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/papermail/papermail/internal/model"
 )
 
@@ -184,4 +186,34 @@ func TestJournalRefusedOutcome(t *testing.T) {
 	if err := s.Flush(); err != nil {
 		t.Fatalf("second Flush = %v", err)
 	}
+}
+
+// TestJournalOfAnotherFold: a store file whose stored fold offset does
+// not point at an entry of the journal beside it (a backup taken
+// mid-run, restored after a crash left a journal) applies the whole
+// journal: nothing acknowledged is skipped.
+func TestJournalOfAnotherFold(t *testing.T) {
+	s, subs, date := journalRig(t, 30)
+	// A backup from before the outcomes, whose store says 5 bytes of
+	// its journal were folded.
+	path := crashCopy(t, s)
+	c, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyJournalFolded, u64(5)) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	journalSent(t, s, date, subs)
+	journal, err := os.ReadFile(journalPath(s.path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journalPath(path), journal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkSent(t, path, date, subs)
 }
