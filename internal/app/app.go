@@ -61,29 +61,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DaemonBatchSize is the store batch size of the daemon (serve, demo):
-// bbolt's own default, so a commit closes on the batch delay and carries
-// every write that arrived meanwhile. The daemon's web pages write for as
-// many visitors as post at once, besides the SMTP connections recording a
-// run; a batch of smtp.connections (4) committed the subscribe form's
-// writes four at a time, an fsync each. POST /subscribe in the bench
-// harness (16 connections, 2 cores loaded 4-8 by other work, 11 and 10
-// runs interleaved in one session): median 1,357 req/s (660-2,093) at 4,
-// 1,848 req/s (1,304-2,190) at this size, every run above 1,000; p99
-// unchanged (medians 35 and 36 ms: the tail is the machine's). The
-// commit's CPU per request fell from 112 to 38 us. The price is paid by a run
-// while nobody posts: its records wait out the delay (4 connections
-// 0.64 -> 1.6 ms a record in store's BenchmarkRecordSent), which the
-// one-shot `digest` command, sized to its connections, does not.
-const DaemonBatchSize = 1000
-
-// OpenStore opens the store of cfg with the options the parts expect:
-// records batched by smtp.connections unless opts sets a size (see
-// DaemonBatchSize).
+// OpenStore opens the store of cfg.
 func OpenStore(cfg config.Config, opts store.Options) (*store.Store, error) {
-	if opts.BatchSize == 0 {
-		opts.BatchSize = max(cfg.SMTP.Connections, 1)
-	}
 	return store.Open(cfg.DBPath(), opts)
 }
 

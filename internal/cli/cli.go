@@ -60,9 +60,6 @@ type env struct {
 	// create lets the command create a missing store (see createsStore);
 	// verify makes it check every page of the store first (verifiesStore).
 	create, verify bool
-	// serving is set for the daemon's commands, whose store is also
-	// written by the web pages (see app.DaemonBatchSize).
-	serving bool
 }
 
 // createsStore reports whether a command line may create a missing store:
@@ -234,7 +231,6 @@ func (e *env) run(args []string) error {
 		}
 	}
 	e.create, e.verify = createsStore(cmdArgs), verifiesStore(cmdArgs)
-	e.serving = cmd.name == "serve" || cmd.name == "demo"
 	defer e.closeStore()
 	err := cmd.run(e, cmdArgs[1:])
 	if errors.Is(err, store.ErrLocked) && !cmd.local && e.daemon == nil {
@@ -269,11 +265,7 @@ func (e *env) store() (*store.Store, error) {
 		e.st = e.daemon.store
 		return e.st, nil
 	}
-	opts := store.Options{MustExist: !e.create}
-	if e.serving {
-		opts.BatchSize = app.DaemonBatchSize
-	}
-	st, err := app.OpenStore(e.cfg, opts)
+	st, err := app.OpenStore(e.cfg, store.Options{MustExist: !e.create})
 	if err != nil {
 		return nil, err
 	}

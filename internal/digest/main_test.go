@@ -41,7 +41,7 @@ func outboxChild(path, port string) error {
 	if err != nil {
 		return fmt.Errorf("port %q: %w", port, err)
 	}
-	st, err := store.Open(path, store.Options{Timeout: 5 * time.Second, BatchSize: outboxConns})
+	st, err := store.Open(path, store.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return err
 	}

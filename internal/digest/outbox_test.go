@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/smtptest"
@@ -280,40 +279,20 @@ func TestOutboxKilledMidDrain(t *testing.T) {
 }
 
 // BenchmarkOutboxDrain sends a backlog of 2,000 queued mails to a relay
-// on 127.0.0.1 in one flush, with the removals committed durably: with
-// the store batched as the one-shot commands open it (smtp.connections)
-// and as the daemon does (app.DaemonBatchSize).
+// on 127.0.0.1 in one flush, with the removals committed durably.
 func BenchmarkOutboxDrain(b *testing.B) {
 	const n = 2000
-	for _, bs := range []struct {
-		name string
-		size int
-	}{{"batch=connections", 0}, {"batch=daemon", app.DaemonBatchSize}} {
-		b.Run(bs.name, func(b *testing.B) {
-			g := newRig(b, nil)
-			st := g.st
-			if bs.size > 0 {
-				if err := g.st.Close(); err != nil {
-					b.Fatal(err)
-				}
-				var err error
-				if st, err = store.Open(g.path, store.Options{Timeout: 5 * time.Second, BatchSize: bs.size}); err != nil {
-					b.Fatal(err)
-				}
-				g.st = st
-			}
-			srv := smtptest.StartT(b, smtptest.Options{Discard: true})
-			ob := digest.NewOutbox(st, g.useServer(srv, nil), g.log)
-			for b.Loop() {
-				b.StopTimer()
-				queueMail(b, st, n)
-				b.StartTimer()
-				sent, err := ob.Flush(context.Background())
-				if err != nil || sent != n {
-					b.Fatalf("Flush = %d, %v; want %d sent", sent, err, n)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/mail")
-		})
+	g := newRig(b, nil)
+	srv := smtptest.StartT(b, smtptest.Options{Discard: true})
+	ob := digest.NewOutbox(g.st, g.useServer(srv, nil), g.log)
+	for b.Loop() {
+		b.StopTimer()
+		queueMail(b, g.st, n)
+		b.StartTimer()
+		sent, err := ob.Flush(context.Background())
+		if err != nil || sent != n {
+			b.Fatalf("Flush = %d, %v; want %d sent", sent, err, n)
+		}
 	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/mail")
 }

@@ -315,7 +315,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 					r.Metrics.Messages.WithLabelValues("skipped", reason).Inc()
 				}
 			}
-			setErr(r.Store.RecordMany(batch))
+			setErr(r.Store.Record(batch...))
 			settled.Add(int64(len(batch)))
 			progress()
 		}

@@ -166,7 +166,7 @@ func appendEntry(buf []byte, o Outcome) ([]byte, error) {
 func (s *Store) Journal(outs ...Outcome) error {
 	j := s.journal
 	if j == nil {
-		return s.RecordMany(outs) // opened read-only: refused there
+		return s.Record(outs...) // opened read-only: refused there
 	}
 	var entry []byte
 	for _, o := range outs {

@@ -57,7 +57,7 @@ func runDay(t *testing.T, s *Store, date string, ids []uint64, pending int, fini
 			MessageID: fmt.Sprintf("<%s.%d.0123456789abcdef@papermail.example.org>", date, i), Papers: papers, At: time.Now().UTC(),
 			EntityRef: fmt.Sprintf("%s-%d-0123456789abcdef", date, id)}})
 	}
-	if err := s.RecordMany(os); err != nil {
+	if err := s.Record(os...); err != nil {
 		t.Fatal(err)
 	}
 	if finish {
@@ -357,7 +357,7 @@ func TestRunAgainAfterPrune(t *testing.T) {
 		{Date: date, Delivery: model.Delivery{SubscriberID: ids[4], State: model.DeliverySkipped, Reason: "nothing relevant"}},
 		{Date: date, Delivery: model.Delivery{SubscriberID: ids[5], State: model.DeliverySkipped, Reason: "nothing relevant"}},
 	}
-	if err := s.RecordMany(skips); err != nil {
+	if err := s.Record(skips...); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 3; i++ {
@@ -376,7 +376,7 @@ func TestRunAgainAfterPrune(t *testing.T) {
 	if _, err := s.AddDue(date, ids[4:]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordMany(skips); err != nil {
+	if err := s.Record(skips...); err != nil {
 		t.Fatal(err)
 	}
 	run, _ = s.FinishRun(date, time.Now())

@@ -194,14 +194,6 @@ type Outcome struct {
 	NotBounce bool
 }
 
-// Record writes one outcome durably. For a sent digest the ledger line,
-// the sent-papers history and the subscriber's delivery state are written
-// in the same transaction. Concurrent calls share one commit (bbolt Batch,
-// Options.BatchSize), so callers may call it once per message.
-func (s *Store) Record(o Outcome) error {
-	return s.batch(func(tx *bolt.Tx) error { return s.record(tx, o) })
-}
-
 func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	d := o.Delivery
 	softBounced, err := s.recordDelivery(tx, o)
@@ -369,9 +361,11 @@ func (s *Store) LedgerStates(date string, ids []uint64) (map[uint64]string, erro
 	return out, err
 }
 
-// RecordMany writes many outcomes in one transaction (skips found while
-// selecting, say).
-func (s *Store) RecordMany(os []Outcome) error {
+// Record writes outcomes durably in one transaction (skips found while
+// selecting, say; a run's deliveries go to the Journal). For a sent
+// digest the ledger line, the sent-papers history and the subscriber's
+// delivery state are written together.
+func (s *Store) Record(os ...Outcome) error {
 	if len(os) == 0 {
 		return nil
 	}

@@ -50,7 +50,7 @@ func sentDay(t testing.TB, s *Store, i int, ids []uint64) {
 		os = append(os, Outcome{Date: date, Delivery: model.Delivery{SubscriberID: id, State: model.DeliverySent,
 			MessageID: fmt.Sprintf("<%s.%d@papermail.example.org>", date, id), Papers: dayPapers(i), At: dayTime(i)}})
 	}
-	if err := s.RecordMany(os); err != nil {
+	if err := s.Record(os...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.FinishRun(date, dayTime(i)); err != nil {
