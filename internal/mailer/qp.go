@@ -26,15 +26,24 @@ const qpMax = 76
 // lone CR) become CRLF; no encoded line is longer than 76 characters.
 func appendQP(b []byte, s string) []byte {
 	for len(s) > 0 {
-		i := strings.IndexAny(s, "\r\n")
+		// Lines end in LF (or CRLF): IndexByte finds them much faster
+		// than IndexAny looking for CR and LF at once; a lone CR ends a
+		// line too.
+		i := strings.IndexByte(s, '\n')
 		if i < 0 {
-			return appendQPLine(b, s)
+			i = len(s)
 		}
-		b = appendQPLine(b, s[:i])
+		line := s[:i]
+		if cr := strings.IndexByte(line, '\r'); cr >= 0 && (cr < len(line)-1 || i == len(s)) {
+			i, line = cr, line[:cr] // a lone CR
+		} else if cr >= 0 {
+			line = line[:cr] // CRLF
+		}
+		b = appendQPLine(b, line)
+		if i == len(s) {
+			return b
+		}
 		b = append(b, '\r', '\n')
-		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
-			i++
-		}
 		s = s[i+1:]
 	}
 	return b
