@@ -360,11 +360,16 @@ func (r *run) lacking() error {
 
 // worker owns one connection.
 type worker struct {
-	s         *SMTP
-	r         *run
-	c         *smtp.Client
-	n         int // transactions started on c
-	connFails int // consecutive failures to set up a connection
+	s *SMTP
+	r *run
+	c *smtp.Client
+	n int // transactions started on c
+	// pipelining is whether c's server offers PIPELINING; mailParams
+	// are MAIL FROM's parameters for it (BODY=8BITMIME, SMTPUTF8 when
+	// offered, as go-mail's Client.Mail sends them).
+	pipelining bool
+	mailParams string
+	connFails  int // consecutive failures to set up a connection
 	// prev is closed when done has returned for this worker's last sent
 	// message; nil when nothing is outstanding.
 	prev chan struct{}
@@ -596,6 +601,14 @@ func (w *worker) connect(fromAddr string) error {
 		}
 	}
 	w.c, w.n = c, 0
+	w.pipelining, _ = c.Extension("PIPELINING")
+	w.mailParams = ""
+	if ok, _ := c.Extension("8BITMIME"); ok {
+		w.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := c.Extension("SMTPUTF8"); ok {
+		w.mailParams += " SMTPUTF8"
+	}
 	return nil
 }
 
@@ -605,6 +618,9 @@ func (w *worker) transact(from, to string, raw []byte) (err error) {
 	c := w.c
 	if c == nil {
 		return staged(stageMail, errors.New("no connection"))
+	}
+	if strings.ContainsAny(from+to, "\r\n") {
+		return staged(stageMail, fmt.Errorf("%w: a line break in the envelope", ErrInvalidMessage))
 	}
 	if err := c.UpdateDeadline(w.s.cfg.Timeout); err != nil {
 		w.discard()
@@ -621,49 +637,84 @@ func (w *worker) transact(from, to string, raw []byte) (err error) {
 		}
 		w.discard()
 	}()
-	if err := c.Mail("<" + from + ">"); err != nil {
-		return staged(stageMail, err)
-	}
-	if err := c.Rcpt("<" + to + ">"); err != nil {
-		return staged(stageRcpt, err)
+	if err := w.envelope(from, to); err != nil {
+		return err
 	}
 	return staged(stageData, w.data(raw))
 }
 
-// data sends DATA, the message with its lines dot-stuffed in bulk (the
+// envelope sends MAIL, RCPT and DATA and reads their replies: all three
+// in one write when the server offers PIPELINING (RFC 2920), else one at
+// a time. The error is the first refusal, with its stage.
+func (w *worker) envelope(from, to string) error {
+	t := w.c.Text
+	cmds := [...]struct {
+		stage Stage
+		line  string
+		code  int // 25 takes 250 and 251
+	}{{stageMail, "MAIL FROM:<" + from + ">" + w.mailParams + "\r\n", 250}, {stageRcpt, "RCPT TO:<" + to + ">\r\n", 25}, {stageData, "DATA\r\n", 354}}
+	if w.pipelining {
+		for _, cmd := range cmds {
+			t.W.WriteString(cmd.line)
+		}
+		if err := t.W.Flush(); err != nil {
+			return staged(stageMail, err)
+		}
+	}
+	var refused error
+	for _, cmd := range cmds {
+		if !w.pipelining {
+			t.W.WriteString(cmd.line)
+			if err := t.W.Flush(); err != nil {
+				return staged(cmd.stage, err)
+			}
+		}
+		code, _, err := t.ReadResponse(cmd.code)
+		var te *textproto.Error
+		switch {
+		case err != nil && !errors.As(err, &te):
+			if refused != nil {
+				return refused // a 421 closes the connection after it
+			}
+			return staged(cmd.stage, err) // the connection failed
+		case err != nil && refused == nil:
+			refused = staged(cmd.stage, err)
+			if !w.pipelining {
+				return refused
+			}
+		case refused != nil && code == 354:
+			// The server took DATA though MAIL or RCPT failed: the empty
+			// message ends, its reply says nothing more.
+			t.W.WriteString(".\r\n")
+			if err := t.W.Flush(); err != nil {
+				return staged(stageData, err)
+			}
+			if _, _, err := t.ReadResponse(250); err != nil && !errors.As(err, &te) {
+				return staged(stageData, err)
+			}
+		}
+	}
+	return refused
+}
+
+// data sends the message with its lines dot-stuffed in bulk (the
 // composed message has CRLF line ends already; textproto's dot writer
-// would copy it byte by byte), and the final dot. The previous message
+// would copy it byte by byte) and the final dot. The previous message
 // must be recorded before this one can be accepted, so the final dot waits
 // for it: at most one accepted, unrecorded message per connection.
 func (w *worker) data(raw []byte) error {
 	t := w.c.Text
-	id, err := t.Cmd("DATA")
-	if err != nil {
-		return err
-	}
-	t.StartResponse(id)
-	_, _, err = t.ReadResponse(354)
-	t.EndResponse(id)
-	if err != nil {
-		return err
-	}
 	if err := writeDotStuffed(t.W, raw); err != nil {
 		return err
 	}
 	w.awaitPrev()
-	id = t.Next()
-	t.StartRequest(id)
-	_, err = t.W.WriteString(".\r\n")
-	if err == nil {
-		err = t.W.Flush()
-	}
-	t.EndRequest(id)
-	if err != nil {
+	if _, err := t.W.WriteString(".\r\n"); err != nil {
 		return err
 	}
-	t.StartResponse(id)
-	defer t.EndResponse(id)
-	_, _, err = t.ReadResponse(250)
+	if err := t.W.Flush(); err != nil {
+		return err
+	}
+	_, _, err := t.ReadResponse(250)
 	return err
 }
 
