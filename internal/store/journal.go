@@ -9,7 +9,9 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -57,9 +59,18 @@ type journal struct {
 	zeroed   int64          // the file's size: zeros from end to here
 	unfolded []journaled    // appended, not yet in the buckets
 	folding  bool
-	folded   *sync.Cond // signalled when a fold ends
-	broken   error      // a failed append: nothing more is acknowledged
-	foldErr  error      // the first outcome a fold could not apply
+	// recent holds the sizes of the last groups and grace half the last
+	// sync: a group waits up to grace until as many callers as the
+	// biggest recent group are queued. Without it the connections fall
+	// into step with the syncs, one alone in a group and the rest in the
+	// next, and each waits two syncs a message.
+	recent  [8]int
+	groups  int
+	grace   time.Duration
+	more    chan struct{} // a call was queued while a group waits
+	folded  *sync.Cond    // signalled when a fold ends
+	broken  error         // a failed append: nothing more is acknowledged
+	foldErr error         // the first outcome a fold could not apply
 }
 
 type journalCall struct {
@@ -83,7 +94,7 @@ func (s *Store) openJournal() error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	j := &journal{f: f}
+	j := &journal{f: f, more: make(chan struct{}, 1)}
 	j.folded = sync.NewCond(&j.mu)
 	s.journal = j
 	var from int64
@@ -180,6 +191,12 @@ func (s *Store) Journal(outs ...Outcome) error {
 	j.queue = append(j.queue, c)
 	lead := !j.writing
 	j.writing = true
+	if len(j.queue) >= j.wantLocked() {
+		select {
+		case j.more <- struct{}{}:
+		default:
+		}
+	}
 	j.mu.Unlock()
 	if lead {
 		go s.appendQueued()
@@ -194,6 +211,7 @@ func (s *Store) appendQueued() {
 	var buf bytes.Buffer
 	for {
 		j.mu.Lock()
+		j.awaitGroupLocked()
 		calls, broken := j.queue, j.broken
 		j.queue = nil
 		if len(calls) == 0 {
@@ -209,7 +227,13 @@ func (s *Store) appendQueued() {
 			for _, c := range calls {
 				buf.Write(c.entry)
 			}
+			start := time.Now()
 			err = j.write(buf.Bytes())
+			j.mu.Lock()
+			j.recent[j.groups%len(j.recent)] = len(calls)
+			j.groups++
+			j.grace = min(time.Since(start)/2, time.Millisecond)
+			j.mu.Unlock()
 			if err != nil {
 				// What follows a failed append could come after a torn
 				// entry, which a replay stops at: nothing more is
@@ -234,6 +258,31 @@ func (s *Store) appendQueued() {
 		j.mu.Unlock()
 		for _, c := range calls {
 			c.err <- err
+		}
+	}
+}
+
+// wantLocked is the size of the biggest recent group.
+func (j *journal) wantLocked() int {
+	return slices.Max(j.recent[:])
+}
+
+// awaitGroupLocked waits, with j.mu held and released meanwhile, up to
+// j.grace for wantLocked calls to be queued.
+func (j *journal) awaitGroupLocked() {
+	if len(j.queue) == 0 || len(j.queue) >= j.wantLocked() {
+		return
+	}
+	t := time.NewTimer(j.grace)
+	defer t.Stop()
+	for len(j.queue) < j.wantLocked() {
+		j.mu.Unlock()
+		select {
+		case <-j.more:
+			j.mu.Lock()
+		case <-t.C:
+			j.mu.Lock()
+			return
 		}
 	}
 }
