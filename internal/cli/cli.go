@@ -203,15 +203,11 @@ func (e *env) run(args []string) error {
 	if cmdArgs[0] == "--version" || cmdArgs[0] == "-version" {
 		cmdArgs[0] = "version"
 	}
-	var cmd *command
-	for i := range commands {
-		if commands[i].name == cmdArgs[0] {
-			cmd = &commands[i]
-		}
-	}
-	if cmd == nil {
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == cmdArgs[0] })
+	if i < 0 {
 		return fmt.Errorf("%w: unknown command %q (run 'papermail help')", errUsage, cmdArgs[0])
 	}
+	cmd := &commands[i]
 	if e.daemon == nil && wantsHelp(cmdArgs[1:]) {
 		// Help needs no configuration, and a broken one must not hide it.
 		e.cfg = config.Default()

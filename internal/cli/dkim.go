@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,10 +172,8 @@ func findTXT(lookup func(string) ([]string, error), name, prefix string) string 
 	if err != nil {
 		return ""
 	}
-	for _, r := range recs {
-		if prefix == "" || strings.HasPrefix(strings.TrimSpace(r), prefix) {
-			return r
-		}
+	if i := slices.IndexFunc(recs, func(r string) bool { return strings.HasPrefix(strings.TrimSpace(r), prefix) }); i >= 0 {
+		return recs[i]
 	}
 	return ""
 }
