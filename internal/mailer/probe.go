@@ -16,7 +16,7 @@ func (s *SMTP) Probe(ctx context.Context, from, to string) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	if err := s.limiter.wait(ctx); err != nil {
+	if err := s.limiter.Wait(ctx); err != nil {
 		return err
 	}
 	w := &worker{s: s, r: &run{ctx: ctx}}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
 
 	"github.com/papermail/papermail/internal/backoff"
 	"github.com/papermail/papermail/internal/config"
@@ -39,7 +40,7 @@ type SMTP struct {
 	hooks   Hooks
 	addr    string
 	tls     *tls.Config
-	limiter *limiter
+	limiter *rate.Limiter // smtp.rate_per_second, one token at most
 	closed  atomic.Bool
 }
 
@@ -117,8 +118,9 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 		tc.ServerName = cfg.Host
 	}
 	s := &SMTP{cfg: cfg, comp: comp, hooks: hooks, addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), tls: tc}
+	s.limiter = rate.NewLimiter(rate.Inf, 1)
 	if cfg.RatePerSecond > 0 {
-		s.limiter = &limiter{interval: time.Duration(float64(time.Second) / cfg.RatePerSecond)}
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.RatePerSecond), 1)
 	}
 	return s, nil
 }
@@ -467,7 +469,7 @@ func (w *worker) handle(j *Job) {
 		}
 		w.connFails = 0
 	}
-	if err := s.limiter.wait(r.ctx); err != nil {
+	if err := s.limiter.Wait(r.ctx); err != nil {
 		r.cancel(j)
 		return
 	}
@@ -779,30 +781,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// limiter is a token bucket of size one shared by all connections: calls
-// to wait are spaced at least interval apart.
-type limiter struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	if l == nil {
-		return ctx.Err()
-	}
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.interval)
-	l.mu.Unlock()
-	if d := at.Sub(now); d > 0 && !sleep(ctx, d) {
-		return ctx.Err()
-	}
-	return ctx.Err()
 }
