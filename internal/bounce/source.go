@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -56,7 +55,7 @@ func Read(path string, stdin io.Reader, seen bool) ([]Message, error) {
 }
 
 // readMaildir reads the messages in dir/new (and with seen dir/cur), in
-// name order.
+// name order (os.ReadDir sorts them).
 func readMaildir(dir string, seen bool) ([]Message, error) {
 	var out []Message
 	found := false
@@ -72,7 +71,6 @@ func readMaildir(dir string, seen bool) ([]Message, error) {
 		if sub == "cur" && !seen {
 			continue
 		}
-		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 		for _, e := range entries {
 			if !e.Type().IsRegular() {
 				continue

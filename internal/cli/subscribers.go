@@ -312,10 +312,7 @@ func byAddress(reqs []subscription.Request, lines []int) []importRow {
 		order[i] = importRow{reqs[i].Email, lines[i], i}
 	}
 	slices.SortFunc(order, func(a, b importRow) int {
-		if c := strings.Compare(a.email, b.email); c != 0 {
-			return c
-		}
-		return a.line - b.line
+		return cmp.Or(strings.Compare(a.email, b.email), a.line-b.line)
 	})
 	return order
 }

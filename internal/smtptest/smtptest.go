@@ -9,6 +9,7 @@ package smtptest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,7 +20,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -352,12 +352,7 @@ func (s *Server) MaxConcurrentConns() int {
 	s.mu.Unlock()
 	// Starts sort before an end with the same sequence (a connection whose
 	// only event is its accept still counts once).
-	sort.Slice(evs, func(i, j int) bool {
-		if evs[i].at != evs[j].at {
-			return evs[i].at < evs[j].at
-		}
-		return evs[i].delta > evs[j].delta
-	})
+	slices.SortFunc(evs, func(a, b ev) int { return cmp.Or(cmp.Compare(a.at, b.at), b.delta-a.delta) })
 	cur, peak := 0, 0
 	for _, e := range evs {
 		cur += e.delta

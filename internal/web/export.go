@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/papermail/papermail/internal/model"
@@ -39,9 +41,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	for id, date := range hist {
 		d.SentHistory = append(d.SentHistory, sentPaper{PaperID: id, Date: date})
 	}
-	sort.Slice(d.SentHistory, func(i, j int) bool {
-		a, b := d.SentHistory[i], d.SentHistory[j]
-		return a.Date < b.Date || a.Date == b.Date && a.PaperID < b.PaperID
+	slices.SortFunc(d.SentHistory, func(a, b sentPaper) int {
+		return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.PaperID, b.PaperID))
 	})
 	body, err := json.MarshalIndent(&d, "", "  ")
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -158,10 +159,7 @@ func (s *Server) feedPapers(sub *model.Subscriber, now time.Time) ([]feedPaper, 
 		out = append(out, feedPaper{paper: p, at: day})
 	}
 	slices.SortFunc(out, func(a, b feedPaper) int {
-		if c := b.at.Compare(a.at); c != 0 {
-			return c
-		}
-		return strings.Compare(a.paper.ID, b.paper.ID)
+		return cmp.Or(b.at.Compare(a.at), strings.Compare(a.paper.ID, b.paper.ID))
 	})
 	if s.Runner != nil {
 		picks, err := s.Runner.PreviewFor(sub, now)
