@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papermail/papermail/internal/due"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 )
@@ -267,13 +268,21 @@ func writePapers(path string, total, candidates int, now time.Time, window, old 
 }
 
 // addSubscribers stores n active subscribers with 1-4 distinct interests
-// each into the store at dbPath, in batches of one transaction each.
+// each into the store at dbPath, in batches of one transaction each. The
+// due index is kept with the delivery time the digest runs use, as a
+// store that papermail has run on is: otherwise every measured run would
+// first move every subscriber's due key (a one-time reschedule).
 func addSubscribers(dbPath string, n int, now time.Time) error {
 	st, err := store.Open(dbPath, store.Options{NoSync: true})
 	if err != nil {
 		return err
 	}
-	err = fillSubscribers(st, n, now)
+	cfg := benchConfig()
+	h, m := cfg.DefaultHour()
+	err = st.SetPolicy(due.Policy{Loc: cfg.Location(), Hour: h, Minute: m})
+	if err == nil {
+		err = fillSubscribers(st, n, now)
+	}
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %s: %w", dbPath, cerr)
 	}
