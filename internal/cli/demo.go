@@ -77,5 +77,5 @@ func cmdDemo(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nServing %s/. The mailbox page is off: base_url and http.listen are not loopback addresses,\n"+
 			"or mail goes to an SMTP server. Stop with Ctrl-C.\n\n", e.cfg.BaseURL)
 	}
-	return serveWith(e, p, nil)
+	return serveWith(e, p)
 }

@@ -44,12 +44,11 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveWith(e, p, nil)
+	return serveWith(e, p)
 }
 
-// serveWith runs the daemon until e.ctx ends. ready, when set, is called
-// once the web server listens.
-func serveWith(e *env, p *app.Parts, ready func(addr string)) error {
+// serveWith runs the daemon until e.ctx ends.
+func serveWith(e *env, p *app.Parts) error {
 	cfg, log := e.cfg, e.log
 	// Work runs under its own context so shutdown can first stop new work
 	// and then give in-flight messages shutdown_timeout to finish.
@@ -143,9 +142,6 @@ func serveWith(e *env, p *app.Parts, ready func(addr string)) error {
 	log.Info("papermail serving", "version", Version(), "listen", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", cfg.DataDir,
 		"delivery", deliveryName(cfg), "schedule", cfg.Digest.Schedule, "timezone", cfg.Digest.Timezone,
 		"metrics", metricsWhere(cfg, mln))
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
 
 	var failed error
 	select {
