@@ -271,6 +271,9 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 	go func() {
 		err := r.Sender.Deliver(sendCtx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
+			// The transport is done with the message: its bytes serve
+			// the next Compose.
+			defer r.Composer.Release(j.Raw)
 			if errors.Is(j.LastErr, mailer.ErrRelayLacks) {
 				// The relay lacks what the settings require (STARTTLS,
 				// AUTH): nothing could be tried for this reader, who
