@@ -196,6 +196,11 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 	if m.EntityRefID != "" {
 		b = header(b, "X-Entity-Ref-ID", m.EntityRefID)
 	}
+	// The bodies are quoted-printable, lines of at most 76 octets ending
+	// in CRLF: only the header fields can be too long.
+	if err := checkLines(b); err != nil {
+		return nil, err
+	}
 	switch {
 	case m.Text != "" && m.HTML != "":
 		boundary := newBoundary()
@@ -217,14 +222,10 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 	default:
 		b = appendPart(b, "text/html", m.HTML)
 	}
-	raw := b
-	if err := checkLines(raw); err != nil {
-		return nil, err
-	}
 	if c.dkim == nil {
-		return raw, nil
+		return b, nil
 	}
-	return c.sign(raw, signed)
+	return c.sign(b, signed)
 }
 
 // composed holds the buffers of messages given back with Release.
