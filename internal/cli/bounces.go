@@ -63,16 +63,22 @@ func cmdBounces(e *env, args []string) error {
 		return fmt.Errorf("%w: bounces: %w", errTempFail, err)
 	}
 	results, err := p.Runner.ApplyReports(msgs)
-	printReports(e, results, *quiet)
+	printErr := printReports(e, results, *quiet)
+	if printErr != nil {
+		printErr = fmt.Errorf("bounces: could not print the results: %w", printErr)
+	}
 	if err != nil {
 		// Applying twice changes nothing more: the whole input may be
 		// given again.
-		return fmt.Errorf("%w: bounces: %w (the reports before it were applied)", errTempFail, err)
+		return errors.Join(fmt.Errorf("%w: bounces: %w (the reports before it were applied)", errTempFail, err), printErr)
 	}
 	// Applied: a Maildir's new messages become seen, so the next run
 	// (a timer, say) does not apply them again, after a reactivation too.
 	if err := bounce.MarkSeen(msgs); err != nil {
-		return fmt.Errorf("bounces: applied, but could not mark the messages seen: %w", err)
+		return errors.Join(fmt.Errorf("bounces: applied, but could not mark the messages seen: %w", err), printErr)
+	}
+	if printErr != nil {
+		return printErr
 	}
 	if slices.ContainsFunc(results, func(r digest.ReportResult) bool { return r.Action != digest.ReportNotReport }) {
 		return nil
@@ -80,7 +86,9 @@ func cmdBounces(e *env, args []string) error {
 	return errors.New("bounces: none of the messages is a delivery status notification or complaint report")
 }
 
-func printReports(e *env, results []digest.ReportResult, quiet bool) {
+// printReports prints a line for each result (unless quiet) and the
+// summary; the error is the table's (a closed stdout, say).
+func printReports(e *env, results []digest.ReportResult, quiet bool) error {
 	counts := map[string]int{}
 	for _, r := range results {
 		counts[r.Action]++
@@ -92,13 +100,16 @@ func printReports(e *env, results []digest.ReportResult, quiet bool) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Action, usertext.Printable(cmp.Or(r.Email, r.Recipient, "-")), cmp.Or(r.MatchedBy, "-"),
 				usertext.Printable(r.Source), oneLine(r.Detail))
 		}
-		tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	parts := make([]string, 0, len(counts))
 	for _, a := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
 	}
-	fmt.Fprintf(e.stdout, "bounces: %d results: %s\n", len(results), strings.Join(parts, ", "))
+	_, err := fmt.Fprintf(e.stdout, "bounces: %d results: %s\n", len(results), strings.Join(parts, ", "))
+	return err
 }
 
 func oneLine(s string) string {

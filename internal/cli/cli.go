@@ -170,7 +170,7 @@ func usage(w io.Writer) {
 }
 
 // run parses the global flags and dispatches one command.
-func (e *env) run(args []string) error {
+func (e *env) run(args []string) (err error) {
 	var cmdArgs []string
 	// --config may stand anywhere; pull it out first.
 	for i := 0; i < len(args); i++ {
@@ -227,10 +227,16 @@ func (e *env) run(args []string) error {
 		}
 	}
 	e.create, e.verify = createsStore(cmdArgs), verifiesStore(cmdArgs)
-	defer e.closeStore()
-	err := cmd.run(e, cmdArgs[1:])
+	defer func() {
+		// A store that fails to close after writes may not hold them:
+		// the command did not succeed.
+		err = errors.Join(err, e.closeStore())
+	}()
+	err = cmd.run(e, cmdArgs[1:])
 	if errors.Is(err, store.ErrLocked) && !cmd.local && e.daemon == nil {
-		e.closeStore()
+		if err := e.closeStore(); err != nil {
+			return err
+		}
 		err := e.forward(cmdArgs)
 		if errors.Is(err, errNoDaemon) && cmd.name == "bounces" {
 			// Another command holds the store for a moment: a mail
@@ -243,13 +249,24 @@ func (e *env) run(args []string) error {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	// config.Load accepts only levels slog parses (debug, info, warn,
+	// error); a Config built in code with another gets info and a warning.
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Log.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	bad := level.UnmarshalText([]byte(cfg.Log.Level))
+	if bad != nil {
+		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	if cfg.Log.Format == "json" {
+		log = slog.New(slog.NewJSONHandler(w, opts))
+	} else {
+		log = slog.New(slog.NewTextHandler(w, opts))
+	}
+	if bad != nil {
+		log.Warn("log.level not understood; logging at info", "level", cfg.Log.Level, "err", bad)
+	}
+	return log
 }
 
 // store opens the store, or lends the daemon's.
@@ -277,11 +294,16 @@ func (e *env) store() (*store.Store, error) {
 	return st, nil
 }
 
-func (e *env) closeStore() {
+// closeStore closes the store if this command opened it.
+func (e *env) closeStore() error {
+	var err error
 	if e.st != nil && e.owned {
-		e.st.Close()
+		if cerr := e.st.Close(); cerr != nil {
+			err = fmt.Errorf("closing the store %s: %w", e.st.Path(), cerr)
+		}
 	}
 	e.st, e.owned = nil, false
+	return err
 }
 
 // abs resolves a path argument against the caller's working directory.

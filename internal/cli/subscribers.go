@@ -378,7 +378,7 @@ func subscribersList(e *env, args []string) error {
 					fmt.Fprint(e.stdout, ",")
 				}
 				first = false
-				row, _ := json.Marshal(struct {
+				row, err := json.Marshal(struct {
 					ID         uint64        `json:"id"`
 					Email      string        `json:"email"`
 					State      model.State   `json:"state"`
@@ -386,6 +386,9 @@ func subscribersList(e *env, args []string) error {
 					LastDigest string        `json:"last_digest,omitempty"`
 					Bounce     *model.Bounce `json:"bounce,omitempty"`
 				}{s.ID, s.Email, s.State, s.Interests, s.LastDigest, s.Bounce})
+				if err != nil {
+					return err
+				}
 				fmt.Fprintf(e.stdout, "\n  %s", usertext.EscapeJSON(row))
 				continue
 			}
@@ -400,8 +403,7 @@ func subscribersList(e *env, args []string) error {
 	if *format == "json" {
 		fmt.Fprintln(e.stdout, "\n]")
 	}
-	tw.Flush()
-	return err
+	return errors.Join(err, tw.Flush())
 }
 
 func subscribersRemove(e *env, args []string) error {
