@@ -131,6 +131,9 @@ func (s *Store) FindSent(keys []string) (map[string]Sent, error) {
 	if len(want) == 0 {
 		return out, nil
 	}
+	if err := s.foldPending(); err != nil {
+		return nil, err
+	}
 	needles := make([][]byte, 0, len(want))
 	for k := range want {
 		needles = append(needles, []byte(k))

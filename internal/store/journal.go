@@ -59,6 +59,7 @@ type journal struct {
 	zeroed   int64          // the file's size: zeros from end to here
 	unfolded []journaled    // appended, not yet in the buckets
 	folding  bool
+	timed    bool // a fold is due within foldAfter
 	// recent holds the sizes of the last groups and grace half the last
 	// sync: a group waits up to grace until as many callers as the
 	// biggest recent group are queued. Without it the connections fall
@@ -251,9 +252,7 @@ func (s *Store) appendQueued() {
 					j.unfolded = append(j.unfolded, journaled{o: o, end: j.end})
 				}
 			}
-			if len(j.unfolded) >= foldEvery && !j.folding {
-				s.startFoldLocked()
-			}
+			s.foldLaterLocked()
 		}
 		j.mu.Unlock()
 		for _, c := range calls {
@@ -312,6 +311,32 @@ func (j *journal) write(b []byte) error {
 	return nil
 }
 
+// foldAfter is the longest an outcome waits in the journal for a fold
+// (the buckets are read by status, bounce matching and a reader's click
+// on "view in the browser" while a slow, rate-limited run goes on).
+const foldAfter = time.Second
+
+// foldLaterLocked starts a fold when foldEvery outcomes are unfolded, and
+// makes sure one starts within foldAfter of the first unfolded one.
+func (s *Store) foldLaterLocked() {
+	j := s.journal
+	switch {
+	case j.folding || len(j.unfolded) == 0:
+	case len(j.unfolded) >= foldEvery:
+		s.startFoldLocked()
+	case !j.timed:
+		j.timed = true
+		time.AfterFunc(foldAfter, func() {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.timed = false
+			if !j.folding && len(j.unfolded) > 0 {
+				s.startFoldLocked()
+			}
+		})
+	}
+}
+
 // startFoldLocked folds what is unfolded in the background.
 func (s *Store) startFoldLocked() {
 	j := s.journal
@@ -325,6 +350,7 @@ func (s *Store) startFoldLocked() {
 		if err = errors.Join(refused, err); err != nil && j.foldErr == nil {
 			j.foldErr = err
 		}
+		s.foldLaterLocked() // what came meanwhile
 		j.folded.Broadcast()
 		j.mu.Unlock()
 	}()
@@ -365,16 +391,32 @@ func (s *Store) Flush() error {
 	if j == nil {
 		return nil
 	}
+	err := s.foldPending()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err, j.foldErr = errors.Join(j.foldErr, err), nil
+	return err
+}
+
+// foldPending folds what is journaled and not yet folded, and empties the
+// file when nothing more is; an outcome refused is kept for Flush to
+// report. Lookups by a message's identity call it, so a bounce or a
+// click that comes right after the message finds its ledger line.
+func (s *Store) foldPending() error {
+	j := s.journal
+	if j == nil {
+		return nil
+	}
 	j.mu.Lock()
 	for j.writing || j.folding {
 		j.folded.Wait()
 	}
-	items, foldErr := j.unfolded, j.foldErr
-	j.unfolded, j.foldErr = nil, nil
+	items, end := j.unfolded, j.end
+	j.unfolded = nil
 	j.folding = true // no append starts a fold meanwhile
 	j.mu.Unlock()
 	var refused, err error
-	if len(items) > 0 || j.end > 0 {
+	if len(items) > 0 || end > 0 {
 		refused, err = s.fold(items, 0)
 	}
 	j.mu.Lock()
@@ -384,8 +426,11 @@ func (s *Store) Flush() error {
 			j.end, j.zeroed = 0, 0
 		}
 	}
+	if refused != nil && j.foldErr == nil {
+		j.foldErr = refused
+	}
 	j.folding = false
 	j.folded.Broadcast()
 	j.mu.Unlock()
-	return errors.Join(foldErr, refused, err)
+	return err
 }

@@ -217,3 +217,39 @@ func TestJournalOfAnotherFold(t *testing.T) {
 	}
 	checkSent(t, path, date, subs)
 }
+
+// TestJournalFoldsWithinASecond: a few outcomes, far fewer than a fold's
+// worth (a slow, rate-limited run), reach the buckets within foldAfter
+// without a Flush; a lookup by message (Delivery, FindSent) folds at once.
+func TestJournalFoldsWithinASecond(t *testing.T) {
+	s, subs, date := journalRig(t, 3)
+	o := Outcome{Date: date, Delivery: model.Delivery{SubscriberID: subs[0].ID, State: model.DeliverySent, MessageID: "m0@example.org"}}
+	if err := s.Journal(o); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Delivery(date, subs[0].ID); err != nil || d.MessageID != "m0@example.org" {
+		t.Fatalf("Delivery right after Journal: %+v, %v", d, err)
+	}
+	o.Delivery.SubscriberID, o.Delivery.MessageID = subs[1].ID, "m1@example.org"
+	if err := s.Journal(o); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := s.FindSent([]string{"m1@example.org"}); err != nil || found["m1@example.org"].Delivery.SubscriberID != subs[1].ID {
+		t.Fatalf("FindSent right after Journal: %+v, %v", found, err)
+	}
+	o.Delivery.SubscriberID, o.Delivery.MessageID = subs[2].ID, "m2@example.org"
+	if err := s.Journal(o); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * foldAfter)
+	for {
+		if run, _ := s.Run(date); run.Sent == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			run, _ := s.Run(date)
+			t.Fatalf("after %v: run %+v, want 3 sent", 5*foldAfter, run)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

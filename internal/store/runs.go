@@ -382,6 +382,9 @@ func (s *Store) Record(os ...Outcome) error {
 // Delivery returns one subscriber's ledger line of one run date.
 func (s *Store) Delivery(date string, id uint64) (model.Delivery, error) {
 	var d model.Delivery
+	if err := s.foldPending(); err != nil {
+		return d, err
+	}
 	err := s.view(func(tx *bolt.Tx) error {
 		lb := tx.Bucket(bucketLedger).Bucket([]byte(date))
 		if lb == nil {
