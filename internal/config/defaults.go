@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/papermail/papermail/internal/model"
 )
 
 // Default returns the configuration with every default filled in. The
@@ -66,7 +68,7 @@ func zoneName(local, tz, root string) string {
 
 // cleanZone turns a zone name, a TZ value (":Europe/Paris") or a path into
 // the zoneinfo database ("/usr/share/zoneinfo/Europe/Paris") into a name
-// time.LoadLocation accepts, or "" when it cannot.
+// model.LoadZone accepts, or "" when it cannot.
 func cleanZone(s string) string {
 	s = strings.TrimPrefix(strings.TrimSpace(s), ":")
 	if _, after, ok := strings.Cut(s, "zoneinfo/"); ok {
@@ -75,7 +77,7 @@ func cleanZone(s string) string {
 	if s == "" || s == "Local" {
 		return ""
 	}
-	if _, err := time.LoadLocation(s); err != nil {
+	if _, err := model.LoadZone(s); err != nil {
 		return ""
 	}
 	return s

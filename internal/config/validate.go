@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/papermail/papermail/internal/localnet"
+	"github.com/papermail/papermail/internal/model"
 )
 
 // Allowed values of the enumerated keys.
@@ -129,7 +130,7 @@ func (c Config) problems() problems {
 	if err := checkSchedule(d.Schedule); err != nil {
 		ps.add("digest.schedule", "%v", err)
 	}
-	if _, err := time.LoadLocation(d.Timezone); err != nil || strings.ContainsAny(d.Timezone, "\r\n") {
+	if _, err := model.LoadZone(d.Timezone); err != nil || strings.ContainsAny(d.Timezone, "\r\n") {
 		ps.add("digest.timezone", "want a zone name such as Europe/Berlin or UTC, got %q", d.Timezone)
 	}
 	checkRange(&ps, "digest.max_papers", d.MaxPapers, 1, maxPapers)

@@ -3,8 +3,8 @@ package web
 import (
 	"slices"
 	"sync"
-	"time"
 
+	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/subscription"
 )
 
@@ -32,7 +32,7 @@ var commonZones = []string{
 var knownZones = sync.OnceValue(func() []string {
 	out := make([]string, 0, len(commonZones))
 	for _, z := range commonZones {
-		if _, err := time.LoadLocation(z); err == nil {
+		if _, err := model.LoadZone(z); err == nil {
 			out = append(out, z)
 		}
 	}
