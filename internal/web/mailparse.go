@@ -12,12 +12,9 @@ import (
 	"github.com/papermail/papermail/internal/mimepart"
 )
 
-// Limits of the mail parser.
-const (
-	maxMailSize  = 16 << 20
-	maxMIMEDepth = 8
-	maxMIMEParts = 100
-)
+// maxMailSize bounds a message the mailbox reads; its MIME nesting and
+// parts are bounded by mimepart's defaults.
+const maxMailSize = 16 << 20
 
 // parsedMail is what the mailbox shows of a message.
 type parsedMail struct {
@@ -56,7 +53,7 @@ func parseMail(r io.Reader) (*parsedMail, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := mimepart.ReadBodies(textproto.MIMEHeader(msg.Header), msg.Body, mimepart.Options{MaxDepth: maxMIMEDepth, MaxParts: maxMIMEParts})
+	b, err := mimepart.ReadBodies(textproto.MIMEHeader(msg.Header), msg.Body, mimepart.Options{})
 	if err != nil {
 		return nil, err
 	}

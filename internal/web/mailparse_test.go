@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/papermail/papermail/internal/mimepart"
 )
 
 func TestParseMail(t *testing.T) {
@@ -37,7 +39,7 @@ func TestParseMail(t *testing.T) {
 
 func TestParseMailRefusesBrokenMail(t *testing.T) {
 	nested := "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-	for range maxMIMEDepth + 1 {
+	for range mimepart.DefaultMaxDepth + 1 {
 		nested += "--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
 	}
 	for name, raw := range map[string]string{
