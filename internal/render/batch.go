@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	htmltemplate "html/template"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -83,6 +84,12 @@ func (b *Batch) hasher() *hasher {
 	return h
 }
 
+// reset empties h for the next view, keeping its seeds.
+func (h *hasher) reset() {
+	h.a.Reset()
+	h.b.Reset()
+}
+
 func (h *hasher) int(n int) {
 	var x [8]byte
 	binary.LittleEndian.PutUint64(x[:], uint64(n))
@@ -121,14 +128,32 @@ func (h *hasher) match(m *Match) {
 	h.int(m.Of)
 	h.int(len(m.Matched))
 	h.str(m.Matched...)
-	for _, parts := range [][]Segment{m.TitleParts, m.AbstractParts} {
-		h.int(len(parts))
-		for _, s := range parts {
-			h.str(s.Text)
-			h.bool(s.Match)
-		}
-	}
+	h.segments(m.TitleParts, m.Title)
+	h.segments(m.AbstractParts, m.Abstract)
 	h.bool(m.Fallback)
+}
+
+// segments writes parts, a highlighted text: when their texts spell text
+// (written with the Paper), only each one's length and Match.
+func (h *hasher) segments(parts []Segment, text string) {
+	h.int(len(parts))
+	rest, spelled := text, true
+	for _, s := range parts {
+		if spelled = strings.HasPrefix(rest, s.Text); !spelled {
+			break
+		}
+		rest = rest[len(s.Text):]
+	}
+	spelled = spelled && rest == ""
+	h.bool(spelled)
+	for _, s := range parts {
+		if spelled {
+			h.int(len(s.Text))
+		} else {
+			h.str(s.Text)
+		}
+		h.bool(s.Match)
+	}
 }
 
 // shape writes fields with the reader's own characters (their holes)
@@ -169,13 +194,17 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 	c := *v
 	c.batch = b
 	c.Papers = slices.Clone(v.Papers)
+	var h *hasher
+	if b != nil {
+		h = b.hasher()
+	}
 	for i := range c.Papers {
 		p := &c.Papers[i].Item
 		p.batch, p.Of = b, len(c.Papers)
 		if b == nil {
 			continue
 		}
-		h := b.hasher()
+		h.reset()
 		h.paper(&p.Paper)
 		p.psum = h.sum()
 		h.match(&p.Match)
@@ -185,14 +214,14 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 	}
 	if b != nil {
 		hd, f := c.head(), c.foot()
-		h := b.hasher()
+		h.reset()
 		h.str("head", hd.DateLabel, hd.ListName, hd.Preheader, hd.BaseURL)
 		h.int(hd.Count)
 		h.bool(hd.Fallback)
 		h.int(len(hd.Interests))
 		h.str(hd.Interests...)
 		c.hsum, c.hvals = h.shape(hd.own())
-		h = b.hasher()
+		h.reset()
 		h.str("foot", f.DateLabel, f.ListName, f.BaseURL)
 		c.fsum, c.fvals = h.shape(f.own())
 	}
@@ -203,55 +232,66 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 func (m *mailTemplates) exec(part int, name string, data any) (string, error) {
 	buf := getBuf()
 	defer putBuf(buf)
-	var err error
-	if part == partHTML {
-		err = m.html.ExecuteTemplate(buf, name, data)
-	} else {
-		err = m.text.ExecuteTemplate(buf, name, data)
-	}
-	if err != nil {
-		return "", fmt.Errorf("render: %s: %w", m.origins[1+part], err)
+	if err := m.execTo(buf, part, name, data); err != nil {
+		return "", err
 	}
 	return buf.String(), nil
 }
 
-// head runs template name of part on v's Head.
-func (m *mailTemplates) head(part int, name string, v *DigestView) (string, error) {
+// execTo runs template name of part on data into w.
+func (m *mailTemplates) execTo(w io.Writer, part int, name string, data any) error {
+	var err error
+	if part == partHTML {
+		err = m.html.ExecuteTemplate(w, name, data)
+	} else {
+		err = m.text.ExecuteTemplate(w, name, data)
+	}
+	if err != nil {
+		return fmt.Errorf("render: %s: %w", m.origins[1+part], err)
+	}
+	return nil
+}
+
+// head writes template name of part run on v's Head to w.
+func (m *mailTemplates) head(w *strings.Builder, part int, name string, v *DigestView) error {
 	switch {
 	case v == nil:
-		return "", fmt.Errorf("render: template %q: no digest", name)
+		return fmt.Errorf("render: template %q: no digest", name)
 	case v.marks != nil:
-		return v.marks.mark('h', name, 0), nil
+		w.WriteString(v.marks.mark('h', name, 0))
+		return nil
 	}
 	hd := v.head()
 	fields, kinds := hd.own()
-	return m.holed(part, name, v.batch, &hd, fields, kinds, v.hsum, v.hvals, false)
+	return m.holed(w, part, name, v.batch, &hd, fields, kinds, v.hsum, v.hvals, false)
 }
 
-// foot runs template name of part on v's Foot.
-func (m *mailTemplates) foot(part int, name string, v *DigestView) (string, error) {
+// foot writes template name of part run on v's Foot to w.
+func (m *mailTemplates) foot(w *strings.Builder, part int, name string, v *DigestView) error {
 	switch {
 	case v == nil:
-		return "", fmt.Errorf("render: template %q: no digest", name)
+		return fmt.Errorf("render: template %q: no digest", name)
 	case v.marks != nil:
-		return v.marks.mark('f', name, 0), nil
+		w.WriteString(v.marks.mark('f', name, 0))
+		return nil
 	}
 	f := v.foot()
 	fields, kinds := f.own()
-	return m.holed(part, name, v.batch, &f, fields, kinds, v.fsum, v.fvals, false)
+	return m.holed(w, part, name, v.batch, &f, fields, kinds, v.fsum, v.fvals, false)
 }
 
-// item runs template name of part on p's Item.
-func (m *mailTemplates) item(part int, name string, v *PaperView) (string, error) {
-	if v == nil {
-		return "", fmt.Errorf("render: template %q: no paper", name)
-	}
-	if v.marks != nil {
-		return v.marks.mark('i', name, v.N-1), nil
+// item writes template name of part run on p's Item to w.
+func (m *mailTemplates) item(w *strings.Builder, part int, name string, v *PaperView) error {
+	switch {
+	case v == nil:
+		return fmt.Errorf("render: template %q: no paper", name)
+	case v.marks != nil:
+		w.WriteString(v.marks.mark('i', name, v.N-1))
+		return nil
 	}
 	it := v.Item
 	it.inItem, it.own = true, nil
-	return m.holed(part, name, it.batch, &it, []*string{&it.MoreURL, &it.LessURL}, itemHoles, it.isum, it.vals, true)
+	return m.holed(w, part, name, it.batch, &it, []*string{&it.MoreURL, &it.LessURL}, itemHoles, it.isum, it.vals, true)
 }
 
 // itemOf is the Item of a paper as templates pass it: a PaperView in the
@@ -272,7 +312,7 @@ func itemOf(v any) *Item {
 	return nil
 }
 
-// holed runs template name of part on data, a view whose strings fields
+// holed writes to w template name of part run on data, a view whose strings fields
 // are the reader's own (vals their holes), through b's cuts (see
 // holes.go): once per shape of those strings and the view's other fields
 // (summed in s), then per reader only joined. A shape is cut the first
@@ -280,9 +320,9 @@ func itemOf(v any) *Item {
 // the reader's own strings, which is the reader's part; unless first, only
 // the second time (a head, whose key holds the reader's interests, mostly
 // comes once). A Batch that is full renders per reader.
-func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, s sum, vals []string, first bool) (string, error) {
+func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, s sum, vals []string, first bool) error {
 	if b == nil {
-		return m.exec(part, name, data)
+		return m.execTo(w, part, name, data)
 	}
 	k := key{s, part, name}
 	b.mu.RLock()
@@ -291,14 +331,17 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 	b.mu.RUnlock()
 	switch {
 	case c != nil:
-		return c.join(vals), nil
+		c.write(w, vals)
+		return nil
 	case ok || full || !first && !b.saw(k):
-		return m.exec(part, name, data)
+		return m.execTo(w, part, name, data)
 	}
-	out, err := m.exec(part, name, data)
-	if err != nil {
-		return "", err
+	start := w.Len()
+	if err := m.execTo(w, part, name, data); err != nil {
+		return err
 	}
+	out := w.String()[start:] // the reader's part, not copied
+	var err error
 	hs := holes(fields, kinds)
 	sent, outA := sentinel(fields, kinds, hs), out
 	if len(hs) > 0 {
@@ -319,7 +362,7 @@ func (m *mailTemplates) holed(part int, name string, b *Batch, data any, fields 
 		c = makeCut(outA, out, sent, vals)
 	}
 	b.keep(k, c)
-	return out, nil
+	return nil
 }
 
 // cut returns the cut b holds under k (nil for none, or a nil b).
@@ -450,12 +493,23 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 // and, in the HTML part, clean, which passes that HTML unchanged.
 func partFuncs[T textBlock | htmltemplate.HTML](m *mailTemplates, part int) map[string]any {
 	out := func(s string, err error) (T, error) { return T(s), err }
+	built := func(run func(*strings.Builder) error) (T, error) {
+		var b strings.Builder
+		err := run(&b)
+		return T(b.String()), err
+	}
 	return map[string]any{
 		"shared":  func(name string, p any) (T, error) { return out(m.fragment(part, name, p, false)) },
 		"matched": func(name string, p any) (T, error) { return out(m.fragment(part, name, p, true)) },
-		"head":    func(name string, v *DigestView) (T, error) { return out(m.head(part, name, v)) },
-		"item":    func(name string, p *PaperView) (T, error) { return out(m.item(part, name, p)) },
-		"foot":    func(name string, v *DigestView) (T, error) { return out(m.foot(part, name, v)) },
+		"head": func(name string, v *DigestView) (T, error) {
+			return built(func(w *strings.Builder) error { return m.head(w, part, name, v) })
+		},
+		"item": func(name string, p *PaperView) (T, error) {
+			return built(func(w *strings.Builder) error { return m.item(w, part, name, p) })
+		},
+		"foot": func(name string, v *DigestView) (T, error) {
+			return built(func(w *strings.Builder) error { return m.foot(w, part, name, v) })
+		},
 		"clean": func(v any) any {
 			if h, ok := v.(htmltemplate.HTML); ok && part == partHTML {
 				return h

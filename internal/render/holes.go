@@ -416,20 +416,18 @@ func (m *mailTemplates) fill(w *strings.Builder, part int, sk *skeleton, v *Dige
 			cut.write(w, vals)
 			continue
 		}
-		var s string
 		var err error
 		switch c.kind {
 		case 'i':
-			s, err = m.item(part, c.name, &v.Papers[c.paper])
+			err = m.item(w, part, c.name, &v.Papers[c.paper])
 		case 'h':
-			s, err = m.head(part, c.name, v)
+			err = m.head(w, part, c.name, v)
 		default:
-			s, err = m.foot(part, c.name, v)
+			err = m.foot(w, part, c.name, v)
 		}
 		if err != nil {
 			return err
 		}
-		w.WriteString(s)
 	}
 	return nil
 }
