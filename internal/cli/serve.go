@@ -16,6 +16,7 @@ import (
 	"github.com/papermail/papermail/internal/app"
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/store"
+	"github.com/papermail/papermail/internal/web"
 )
 
 // daemon is the running `papermail serve`: it owns the store and lends it
@@ -200,8 +201,7 @@ func metricsServer(cfg config.Config, p *app.Parts) (*http.Server, net.Listener,
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}, ln, nil
+	return web.NewHTTPServer("", mux, p.Web.Log), ln, nil
 }
 
 // metricsWhere says in the start-up log where /metrics is served.

@@ -162,19 +162,27 @@ var pageNames = []string{"message", "subscribe", "confirm", "preferences", "eras
 // headers.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// HTTPServer returns an http.Server for addr with the server's handler and
-// timeouts that keep slow or idle clients from holding connections.
+// HTTPServer returns an http.Server for addr with the server's handler
+// (see NewHTTPServer).
 func (s *Server) HTTPServer(addr string) *http.Server {
+	return NewHTTPServer(addr, s.handler, s.Log)
+}
+
+// NewHTTPServer returns an http.Server for addr serving h, with the
+// timeouts that keep slow or idle clients from holding connections and
+// its errors logged to log. Every listener of the daemon (the pages and
+// metrics.listen) is built here, so they share one set of limits.
+func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// "send me a digest now" renders and delivers a whole digest.
 		WriteTimeout:   3 * time.Minute,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 32 << 10,
-		ErrorLog:       slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 
