@@ -44,7 +44,7 @@ func (r *Runner) PreviewFor(sub *model.Subscriber, now time.Time) ([]selection.P
 	if err != nil {
 		return nil, err
 	}
-	sent, err := r.Store.SentSets([]uint64{sub.ID})
+	sent, err := r.Store.SentSets([]uint64{sub.ID}, ix.IDs())
 	if err != nil {
 		return nil, err
 	}

@@ -414,9 +414,17 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 				withHistory = append(withHistory, p.sub.ID)
 			}
 		}
-		sent, err := r.Store.SentSets(withHistory)
-		if err != nil {
-			return err
+		// Only the day's candidates can be left out for having been sent:
+		// the rest of each reader's history is not read.
+		var sent map[uint64]map[string]struct{}
+		if len(withHistory) > 0 {
+			ix, err := index()
+			if err != nil {
+				return err
+			}
+			if sent, err = r.Store.SentSets(withHistory, ix.IDs()); err != nil {
+				return err
+			}
 		}
 		for i := range due {
 			if settledInTick[due[i].sub.ID] {

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -373,6 +374,10 @@ func (ix *Index) Paper(id string) *model.Paper {
 	}
 	return nil
 }
+
+// IDs returns the ids of the indexed papers, sorted: the candidates a
+// digest chooses from, so all of the sent history it needs to see.
+func (ix *Index) IDs() []string { return slices.Sorted(maps.Keys(ix.byID)) }
 
 // termID returns the id of a stem, or -1 when no paper has it.
 func (ix *Index) termID(stem string) int32 {

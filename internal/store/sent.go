@@ -1,30 +1,93 @@
 package store
 
 import (
+	"encoding/binary"
+	"slices"
+
 	bolt "go.etcd.io/bbolt"
 )
 
-// SentSets returns, for each subscriber id given, the ids of the papers it
-// has been sent, read in one transaction. Subscribers with no history are
-// absent from the map.
-func (s *Store) SentSets(ids []uint64) (map[uint64]map[string]struct{}, error) {
+// SentSets returns, for each subscriber id given, the papers among
+// candidates it has been sent, read in one transaction: what a digest
+// choosing from candidates must leave out. Only those entries are read;
+// the rest of each subscriber's history is stepped or sought past, neither
+// decoded nor copied. Candidates may come in any order (sorted ascending,
+// as selection.Index.IDs gives them, saves a copy and a sort).
+// Subscribers sent none of them are absent from the map.
+func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]map[string]struct{}, error) {
 	out := make(map[uint64]map[string]struct{})
+	if len(ids) == 0 || len(candidates) == 0 {
+		return out, nil
+	}
+	if !slices.IsSorted(candidates) {
+		candidates = slices.Sorted(slices.Values(candidates))
+	}
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
+		seek := make([]byte, 8, 64)
+		var hits []string
 		for _, id := range ids {
-			prefix := u64(id)
-			for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-				set := out[id]
-				if set == nil {
-					set = make(map[string]struct{})
-					out[id] = set
+			// The subscriber's entries (keyed by paper id after the
+			// subscriber's 8 bytes, so sorted) merged with the candidates.
+			binary.BigEndian.PutUint64(seek, id)
+			prefix := seek[:8]
+			hits = hits[:0]
+			j, skipped := 0, 0
+			seek = append(seek[:8], candidates[0]...)
+			k, _ := c.Seek(seek)
+			for k != nil && j < len(candidates) && hasPrefix(k, prefix) {
+				paper, cand := k[8:], candidates[j]
+				switch {
+				case string(paper) == cand:
+					hits = append(hits, cand)
+					j++
+					skipped = 0
+					k, _ = c.Next()
+				case string(paper) > cand:
+					// Candidates not sent: on to the first not below paper.
+					j += searchFrom(candidates[j:], paper)
+					skipped = 0
+				case skipped < sentSkipNext:
+					// Entries of no candidate: a few are stepped over, a
+					// longer run is sought past.
+					skipped++
+					k, _ = c.Next()
+				default:
+					skipped = 0
+					seek = append(seek[:8], cand...)
+					k, _ = c.Seek(seek)
 				}
-				set[string(k[8:])] = struct{}{}
+			}
+			if len(hits) > 0 {
+				set := make(map[string]struct{}, len(hits))
+				for _, p := range hits {
+					set[p] = struct{}{}
+				}
+				out[id] = set
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// sentSkipNext is how many non-candidate entries in a row SentSets steps
+// over with Next before it seeks: a seek descends the tree, a step mostly
+// stays on the leaf page.
+const sentSkipNext = 16
+
+// searchFrom returns the index of the first of sorted ids not below id.
+func searchFrom(ids []string, id []byte) int {
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ids[m] < string(id) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // SentHistory lists the paper ids sent to a subscriber with the date each was sent.

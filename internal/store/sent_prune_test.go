@@ -108,7 +108,7 @@ func TestPruneSentKeepsTheHorizon(t *testing.T) {
 			t.Errorf("day %d: %+v, want %d deleted and no more", i, res, want)
 		}
 		if i == retrend+horizon {
-			sets, err := s.SentSets(ids)
+			sets, err := s.SentSets(ids, []string{again})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -192,9 +192,8 @@ func (s *Server) addPicks(w http.ResponseWriter, r *http.Request, v *prefsView, 
 		edited.Interests, edited.Examples = in.Interests, in.Examples
 		edited.Authors, edited.Categories, edited.CategoryMode = in.Authors, in.Categories, in.CategoryMode
 		prof := digest.ProfileOf(&edited)
-		var sent map[uint64]map[string]struct{}
-		if sent, err = s.Store.SentSets([]uint64{sub.ID}); err == nil {
-			had := sent[sub.ID]
+		var had map[string]string
+		if had, err = s.Store.SentHistory(sub.ID); err == nil {
 			prof.Exclude = func(id string) bool { _, ok := had[id]; return ok }
 			picks, err = s.Runner.Preview(prof, 0, s.Now())
 		}

@@ -43,7 +43,6 @@ type Store interface {
 	Subscriber(id uint64) (model.Subscriber, error)
 	SubscriberByEmail(email string) (model.Subscriber, error)
 	SentHistory(id uint64) (map[string]string, error)
-	SentSets(ids []uint64) (map[uint64]map[string]struct{}, error)
 	Paper(id string) (model.Paper, error)
 	Categories() ([]store.CategoryCount, error)
 	AddClick(id string) error
