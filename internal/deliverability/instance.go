@@ -20,7 +20,13 @@ import (
 	"github.com/papermail/papermail/internal/subscription"
 )
 
-// Defaults of a realistic installation.
+// Defaults of a realistic installation. They differ from config's on
+// purpose: config.DefaultBaseURL and config.DefaultFrom are for the demo on
+// one machine (http on 127.0.0.1, a .localhost domain), and a message with
+// those links and that sender is what receivers and SpamAssassin score as
+// untrustworthy. The checks judge mail as a production installation sends
+// it: an https base URL and a sender at a public domain (example.org, which
+// the DKIM options and the held-out checks sign and align with).
 const (
 	DefaultBaseURL = "https://papers.example.org"
 	DefaultFrom    = "Papermail <digest@papers.example.org>"
