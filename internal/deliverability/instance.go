@@ -25,8 +25,9 @@ import (
 // one machine (http on 127.0.0.1, a .localhost domain), and a message with
 // those links and that sender is what receivers and SpamAssassin score as
 // untrustworthy. The checks judge mail as a production installation sends
-// it: an https base URL and a sender at a public domain (example.org, which
-// the DKIM options and the held-out checks sign and align with).
+// it: an https base URL and a sender at a public domain, the domain the
+// tests' DKIM key signs for (papers.example.org) and the golden headers
+// (golden_test.go) expect.
 const (
 	DefaultBaseURL = "https://papers.example.org"
 	DefaultFrom    = "Papermail <digest@papers.example.org>"
