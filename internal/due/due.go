@@ -87,10 +87,10 @@ func (p Policy) Due(sub *model.Subscriber, now time.Time, date string) (string, 
 
 // hourOf is sub's delivery time of day.
 func (p Policy) hourOf(sub *model.Subscriber) (int, int) {
-	if sub.Hour < 0 || sub.Hour > 23 {
-		return p.Hour, p.Minute
+	if h, ok := sub.OwnHour(); ok {
+		return h, 0
 	}
-	return sub.Hour, 0
+	return p.Hour, p.Minute
 }
 
 // maxDays bounds the search of Next: a weekly subscriber is due within a

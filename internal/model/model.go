@@ -265,6 +265,16 @@ func (e *LibraryEntry) Label() string {
 // time of digest.schedule.
 const HourDefault = -1
 
+// OwnHour is the subscriber's own local delivery hour and true, or false
+// when they take the default delivery time of digest.schedule
+// (HourDefault, or a stored hour outside 0-23).
+func (s *Subscriber) OwnHour() (int, bool) {
+	if s.Hour < 0 || s.Hour > 23 {
+		return 0, false
+	}
+	return s.Hour, true
+}
+
 // Location returns the subscriber's time zone, falling back to def.
 func (s *Subscriber) Location(def *time.Location) *time.Location {
 	if s.Timezone != "" {

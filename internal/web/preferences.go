@@ -106,8 +106,8 @@ func (s *Server) prefsView(r *http.Request, sub *model.Subscriber, f url.Values)
 	interests, examples := strings.Join(sub.Interests, "\n"), strings.Join(sub.Examples, "\n")
 	followed, picked, filter := strings.Join(sub.Authors, "\n"), sub.Categories, sub.CategoryMode == model.CategoryFilter
 	freq, weekday, hour, zone, pause := sub.Frequency, strconv.Itoa(sub.Weekday), "default", sub.Timezone, ""
-	if sub.Hour >= 0 && sub.Hour <= 23 {
-		hour = strconv.Itoa(sub.Hour)
+	if h, ok := sub.OwnHour(); ok {
+		hour = strconv.Itoa(h)
 	}
 	if v.PausedUntil != "" {
 		pause = sub.PausedUntil.In(loc).Format(dateLayout)
