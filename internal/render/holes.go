@@ -181,39 +181,46 @@ func makeCut(outA, out string, sent, vals []string) *cut {
 		last = f.at + f.n
 	}
 	add(outA[last:], gap{hole: -1})
-	if c.join(vals) != out {
+	if !c.gives(out, vals) {
 		return nil
 	}
 	return c
 }
 
-// join puts vals (raw hole strings) into the gaps.
-func (c *cut) join(vals []string) string {
-	n := 0
+// gives reports whether c joined around vals is out.
+func (c *cut) gives(out string, vals []string) bool {
 	for i, p := range c.pieces {
-		n += len(p)
-		if h := c.gaps[i].hole; h >= 0 {
-			n += len(vals[h]) + 8
+		if !strings.HasPrefix(out, p) {
+			return false
+		}
+		out = out[len(p):]
+		if g := c.gaps[i]; g.hole >= 0 {
+			v := g.show(vals)
+			if !strings.HasPrefix(out, v) {
+				return false
+			}
+			out = out[len(v):]
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
-	c.write(&b, vals)
-	return b.String()
+	return out == ""
 }
 
-// write writes c joined around vals to b.
+// write writes c joined around vals (raw hole strings) to b.
 func (c *cut) write(b *strings.Builder, vals []string) {
 	for i, p := range c.pieces {
 		b.WriteString(p)
-		switch g := c.gaps[i]; {
-		case g.hole < 0:
-		case g.esc && needsEscape(vals[g.hole]):
-			b.WriteString(escapeText(vals[g.hole]))
-		default:
-			b.WriteString(vals[g.hole])
+		if g := c.gaps[i]; g.hole >= 0 {
+			b.WriteString(g.show(vals))
 		}
 	}
+}
+
+// show is what g, a hole, shows of vals.
+func (g gap) show(vals []string) string {
+	if g.esc && needsEscape(vals[g.hole]) {
+		return escapeText(vals[g.hole])
+	}
+	return vals[g.hole]
 }
 
 // b64 is the alphabet of tokens.
