@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/papermail/papermail/internal/maildir"
 )
 
 // MaxMessage is the largest message read; a report quoting a bigger
@@ -55,36 +57,22 @@ func Read(path string, stdin io.Reader, seen bool) ([]Message, error) {
 }
 
 // readMaildir reads the messages in dir/new (and with seen dir/cur), in
-// name order (os.ReadDir sorts them).
+// name order.
 func readMaildir(dir string, seen bool) ([]Message, error) {
-	var out []Message
-	found := false
-	for _, sub := range []string{"new", "cur"} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
+	entries, err := maildir.List(dir, seen)
+	if errors.Is(err, maildir.ErrNotMaildir) {
+		return nil, fmt.Errorf("%s is a directory but not a Maildir (no new/ or cur/)", dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Message, 0, len(entries))
+	for _, e := range entries {
+		b, err := readLimited(e.Path)
 		if err != nil {
 			return nil, err
 		}
-		found = true
-		if sub == "cur" && !seen {
-			continue
-		}
-		for _, e := range entries {
-			if !e.Type().IsRegular() {
-				continue
-			}
-			p := filepath.Join(dir, sub, e.Name())
-			b, err := readLimited(p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Message{Name: p, Raw: b, unseen: sub == "new"})
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("%s is a directory but not a Maildir (no new/ or cur/)", dir)
+		out = append(out, Message{Name: e.Path, Raw: b, unseen: e.New})
 	}
 	return out, nil
 }

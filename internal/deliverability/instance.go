@@ -15,6 +15,7 @@ import (
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/feeds"
 	"github.com/papermail/papermail/internal/ingest"
+	"github.com/papermail/papermail/internal/maildir"
 	"github.com/papermail/papermail/internal/model"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription"
@@ -72,8 +73,8 @@ type Instance struct {
 	// Now is the instance's clock, fixed at start.
 	Now time.Time
 
-	maildir string
-	seen    map[string]bool
+	maildirPath string
+	seen        map[string]bool
 }
 
 // Start opens a store in opts.Dir, stores the papers and wires the parts.
@@ -128,7 +129,7 @@ func wire(cfg config.Config, st *store.Store, papers []model.Paper, now time.Tim
 		return nil, fmt.Errorf("deliverability: store papers: %w", err)
 	}
 	return &Instance{Parts: p, Now: now,
-		maildir: filepath.Join(cfg.MaildirPath(), "new"), seen: map[string]bool{},
+		maildirPath: cfg.MaildirPath(), seen: map[string]bool{},
 	}, nil
 }
 
@@ -219,21 +220,21 @@ func (in *Instance) ConfirmURL(sub model.Subscriber) string {
 // next returns the one message that arrived in the Maildir since the last
 // call.
 func (in *Instance) next() ([]byte, error) {
-	entries, err := os.ReadDir(in.maildir)
+	entries, err := maildir.List(in.maildirPath, false)
 	if err != nil {
 		return nil, fmt.Errorf("deliverability: read the Maildir: %w", err)
 	}
 	var fresh []string
 	for _, e := range entries {
-		if !in.seen[e.Name()] {
-			in.seen[e.Name()] = true
-			fresh = append(fresh, e.Name())
+		if !in.seen[e.Name] {
+			in.seen[e.Name] = true
+			fresh = append(fresh, e.Path)
 		}
 	}
 	if len(fresh) != 1 {
-		return nil, fmt.Errorf("deliverability: %d new messages in %s, want 1", len(fresh), in.maildir)
+		return nil, fmt.Errorf("deliverability: %d new messages in %s, want 1", len(fresh), filepath.Join(in.maildirPath, "new"))
 	}
-	b, err := os.ReadFile(filepath.Join(in.maildir, fresh[0]))
+	b, err := os.ReadFile(fresh[0])
 	if err != nil {
 		return nil, fmt.Errorf("deliverability: read the delivered message: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/papermail/papermail/internal/config"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/localnet"
+	"github.com/papermail/papermail/internal/maildir"
 	"github.com/papermail/papermail/internal/store"
 	"github.com/papermail/papermail/internal/subscription/lifecycle"
 )
@@ -121,36 +122,31 @@ func (s *Server) mailboxList(w http.ResponseWriter, r *http.Request) {
 // listMaildir reads the headers of the newest mails in new/ and cur/.
 func (s *Server) listMaildir() ([]mailSummary, error) {
 	type file struct {
-		dir, name string
-		mod       time.Time
+		path, name string
+		mod        time.Time
+	}
+	// No new/ or cur/ yet: nothing was delivered.
+	entries, err := maildir.List(s.Config.MaildirPath(), true)
+	if err != nil && !errors.Is(err, maildir.ErrNotMaildir) {
+		return nil, fmt.Errorf("mailbox: %w", err)
 	}
 	var files []file
-	for _, sub := range []string{"new", "cur"} {
-		dir := filepath.Join(s.Config.MaildirPath(), sub)
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) {
+	for _, e := range entries {
+		if !maildirName.MatchString(e.Name) {
 			continue
 		}
+		info, err := e.Info()
 		if err != nil {
-			return nil, fmt.Errorf("mailbox %s: %w", dir, err)
+			continue
 		}
-		for _, e := range entries {
-			if !e.Type().IsRegular() || !maildirName.MatchString(e.Name()) {
-				continue
-			}
-			info, err := e.Info()
-			if err != nil {
-				continue
-			}
-			files = append(files, file{dir: dir, name: e.Name(), mod: info.ModTime()})
-		}
+		files = append(files, file{path: e.Path, name: e.Name, mod: info.ModTime()})
 	}
 	slices.SortFunc(files, func(a, b file) int { return b.mod.Compare(a.mod) })
 	files = files[:min(len(files), mailboxMax)]
 	out := make([]mailSummary, 0, len(files))
 	for _, f := range files {
 		m := mailSummary{Name: f.name, at: f.mod}
-		if fh, err := os.Open(filepath.Join(f.dir, f.name)); err == nil {
+		if fh, err := os.Open(f.path); err == nil {
 			if h, err := readHeader(fh); err == nil {
 				m.From, m.To, m.Subject = h.from, h.to, h.subject
 				if !h.date.IsZero() {
