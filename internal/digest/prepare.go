@@ -78,7 +78,7 @@ func (r *Runner) logMatches(sub *model.Subscriber, q *selection.Query, picked in
 // pick runs selection for one subscriber: papers newer than the window (or
 // than their last digest, so a gap is covered), never sent before, above
 // the relevance floor; the trending fallback when configured.
-func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent map[string]struct{}) []selection.Pick {
+func (r *Runner) pick(ix *selection.Index, sub *model.Subscriber, now time.Time, sent store.SentPapers) []selection.Pick {
 	picks, _ := r.choose(ix, profile(sub), r.since(sub, now), sent, r.Config.Digest.MaxPapers)
 	return picks
 }
@@ -99,7 +99,7 @@ func (r *Runner) since(sub *model.Subscriber, now time.Time) time.Time {
 // since or later, not in sent, up to limit; the trending fallback when
 // configured and nothing matches. It returns the compiled query too, for
 // what each interest matched.
-func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.Time, sent map[string]struct{}, limit int) ([]selection.Pick, *selection.Query) {
+func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.Time, sent store.SentPapers, limit int) ([]selection.Pick, *selection.Query) {
 	prof.Exclude = windowExclude(ix, since, sent, prof.Exclude)
 	q := ix.Compile(prof)
 	picks := ix.Select(q, limit)
@@ -111,9 +111,9 @@ func (r *Runner) choose(ix *selection.Index, prof selection.Profile, since time.
 
 // windowExclude reports papers a digest leaves out: sent before, dated
 // before since, or reported by also (may be nil).
-func windowExclude(ix *selection.Index, since time.Time, sent map[string]struct{}, also func(string) bool) func(string) bool {
+func windowExclude(ix *selection.Index, since time.Time, sent store.SentPapers, also func(string) bool) func(string) bool {
 	return func(id string) bool {
-		if _, ok := sent[id]; ok {
+		if sent.Has(id) {
 			return true
 		}
 		if p := ix.Paper(id); p != nil && p.Date().Before(since) {

@@ -209,7 +209,7 @@ func (r *Runner) Invalidate() {
 type prepared struct {
 	sub  model.Subscriber
 	date string
-	sent map[string]struct{}
+	sent store.SentPapers
 }
 
 // Run sends the digest to every subscriber due under sp and records each
@@ -416,7 +416,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		}
 		// Only the day's candidates can be left out for having been sent:
 		// the rest of each reader's history is not read.
-		var sent map[uint64]map[string]struct{}
+		var sent map[uint64]store.SentPapers
 		if len(withHistory) > 0 {
 			ix, err := index()
 			if err != nil {

@@ -13,9 +13,11 @@ import (
 // the rest of each subscriber's history is stepped or sought past, neither
 // decoded nor copied. Candidates may come in any order (sorted ascending,
 // as selection.Index.IDs gives them, saves a copy and a sort).
-// Subscribers sent none of them are absent from the map.
-func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]map[string]struct{}, error) {
-	out := make(map[uint64]map[string]struct{})
+// Subscribers sent none of them are absent from the map. The sets share
+// a few arrays (the strings are the candidates'): a batch of a thousand
+// readers costs a few dozen allocations, not one map each.
+func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]SentPapers, error) {
+	out := make(map[uint64]SentPapers)
 	if len(ids) == 0 || len(candidates) == 0 {
 		return out, nil
 	}
@@ -25,13 +27,13 @@ func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]map[stri
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
 		seek := make([]byte, 8, 64)
-		var hits []string
+		var all []string // the subscribers' hits, each one's in a row
 		for _, id := range ids {
 			// The subscriber's entries (keyed by paper id after the
 			// subscriber's 8 bytes, so sorted) merged with the candidates.
 			binary.BigEndian.PutUint64(seek, id)
 			prefix := seek[:8]
-			hits = hits[:0]
+			start := len(all)
 			j, skipped := 0, 0
 			seek = append(seek[:8], candidates[0]...)
 			k, _ := c.Seek(seek)
@@ -39,7 +41,14 @@ func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]map[stri
 				paper, cand := k[8:], candidates[j]
 				switch {
 				case string(paper) == cand:
-					hits = append(hits, cand)
+					if len(all) == cap(all) {
+						// A new chunk, the subscriber's hits so far moved
+						// along: no copying of the earlier ones.
+						next := make([]string, len(all)-start, max(2*(len(all)-start), sentChunk))
+						copy(next, all[start:])
+						all, start = next, 0
+					}
+					all = append(all, cand)
 					j++
 					skipped = 0
 					k, _ = c.Next()
@@ -58,18 +67,28 @@ func (s *Store) SentSets(ids []uint64, candidates []string) (map[uint64]map[stri
 					k, _ = c.Seek(seek)
 				}
 			}
-			if len(hits) > 0 {
-				set := make(map[string]struct{}, len(hits))
-				for _, p := range hits {
-					set[p] = struct{}{}
-				}
-				out[id] = set
+			if len(all) > start {
+				// In candidate order, so sorted; capped so that an append
+				// to one cannot reach the next.
+				out[id] = SentPapers(all[start:len(all):len(all)])
 			}
 		}
 		return nil
 	})
 	return out, err
 }
+
+// SentPapers are the ids of papers a subscriber was sent, sorted.
+type SentPapers []string
+
+// Has reports whether paper is one of them.
+func (p SentPapers) Has(paper string) bool {
+	_, ok := slices.BinarySearch(p, paper)
+	return ok
+}
+
+// sentChunk is how many hits SentSets allocates room for at a time.
+const sentChunk = 4096
 
 // sentSkipNext is how many non-candidate entries in a row SentSets steps
 // over with Next before it seeks: a seek descends the tree, a step mostly

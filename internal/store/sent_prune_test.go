@@ -113,7 +113,7 @@ func TestPruneSentKeepsTheHorizon(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, id := range ids {
-				if _, ok := sets[id][again]; !ok {
+				if !sets[id].Has(again) {
 					t.Errorf("day %d: subscriber %d lost the entry of the paper trending again", i, id)
 				}
 			}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -98,9 +97,27 @@ func TestSentSetsMatchesHistory(t *testing.T) {
 		for i := range candidates {
 			candidates[i] = paper()
 		}
+		if round == 0 {
+			// Every paper: the hits fill more than one chunk, with a
+			// subscriber's hits across the end of one.
+			candidates = candidates[:0]
+			for m := 1; m <= 12; m++ {
+				for n := range 400 {
+					candidates = append(candidates, fmt.Sprintf("26%02d.%05d", m, n))
+				}
+			}
+		}
 		got, err := s.SentSets(ids, candidates)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if hits := 0; round == 0 {
+			for _, p := range got {
+				hits += len(p)
+			}
+			if hits <= sentChunk {
+				t.Fatalf("%d hits fit in one chunk", hits)
+			}
 		}
 		want := map[uint64][]string{}
 		for _, id := range ids {
@@ -118,16 +135,23 @@ func TestSentSetsMatchesHistory(t *testing.T) {
 	}
 }
 
-func checkSets(t *testing.T, got map[uint64]map[string]struct{}, want map[uint64][]string) {
+func checkSets(t *testing.T, got map[uint64]SentPapers, want map[uint64][]string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%d subscribers with sent candidates, want %d", len(got), len(want))
 	}
 	for id, papers := range want {
-		g := slices.Sorted(maps.Keys(got[id]))
 		w := slices.Sorted(slices.Values(papers))
-		if !slices.Equal(g, w) {
-			t.Errorf("subscriber %d: %q, want %q", id, g, w)
+		if !slices.Equal(got[id], w) {
+			t.Errorf("subscriber %d: %q, want %q (sorted)", id, got[id], w)
+		}
+		for _, p := range w {
+			if !got[id].Has(p) {
+				t.Errorf("subscriber %d: Has(%q) is false", id, p)
+			}
+		}
+		if got[id].Has("0000.00000") {
+			t.Errorf("subscriber %d: Has a paper never sent", id)
 		}
 	}
 	for id := range got {
