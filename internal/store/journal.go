@@ -59,6 +59,7 @@ type journal struct {
 	zeroed   int64          // the file's size: zeros from end to here
 	unfolded []journaled    // appended, not yet in the buckets
 	folding  bool
+	paused   bool // no group is appended while compactJournal empties the file
 	timed    bool // a fold is due within foldAfter
 	// recent holds the sizes of the last groups and grace half the last
 	// sync: a group waits up to grace until as many callers as the
@@ -190,8 +191,10 @@ func (s *Store) Journal(outs ...Outcome) error {
 	c := &journalCall{entry: entry, outs: outs, err: make(chan error, 1)}
 	j.mu.Lock()
 	j.queue = append(j.queue, c)
-	lead := !j.writing
-	j.writing = true
+	lead := !j.writing && !j.paused
+	if lead {
+		j.writing = true
+	}
 	if len(j.queue) >= j.wantLocked() {
 		select {
 		case j.more <- struct{}{}:
@@ -214,7 +217,10 @@ func (s *Store) appendQueued() {
 		j.mu.Lock()
 		j.awaitGroupLocked()
 		calls, broken := j.queue, j.broken
-		j.queue = nil
+		if j.paused {
+			calls = nil // compactJournal starts another appender
+		}
+		j.queue = j.queue[len(calls):]
 		if len(calls) == 0 {
 			j.writing = false
 			j.folded.Broadcast()
@@ -311,6 +317,30 @@ func (j *journal) write(b []byte) error {
 	return nil
 }
 
+// journalMax is the size past which the journal is emptied during a run:
+// appends pause while the outcomes since the last fold are folded and the
+// file starts over (a run of a million would otherwise leave some 300 MB
+// until its end).
+var journalMax int64 = 64 << 20
+
+// compactJournal folds everything with appends paused and empties the
+// file, then lets the queued callers' group go on.
+func (s *Store) compactJournal() {
+	j := s.journal
+	err := s.foldPending()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil && j.foldErr == nil {
+		j.foldErr = err
+	}
+	j.paused = false
+	if len(j.queue) > 0 && !j.writing {
+		j.writing = true
+		go s.appendQueued()
+	}
+	j.folded.Broadcast()
+}
+
 // foldAfter is the longest an outcome waits in the journal for a fold
 // (the buckets are read by status, bounce matching and a reader's click
 // on "view in the browser" while a slow, rate-limited run goes on).
@@ -351,6 +381,10 @@ func (s *Store) startFoldLocked() {
 			j.foldErr = err
 		}
 		s.foldLaterLocked() // what came meanwhile
+		if j.end >= journalMax && !j.paused {
+			j.paused = true
+			go s.compactJournal()
+		}
 		j.folded.Broadcast()
 		j.mu.Unlock()
 	}()
@@ -420,7 +454,7 @@ func (s *Store) foldPending() error {
 		refused, err = s.fold(items, 0)
 	}
 	j.mu.Lock()
-	if err == nil && len(j.queue) == 0 && !j.writing && len(j.unfolded) == 0 {
+	if err == nil && !j.writing && len(j.unfolded) == 0 {
 		// Everything is folded with offset 0: the file can start over.
 		if err = j.f.Truncate(0); err == nil {
 			j.end, j.zeroed = 0, 0

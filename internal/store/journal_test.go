@@ -253,3 +253,25 @@ func TestJournalFoldsWithinASecond(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestJournalEmptiedDuringARun: past journalMax the journal is emptied
+// while outcomes keep coming, and a crash at the end still loses none.
+func TestJournalEmptiedDuringARun(t *testing.T) {
+	defer func(m int64) { journalMax = m }(journalMax)
+	journalMax = 64 << 10
+	s, subs, date := journalRig(t, 2*foldEvery+300)
+	journalSent(t, s, date, subs)
+	j := s.journal
+	j.mu.Lock()
+	for j.writing || j.folding || j.paused {
+		j.folded.Wait()
+	}
+	end := j.end
+	j.mu.Unlock()
+	// 2,348 outcomes are over 300 KB of entries: without emptying, the
+	// file would hold them all.
+	if end >= 300<<10 {
+		t.Errorf("journal holds %d bytes of entries, want it emptied past %d", end, journalMax)
+	}
+	checkSent(t, crashCopy(t, s), date, subs)
+}
