@@ -60,8 +60,8 @@ func (r *Runner) transactional(to, subject, text, html string, now time.Time) *m
 // deliveryLabel says when sub's digests come: "every day at 07:00 (UTC)".
 func (r *Runner) deliveryLabel(sub *model.Subscriber) string {
 	h, m := r.Config.DefaultHour()
-	if sub.Hour >= 0 && sub.Hour <= 23 {
-		h, m = sub.Hour, 0
+	if own, ok := sub.OwnHour(); ok {
+		h, m = own, 0
 	}
 	zone := sub.Timezone
 	if zone == "" {
