@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,6 +155,17 @@ var (
 )
 
 func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
+
+// someInterests appends one to four distinct interests of interests to
+// mine (empty or nil), as a reader of the bench writes them.
+func someInterests(r *rand.Rand, interests, mine []string) []string {
+	for k := len(mine) + 1 + r.IntN(4); len(mine) < k; {
+		if s := pick(r, interests); !slices.Contains(mine, s) {
+			mine = append(mine, s)
+		}
+	}
+	return mine
+}
 
 // methodName invents a method name such as "QuaLoNet".
 func methodName(r *rand.Rand) string {
@@ -307,18 +319,7 @@ func fillSubscribers(st *store.Store, n int, now time.Time) error {
 	}
 	created := now.Add(-30 * 24 * time.Hour).UTC()
 	for i := range n {
-		k := 1 + r.IntN(4)
-		var mine []string
-		for len(mine) < k {
-			s := pick(r, interests)
-			dup := false
-			for _, m := range mine {
-				dup = dup || m == s
-			}
-			if !dup {
-				mine = append(mine, s)
-			}
-		}
+		mine := someInterests(r, interests, nil)
 		batch = append(batch, model.Subscriber{
 			Email:     fmt.Sprintf("reader%07d@example.net", i+1),
 			Interests: mine,

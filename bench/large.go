@@ -175,18 +175,7 @@ func writeSubscribersCSV(path string, first, n int, zone string, seed uint64) (i
 	}
 	var mine []string
 	for i := range n {
-		k := 1 + r.IntN(4)
-		mine = mine[:0]
-		for len(mine) < k {
-			s := pick(r, interests)
-			dup := false
-			for _, m := range mine {
-				dup = dup || m == s
-			}
-			if !dup {
-				mine = append(mine, s)
-			}
-		}
+		mine = someInterests(r, interests, mine[:0])
 		if err := w.Write([]string{fmt.Sprintf("reader%08d@example.net", first+i), strings.Join(mine, "; "), zone}); err != nil {
 			return 0, err
 		}
