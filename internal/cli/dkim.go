@@ -3,7 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -44,20 +46,66 @@ func cmdDKIM(e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("write private key: %w (an existing key is never overwritten)", err)
-	}
-	if _, err := f.Write(priv); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := writeNewKey(path, priv); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "private key written to %s\n\n", path)
 	fmt.Fprintf(e.stdout, "Publish this TXT record in DNS:\n\n%s._domainkey.%s. IN TXT %s\n\n", *selector, *domain, quoteTXT(record))
 	fmt.Fprintf(e.stdout, "Then configure:\n\ndkim:\n  domain: %s\n  selector: %s\n  private_key_file: %s\n", *domain, *selector, path)
+	return nil
+}
+
+// errKeyExists marks a key file that is already there: keygen never
+// replaces a key (DNS may publish it).
+var errKeyExists = errors.New("an existing key is never overwritten")
+
+// writeNewKey writes the private key pem to path, which must not exist,
+// whole or not at all: into a temporary file of mode 0600 in the same
+// folder, synced, then linked to path (a link, unlike a rename, fails
+// rather than replace a file that appeared meanwhile) and the folder
+// synced. A failed write leaves no file at path and no temporary file; an
+// existing key is never touched.
+func writeNewKey(path string, pem []byte) (err error) {
+	fail := func(step string, err error) error {
+		return fmt.Errorf("write private key %s: %s: %w (no key was written)", path, step, err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("write private key %s: %w", path, errKeyExists)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fail("check the path", err)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fail("create a temporary file in "+dir, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		os.Remove(tmp) // linked to path on success, else half written
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return fail("make it private", err)
+	}
+	if _, err := f.Write(pem); err != nil {
+		return fail("write "+tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("sync "+tmp, err)
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return fail("close "+tmp, err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("write private key %s: %w (it appeared while the key was written)", path, errKeyExists)
+	} else if err != nil {
+		return fail("move it into place", err)
+	}
+	syncDir(dir)
 	return nil
 }
 
