@@ -19,17 +19,29 @@ type Policy struct {
 // Base·2^(n-1) capped at Max, then a random time in [d/2, d] so that many
 // jobs failing together do not retry together. n below 1 counts as 1.
 func (p Policy) Delay(n int) time.Duration {
-	d := p.Max
-	if n < 1 {
-		n = 1
-	}
-	if n < 63 {
-		if b := p.Base << (n - 1); b > 0 && b>>(n-1) == p.Base && b < p.Max {
-			d = b
-		}
-	}
+	d := p.full(n)
 	if d <= 0 {
 		return 0
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// Longest is the most that retries 1 to n can wait in all.
+func (p Policy) Longest(n int) time.Duration {
+	var t time.Duration
+	for i := 1; i <= n; i++ {
+		t += max(p.full(i), 0)
+	}
+	return t
+}
+
+// full is the delay before retry n without jitter.
+func (p Policy) full(n int) time.Duration {
+	n = max(n, 1)
+	if n < 63 {
+		if b := p.Base << (n - 1); b > 0 && b>>(n-1) == p.Base && b < p.Max {
+			return b
+		}
+	}
+	return p.Max
 }

@@ -44,3 +44,24 @@ func TestDelaySpreads(t *testing.T) {
 		t.Errorf("100 delays took only %d values", len(seen))
 	}
 }
+
+func TestLongest(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Policy
+		n    int
+		want time.Duration
+	}{
+		{"none", Policy{time.Second, 30 * time.Second}, 0, 0},
+		{"doubling", Policy{time.Second, 30 * time.Second}, 4, 15 * time.Second},
+		{"capped", Policy{time.Second, 30 * time.Second}, 7, (1 + 2 + 4 + 8 + 16 + 30 + 30) * time.Second},
+		{"zero", Policy{}, 3, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.Longest(tt.n); got != tt.want {
+				t.Errorf("Longest(%d) = %v, want %v", tt.n, got, tt.want)
+			}
+		})
+	}
+}

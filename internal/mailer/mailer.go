@@ -56,7 +56,7 @@ type Message struct {
 // Config configures the SMTP transport.
 type Config struct {
 	Host string
-	// Port defaults to 25 (none), 587 (starttls) or 465 (tls).
+	// Port defaults to config.SMTPPort(TLS).
 	Port int
 	// TLS is none (plain), starttls (STARTTLS required) or tls (implicit
 	// TLS). Empty means starttls.

@@ -51,19 +51,15 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 		return nil, errors.New("mailer: SMTP host is empty")
 	}
 	cfg.TLS = strings.ToLower(strings.TrimSpace(cfg.TLS))
-	defPort := 0
 	switch cfg.TLS {
-	case "", "starttls":
-		cfg.TLS, defPort = "starttls", 587
-	case "none":
-		defPort = 25
-	case "tls":
-		defPort = 465
+	case "":
+		cfg.TLS = config.DefaultSMTPTLS
+	case "none", "starttls", "tls":
 	default:
 		return nil, fmt.Errorf("mailer: SMTP tls mode %q is not none, starttls or tls", cfg.TLS)
 	}
 	if cfg.Port == 0 {
-		cfg.Port = defPort
+		cfg.Port = config.SMTPPort(cfg.TLS)
 	}
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("mailer: SMTP port %d is out of range", cfg.Port)
@@ -96,10 +92,8 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryBase)
 	if cfg.UnavailableAfter <= 0 {
 		// Twice the longest time one job spends waiting through its retries.
-		for n := 1; n < cfg.MaxAttempts; n++ {
-			cfg.UnavailableAfter += 2 * min(cfg.RetryBase<<min(n-1, 30), cfg.RetryMax)
-		}
-		cfg.UnavailableAfter = max(cfg.UnavailableAfter, 2*cfg.RetryMax)
+		retry := backoff.Policy{Base: cfg.RetryBase, Max: cfg.RetryMax}
+		cfg.UnavailableAfter = 2 * max(retry.Longest(cfg.MaxAttempts-1), cfg.RetryMax)
 	}
 	if cfg.HELO != "" && !printableASCII(cfg.HELO, " ") {
 		return nil, fmt.Errorf("mailer: SMTP helo name %q must be printable ASCII without spaces", cfg.HELO)
@@ -129,7 +123,7 @@ func NewSMTP(cfg Config, comp *Composer, hooks Hooks) (*SMTP, error) {
 func (s *SMTP) Config() Config { return s.cfg }
 
 // retry is the backoff between redials and before a temporarily refused
-// message is tried again (smtp.retry_base, smtp.retry_max).
+// message is tried again (Config.RetryBase, Config.RetryMax).
 func (s *SMTP) retry() backoff.Policy {
 	return backoff.Policy{Base: s.cfg.RetryBase, Max: s.cfg.RetryMax}
 }

@@ -11,6 +11,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 	"time"
 )
 
@@ -61,15 +63,39 @@ const macLen = 20
 
 var strict = base64.RawURLEncoding.Strict()
 
-// Signer makes and checks tokens with one secret.
-type Signer struct{ secret []byte }
+// Signer makes and checks tokens with one secret. It is safe for
+// concurrent use.
+type Signer struct {
+	// macs holds *macState keyed with the secret: Reset restores the keyed
+	// state, so a signature hashes its payload only, not the key's two
+	// blocks as well (a digest has a dozen links).
+	macs sync.Pool
+}
+
+type macState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// sum returns the MAC of payload and bind; it is valid until m is used
+// again.
+func (m *macState) sum(payload []byte, bind string) []byte {
+	b := append(append(append(m.buf[:0], payload...), 0), bind...)
+	m.h.Reset()
+	m.h.Write(b)
+	m.buf = m.h.Sum(b[:0])
+	return m.buf[:macLen]
+}
 
 // NewSigner returns a signer; the secret must be at least 16 bytes.
 func NewSigner(secret []byte) (*Signer, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("token secret must be at least 16 bytes")
 	}
-	return &Signer{secret: append([]byte(nil), secret...)}, nil
+	secret = append([]byte(nil), secret...)
+	s := &Signer{}
+	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, secret)} }
+	return s, nil
 }
 
 // Claims is what a token carries.
@@ -89,21 +115,14 @@ func (s *Signer) Sign(c Claims, bind string) string {
 	if !c.Expires.IsZero() {
 		exp = c.Expires.Unix()
 	}
-	payload := make([]byte, 0, 17+len(c.Extra)+macLen)
-	payload = append(payload, byte(c.Purpose))
+	var buf [128]byte
+	payload := append(buf[:0], byte(c.Purpose))
 	payload = binary.BigEndian.AppendUint64(payload, c.ID)
 	payload = binary.BigEndian.AppendUint64(payload, uint64(exp))
 	payload = append(payload, c.Extra...)
-	payload = append(payload, s.mac(payload, bind)...)
-	return base64.RawURLEncoding.EncodeToString(payload)
-}
-
-func (s *Signer) mac(payload []byte, bind string) []byte {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write(payload)
-	m.Write([]byte{0})
-	m.Write([]byte(bind))
-	return m.Sum(nil)[:macLen]
+	m := s.macs.Get().(*macState)
+	defer s.macs.Put(m)
+	return base64.RawURLEncoding.EncodeToString(append(payload, m.sum(payload, bind)...))
 }
 
 // Parse decodes a token without checking its signature; use it only to find
@@ -135,7 +154,9 @@ func (s *Signer) Verify(tok string, purpose Purpose, bind string, now time.Time)
 	}
 	raw, _ := strict.DecodeString(tok)
 	body, sig := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
-	if !hmac.Equal(sig, s.mac(body, bind)) {
+	m := s.macs.Get().(*macState)
+	defer s.macs.Put(m)
+	if !hmac.Equal(sig, m.sum(body, bind)) {
 		return c, ErrForged
 	}
 	if c.Purpose != purpose {
