@@ -169,15 +169,11 @@ func (r *Runner) message(sub *model.Subscriber, date string, picks []selection.P
 		HTML:            html,
 		Date:            time.Now(),
 		ListUnsubscribe: v.UnsubscribeURL,
-		ListID:          r.listID(),
+		ListID:          r.listID,
 		Bulk:            true,
 		EntityRefID:     newID(),
 		ReturnPath:      r.returnPath(sub.ID, date),
 	}, nil
-}
-
-func (r *Runner) listID() string {
-	return "papermail digest <" + r.Config.ListID() + ">"
 }
 
 // view builds the template view of one digest.

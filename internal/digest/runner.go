@@ -73,7 +73,8 @@ type Runner struct {
 	highlights highlightCache
 	papers     paperCache
 
-	verp *bounce.VERP // nil without mail.verp
+	verp   *bounce.VERP // nil without mail.verp
+	listID string       // the digests' List-Id
 	// batch renders the digests over the current index, sharing each
 	// paper's fragments between readers.
 	batch atomic.Pointer[render.Batch]
@@ -123,7 +124,8 @@ func New(d Deps) (*Runner, error) {
 		d.Log = slog.Default()
 	}
 	h, m := d.Config.DefaultHour()
-	r := &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m}
+	r := &Runner{Deps: d, defLoc: d.Config.Location(), defHour: h, defMin: m,
+		listID: "papermail digest <" + d.Config.ListID() + ">"}
 	if d.Config.Mail.VERP {
 		v, err := bounce.NewVERP(d.Config.VERPBase(), d.Store.Secret())
 		if err != nil {

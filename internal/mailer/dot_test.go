@@ -1,13 +1,11 @@
 package mailer
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 	"testing"
 )
 
-func TestWriteDotStuffed(t *testing.T) {
+func TestAppendDotStuffed(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a\r\nb\r\n", "a\r\nb\r\n"},
 		{".start\r\nmid\r\n.\r\n..two\r\n", "..start\r\nmid\r\n..\r\n...two\r\n"},
@@ -19,14 +17,8 @@ func TestWriteDotStuffed(t *testing.T) {
 		{strings.Repeat("x", 9000) + "\r\n." + strings.Repeat("y", 5000) + "\r\n", strings.Repeat("x", 9000) + "\r\n.." + strings.Repeat("y", 5000) + "\r\n"},
 	}
 	for _, tc := range tests {
-		var buf bytes.Buffer
-		bw := bufio.NewWriter(&buf)
-		if err := writeDotStuffed(bw, []byte(tc.in)); err != nil {
-			t.Fatal(err)
-		}
-		bw.Flush()
-		if buf.String() != tc.want {
-			t.Errorf("writeDotStuffed(%q) = %q, want %q", tc.in, buf.String(), tc.want)
+		if got := appendDotStuffed([]byte("x"), []byte(tc.in)); string(got) != "x"+tc.want {
+			t.Errorf("appendDotStuffed(%q) = %q, want %q", tc.in, got[1:], tc.want)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package mailer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -369,6 +368,7 @@ type worker struct {
 	// prev is closed when done has returned for this worker's last sent
 	// message; nil when nothing is outstanding.
 	prev chan struct{}
+	out  []byte // the DATA being sent, kept for the next message
 }
 
 // awaitPrev waits until done has returned for the last sent message.
@@ -693,18 +693,17 @@ func (w *worker) envelope(from, to string) error {
 	return refused
 }
 
-// data sends the message with its lines dot-stuffed in bulk (the
-// composed message has CRLF line ends already; textproto's dot writer
-// would copy it byte by byte) and the final dot. The previous message
-// must be recorded before this one can be accepted, so the final dot waits
-// for it: at most one accepted, unrecorded message per connection.
+// data sends the message, its lines dot-stuffed, and the final dot in
+// one write (the composed message has CRLF line ends already;
+// textproto's dot writer would copy it byte by byte, and bufio would
+// write the body and the dot apart). The previous message must be
+// recorded before this one can be accepted, so the write waits for it:
+// at most one accepted, unrecorded message per connection.
 func (w *worker) data(raw []byte) error {
-	t := w.c.Text
-	if err := writeDotStuffed(t.W, raw); err != nil {
-		return err
-	}
+	w.out = append(appendDotStuffed(w.out[:0], raw), ".\r\n"...)
 	w.awaitPrev()
-	if _, err := t.W.WriteString(".\r\n"); err != nil {
+	t := w.c.Text
+	if _, err := t.W.Write(w.out); err != nil {
 		return err
 	}
 	if err := t.W.Flush(); err != nil {
@@ -714,36 +713,29 @@ func (w *worker) data(raw []byte) error {
 	return err
 }
 
-// writeDotStuffed writes raw doubling every dot that starts a line (RFC
-// 5321 section 4.5.2) and ends it with CRLF. It writes the runs between
-// such dots whole (a digest has few or none), so bufio hands a message to
-// the connection in one or two writes instead of one per 4 KB.
-func writeDotStuffed(bw *bufio.Writer, raw []byte) error {
+// appendDotStuffed appends raw doubling every dot that starts a line (RFC
+// 5321 section 4.5.2) and ends it with CRLF. It copies the runs between
+// such dots whole (a digest has few or none).
+func appendDotStuffed(b, raw []byte) []byte {
 	if len(raw) == 0 {
-		return nil
+		return b
 	}
 	if raw[0] == '.' {
-		bw.WriteByte('.')
+		b = append(b, '.')
 	}
 	for {
 		i := bytes.Index(raw, []byte("\n."))
 		if i < 0 {
 			break
 		}
-		if _, err := bw.Write(raw[:i+1]); err != nil {
-			return err
-		}
-		bw.WriteByte('.')
+		b = append(append(b, raw[:i+1]...), '.')
 		raw = raw[i+1:]
 	}
-	if _, err := bw.Write(raw); err != nil {
-		return err
-	}
+	b = append(b, raw...)
 	if raw[len(raw)-1] != '\n' {
-		_, err := bw.WriteString("\r\n")
-		return err
+		b = append(b, "\r\n"...)
 	}
-	return nil
+	return b
 }
 
 // quit ends the connection politely.
