@@ -54,7 +54,7 @@ func cmdRestore(e *env, args []string) error {
 		return fmt.Errorf("%s is not a usable backup: %w; nothing was changed", file, err)
 	}
 	dst := e.cfg.DBPath()
-	exists, damaged := false, false
+	exists, damaged, pending := false, false, 0
 	if _, err := os.Stat(dst); err == nil {
 		exists = true
 		// A read-only open takes a shared lock: it fails while a daemon
@@ -66,6 +66,7 @@ func cmdRestore(e *env, args []string) error {
 		damaged = errors.Is(err, store.ErrDamaged)
 		if err == nil {
 			damaged = errors.Is(cur.Verify(), store.ErrDamaged)
+			pending = cur.PendingOutcomes()
 			cur.Close()
 		}
 		if !*force {
@@ -115,6 +116,10 @@ func cmdRestore(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "the replaced store was damaged; it is kept as %s (papermail export --salvage can read what is left of it)\n", kept)
 	case kept != "":
 		fmt.Fprintf(e.stdout, "the replaced store is kept as %s\n", kept)
+	}
+	if pending > 0 {
+		fmt.Fprintf(e.stdout, "the replaced store was not closed cleanly: %d delivery outcomes were still in %s, not in the kept copy; they stay there and are applied to the restored store when it is next opened\n",
+			pending, filepath.Base(dst)+"-journal")
 	}
 	return nil
 }

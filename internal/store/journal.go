@@ -99,22 +99,7 @@ func (s *Store) openJournal() error {
 	j := &journal{f: f, more: make(chan struct{}, 1)}
 	j.folded = sync.NewCond(&j.mu)
 	s.journal = j
-	var from int64
-	if err := s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyJournalFolded); len(v) == 8 {
-			from = int64(btoi(v))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	outs, torn, err := readJournal(f, from)
-	if err == nil && torn && len(outs) == 0 && from > 0 {
-		// The stored offset is not at an entry: this journal was not
-		// folded into this file (a backup restored after a crash).
-		// Applying an outcome again changes nothing: all of it is.
-		outs, _, err = readJournal(f, 0)
-	}
+	outs, from, err := s.unfoldedJournal(f)
 	if err != nil {
 		return err
 	}
@@ -132,6 +117,55 @@ func (s *Store) openJournal() error {
 	// Everything is applied (or was a torn entry): the file starts over.
 	return f.Truncate(0)
 }
+
+// unfoldedJournal reads, writing nothing, the outcomes in the journal f
+// past the offset the last fold stored (from): those the buckets may
+// lack because the writer stopped (a crash) before folding them.
+func (s *Store) unfoldedJournal(f *os.File) (outs []Outcome, from int64, err error) {
+	if err := s.view(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keyJournalFolded); len(v) == 8 {
+				from = int64(btoi(v))
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	outs, torn, err := readJournal(f, from)
+	if err == nil && torn && len(outs) == 0 && from > 0 {
+		// The stored offset is not at an entry: this journal was not
+		// folded into this file (a backup restored after a crash).
+		// Applying an outcome again changes nothing: all of it is.
+		outs, _, err = readJournal(f, 0)
+	}
+	return outs, from, err
+}
+
+// countPending counts, for a read-only open, the outcomes a writer left
+// in the journal unfolded (see PendingOutcomes). It opens the journal
+// read-only and never creates it.
+func (s *Store) countPending() error {
+	f, err := os.Open(journalPath(s.path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	outs, _, err := s.unfoldedJournal(f)
+	s.pending = len(outs)
+	return err
+}
+
+// PendingOutcomes is, for a store opened read-only, how many delivery
+// outcomes the journal (papermail.db-journal) holds that its buckets may
+// not: a writer that stopped without closing the store (a crash, kill -9)
+// left them. Reads of a read-only store (ledger, runs, delivery state) do
+// not include them; the next writable open applies them. It is 0 for a
+// store open for writing, which applied them at open.
+func (s *Store) PendingOutcomes() int { return s.pending }
 
 // readJournal reads the entries from offset from to the end (zeros or
 // the file's end) or, torn reports, to an entry that is not whole.

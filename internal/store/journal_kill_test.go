@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -107,31 +108,7 @@ func TestJournalKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), envJournalChild+"="+path)
-			cmd.Stderr = os.Stderr
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			acked := map[uint64]bool{}
-			sc := bufio.NewScanner(out)
-			for len(acked) < killAt && sc.Scan() {
-				id, _ := strconv.ParseUint(sc.Text(), 10, 64)
-				acked[id] = true
-			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			for sc.Scan() { // printed before the kill: acknowledged too
-				id, _ := strconv.ParseUint(sc.Text(), 10, 64)
-				acked[id] = true
-			}
-			cmd.Wait()
-			if len(acked) < killAt {
-				t.Fatalf("the child acknowledged only %d outcomes", len(acked))
-			}
+			acked := killJournalChild(t, path, killAt)
 
 			s, err = Open(path, Options{})
 			if err != nil {
@@ -160,4 +137,124 @@ func TestJournalKilled(t *testing.T) {
 			t.Logf("killed after %d acknowledged; %d sent after reopening", len(acked), sent)
 		})
 	}
+}
+
+// TestReadOnlySeesPendingJournal kills a process journaling outcomes
+// before it folds them and opens the store read-only, as a command does
+// while the daemon is down: the open writes nothing (store and journal
+// stay byte for byte), and PendingOutcomes reports the outcomes its
+// buckets do not hold yet; together with the ledger's they cover every
+// acknowledged one. The next writable open applies exactly those, and a
+// read-only open after it reports none pending.
+func TestReadOnlySeesPendingJournal(t *testing.T) {
+	const n, killAt = 500, 20
+	path := filepath.Join(t.TempDir(), "papermail.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := make([]model.Subscriber, n)
+	for i := range subs {
+		subs[i] = model.Subscriber{Email: itoa(i) + "@example.org", State: model.StateActive, Hour: model.HourDefault, Created: time.Now()}
+	}
+	if _, err := s.AddSubscribers(subs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginRun(killDate, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	acked := killJournalChild(t, path, killAt)
+
+	sentIn := func(s *Store) int {
+		t.Helper()
+		ledger, err := s.Ledger(killDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := 0
+		for _, d := range ledger {
+			if d.State == model.DeliverySent {
+				sent++
+			}
+		}
+		return sent
+	}
+	db0, _ := os.ReadFile(path)
+	j0, _ := os.ReadFile(journalPath(path))
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, sentRO := ro.PendingOutcomes(), sentIn(ro)
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db1, _ := os.ReadFile(path); !bytes.Equal(db0, db1) {
+		t.Error("the read-only open changed the store file")
+	}
+	if j1, _ := os.ReadFile(journalPath(path)); !bytes.Equal(j0, j1) {
+		t.Error("the read-only open changed the journal")
+	}
+	if pending == 0 || sentRO+pending < len(acked) {
+		t.Fatalf("read-only: %d pending, %d sent in the ledger; want some pending and together at least the %d acknowledged", pending, sentRO, len(acked))
+	}
+
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sentIn(s); got != sentRO+pending {
+		t.Errorf("after the writable open the ledger has %d sent, want %d in it before + %d pending", got, sentRO, pending)
+	}
+	if got := s.PendingOutcomes(); got != 0 {
+		t.Errorf("writable store reports %d pending, want 0", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err = Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got := ro.PendingOutcomes(); got != 0 {
+		t.Errorf("read-only after the journal was applied: %d pending, want 0", got)
+	}
+	t.Logf("killed after %d acknowledged: %d pending, %d in the ledger", len(acked), pending, sentRO)
+}
+
+// killJournalChild runs journalChild on the store at path, kills it
+// (SIGKILL) once it acknowledged killAt outcomes and returns the
+// acknowledged subscriber ids.
+func killJournalChild(t *testing.T, path string, killAt int) map[uint64]bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envJournalChild+"="+path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[uint64]bool{}
+	sc := bufio.NewScanner(out)
+	for len(acked) < killAt && sc.Scan() {
+		id, _ := strconv.ParseUint(sc.Text(), 10, 64)
+		acked[id] = true
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	for sc.Scan() { // printed before the kill: acknowledged too
+		id, _ := strconv.ParseUint(sc.Text(), 10, 64)
+		acked[id] = true
+	}
+	cmd.Wait()
+	if len(acked) < killAt {
+		t.Fatalf("the child acknowledged only %d outcomes", len(acked))
+	}
+	return acked
 }

@@ -88,6 +88,9 @@ type Store struct {
 	// journal holds outcomes written with Journal until they are
 	// folded; nil when the store is read-only.
 	journal *journal
+	// pending counts, in a read-only store, the outcomes left unfolded
+	// in the journal (PendingOutcomes).
+	pending int
 }
 
 // Open opens or creates the store at path, checking its schema version.
@@ -127,7 +130,12 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	if !opts.ReadOnly {
+	if opts.ReadOnly {
+		if err := s.countPending(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+	} else {
 		err := s.migrate()
 		if err == nil {
 			err = s.countAll()
