@@ -54,6 +54,9 @@ type largeResult struct {
 	DueImport    usage
 	DueImportOut string
 	Record       recordResult
+	// Full is the full-list run (-large-full): the real `papermail
+	// digest` sending every subscriber of the store that day's digest.
+	Full *sendRun
 }
 
 // tickReport is what the tick child prints.
@@ -282,7 +285,48 @@ func benchLarge(ctx context.Context, o options, n int, bin, work, baseDB string)
 		logf("large N=%d: %d sent in %s s, record %s s summed = %s a digest; serve peak RSS %.1f MiB", r.N, r.Record.Sent, secs(r.Record.Run),
 			secs(r.Record.Record), r.Record.RecordPerDigest(), mib(r.Record.Usage.MaxRSS))
 	}
+
+	if r.N <= o.largeFull {
+		logf("large N=%d: papermail digest to every subscriber (full list)", r.N)
+		f, err := fullRun(ctx, bin, env, o.conns)
+		if err != nil {
+			return nil, fmt.Errorf("full-list digest: %w", err)
+		}
+		r.Full = &f
+		logf("large N=%d: full list: %d sent of %d due in %s s = %.0f/s, CPU %s s, peak RSS %.1f MiB (anon %.1f, file-backed %.1f)", r.N, f.Sent, f.Due,
+			secs(f.Usage.Wall), f.Rate(), secs(f.Usage.CPU()), mib(f.Usage.MaxRSS), mib(f.Usage.AnonRSS), mib(f.Usage.FileRSS))
+	}
 	return r, nil
+}
+
+// fullRun runs the real `papermail digest` (today's date in
+// digest.timezone: every active subscriber who has not had it is due,
+// whatever their hour) on the large store in place, sending to a
+// loopback SMTP server over conns connections, as a child process whose
+// peak RSS is sampled (watchHWM). It comes last: it changes the store.
+func fullRun(ctx context.Context, bin string, env func(...string) []string, conns int) (sendRun, error) {
+	res := sendRun{Kind: "digest"}
+	srv, err := smtptest.Start(smtptest.Options{Discard: true})
+	if err != nil {
+		return res, err
+	}
+	defer srv.Close()
+	out, u, err := run(ctx, env(smtpEnv(srv, conns)...), bin, "digest")
+	res.Usage = u
+	if err != nil {
+		return res, err
+	}
+	res.Received, res.Bytes = srv.Count(), srv.Bytes()
+	if err := parseDigestSummary(out, &res); err != nil {
+		return res, err
+	}
+	if res.Sent != res.Received {
+		return res, fmt.Errorf("papermail reports %d sent but the server received %d", res.Sent, res.Received)
+	}
+	if res.Sent == 0 {
+		return res, fmt.Errorf("the full-list digest sent nothing (%d due)", res.Due)
+	}
+	return res, nil
 }
 
 // tickMain is the tick child: it opens the store in data_dir and builds

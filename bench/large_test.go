@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,35 @@ func TestIdlePerMinute(t *testing.T) {
 		}
 		if max := r.PerMinuteMax(); max < r.PerMinute() || r.WindowCPU < statTick && max != statTick.Seconds()/tt.window.Minutes() {
 			t.Errorf("%v over %v: at most %v", tt.cpu, tt.window, max)
+		}
+	}
+}
+
+// TestLargeFullTarget checks a full-list run shows in the large table and
+// is held to issue #12's RSS bound for its size, anonymous and
+// file-backed parts named.
+func TestLargeFullTarget(t *testing.T) {
+	for _, tt := range []struct {
+		n   int
+		rss int64
+		met bool
+	}{{100000, 99 << 20, true}, {100000, 101 << 20, false}, {1000000, 140 << 20, true}, {1000000, 151 << 20, false}} {
+		r := &largeResult{N: tt.n, Full: &sendRun{Kind: "digest", Due: tt.n, Sent: tt.n - 5, Received: tt.n - 5,
+			Usage: usage{Wall: time.Minute, MaxRSS: tt.rss, AnonRSS: 60 << 20, FileRSS: 30 << 20}}}
+		var got *target
+		for _, tg := range r.targets() {
+			if strings.Contains(tg.what, "full list") {
+				got = &tg
+			}
+		}
+		if got == nil {
+			t.Fatalf("N=%d: no full-list target in %+v", tt.n, r.targets())
+		}
+		if got.met != tt.met || !strings.Contains(got.got, "anon 60.0 / file-backed 30.0") {
+			t.Errorf("N=%d, %d MiB: target %+v, want met=%v", tt.n, tt.rss>>20, *got, tt.met)
+		}
+		if row := r.table(); !strings.Contains(row, fmt.Sprintf("%d of %d", tt.n-5, tt.n)) {
+			t.Errorf("N=%d: table lacks the full-list run:\n%s", tt.n, row)
 		}
 	}
 }

@@ -35,6 +35,9 @@
 // imported in a zone where 07:00 has passed, whose digests the real
 // `papermail serve` sends at its first tick to the loopback server (the
 // record stage of its "digest run" line per digest, and its peak RSS).
+// Last, at sizes up to -large-full (default 100000), the real `papermail
+// digest` sends every subscriber of that store the day's digest (the
+// full-list run): wall, CPU, and peak RSS split anonymous / file-backed.
 // -n "" skips the sending runs at -n.
 //
 // Finally it loads POST /subscribe of `papermail serve` with wrk (or a Go
@@ -145,6 +148,9 @@ type options struct {
 	large                []int
 	largeDue, largeTicks int
 	largeIdle            time.Duration
+	// largeFull is the largest -large size at which every subscriber is
+	// sent a digest (0: none).
+	largeFull int
 	// env is extra environment for the papermail digest processes (for
 	// experiments such as GOGC=400).
 	env []string
@@ -179,6 +185,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.largeDue, "large-due", 1000, "-large: subscribers imported due now whose digests serve sends and records (0: skip)")
 	fs.IntVar(&o.largeTicks, "large-ticks", 1000, "-large: scheduler ticks timed")
 	fs.DurationVar(&o.largeIdle, "large-idle", 30*time.Second, "-large: how long papermail serve is watched idle (0: skip)")
+	fs.IntVar(&o.largeFull, "large-full", 100000, "-large: at sizes up to this, papermail digest then sends every subscriber a digest (full-list run: wall, CPU, peak RSS anon/file-backed; 0: none)")
 	env := fs.String("env", "", "extra KEY=VALUE,... for the papermail digest processes (experiments, e.g. GOGC=400)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -217,8 +224,8 @@ func parseOptions(args []string) (options, error) {
 	switch {
 	case o.conns < 1 || o.repeat < 1 || o.sample < 1:
 		return o, errors.New("-connections, -repeat and -sample must be at least 1")
-	case o.largeDue < 0 || o.largeTicks < 1 || o.largeIdle < 0:
-		return o, errors.New("-large-due and -large-idle must not be negative, -large-ticks at least 1")
+	case o.largeDue < 0 || o.largeTicks < 1 || o.largeIdle < 0 || o.largeFull < 0:
+		return o, errors.New("-large-due, -large-idle and -large-full must not be negative, -large-ticks at least 1")
 	case o.candidates < 1 || o.papers < o.candidates:
 		return o, fmt.Errorf("-candidates (%d) must be between 1 and -papers (%d)", o.candidates, o.papers)
 	}
