@@ -126,6 +126,8 @@ type Index struct {
 	// same paper from two sources, never picked twice.
 	dup  []bool
 	byID map[string]int32
+	// ids are the keys of byID, sorted (IDs).
+	ids []string
 	// byTitle maps normalized titles to papers.
 	byTitle map[string]int32
 
@@ -324,6 +326,7 @@ func NewIndex(papers []model.Paper, opts Options) *Index {
 		ix.idf[id] = idf(int(df[id]), n)
 	}
 	ix.idfSpecific = idf(max(1, n/10), n)
+	ix.ids = slices.Sorted(maps.Keys(ix.byID))
 	ix.scratch.New = func() any { return newScratch(n) }
 	ix.sem = newSemanticVectors(opts.Semantic, ix)
 	return ix
@@ -376,8 +379,10 @@ func (ix *Index) Paper(id string) *model.Paper {
 }
 
 // IDs returns the ids of the indexed papers, sorted: the candidates a
-// digest chooses from, so all of the sent history it needs to see.
-func (ix *Index) IDs() []string { return slices.Sorted(maps.Keys(ix.byID)) }
+// digest chooses from, so all of the sent history it needs to see. The
+// slice is the index's own, sorted once in NewIndex (a preview reads it
+// per subscriber); callers must not modify it.
+func (ix *Index) IDs() []string { return ix.ids }
 
 // termID returns the id of a stem, or -1 when no paper has it.
 func (ix *Index) termID(stem string) int32 {
