@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -23,6 +24,60 @@ const maxLine = 998
 // configured. It is safe for concurrent use.
 type Composer struct {
 	dkim *dkim.SignOptions // nil: no signing
+	// from, replyTo and listID keep the header made from the last From,
+	// Reply-To and List-Id value: a run composes every message with the
+	// same ones, so they are parsed and encoded once, not per message.
+	from, replyTo, listID atomic.Pointer[derived]
+}
+
+// derived is the header value out made from the field value in (and,
+// for From, the address's domain).
+type derived struct{ in, out, domain string }
+
+// derive returns the header made from v by build, reusing the last one
+// kept in p when it was made from the same v. Errors are not kept.
+func derive(p *atomic.Pointer[derived], v string, build func(string) (*derived, error)) (*derived, error) {
+	if d := p.Load(); d != nil && d.in == v {
+		return d, nil
+	}
+	d, err := build(v)
+	if err != nil {
+		return nil, err
+	}
+	d.in = v
+	p.Store(d)
+	return d, nil
+}
+
+// fromHeader parses a From value into its header and domain.
+func fromHeader(v string) (*derived, error) {
+	from, err := mail.ParseAddress(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: From %q: %v", ErrInvalidMessage, v, err)
+	}
+	d := &derived{out: from.String(), domain: domainOf(from.Address)}
+	if d.domain == "" {
+		return nil, fmt.Errorf("%w: From %q has no domain", ErrInvalidMessage, v)
+	}
+	return d, nil
+}
+
+// replyToHeader parses a Reply-To value into its header.
+func replyToHeader(v string) (*derived, error) {
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalidMessage, v, err)
+	}
+	return &derived{out: a.String()}, nil
+}
+
+// listIDHeader formats a List-Id value (see formatListID).
+func listIDHeader(v string) (*derived, error) {
+	id, err := formatListID(v)
+	if err != nil {
+		return nil, err
+	}
+	return &derived{out: id}, nil
 }
 
 // NewComposer loads and checks the DKIM key; d == nil disables signing.
@@ -123,13 +178,9 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 	if err := checkFields(m); err != nil {
 		return nil, err
 	}
-	from, err := mail.ParseAddress(m.From)
+	from, err := derive(&c.from, m.From, fromHeader)
 	if err != nil {
-		return nil, fmt.Errorf("%w: From %q: %v", ErrInvalidMessage, m.From, err)
-	}
-	fromDomain := domainOf(from.Address)
-	if fromDomain == "" {
-		return nil, fmt.Errorf("%w: From %q has no domain", ErrInvalidMessage, m.From)
+		return nil, err
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
@@ -143,19 +194,21 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 		m.Date = time.Now()
 	}
 	if m.MessageID == "" {
-		m.MessageID = newMessageID(fromDomain)
+		m.MessageID = newMessageID(from.domain)
 	}
-	var replyTo *mail.Address
+	var replyTo *derived
 	if m.ReplyTo != "" {
-		if replyTo, err = mail.ParseAddress(m.ReplyTo); err != nil {
-			return nil, fmt.Errorf("%w: Reply-To %q: %v", ErrInvalidMessage, m.ReplyTo, err)
+		if replyTo, err = derive(&c.replyTo, m.ReplyTo, replyToHeader); err != nil {
+			return nil, err
 		}
 	}
 	listID := ""
 	if m.ListID != "" {
-		if listID, err = formatListID(m.ListID); err != nil {
+		d, err := derive(&c.listID, m.ListID, listIDHeader)
+		if err != nil {
 			return nil, err
 		}
+		listID = d.out
 	}
 
 	need := 2048 + len(m.Text) + len(m.Text)/8 + len(m.HTML) + len(m.HTML)/4
@@ -165,11 +218,11 @@ func (c *Composer) Compose(m *Message) ([]byte, error) {
 	} else {
 		b = make([]byte, 0, need)
 	}
-	b = header(b, "From", from.String())
+	b = header(b, "From", from.out)
 	b = header(b, "To", (&mail.Address{Address: to.Address}).String())
 	var signed []string
 	if replyTo != nil {
-		b = header(b, "Reply-To", replyTo.String())
+		b = header(b, "Reply-To", replyTo.out)
 		signed = append(signed, "Reply-To")
 	}
 	b = appendSubject(b, m.Subject)

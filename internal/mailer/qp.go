@@ -19,6 +19,27 @@ var qpLiteral = func() (t [256]bool) {
 
 const qpHex = "0123456789ABCDEF"
 
+// load8 packs s[i:i+8] into a word, s[i] lowest (the compiler makes it
+// one load).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// literal8 reports whether all eight bytes packed in x stand for
+// themselves: each is a space or printable ASCII but "=" (a tab, also
+// literal, takes the byte-wise path). A digest's lines are long runs of
+// such bytes; testing eight at once is what makes the scan cheap.
+func literal8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte is zero after the XOR, or below 0x20, when subtracting
+	// sets its high bit where it was clear.
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	below := (x - 0x20*ones) & ^x & highs
+	return (x&highs)|below|zero(x^(0x7f*ones))|zero(x^('='*ones)) == 0
+}
+
 // qpMax is the longest encoded line, the soft break's "=" included.
 const qpMax = 76
 
@@ -59,6 +80,9 @@ func appendQPLine(b []byte, line string) []byte {
 		c := line[i]
 		if qpLiteral[c] && !(i == len(line)-1 && isWS(c)) {
 			j := i + 1
+			for j+8 <= len(line) && literal8(load8(line, j)) {
+				j += 8
+			}
 			for j < len(line) && qpLiteral[line[j]] {
 				j++
 			}

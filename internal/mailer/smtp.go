@@ -369,6 +369,25 @@ type worker struct {
 	// message; nil when nothing is outstanding.
 	prev chan struct{}
 	out  []byte // the DATA being sent, kept for the next message
+	// from and returnPath are the last From and Return-Path parsed: a
+	// run sends every message from the same ones (but VERP's).
+	from, returnPath lastAddress
+}
+
+// lastAddress remembers the address of the last value parsed.
+type lastAddress struct{ in, addr string }
+
+// address returns the bare address of v (as net/mail parses it).
+func (l *lastAddress) address(v string) (string, error) {
+	if l.in == v && l.addr != "" {
+		return l.addr, nil
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		return "", err
+	}
+	l.in, l.addr = v, a.Address
+	return a.Address, nil
 }
 
 // awaitPrev waits until done has returned for the last sent message.
@@ -411,18 +430,12 @@ func (w *worker) handle(j *Job) {
 		}
 		j.Raw = raw
 	}
-	from, err1 := mail.ParseAddress(j.Msg.From)
+	fromAddr, err1 := w.from.address(j.Msg.From)
 	to, err2 := mail.ParseAddress(j.Msg.To)
 	var err3 error
-	sender := ""
-	if err1 == nil {
-		sender = from.Address
-	}
+	sender := fromAddr
 	if j.Msg.ReturnPath != "" {
-		var rp *mail.Address
-		if rp, err3 = mail.ParseAddress(j.Msg.ReturnPath); err3 == nil {
-			sender = rp.Address
-		}
+		sender, err3 = w.returnPath.address(j.Msg.ReturnPath)
 	}
 	if err := errors.Join(err1, err2, err3); err != nil {
 		s.hooks.attempt("failed", "invalid message", 0)
@@ -449,7 +462,7 @@ func (w *worker) handle(j *Job) {
 			return
 		}
 		start := time.Now()
-		err := w.connect(from.Address)
+		err := w.connect(fromAddr)
 		if err != nil && r.ctx.Err() != nil {
 			r.cancel(j)
 			return
@@ -474,7 +487,7 @@ func (w *worker) handle(j *Job) {
 	if err != nil && reused && w.c == nil && staleConn(err) {
 		// The server had dropped the idle connection before we started:
 		// not the message's fault. Re-dial once and try again.
-		cerr := w.connect(from.Address)
+		cerr := w.connect(fromAddr)
 		r.connResult(cerr)
 		if cerr != nil {
 			err = cerr
