@@ -94,9 +94,14 @@ func (d *daemon) stop(t *testing.T) {
 // TestCommandsWhileServing runs every data command against a data_dir whose
 // store is held by a running daemon: each is forwarded over the control
 // socket and works; none hangs on the lock.
+//
+// The store's zone is one where it is 02:xx now, so the daemon's own
+// digest tick finds nobody due (the delivery time, 07:00, is hours away
+// at whatever hour the test runs) and the digest is the forwarded
+// command's to send.
 func TestCommandsWhileServing(t *testing.T) {
 	srv := smtptest.StartT(t, smtptest.Options{})
-	in := newInstance(t, srv)
+	in := newInstance(t, srv, "PAPERMAIL_DIGEST_TIMEZONE="+idleZone(time.Now()))
 	d := in.serve(t)
 
 	resp, err := http.Get("http://" + d.addr + "/healthz")
@@ -112,7 +117,7 @@ func TestCommandsWhileServing(t *testing.T) {
 	}
 	in.ok("subscribers", "add", "seg@example.org", "--interests", "semantic segmentation", "--confirmed")
 	in.ok("subscribers", "add", "new@example.org", "--interests", "graph neural networks")
-	if !srv.WaitFor(1, 20*time.Second) {
+	if !waitForRecipient(srv, "new@example.org", 20*time.Second) {
 		t.Fatal("the confirmation mail queued through the daemon was not sent")
 	}
 	list := in.ok("subscribers", "list")
@@ -127,6 +132,9 @@ func TestCommandsWhileServing(t *testing.T) {
 	json.Unmarshal([]byte(in.ok("status", "--format", "json")), &st)
 	if st.Papers != papers || len(st.Runs) != 1 || st.Runs[0].Sent != 1 {
 		t.Fatalf("status through the daemon: %+v", st)
+	}
+	if got := srv.CountByRecipient(); got["seg@example.org"] != 1 || got["new@example.org"] != 1 || len(got) != 2 {
+		t.Fatalf("the relay received %v, want one digest for seg@ and one confirmation for new@", got)
 	}
 	// Errors travel back with a non-zero exit.
 	_, errOut := in.run(true, "subscribers", "remove", "nobody@example.org")
@@ -168,4 +176,32 @@ func TestCommandsWhileServing(t *testing.T) {
 	if out := in.ok("subscribers", "list"); !strings.Contains(out, "seg@example.org") {
 		t.Fatalf("after restore: %s", out)
 	}
+}
+
+// idleZone is a zone whose local time at now is 02:xx (UTC or a fixed
+// offset, Etc/GMT±N): a subscriber with the default delivery time (07:00)
+// in it is not due for hours, whatever the time of day the test runs at.
+func idleZone(now time.Time) string {
+	off := (2 - now.UTC().Hour() + 24) % 24 // hours east of UTC
+	if off > 14 {
+		off -= 24
+	}
+	switch {
+	case off == 0:
+		return "UTC"
+	case off > 0:
+		return fmt.Sprintf("Etc/GMT-%d", off) // POSIX signs: Etc/GMT-2 is UTC+2
+	default:
+		return fmt.Sprintf("Etc/GMT+%d", -off)
+	}
+}
+
+// waitForRecipient waits until srv has accepted a message for rcpt.
+func waitForRecipient(srv *smtptest.Server, rcpt string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); srv.CountByRecipient()[rcpt] == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
