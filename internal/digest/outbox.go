@@ -33,6 +33,12 @@ const outboxPage = 500
 // retries coming due.
 const OutboxPoll = 10 * time.Second
 
+// outboxDown spaces the passes of an outbox whose relay fails before any
+// recipient is named (refused credentials or sender, unreachable, TLS
+// failing): from one poll interval, doubling, to at most 10 minutes, so a
+// day of a wrong password is some 150 passes and ERROR lines, not 8,640.
+var outboxDown = backoff.Policy{Base: OutboxPoll, Max: 10 * time.Minute}
+
 // Outbox delivers transactional mail (confirmations) queued in the store.
 // Items are written in the same transaction as the change that caused them
 // and removed only after the server accepted them, so a crash in between
@@ -43,7 +49,49 @@ type Outbox struct {
 	Log    *slog.Logger
 	// Poll replaces OutboxPoll when set.
 	Poll time.Duration
+	// Down, when set, replaces the back-off between passes that met an
+	// operator fault (see OperatorError).
+	Down backoff.Policy
 	wake chan struct{}
+}
+
+// OperatorError is what a flush returns when the relay failed before any
+// recipient was named: it refused our credentials or our sender, lacks
+// what the settings require, could not be reached, or TLS failed. That is
+// the operator's to fix, no reader's: every item stays queued and due, no
+// attempt counted. Err is the mailer's error.
+type OperatorError struct {
+	msg string
+	Err error
+}
+
+func (e *OperatorError) Error() string { return e.msg }
+
+// Unwrap returns the mailer's error.
+func (e *OperatorError) Unwrap() error { return e.Err }
+
+// operatorFault reports a failure that no recipient has a part in: a
+// fault of our sender or credentials (mailer.FaultSender), a relay that
+// could not be reached for a while (mailer.ErrServerUnavailable), or any
+// failure of the exchange before RCPT (dial, TLS, greeting, EHLO,
+// STARTTLS, AUTH, MAIL FROM), with a reply code or none. A recipient's
+// refusal (at RCPT) and failures of the message (at DATA) are the item's.
+func operatorFault(err error) bool {
+	if err == nil {
+		return false
+	}
+	if mailer.FaultOf(err) == mailer.FaultSender || errors.Is(err, mailer.ErrServerUnavailable) {
+		return true
+	}
+	var e *mailer.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Stage {
+	case mailer.StageDial, mailer.StageTLS, mailer.StageGreeting, mailer.StageEHLO, mailer.StageStartTLS, mailer.StageAuth, mailer.StageMail:
+		return true
+	}
+	return false
 }
 
 // NewOutbox returns an outbox worker.
@@ -62,37 +110,73 @@ func (o *Outbox) Wake() {
 
 // Run delivers due items until ctx ends. Each pass drains the outbox (a
 // backlog is sent as fast as the relay takes it, never a page per poll);
-// then Run waits for a Wake or the poll interval.
+// then Run waits for a Wake or the poll interval. A pass that meets an
+// operator fault (OperatorError) is followed by a back-off instead:
+// Down's delays, growing with each such pass in a row, during which a
+// Wake does not start a pass (the mail it announces waits in the outbox,
+// due). Each of those passes logs one ERROR line with the reason and the
+// wait; the first pass that gets through again logs that the relay
+// recovered and ends the back-off.
 func (o *Outbox) Run(ctx context.Context) {
 	poll := o.Poll
 	if poll <= 0 {
 		poll = OutboxPoll
 	}
+	down := o.Down
+	if down == (backoff.Policy{}) {
+		down = outboxDown
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
+	step := 0 // passes in a row that met an operator fault
 	for {
+		wake := o.wake
+		if step > 0 {
+			wake = nil // backing off: only the timer starts the next pass
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-o.wake:
+		case <-wake:
 		case <-t.C:
 		}
-		if _, err := o.Flush(ctx); err != nil && ctx.Err() == nil {
-			o.Log.Error("outbox", "error", err)
+		_, err := o.Flush(ctx)
+		if ctx.Err() != nil {
+			return
 		}
-		t.Reset(poll)
+		wait := poll
+		var oe *OperatorError
+		switch {
+		case errors.As(err, &oe):
+			step++
+			wait = max(down.Delay(step), poll)
+			o.Log.Error("outbox", "error", err, "passes_failed", step, "next_pass_in", wait.Round(time.Millisecond))
+		case err != nil:
+			o.Log.Error("outbox", "error", err)
+		case step > 0:
+			o.Log.Info("outbox: the relay takes mail again", "passes_failed", step)
+			step = 0
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(wait)
 	}
 }
 
 // Flush delivers every item due now, including those queued while it
 // runs, and returns how many were sent. The store is read a page at a
-// time while one Deliver call (one set of connections) sends them all. It
-// stops early when the relay cannot be reached: the items not tried yet
-// stay due as they are. A fault of the operator's (mailer.FaultSender:
-// AUTH refused, our sender refused at MAIL FROM, a relay that lacks what
-// the settings require, mailer.ErrRelayLacks) stops the flush too and
-// leaves every item due without counting an attempt, so a wrong password
-// never drops a reader's mail; the error says why, once a flush.
+// time while one Deliver call (one set of connections) sends them all. A
+// fault of the operator's (see OperatorError: AUTH refused, our sender
+// refused at MAIL FROM, a relay that lacks what the settings require, is
+// unreachable or fails TLS) stops the flush and leaves every item due
+// without counting an attempt, so a wrong password or a relay down for a
+// day never drops a reader's mail; the *OperatorError says why, once a
+// flush. A recipient's permanent refusal drops that item; a temporary
+// one counts an attempt and backs the item off.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	in := make(chan *mailer.Job)
 	halt := make(chan struct{})
@@ -142,13 +226,14 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			sent.Add(1)
 			o.done(finished, it.ID)
 			return
-		case fault == mailer.FaultSender:
-			// The relay refuses us (credentials, our sender) or lacks what
-			// the settings require (STARTTLS, AUTH): every item would get
-			// the same answer until the operator fixes that, and it is no
-			// reader's doing. They all stay due as they are, no attempt
-			// counted (nothing is dropped however long it lasts), and the
-			// flush reports the reason once.
+		case operatorFault(j.LastErr):
+			// The relay refuses us (credentials, our sender), lacks what
+			// the settings require (STARTTLS, AUTH), cannot be reached or
+			// fails TLS: every item would meet the same until the operator
+			// or the relay fixes that, and it is no reader's doing. They
+			// all stay due as they are, no attempt counted (nothing is
+			// dropped however long it lasts), and the flush reports the
+			// reason once.
 			stopFeeding()
 			err := j.LastErr
 			refused.CompareAndSwap(nil, &err)
@@ -188,18 +273,23 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	return int(sent.Load()), err
 }
 
-// refusal is the error of a flush stopped by an operator fault (err, a
-// mailer.FaultSender): it names the relay and says the mail stays queued.
+// refusal is the *OperatorError of a flush stopped by err (see
+// operatorFault): it names the relay, what to check, and says the mail
+// stays queued.
 func (o *Outbox) refusal(err error) error {
 	if errors.Is(err, mailer.ErrRelayLacks) {
-		return fmt.Errorf("outbox: mail stays queued: %w", err) // names the relay already
+		return &OperatorError{msg: "outbox: mail stays queued: " + err.Error(), Err: err} // names the relay already
 	}
 	relay := "the relay"
 	if c, ok := o.Sender.(interface{ Config() mailer.Config }); ok {
 		cfg := c.Config()
 		relay = "relay " + net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	}
-	return fmt.Errorf("outbox: mail stays queued, no attempt counted: %s refused our credentials or sender (check smtp.username, smtp.password, mail.from, mail.return_path): %w", relay, err)
+	what := "refused our credentials or sender (check smtp.username, smtp.password, mail.from, mail.return_path)"
+	if mailer.FaultOf(err) != mailer.FaultSender {
+		what = "failed before any recipient (check that it runs and smtp.host, smtp.port, smtp.tls)"
+	}
+	return &OperatorError{msg: fmt.Sprintf("outbox: mail stays queued, no attempt counted: %s %s: %v", relay, what, err), Err: err}
 }
 
 // completer removes finished items from the outbox, one commit for the

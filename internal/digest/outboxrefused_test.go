@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/papermail/papermail/internal/backoff"
 	"github.com/papermail/papermail/internal/digest"
 	"github.com/papermail/papermail/internal/mailer"
 	"github.com/papermail/papermail/internal/smtptest"
@@ -238,8 +239,9 @@ func (l *outboxLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// runOutboxLogged runs an outbox worker on g's store, polling every 5 ms,
-// until it logged 5 errors, and returns what it logged; passes is an upper
+// runOutboxLogged runs an outbox worker on g's store, polling every 5 ms
+// and backing off from 5 to 20 ms after a failed pass, until it logged 5
+// errors, and returns what it logged; passes is an upper
 // bound on its passes: the connections srv saw meanwhile (each pass dials
 // at least once).
 func runOutboxLogged(t *testing.T, g *rig, tr *mailer.SMTP, srv *smtptest.Server) logged {
@@ -247,6 +249,7 @@ func runOutboxLogged(t *testing.T, g *rig, tr *mailer.SMTP, srv *smtptest.Server
 	l := &outboxLog{}
 	ob := digest.NewOutbox(g.st, tr, slog.New(l))
 	ob.Poll = 5 * time.Millisecond
+	ob.Down = backoff.Policy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	conns := srv.Conns()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
