@@ -68,6 +68,18 @@ const (
 // subscriber (a bounce, a soft-bounce day) in the run's window are held
 // until the breaker has judged the window: then they are recorded as they
 // are; if it trips, as failures that charge nobody.
+//
+// It also judges each recipient domain: a relay may refuse one domain
+// whole (its own policy, or a route it lacks) and take the others. When
+// breakerSame recipients of a domain got the same refusal at RCPT and
+// none of its recipients was accepted yet, the relay is probed with the
+// domain's postmaster (which RFC 5321 section 4.5.1 requires every domain
+// to take). When it refuses that too, the domain is refused as a whole:
+// its readers are not charged (they stay failed for the next run), the
+// refusals there are taken out of the counts that judge the relay (so a
+// refused domain does not stop the run for everyone else), and the run's
+// end reports the domain. Until a domain is judged (a recipient there
+// accepted, or its probe accepted) its charging outcomes are held.
 type breaker struct {
 	record func([]store.Outcome) error
 	// probe asks the relay to accept a recipient it must accept, after
@@ -75,7 +87,11 @@ type breaker struct {
 	// accepted. A nil probe means no probe can be made: the breaker trips
 	// as it would without one.
 	probe func(reply *mailer.Error) error
-	// probes holds, per reply key, the probe made for it.
+	// probeDomain asks the relay to accept the postmaster of domain (nil
+	// error: accepted); nil means no such probe can be made.
+	probeDomain func(domain string) error
+	// probes holds, per reply key (per "@domain" for a domain's), the
+	// probe made for it.
 	probes map[string]*probeCall
 
 	mu       sync.Mutex
@@ -85,7 +101,11 @@ type breaker struct {
 	judged   bool                     // the window is complete without a trip
 	streak   int
 	lastKey  string
-	held     []store.Outcome
+	// domains holds each recipient domain's counts and held outcomes;
+	// released is set once the window was judged and every domain judged
+	// by then had its held outcomes recorded.
+	domains  map[string]*domainState
+	released bool
 	trip     *StopError
 	// refused counts, per key, replies that were the relay's own
 	// (mailer.Fault.Operator), for one ERROR line per reply at the end.
@@ -111,7 +131,137 @@ func (b *breaker) unreachable() (int, error) {
 
 func newBreaker(record func([]store.Outcome) error) *breaker {
 	return &breaker{record: record, same: map[string]int{}, replies: map[string]*mailer.Error{}, refused: map[string]int{},
-		probes: map[string]*probeCall{}}
+		probes: map[string]*probeCall{}, domains: map[string]*domainState{}}
+}
+
+// domainState is what the breaker knows of one recipient domain.
+type domainState struct {
+	attempts, sent int
+	same           map[string]int // refusals at RCPT per reply key
+	held           []store.Outcome
+	probed         bool          // its postmaster probe was made
+	refused        *mailer.Error // the relay refused the postmaster probe
+	masked         bool          // its counts were taken out of the run's
+	spared         int           // outcomes not charged as the domain is refused
+}
+
+// judged reports whether the domain's held outcomes can be recorded as
+// they are: a recipient there was accepted, or the relay took its
+// postmaster (or could not be asked).
+func (d *domainState) judged() bool {
+	return d.sent > 0 || d.probed && d.refused == nil
+}
+
+// domainLocked returns the state of domain, made on first use.
+func (b *breaker) domainLocked(domain string) *domainState {
+	d := b.domains[domain]
+	if d == nil {
+		d = &domainState{same: map[string]int{}}
+		b.domains[domain] = d
+	}
+	return d
+}
+
+// maskLocked takes a refused domain's attempts and refusals out of the
+// counts that judge the relay, once some mail of the run got through
+// (before that, a relay refusing everyone would look like many refused
+// domains).
+func (b *breaker) maskLocked(d *domainState) {
+	if d.masked || d.refused == nil || b.sent == 0 {
+		return
+	}
+	d.masked = true
+	b.attempts -= d.attempts
+	for k, n := range d.same {
+		b.same[k] -= n
+	}
+	b.streak, b.lastKey = 0, ""
+}
+
+// releaseLocked returns d's held outcomes: as they are when d is judged
+// and the window too, spared when d is refused, none otherwise.
+func (b *breaker) releaseLocked(d *domainState) []store.Outcome {
+	if len(d.held) == 0 {
+		return nil
+	}
+	var out []store.Outcome
+	switch {
+	case d.refused != nil:
+		for _, h := range d.held {
+			out = append(out, spare(h))
+		}
+		d.spared += len(d.held)
+	case b.judged && d.judged():
+		out = d.held
+	default:
+		return nil
+	}
+	d.held = nil
+	return out
+}
+
+// probeDomainLocked probes domain's postmaster once (b.mu released
+// meanwhile, as probeLocked does) and sets d's verdict.
+func (b *breaker) probeDomainLocked(domain string, d *domainState) {
+	key := "@" + domain
+	p := b.probes[key]
+	if p == nil {
+		p = &probeCall{done: make(chan struct{})}
+		b.probes[key] = p
+		err := errNoProbe
+		if b.probeDomain != nil {
+			b.mu.Unlock()
+			err = b.probeDomain(domain)
+			b.mu.Lock()
+		}
+		p.err, p.finished = err, true
+		close(p.done)
+	} else if !p.finished {
+		b.mu.Unlock()
+		<-p.done
+		b.mu.Lock()
+	}
+	if d.probed {
+		return
+	}
+	d.probed = true
+	var e *mailer.Error
+	if errors.As(p.err, &e) && e.Code != 0 && e.Stage == mailer.StageRcpt {
+		d.refused = e
+	}
+	// Accepted, or no answer about the recipient (no probe possible, the
+	// relay unreachable or refusing our sender): the domain's refusals
+	// are judged with the rest, as before.
+}
+
+// domainRefusal is a recipient domain the relay refused as a whole.
+type domainRefusal struct {
+	domain string
+	reply  *mailer.Error // the refusal of its postmaster
+	spared int           // readers there not charged
+	n      int           // recipients there refused
+}
+
+// refusedDomains lists the domains the relay refused as a whole, most
+// recipients first.
+func (b *breaker) refusedDomains() []domainRefusal {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []domainRefusal
+	for name, d := range b.domains {
+		if d.refused == nil {
+			continue
+		}
+		n := 0
+		for _, c := range d.same {
+			n += c
+		}
+		out = append(out, domainRefusal{domain: name, reply: d.refused, spared: d.spared, n: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].n > out[j].n || out[i].n == out[j].n && out[i].domain < out[j].domain
+	})
+	return out
 }
 
 // probeCall is one relay probe; err and finished are guarded by the
@@ -271,10 +421,10 @@ func (b *breaker) refusals() []refusal {
 	return out
 }
 
-// observe takes one attempted delivery's outcome and its error (nil when
-// sent), records it or holds it, and returns the stop when this outcome
-// tripped the breaker.
-func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
+// observe takes one attempted delivery's outcome, its error (nil when
+// sent) and the recipient's domain, records it or holds it, and returns
+// the stop when this outcome tripped the breaker.
+func (b *breaker) observe(o store.Outcome, err error, domain string) (*StopError, error) {
 	var e *mailer.Error
 	if !errors.As(err, &e) || e.Code == 0 {
 		e = nil
@@ -293,10 +443,25 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 		b.mu.Unlock()
 		return nil, b.record([]store.Outcome{spare(o)})
 	}
+	d := b.domainLocked(domain)
+	b.maskLocked(d)
+	if d.masked && cmp != nil {
+		// The relay refuses this domain whole: the refusal is the
+		// domain's, charges nobody and says nothing of the relay.
+		d.same[cmp.Key()]++
+		if charges {
+			o = spare(o)
+			d.spared++
+		}
+		b.mu.Unlock()
+		return nil, b.record([]store.Outcome{o})
+	}
 	b.attempts++
+	d.attempts++
 	switch {
 	case err == nil:
 		b.sent++
+		d.sent++
 	case cmp == nil && mailer.FaultOf(err) == mailer.FaultTransient:
 		b.unreached++
 		b.lastUnreached = err
@@ -305,6 +470,7 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	if cmp != nil {
 		key = cmp.Key()
 		b.same[key]++
+		d.same[key]++
 		if b.replies[key] == nil {
 			b.replies[key] = cmp
 		}
@@ -320,29 +486,49 @@ func (b *breaker) observe(o store.Outcome, err error) (*StopError, error) {
 	default:
 		b.streak, b.lastKey = 1, key
 	}
-	if charges {
-		b.held = append(b.held, o)
-	}
 	var batch []store.Outcome
-	if !charges {
+	if charges {
+		d.held = append(d.held, o)
+	} else {
 		batch = append(batch, o)
 	}
-	stop := b.tripLocked(key, cmp, err)
+	if cmp != nil && cmp.Stage == mailer.StageRcpt && !d.probed && d.sent == 0 && d.same[key] >= breakerSame {
+		// Alike refusals and nobody accepted at this domain: is it the
+		// domain the relay refuses?
+		b.probeDomainLocked(domain, d)
+		b.maskLocked(d)
+	}
+	var stop *StopError
+	if b.trip == nil {
+		stop = b.tripLocked(key, cmp, err)
+	}
 	switch {
 	case b.trip != nil:
 		// Another outcome tripped the breaker while a probe ran: it spared
-		// and recorded what was held, this outcome too.
+		// and recorded what was held; what this domain held since is
+		// spared too.
 		stop = nil
-	case stop != nil:
-		b.trip = stop
-		for _, h := range b.held {
+		for _, h := range d.held {
 			batch = append(batch, spare(h))
 		}
-		b.held = nil
-	case b.judged:
-		// The window was healthy: what charges a reader is recorded now.
-		batch = append(batch, b.held...)
-		b.held = nil
+		d.held = nil
+	case stop != nil:
+		b.trip = stop
+		for _, dd := range b.domains {
+			for _, h := range dd.held {
+				batch = append(batch, spare(h))
+			}
+			dd.held = nil
+		}
+	case b.judged && !b.released:
+		// The window was healthy: what charges a reader at a domain
+		// already judged is recorded now.
+		b.released = true
+		for _, dd := range b.domains {
+			batch = append(batch, b.releaseLocked(dd)...)
+		}
+	default:
+		batch = append(batch, b.releaseLocked(d)...)
 	}
 	b.mu.Unlock()
 	if len(batch) == 0 {
@@ -391,12 +577,18 @@ func (b *breaker) finish() (*StopError, error) {
 			b.trip = stop
 		}
 	}
-	batch := b.held
-	b.held = nil
-	if b.trip != nil {
-		for i := range batch {
-			batch[i] = spare(batch[i])
+	var batch []store.Outcome
+	for _, d := range b.domains {
+		for _, h := range d.held {
+			if b.trip != nil || d.refused != nil {
+				h = spare(h)
+				if b.trip == nil {
+					d.spared++
+				}
+			}
+			batch = append(batch, h)
 		}
+		d.held = nil
 	}
 	stop := b.trip
 	b.mu.Unlock()
@@ -447,5 +639,24 @@ func (r *Runner) probeRelay(ctx context.Context, reply *mailer.Error) error {
 	} else {
 		r.Log.Info("relay probe after many alike mailbox refusals", "reply", reply.Reply(), "probe", to, "error", err)
 	}
+	return err
+}
+
+// probeDomain asks the relay, with the digests' envelope sender, whether
+// it takes mail for domain's postmaster (MAIL FROM, RCPT TO, RSET, nothing
+// sent): several recipients there got the same refusal and none was
+// accepted. nil means accepted: those refusals are the mailboxes' own.
+func (r *Runner) probeDomain(ctx context.Context, domain string) error {
+	p, ok := r.Sender.(relayProber)
+	if !ok {
+		return errNoProbe
+	}
+	from := r.returnPath(0, time.Now().UTC().Format(DateLayout))
+	if from == "" {
+		from = r.Config.ReturnPath()
+	}
+	to := "postmaster@" + domain
+	err := p.Probe(ctx, from, to)
+	r.Log.Info("relay probe of a domain after alike refusals there", "domain", domain, "probe", to, "error", errString(err))
 	return err
 }

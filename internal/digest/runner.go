@@ -270,6 +270,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		return r.Store.Journal(batch...)
 	})
 	br.probe = func(reply *mailer.Error) error { return r.probeRelay(sendCtx, reply) }
+	br.probeDomain = func(domain string) error { return r.probeDomain(sendCtx, domain) }
 	go func() {
 		err := r.Sender.Deliver(sendCtx, jobs, func(j *mailer.Job) {
 			defer func() { settled.Add(1); progress() }()
@@ -289,7 +290,7 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 			if !ok {
 				return // never attempted: stays pending for the resumed run
 			}
-			stop, err := br.observe(o, j.LastErr)
+			stop, err := br.observe(o, j.LastErr, recipientDomain(j.Msg.To))
 			setErr(err)
 			if stop != nil {
 				stopSend(stop)
@@ -508,6 +509,10 @@ func (r *Runner) Run(ctx context.Context, sp Spec) (Summary, error) {
 		r.Log.Error("the relay refused digests for reasons that are not the readers' (nobody was marked bounced; they are retried in the next run)",
 			"reply", o.reply.Reply(), "stage", string(o.reply.Stage), "refused", o.n)
 	}
+	for _, d := range br.refusedDomains() {
+		r.Log.Error("the relay refused every recipient at a domain, its postmaster too (nobody there was marked bounced; they are retried in the next run)",
+			"domain", d.domain, "reply", d.reply.Reply(), "refused", d.n, "not_charged", d.spared)
+	}
 	if unreached > 0 && stop == nil && !interrupted {
 		r.Log.Error("the SMTP server could not be reached: nothing was sent (nobody was marked bounced; the next run tries again)",
 			"failed", unreached, "error", unreachedErr.Error())
@@ -610,6 +615,11 @@ type jobMeta struct {
 	date     string
 	papers   []string
 	fallback bool // trending papers only: no interest matched
+}
+
+// recipientDomain is the lower-cased domain of a bare address.
+func recipientDomain(addr string) string {
+	return strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
 }
 
 func errString(err error) string {
