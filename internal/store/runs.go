@@ -135,6 +135,10 @@ func (s *Store) AddDue(date string, ids []uint64) (int, error) {
 		if lb == nil {
 			return fmt.Errorf("run %s has not begun", date)
 		}
+		// Ids come in ascending order for a full list (a batch of the
+		// subscribers bucket), nearly so for a tick (the due index's
+		// order): split at 90%, as record does.
+		lb.FillPercent = 0.9
 		buf, _ := json.Marshal(model.Delivery{State: model.DeliveryPending})
 		for _, id := range ids {
 			k := u64(id)

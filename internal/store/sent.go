@@ -125,6 +125,14 @@ func (s *Store) SentHistory(id uint64) (map[string]string, error) {
 
 func putSent(tx *bolt.Tx, id uint64, date string, papers []string) error {
 	b := tx.Bucket(bucketSent)
+	// A fold records a run's readers in nearly ascending id order, and a
+	// reader's new papers have the highest ids of their history, so the
+	// entries arrive in key order: pages split at 90% instead of bbolt's
+	// half hold nearly twice as many: after a full-list run at 100k
+	// (784,920 entries) 9,457 leaf pages instead of 17,063, each one a
+	// page the run's folds read back (file-backed RSS) and later runs'
+	// SentSets and PruneSent read.
+	b.FillPercent = 0.9
 	for _, p := range papers {
 		k := make([]byte, 8, 8+len(p))
 		copy(k, u64(id))

@@ -240,7 +240,11 @@ func TestPruneSentBoundsTheFile(t *testing.T) {
 	}
 	t.Logf("pruned: %d pages after %d days, %d after %d", half, days, full, 2*days)
 	half, full = grow(false)
-	if full < half+half/2 {
+	// A quarter more at least (12 more days of history on 12): the
+	// history's pages are filled to 90% (putSent), so the papers and the
+	// rest of the store weigh more than at bbolt's half (1,948 -> 2,710
+	// pages here, against 1,323 -> 1,340 pruned).
+	if full < half+half/4 {
 		t.Errorf("without the sent prune the store grew only from %d to %d pages: the test measures nothing", half, full)
 	}
 	t.Logf("not pruned: %d pages after %d days, %d after %d", half, days, full, 2*days)
