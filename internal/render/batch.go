@@ -7,7 +7,9 @@ import (
 	"hash/maphash"
 	htmltemplate "html/template"
 	"io"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -32,7 +34,7 @@ type Batch struct {
 	e     *Engine
 	seeds [2]maphash.Seed
 	mu    sync.RWMutex
-	frags map[key]string
+	frags map[key]*cut // holes none
 	cuts  map[key]*cut // nil: rendered per reader
 	// lines holds each piece of the cuts once: the items of one paper
 	// differ in a few paragraphs (the highlights, why it matched).
@@ -210,7 +212,14 @@ func (b *Batch) prepare(v *DigestView) *DigestView {
 		h.match(&p.Match)
 		p.msum = h.sum()
 		h.str(p.Followed)
-		p.isum, p.vals = h.shape([]*string{&p.MoreURL, &p.LessURL}, itemHoles)
+		links := []*string{&p.MoreURL, &p.LessURL}
+		p.isum, p.vals = h.shape(links, itemHoles)
+		h.reset()
+		h.int(int(p.psum[0]))
+		h.int(int(p.psum[1]))
+		h.int(p.Of)
+		h.str(p.Followed)
+		p.ksum, _ = h.shape(links, itemHoles)
 	}
 	if b != nil {
 		hd, f := c.head(), c.foot()
@@ -263,7 +272,7 @@ func (m *mailTemplates) head(w *strings.Builder, part int, name string, v *Diges
 	}
 	hd := v.head()
 	fields, kinds := hd.own()
-	return m.holed(w, part, name, v.batch, &hd, fields, kinds, v.hsum, v.hvals, false)
+	return m.holed(w, part, name, v.batch, &hd, fields, kinds, v.hsum, v.hvals, false, nil)
 }
 
 // foot writes template name of part run on v's Foot to w.
@@ -277,7 +286,7 @@ func (m *mailTemplates) foot(w *strings.Builder, part int, name string, v *Diges
 	}
 	f := v.foot()
 	fields, kinds := f.own()
-	return m.holed(w, part, name, v.batch, &f, fields, kinds, v.fsum, v.fvals, false)
+	return m.holed(w, part, name, v.batch, &f, fields, kinds, v.fsum, v.fvals, false, nil)
 }
 
 // item writes template name of part run on p's Item to w.
@@ -290,8 +299,12 @@ func (m *mailTemplates) item(w *strings.Builder, part int, name string, v *Paper
 		return nil
 	}
 	it := v.Item
+	links := []*string{&it.MoreURL, &it.LessURL}
+	if it.batch != nil && m.free[part][name] {
+		return m.holed(w, part, name, it.batch, &it, links, itemHoles, it.ksum, it.vals, true, &it)
+	}
 	it.inItem, it.own = true, nil
-	return m.holed(w, part, name, it.batch, &it, []*string{&it.MoreURL, &it.LessURL}, itemHoles, it.isum, it.vals, true)
+	return m.holed(w, part, name, it.batch, &it, links, itemHoles, it.isum, it.vals, true, nil)
 }
 
 // itemOf is the Item of a paper as templates pass it: a PaperView in the
@@ -320,7 +333,12 @@ func itemOf(v any) *Item {
 // the reader's own strings, which is the reader's part; unless first, only
 // the second time (a head, whose key holds the reader's interests, mostly
 // comes once). A Batch that is full renders per reader.
-func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, s sum, vals []string, first bool) error {
+//
+// With it, data's Item (an item template that is matchFree), the
+// template's {{matched}} calls are holes too: marks in the sentinels'
+// render, and per reader the fragments of the reader's Match, so s need
+// not sum the Match.
+func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batch, data any, fields []*string, kinds []holeKind, s sum, vals []string, first bool, it *Item) error {
 	if b == nil {
 		return m.execTo(w, part, name, data)
 	}
@@ -331,10 +349,26 @@ func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batc
 	b.mu.RUnlock()
 	switch {
 	case c != nil:
-		c.write(w, vals)
+		for i, p := range c.pieces {
+			w.WriteString(p)
+			switch g := c.gaps[i]; {
+			case g.hole < 0:
+			case int(g.hole) < len(vals):
+				w.WriteString(g.show(vals))
+			default:
+				if err := m.writeFragment(w, part, c.calls[int(g.hole)-len(vals)], it); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	case ok || full || !first && !b.saw(k):
 		return m.execTo(w, part, name, data)
+	}
+	var own, marked *matchHoles
+	if it != nil {
+		own, marked = new(matchHoles), &matchHoles{marks: &marks{tag: strconv.FormatUint(rand.Uint64(), 36) + "_"}}
+		it.holes = own
 	}
 	start := w.Len()
 	if err := m.execTo(w, part, name, data); err != nil {
@@ -344,7 +378,7 @@ func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batc
 	var err error
 	hs := holes(fields, kinds)
 	sent, outA := sentinel(fields, kinds, hs), out
-	if len(hs) > 0 {
+	if len(hs) > 0 || it != nil {
 		orig := make([]string, len(fields))
 		for i, p := range fields {
 			orig[i] = *p
@@ -353,13 +387,26 @@ func (m *mailTemplates) holed(w *strings.Builder, part int, name string, b *Batc
 			f := fields[hs[h].f]
 			*f = (*f)[:hs[h].i] + sent[h] + (*f)[hs[h].j:]
 		}
+		if it != nil {
+			it.holes = marked
+		}
 		outA, err = m.exec(part, name, data)
 		for i, p := range fields {
 			*p = orig[i]
 		}
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case it == nil:
 		c = makeCut(outA, out, sent, vals)
+	case slices.Equal(own.names, marked.names):
+		c = makeCut(outA, out, append(sent, marked.outs...), append(slices.Clip(vals), own.outs...))
+		if c != nil && slices.ContainsFunc(c.gaps, func(g gap) bool { return g.esc && int(g.hole) >= len(sent) }) {
+			c = nil // a fragment placed where HTML is escaped
+		}
+		if c != nil {
+			c.calls = own.names
+		}
 	}
 	b.keep(k, c)
 	return nil
@@ -392,36 +439,53 @@ func (b *Batch) saw(k key) bool {
 	return false
 }
 
-// keep holds c under k, each of its lines once, if b has room for it.
+// keep holds c under k, each of its pieces once, if b has room for it.
 func (b *Batch) keep(k key, c *cut) {
-	cost := cutOverhead
-	if c != nil {
-		for _, p := range c.pieces {
-			cost += len(p) + pieceOverhead + lineOverhead
-		}
-	}
+	cost := c.cost()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.cuts[k]; ok || b.size+cost > maxFragmentBytes {
 		return
 	}
 	if b.cuts == nil {
-		b.cuts, b.lines = make(map[key]*cut), make(map[string]string)
-	}
-	if c != nil {
-		c.pieces, c.gaps = slices.Clone(c.pieces), slices.Clone(c.gaps) // no spare capacity
-		for i, p := range c.pieces {
-			if l, ok := b.lines[p]; ok {
-				c.pieces[i] = l
-				cost -= len(p) + lineOverhead
-			} else {
-				l = strings.Clone(p)
-				b.lines[l], c.pieces[i] = l, l
-			}
-		}
+		b.cuts = make(map[key]*cut)
 	}
 	b.cuts[k] = c
-	b.size += cost
+	b.size += b.intern(c, cost)
+}
+
+// cost is about what holding c costs a Batch, its pieces not yet shared.
+func (c *cut) cost() int {
+	cost := cutOverhead
+	if c != nil {
+		for _, p := range c.pieces {
+			cost += len(p) + pieceOverhead + lineOverhead
+		}
+	}
+	return cost
+}
+
+// intern makes c (with b.mu held) show each piece that b holds already
+// from b's copy and hold a copy of the others, and returns c's cost less
+// what it shares.
+func (b *Batch) intern(c *cut, cost int) int {
+	if c == nil {
+		return cost
+	}
+	if b.lines == nil {
+		b.lines = make(map[string]string)
+	}
+	c.pieces, c.gaps = slices.Clone(c.pieces), slices.Clone(c.gaps) // no spare capacity
+	for i, p := range c.pieces {
+		if l, ok := b.lines[p]; ok {
+			c.pieces[i] = l
+			cost -= len(p) + lineOverhead
+		} else {
+			l = strings.Clone(p)
+			b.lines[l], c.pieces[i] = l, l
+		}
+	}
+	return cost
 }
 
 // fragment returns template name of part (text or HTML) run on p's Paper
@@ -440,6 +504,10 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 	switch {
 	case b == nil:
 		return m.exec(part, name, data)
+	case matched && p.holes != nil && p.holes.marks != nil:
+		mark := p.holes.marks.mark('m', name, 0)
+		p.holes.names, p.holes.outs = append(p.holes.names, name), append(p.holes.outs, mark)
+		return mark, nil
 	case matched && p.inItem:
 		// The item's cut holds this; the renders of one call share it.
 		if out, ok := p.own[k]; ok {
@@ -454,26 +522,63 @@ func (m *mailTemplates) fragment(part int, name string, v any, matched bool) (st
 		}
 		return out, err
 	}
-	b.mu.RLock()
-	out, ok := b.frags[k]
-	b.mu.RUnlock()
-	if ok {
-		return out, nil
+	var out string
+	if c := b.frag(k); c != nil {
+		var w strings.Builder
+		c.write(&w, nil)
+		out = w.String()
+	} else {
+		var err error
+		if out, err = m.exec(part, name, data); err != nil {
+			return "", err
+		}
+		b.hold(k, out)
 	}
-	out, err := m.exec(part, name, data)
-	if err != nil {
-		return "", err
+	if matched && p.holes != nil {
+		p.holes.names, p.holes.outs = append(p.holes.names, name), append(p.holes.outs, out)
 	}
-	b.mu.Lock()
-	if b.frags == nil {
-		b.frags = make(map[key]string)
-	}
-	if _, ok := b.frags[k]; !ok && b.size+len(out)+fragmentOverhead <= maxFragmentBytes {
-		b.frags[k] = out
-		b.size += len(out) + fragmentOverhead
-	}
-	b.mu.Unlock()
 	return out, nil
+}
+
+// writeFragment writes to w template name of part run on p's Match, from
+// p's batch when it holds it.
+func (m *mailTemplates) writeFragment(w *strings.Builder, part int, name string, p *Item) error {
+	k := key{p.msum, part, name}
+	if c := p.batch.frag(k); c != nil {
+		c.write(w, nil)
+		return nil
+	}
+	start := w.Len()
+	if err := m.execTo(w, part, name, &p.Match); err != nil {
+		return err
+	}
+	p.batch.hold(k, w.String()[start:])
+	return nil
+}
+
+// frag returns the fragment b holds under k, nil for none.
+func (b *Batch) frag(k key) *cut {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.frags[k]
+}
+
+// hold keeps out, a fragment, under k cut into its paragraphs (each held
+// once), if b has room for it.
+func (b *Batch) hold(k key, out string) {
+	c := new(cut)
+	c.add(out, gap{hole: -1})
+	cost := c.cost()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.frags[k]; ok || b.size+cost > maxFragmentBytes {
+		return
+	}
+	if b.frags == nil {
+		b.frags = make(map[key]*cut)
+	}
+	b.frags[k] = c
+	b.size += b.intern(c, cost)
 }
 
 // partFuncs are the functions of the text (T textBlock) or HTML (T

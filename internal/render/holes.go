@@ -3,6 +3,7 @@ package render
 import (
 	htmltemplate "html/template"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +107,9 @@ func printable(s string) bool {
 type cut struct {
 	pieces []string
 	gaps   []gap
+	// calls, in an item's cut, name the {{matched}} templates whose
+	// fragments fill the holes past the reader's strings, in order.
+	calls []string
 }
 
 // gap is what follows a piece: hole (-1 for none) as it is or, esc, as
@@ -162,29 +166,31 @@ func makeCut(outA, out string, sent, vals []string) *cut {
 	slices.SortFunc(finds, func(a, b find) int { return a.at - b.at })
 	c := &cut{}
 	last := 0
-	add := func(piece string, g gap) {
-		for i := 0; i < len(piece)-1; i++ {
-			if piece[i] == '\n' && (piece[i+1] == '\n' || piece[i+1] == '<') {
-				c.pieces = append(c.pieces, piece[:i+1])
-				c.gaps = append(c.gaps, gap{hole: -1})
-				piece, i = piece[i+1:], -1
-			}
-		}
-		c.pieces = append(c.pieces, piece)
-		c.gaps = append(c.gaps, g)
-	}
 	for _, f := range finds {
 		if f.at < last {
 			return nil
 		}
-		add(outA[last:f.at], f.gap)
+		c.add(outA[last:f.at], f.gap)
 		last = f.at + f.n
 	}
-	add(outA[last:], gap{hole: -1})
+	c.add(outA[last:], gap{hole: -1})
 	if !c.gives(out, vals) {
 		return nil
 	}
 	return c
+}
+
+// add appends piece, followed by g, cut where paragraphs start.
+func (c *cut) add(piece string, g gap) {
+	for i := 0; i < len(piece)-1; i++ {
+		if piece[i] == '\n' && (piece[i+1] == '\n' || piece[i+1] == '<') {
+			c.pieces = append(c.pieces, piece[:i+1])
+			c.gaps = append(c.gaps, gap{hole: -1})
+			piece, i = piece[i+1:], -1
+		}
+	}
+	c.pieces = append(c.pieces, piece)
+	c.gaps = append(c.gaps, g)
 }
 
 // gives reports whether c joined around vals is out.
@@ -412,17 +418,6 @@ func (m *mailTemplates) fill(w *strings.Builder, part int, sk *skeleton, v *Dige
 			continue
 		}
 		c := sk.calls[sk.gaps[i].hole]
-		sum, vals := v.hsum, v.hvals
-		switch c.kind {
-		case 'i':
-			sum, vals = v.Papers[c.paper].isum, v.Papers[c.paper].vals
-		case 'f':
-			sum, vals = v.fsum, v.fvals
-		}
-		if cut := v.batch.cut(key{sum, part, c.name}); cut != nil {
-			cut.write(w, vals)
-			continue
-		}
 		var err error
 		switch c.kind {
 		case 'i':
@@ -437,4 +432,113 @@ func (m *mailTemplates) fill(w *strings.Builder, part int, sk *skeleton, v *Dige
 		}
 	}
 	return nil
+}
+
+// An item template (the text or HTML of one paper in a digest) sees the
+// reader's Match: the words that matched, why the paper is here. When it
+// shows the Match only through whole {{matched "NAME" .}} actions
+// (matchFree), its output is the same for every reader of the paper whose
+// links have one shape, but for those actions' fragments: a Batch cuts it
+// once per paper and shape with the matched calls as holes too (marks in
+// the sentinels' render), and each reader's item is the pieces joined
+// around the reader's links and the fragments of the reader's Match,
+// which the Batch renders once per paper and interest.
+
+// matchHoles record the {{matched}} calls of an item render that a Batch
+// cuts: with marks, each call gives a mark (the sentinels' render); else
+// the fragment, kept in outs (the reader's own).
+type matchHoles struct {
+	marks *marks
+	names []string
+	outs  []string
+}
+
+// itemNames are the fields and methods an item template may name and stay
+// matchFree: those of the Paper, the Item's own and the number of papers.
+var itemNames = func() map[string]bool {
+	names := map[string]bool{"Paper": true, "Of": true, "MoreURL": true, "LessURL": true, "Followed": true}
+	for _, t := range []reflect.Type{reflect.TypeFor[Paper](), reflect.TypeFor[*Paper]()} {
+		if t.Kind() == reflect.Struct {
+			for i := range t.NumField() {
+				names[t.Field(i).Name] = true
+			}
+		}
+		for i := range t.NumMethod() {
+			names[t.Method(i).Name] = true
+		}
+	}
+	return names
+}()
+
+// matchFree reports whether the template below n, run on an Item, shows
+// the Item's Match only through whole {{matched "NAME" .}} actions: it
+// names no other field or method than itemNames, passes the Item itself
+// (dot or $) to nothing but matched and shared, and neither tests nor
+// passes on what matched gives. dot says whether dot is the Item.
+func matchFree(n parse.Node, dot bool) bool {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return true
+		}
+		for _, c := range n.Nodes {
+			if !matchFree(c, dot) {
+				return false
+			}
+		}
+		return true
+	case *parse.TextNode, *parse.CommentNode, *parse.BreakNode, *parse.ContinueNode:
+		return true
+	case *parse.ActionNode:
+		if c := n.Pipe.Cmds; len(n.Pipe.Decl) == 0 && len(c) == 1 && len(c[0].Args) == 3 && c[0].Args[0].String() == "matched" {
+			_, str := c[0].Args[1].(*parse.StringNode)
+			_, isDot := c[0].Args[2].(*parse.DotNode)
+			return dot && str && isDot
+		}
+		return freePipe(n.Pipe, dot)
+	case *parse.IfNode:
+		return freePipe(n.Pipe, dot) && matchFree(n.List, dot) && matchFree(n.ElseList, dot)
+	case *parse.WithNode:
+		return freePipe(n.Pipe, dot) && matchFree(n.List, false) && matchFree(n.ElseList, dot)
+	case *parse.RangeNode:
+		return freePipe(n.Pipe, dot) && matchFree(n.List, false) && matchFree(n.ElseList, dot)
+	case *parse.TemplateNode:
+		return n.Pipe == nil || freePipe(n.Pipe, dot)
+	}
+	return false
+}
+
+// freePipe is matchFree for a pipeline.
+func freePipe(p *parse.PipeNode, dot bool) bool {
+	if p == nil {
+		return true
+	}
+	for _, c := range p.Cmds {
+		for i, a := range c.Args {
+			if !freeArg(a, dot, c.Args[0].String() == "shared" && i == 2 && len(c.Args) == 3) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// freeArg is matchFree for one argument; toShared says it is the paper
+// passed to shared.
+func freeArg(a parse.Node, dot, toShared bool) bool {
+	switch a := a.(type) {
+	case *parse.DotNode:
+		return !dot || toShared
+	case *parse.FieldNode:
+		return !dot || itemNames[a.Ident[0]]
+	case *parse.VariableNode:
+		return a.Ident[0] != "$" || len(a.Ident) > 1 && itemNames[a.Ident[1]]
+	case *parse.ChainNode:
+		return freeArg(a.Node, dot, false)
+	case *parse.PipeNode:
+		return freePipe(a, dot)
+	case *parse.IdentifierNode:
+		return a.Ident != "matched"
+	}
+	return true
 }

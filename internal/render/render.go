@@ -15,9 +15,12 @@
 // and those placed with {{matched}} once per paper and interest (a
 // Match). The digest's head, each paper's item and its foot ({{head}},
 // {{item}}, {{foot}}) are rendered once per shape of the reader's own
-// strings (address, signed links) and cut where those strings go; each
-// reader's digest is the digest template joining those cuts around the
-// reader's strings and numbering the papers (see batch.go and holes.go).
+// strings (address, signed links) and cut where those strings go; an item
+// that shows its Match only through {{matched}} actions is cut once per
+// paper and shape with those fragments as holes too, so a paper matched
+// otherwise costs only its matched fragments. Each reader's digest is the
+// digest template joining those cuts around the reader's strings and
+// fragments and numbering the papers (see batch.go and holes.go).
 package render
 
 import (
@@ -70,6 +73,9 @@ type mailTemplates struct {
 	// calls (see holes.go); skeletons holds its skeletons by [part, papers].
 	skeletal  [2]bool
 	skeletons sync.Map
+	// free marks, by part and name, the templates that are matchFree on
+	// an Item (see holes.go).
+	free [2]map[string]bool
 }
 
 // file is one template's source and where it came from, for errors.
@@ -280,6 +286,14 @@ func parseMail(files map[string]file, kind string) (*mailTemplates, error) {
 	m.origins[2] = f.origin
 	for i, t := range []*parse.Tree{m.text.Tree, m.html.Tree} {
 		m.skeletal[i] = t != nil && skeletal(t.Root, false)
+	}
+	// Before html/template adds its escapers to the trees.
+	m.free = [2]map[string]bool{{}, {}}
+	for _, x := range m.text.Templates() {
+		m.free[partText][x.Name()] = x.Tree != nil && matchFree(x.Tree.Root, true)
+	}
+	for _, x := range m.html.Templates() {
+		m.free[partHTML][x.Name()] = x.Tree != nil && matchFree(x.Tree.Root, true)
 	}
 	return m, nil
 }

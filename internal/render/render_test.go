@@ -1145,3 +1145,60 @@ func TestSkeleton(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchFree renders readers who share papers but not interests in
+// one batch, with item templates that show the Match through whole
+// {{matched}} actions (cut once per paper) and ones that name a Match
+// field or test a fragment themselves (cut per paper and interest): each
+// digest must equal the one rendered alone.
+func TestMatchFree(t *testing.T) {
+	tests := []struct {
+		name, item string
+		free       bool
+	}{
+		{"embedded", "", true},
+		{"item shows the interest", `{{define "paper"}}{{matched "paper title" .}}</h2><p>{{.Interest}}</p>{{matched "paper why" .}}</td></tr>{{end}}`, false},
+		{"item tests a fragment", `{{define "paper"}}{{matched "paper title" .}}</h2>{{if matched "paper why" .}}<p>why</p>{{end}}</td></tr>{{end}}`, false},
+		{"item passes itself on", `{{define "paper"}}{{matched "paper title" .}}</h2>{{template "hl" .TitleParts}}{{with $}}{{.Like}}{{end}}</td></tr>{{end}}`, false},
+		{"fragment in an attribute", `{{define "paper"}}<span title="{{matched "paper why" .}}">{{matched "paper title" .}}</span></h2></td></tr>{{end}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{}
+			if tt.item != "" {
+				src, err := fs.ReadFile(templates.FS, "mail/digest.html")
+				if err != nil {
+					t.Fatal(err)
+				}
+				files["mail/digest.html"] = strings.Replace(string(src), `{{- define "paper"}}`, tt.item+`{{- define "unused"}}`, 1)
+			}
+			e, err := newEngine(mailFS(t, files), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.digest.free[partHTML]["paper"]; got != tt.free {
+				t.Errorf("HTML item matchFree %v, want %v", got, tt.free)
+			}
+			b := e.NewBatch()
+			for r, v := range benchReaders(30) {
+				for i := range v.Papers {
+					p := &v.Papers[i]
+					p.Interest = fmt.Sprintf("interest %d", r%4)
+					p.Matched = []string{p.Interest}
+					p.Like = fmt.Sprintf("like %d", r%5)
+				}
+				s1, t1, h1, err := b.Digest(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s2, t2, h2, err := e.Digest(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s1 != s2 || t1 != t2 || h1 != h2 {
+					t.Fatalf("reader %d: digest from the batch differs from the one rendered alone", r)
+				}
+			}
+		})
+	}
+}

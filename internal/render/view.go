@@ -92,6 +92,11 @@ type Item struct {
 	batch            *Batch
 	psum, msum, isum sum
 	vals             []string
+	// ksum sums the Item without its Match (its links masked): an item
+	// template that is matchFree is cut once per ksum, its matched calls
+	// holes; holes records those calls in a render that cuts them.
+	ksum  sum
+	holes *matchHoles
 	// inItem marks the Item an item template runs on: its matched
 	// fragments are kept in own for the renders of that one call (the
 	// item's cut holds them afterwards), not in the batch.
