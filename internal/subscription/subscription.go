@@ -39,9 +39,12 @@ var (
 )
 
 // ConfirmMailer renders the double opt-in mail; digest.Runner implements
-// it. The link it carries is bound to nonce.
+// it. The link it carries is bound to nonce. ConfirmDraft does the
+// template work before the store's write transaction; finish, called in
+// it once the subscriber's id is known, only completes the mail (the link
+// names the id), so the write lock is never held while a template runs.
 type ConfirmMailer interface {
-	ConfirmMessage(sub *model.Subscriber, nonce string, now time.Time) (*mailer.Message, error)
+	ConfirmDraft(sub *model.Subscriber, nonce string, now time.Time) (finish func(id uint64) (*mailer.Message, error), err error)
 }
 
 // Deps are what a Service works with.
@@ -214,12 +217,19 @@ func sameValues(a, b *model.Confirmation) bool {
 		a.CategoryMode == b.CategoryMode && slices.Equal(a.Library, b.Library)
 }
 
-// queue stores c and its mail, with sub when it is new.
+// queue stores c and its mail, with sub when it is new, in one
+// transaction: the mail is queued if and only if sub and c are stored.
+// The mail is rendered before (ConfirmDraft); the transaction only puts
+// the new subscriber's id into its link.
 func (s *Service) queue(sub *model.Subscriber, c *model.Confirmation, now time.Time) error {
-	err := s.Store.Subscribe(sub, c, func(sub *model.Subscriber) (*store.OutboxItem, error) {
-		view := *sub
-		apply(&view, c)
-		msg, err := s.Mail.ConfirmMessage(&view, c.Nonce, now)
+	view := *sub
+	apply(&view, c)
+	finish, err := s.Mail.ConfirmDraft(&view, c.Nonce, now)
+	if err != nil {
+		return fmt.Errorf("queue confirmation for %s: %w", sub.Email, err)
+	}
+	err = s.Store.Subscribe(sub, c, func(sub *model.Subscriber) (*store.OutboxItem, error) {
+		msg, err := finish(sub.ID)
 		if err != nil {
 			return nil, err
 		}
