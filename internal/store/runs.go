@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -139,7 +140,7 @@ func (s *Store) AddDue(date string, ids []uint64) (int, error) {
 		// subscribers bucket), nearly so for a tick (the due index's
 		// order): split at 90%, as record does.
 		lb.FillPercent = 0.9
-		buf, _ := json.Marshal(model.Delivery{State: model.DeliveryPending})
+		buf, _ := ledgerLine(model.Delivery{State: model.DeliveryPending})
 		for _, id := range ids {
 			k := u64(id)
 			if lb.Get(k) != nil {
@@ -198,6 +199,27 @@ type Outcome struct {
 	NotBounce bool
 }
 
+// ledgerIDField is how the JSON of a model.Delivery with no subscriber
+// id begins.
+var ledgerIDField = []byte(`{"subscriber_id":0,`)
+
+// ledgerLine encodes a ledger line: d as JSON without the subscriber id,
+// which is the line's key (every reader of the ledger takes it from
+// there; lines written with it read the same). That is some 20 of the
+// 60 bytes of a pending line and of the 330 of a sent one: fewer pages
+// for a run to write and read back.
+func ledgerLine(d model.Delivery) ([]byte, error) {
+	d.SubscriberID = 0
+	buf, err := json.Marshal(&d)
+	if err != nil {
+		return nil, err
+	}
+	if rest, ok := bytes.CutPrefix(buf, ledgerIDField); ok {
+		buf = append(buf[:1], rest...)
+	}
+	return buf, nil
+}
+
 func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 	d := o.Delivery
 	softBounced, err := s.recordDelivery(tx, o)
@@ -226,7 +248,7 @@ func (s *Store) record(tx *bolt.Tx, o Outcome) error {
 			return err
 		}
 	}
-	buf, err := json.Marshal(&d)
+	buf, err := ledgerLine(d)
 	if err != nil {
 		return err
 	}
