@@ -26,6 +26,7 @@ import (
 // 127.0.0.1 only, relaying everything to a relayhost on 127.0.0.1.
 type postfix struct {
 	t    *testing.T
+	bin  string // the postfix command; postqueue is beside it
 	conf string
 	log  string
 	port int
@@ -65,7 +66,7 @@ func startPostfixOn(t *testing.T, relayPort, port int, extraMain, extraMaster st
 	if port == 0 {
 		port = freePort(t)
 	}
-	pf := &postfix{t: t, conf: filepath.Join(dir, "conf"), log: filepath.Join(dir, "maillog"), port: port}
+	pf := &postfix{t: t, bin: bin, conf: filepath.Join(dir, "conf"), log: filepath.Join(dir, "maillog"), port: port}
 	for _, d := range []string{"conf", "queue", "data"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -173,6 +174,24 @@ func (pf *postfix) maillog() string {
 	return string(b)
 }
 
+// delivered reports whether the maillog has a line of a message delivered
+// (status=sent) by relay.
+func (pf *postfix) delivered(relay string) bool {
+	for _, l := range strings.Split(pf.maillog(), "\n") {
+		if strings.Contains(l, "relay="+relay+",") && strings.Contains(l, "status=sent") {
+			return true
+		}
+	}
+	return false
+}
+
+// queueEmpty reports whether the instance's queue holds no mail, as
+// postqueue -p lists it, and what it listed.
+func (pf *postfix) queueEmpty() (bool, string) {
+	out, err := pf.cmd(filepath.Join(filepath.Dir(pf.bin), "postqueue"), "-p")
+	return err == nil && strings.Contains(string(out), "Mail queue is empty"), string(out)
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,7 +228,7 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 
 	// 4 digests and 2 DSNs (null sender, to the VERP address) reach the sink.
 	var dsns []smtptest.Message
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		dsns = dsns[:0]
 		digests := 0
@@ -224,7 +243,7 @@ func TestPostfixBouncesEndToEnd(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 60 s the sink has %d digests and %d DSNs, want 4 and 2\nmaillog:\n%s", digests, len(dsns), pf.maillog())
+			t.Fatalf("after 3 min the sink has %d digests and %d DSNs, want 4 and 2\nmaillog:\n%s", digests, len(dsns), pf.maillog())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -353,24 +372,28 @@ maximal_backoff_time = 2s
 	if out := in.ok("digest"); !strings.Contains(out, "4 sent") {
 		t.Fatalf("digest through postfix: %s", out)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		list := in.ok("subscribers", "list", "--state", "bounced")
-		if rows(list) == 1 && strings.Contains(list, "reader01@example.org") && strings.Contains(list, "550 5.1.1 (dsn)") {
-			break
-		}
-		if rows(list) > 1 {
-			t.Fatalf("more than the refused subscriber bounced:\n%s", list)
+	// Wait for Postfix to be done: the DSN delivered through the pipe (the
+	// pipe exits EX_TEMPFAIL while a papermail command holds the store, and
+	// Postfix tries again) and nothing left in its queue. Nothing here
+	// opens the store meanwhile: a command polling it would make the pipe
+	// defer again, and itself fail while the pipe holds the store.
+	var queue string
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		var empty bool
+		if pf.delivered("papermail-bounces") {
+			if empty, queue = pf.queueEmpty(); empty {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 60 s the DSN piped to papermail has not bounced reader01:\n%s\nmaillog:\n%s", list, pf.maillog())
+			t.Fatalf("after 3 min Postfix has not delivered the DSN through the pipe and emptied its queue\npostqueue -p:\n%s\nmaillog:\n%s", queue, pf.maillog())
 		}
-		time.Sleep(500 * time.Millisecond)
+	}
+	list := in.ok("subscribers", "list", "--state", "bounced")
+	if rows(list) != 1 || !strings.Contains(list, "reader01@example.org") || !strings.Contains(list, "550 5.1.1 (dsn)") {
+		t.Fatalf("after the DSN went through the pipe, bounced:\n%s\nwant reader01 alone, with 550 5.1.1 (dsn)\nmaillog:\n%s", list, pf.maillog())
 	}
 	if got := sink.CountByRecipient(); len(got) != 3 {
 		t.Errorf("sink got digests for %v, want the 3 accepted recipients (the DSN went to the pipe)", got)
-	}
-	if !strings.Contains(pf.maillog(), "relay=papermail-bounces") {
-		t.Errorf("the maillog shows no delivery through the pipe:\n%s", pf.maillog())
 	}
 }
