@@ -119,9 +119,29 @@
 // reorders comparable papers. Papers with the same normalized title (one
 // paper from two feeds) are picked once.
 //
-// Compiled interests are cached in the Index, so subscribers who share an
-// interest share the compilation, and Select itself only merges the
-// compiled per-paper scores, allocating little. The cache is bounded (a few
-// thousand interests, the most recently used kept), so a run's memory does
-// not grow with the number of distinct interests its readers wrote.
+// # Many readers, one run
+//
+// Most readers of a run share interests, so each distinct interest is
+// scored once per Index (once per run, over its candidates) and its
+// readers share the result. Compiled interests are cached in the Index by
+// their normalized text (white space collapsed; wordings that differ only
+// in stop words share one compilation by their stems). The cache is
+// bounded: two generations of 2,048 interests, so past 2,048 new ones the
+// older generation is dropped (an interest used again moves to the
+// current one and stays) and a dropped interest is compiled again by its
+// next reader; a run's memory does not grow with the number of distinct
+// interests its readers wrote. With an interest goes its ranking, built
+// by the first Select that uses it: its papers by relevance, best first,
+// and the words it matched in each paper picked for one of its readers.
+//
+// Per reader, Select merges the rankings of the reader's interests (and
+// examples and library entries) by the rule above: each paper's best
+// interest plus a softened share of the others, feedback, followed
+// authors and categories. The lists' best papers come first, until the
+// digest is full; of the other papers matched, only those whose score
+// bound (the softening without its exponential) could beat the last pick
+// are scored, and papers already sent, disliked or examples are skipped
+// as they come. The matched words of a pick are the interests' shared
+// ones. The picks are exactly those of scoring every matched paper for
+// the reader alone (TestSelectSharedRankings).
 package selection

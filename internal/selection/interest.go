@@ -146,6 +146,35 @@ type interest struct {
 	hits   []docVal // relevance 0..1 by doc, sorted by doc
 	// count is 1 + the number of papers above the floor, once counted.
 	count atomic.Int64
+	// ranked is what the interest's readers share in a run, built by the
+	// first Select that uses it (see ranking).
+	rankOnce sync.Once
+	ranked   *ranking
+}
+
+// ranking is an interest's ranked list for one run: its papers by
+// relevance, best first, and the words it matched in each paper picked
+// for one of its readers, found when first picked. It lives as long as
+// the compiled interest, so it is bounded with the interest cache: per
+// cached interest, one entry per paper picked for its readers (at most
+// the candidates).
+type ranking struct {
+	order []int32 // positions in hits, by relevance (doc order among equals)
+	mu    sync.RWMutex
+	surf  map[uint32][]surfHit // matched surface forms by paper
+}
+
+// ranking returns in's ranked list, building it on first use.
+func (in *interest) ranking() *ranking {
+	in.rankOnce.Do(func() {
+		rk := &ranking{order: make([]int32, len(in.hits)), surf: make(map[uint32][]surfHit)}
+		for i := range rk.order {
+			rk.order[i] = int32(i)
+		}
+		slices.SortStableFunc(rk.order, func(a, b int32) int { return cmp.Compare(in.hits[b].v, in.hits[a].v) })
+		in.ranked = rk
+	})
+	return in.ranked
 }
 
 // cacheMax is how many compiled interests one generation of an

@@ -73,7 +73,8 @@ func TrendingScore(p *model.Paper, now time.Time, halfLife time.Duration) float6
 
 // scratch is per-call working memory of Select, pooled per index.
 type scratch struct {
-	mark    []uint32
+	mark    []uint32 // stamp of the call that touched a paper
+	seen    []uint32 // stamp of the call that ranked a paper
 	stamp   uint32
 	best    []float32
 	sum     []float32
@@ -92,6 +93,7 @@ type cand struct {
 func newScratch(n int) *scratch {
 	return &scratch{
 		mark:  make([]uint32, n),
+		seen:  make([]uint32, n),
 		best:  make([]float32, n),
 		sum:   make([]float32, n),
 		arg:   make([]int32, n),
@@ -99,10 +101,20 @@ func newScratch(n int) *scratch {
 	}
 }
 
+// boundSlack widens the cheap upper bound of a paper's score (bound) past
+// float32 rounding, so the bound never prunes a paper its exact score
+// would pick.
+const boundSlack = 1 + 1.0/(1<<16)
+
 // Select returns up to limit papers for q, best first: papers whose
 // relevance reaches the floor, not excluded, not disliked, ranked by
 // relevance blended with trending. q must come from this index's Compile;
 // a query compiled by another index is recompiled.
+//
+// It merges the ranked lists of q's parts (ranking): their relevances
+// are gathered per paper in part order, then papers are ranked best first
+// down the lists until limit are picked, and of the other papers only
+// those whose score bound could still beat the last pick are scored.
 func (ix *Index) Select(q *Query, limit int) []Pick {
 	if q == nil || limit <= 0 || len(ix.papers) == 0 {
 		return nil
@@ -118,6 +130,7 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 	sc.stamp++
 	if sc.stamp == 0 {
 		clear(sc.mark)
+		clear(sc.seen)
 		sc.stamp = 1
 	}
 	stamp := sc.stamp
@@ -151,22 +164,24 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 		}
 	}
 	top := sc.top[:0]
-	for _, d := range sc.touched {
+	// consider scores paper d and puts it among the top when it makes the
+	// cut.
+	consider := func(d uint32) {
 		rel := soften(sc.best[d], sc.sum[d]-sc.best[d], otherShare) + sc.delta[d]
 		rel = min(1, max(0, rel))
 		rel, ok := ix.readerRel(q, d, rel)
 		if !ok || rel < ix.floor || ix.dup[d] {
-			continue
+			return
 		}
 		score := rel * (relShare + trendShare*ix.trend[d])
 		if len(top) == limit && !better(score, d, top[len(top)-1]) {
-			continue
+			return
 		}
 		if _, skip := slices.BinarySearch(q.skip, d); skip {
-			continue
+			return
 		}
 		if q.profile.Exclude != nil && q.profile.Exclude(ix.papers[d].ID) {
-			continue
+			return
 		}
 		i := len(top)
 		for i > 0 && better(score, d, top[i-1]) {
@@ -177,6 +192,33 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 		}
 		copy(top[i+1:], top[i:len(top)-1])
 		top[i] = cand{doc: d, score: score, rel: rel}
+	}
+	// The parts' best papers first, a rank of every list at a time, until
+	// limit are picked: a full top early makes the bound below prune most
+	// of the rest.
+	for depth, more := 0, true; more && len(top) < limit; depth++ {
+		more = false
+		for pi := range q.parts {
+			in := q.parts[pi].in
+			rk := in.ranking()
+			if depth >= len(rk.order) {
+				continue
+			}
+			more = true
+			if d := in.hits[rk.order[depth]].doc; sc.seen[d] != stamp {
+				sc.seen[d] = stamp
+				consider(d)
+			}
+		}
+	}
+	for _, d := range sc.touched {
+		if sc.seen[d] == stamp {
+			continue
+		}
+		if len(top) == limit && ix.bound(q, sc, d) < top[len(top)-1].score {
+			continue
+		}
+		consider(d)
 	}
 	sc.top = top
 	if len(top) == 0 {
@@ -201,6 +243,19 @@ func (ix *Index) Select(q *Query, limit int) []Pick {
 		}
 	}
 	return picks
+}
+
+// bound is an upper bound of the score Select's consider gives paper d,
+// without the exponential of soften (1 - e^-x <= x) and widened by
+// boundSlack; a filtered paper's is 0.
+func (ix *Index) bound(q *Query, sc *scratch, d uint32) float32 {
+	b := sc.best[d]
+	rel := min(1, max(0, b+(1-b)*otherShare*(sc.sum[d]-b)+max(0, sc.delta[d])))
+	rel, ok := ix.readerRel(q, d, rel)
+	if !ok {
+		return 0
+	}
+	return rel * (relShare + trendShare*ix.trend[d]) * boundSlack
 }
 
 // better orders candidates by score, then by index position.
@@ -252,19 +307,39 @@ func (ix *Index) matched(q *Query, best int, d uint32) []string {
 			}
 		}
 	}
-	hits := ix.surfaces(make([]surfHit, 0, 4*maxMatched), q.parts[best].in, d)
-	add(hits)
+	add(ix.surfacesOf(q.parts[best].in, d))
 	if len(q.parts) > 1 {
-		rest := hits[:0]
+		rest := make([]surfHit, 0, 4*maxMatched)
 		for pi := range q.parts {
 			if pi != best {
-				rest = ix.surfaces(rest, q.parts[pi].in, d)
+				rest = append(rest, ix.surfacesOf(q.parts[pi].in, d)...)
 			}
 		}
 		slices.SortStableFunc(rest, bySurfWeight)
 		add(rest)
 	}
 	return out
+}
+
+// surfacesOf returns what of interest in matched paper d (surfaces),
+// read-only: found once per run and kept in the interest's ranking, as
+// readers who share an interest are picked the same papers.
+func (ix *Index) surfacesOf(in *interest, d uint32) []surfHit {
+	if in.vector {
+		return nil
+	}
+	rk := in.ranking()
+	rk.mu.RLock()
+	hits, ok := rk.surf[d]
+	rk.mu.RUnlock()
+	if ok {
+		return hits
+	}
+	hits = slices.Clip(ix.surfaces(nil, in, d))
+	rk.mu.Lock()
+	rk.surf[d] = hits
+	rk.mu.Unlock()
+	return hits
 }
 
 // surfHit is a matched word or phrase as a paper writes it, with how much
@@ -277,8 +352,7 @@ type surfHit struct {
 func bySurfWeight(a, b surfHit) int { return cmp.Compare(b.w, a.w) }
 
 // surfaces appends to buf what of interest in matched paper d, best
-// first, without case-insensitive duplicates. It is not memoized: a memo
-// per interest and paper grows with the readers of a run.
+// first, without case-insensitive duplicates.
 func (ix *Index) surfaces(buf []surfHit, in *interest, d uint32) []surfHit {
 	if in.vector {
 		return buf
