@@ -151,13 +151,6 @@ func (s *SMTP) Deliver(ctx context.Context, in <-chan *Job, done func(*Job)) err
 			defer w.quit()
 			defer w.awaitPrev()
 			for {
-				if j := w.next; j != nil {
-					// Taken (and maybe announced) while the last message
-					// went out: this connection has it.
-					w.next = nil
-					w.handle(j)
-					continue
-				}
 				select {
 				case j := <-r.work:
 					w.handle(j)
@@ -379,14 +372,6 @@ type worker struct {
 	// from and returnPath are the last From and Return-Path parsed: a
 	// run sends every message from the same ones (but VERP's).
 	from, returnPath lastAddress
-	// next is the job this worker took while its last message went out,
-	// to be handled next. announced is next when its MAIL, RCPT and DATA
-	// were written after that message's final dot (RFC 2920 allows
-	// commands after the message content in one group): the connection is
-	// then inside next's DATA and must not be reused for anything else.
-	next, announced *Job
-	// envelope of next: sender and recipient.
-	nextFrom, nextTo string
 }
 
 // lastAddress remembers the address of the last value parsed.
@@ -425,59 +410,37 @@ func (w *worker) finishSent(j *Job) {
 	}()
 }
 
-// prep composes j when it has no bytes yet and parses its envelope: the
-// From address (for EHLO), the envelope sender and the recipient. A job
-// that cannot be sent is finished as Failed and ok is false.
-func (w *worker) prep(j *Job) (fromAddr, sender, to string, ok bool) {
+func (w *worker) handle(j *Job) {
 	s, r := w.s, w.r
+	if r.ctx.Err() != nil {
+		r.cancel(j)
+		return
+	}
 	if j.Msg == nil {
 		s.hooks.attempt("failed", "invalid message", 0)
 		r.finish(j, Failed, fmt.Errorf("%w: job %d has no message", ErrInvalidMessage, j.Ref))
-		return "", "", "", false
+		return
 	}
 	if j.Raw == nil {
 		raw, err := s.comp.Compose(j.Msg)
 		if err != nil {
 			s.hooks.attempt("failed", "invalid message", 0)
 			r.finish(j, Failed, err)
-			return "", "", "", false
+			return
 		}
 		j.Raw = raw
 	}
 	fromAddr, err1 := w.from.address(j.Msg.From)
-	rcpt, err2 := mail.ParseAddress(j.Msg.To)
+	to, err2 := mail.ParseAddress(j.Msg.To)
 	var err3 error
-	sender = fromAddr
+	sender := fromAddr
 	if j.Msg.ReturnPath != "" {
 		sender, err3 = w.returnPath.address(j.Msg.ReturnPath)
 	}
 	if err := errors.Join(err1, err2, err3); err != nil {
 		s.hooks.attempt("failed", "invalid message", 0)
 		r.finish(j, Failed, fmt.Errorf("%w: envelope of job %d: %w", ErrInvalidMessage, j.Ref, err))
-		return "", "", "", false
-	}
-	return fromAddr, sender, rcpt.Address, true
-}
-
-func (w *worker) handle(j *Job) {
-	s, r := w.s, w.r
-	announced := w.announced == j && j != nil
-	w.announced = nil
-	if r.ctx.Err() != nil {
-		if announced {
-			w.discard() // inside j's DATA: nothing else can follow
-		}
-		r.cancel(j)
 		return
-	}
-	var fromAddr, sender, to string
-	if announced {
-		fromAddr, sender, to = w.from.addr, w.nextFrom, w.nextTo
-	} else {
-		var ok bool
-		if fromAddr, sender, to, ok = w.prep(j); !ok {
-			return
-		}
 	}
 
 	if w.c == nil {
@@ -513,17 +476,14 @@ func (w *worker) handle(j *Job) {
 		}
 		w.connFails = 0
 	}
-	// An announced message took its token when it was announced.
-	if !announced {
-		if err := s.limiter.Wait(r.ctx); err != nil {
-			r.cancel(j)
-			return
-		}
+	if err := s.limiter.Wait(r.ctx); err != nil {
+		r.cancel(j)
+		return
 	}
 	start := time.Now()
 	j.Attempts++
 	reused := w.n > 0
-	err := w.transact(sender, to, j.Raw, announced)
+	err := w.transact(sender, to.Address, j.Raw)
 	if err != nil && reused && w.c == nil && staleConn(err) {
 		// The server had dropped the idle connection before we started:
 		// not the message's fault. Re-dial once and try again.
@@ -532,7 +492,7 @@ func (w *worker) handle(j *Job) {
 		if cerr != nil {
 			err = cerr
 		} else {
-			err = w.transact(sender, to, j.Raw, false)
+			err = w.transact(sender, to.Address, j.Raw)
 		}
 	}
 	w.outcome(j, err, time.Since(start))
@@ -663,7 +623,7 @@ func (w *worker) connect(fromAddr string) error {
 
 // transact sends one message on the open connection. After a failure the
 // connection is reset (reply errors) or discarded (anything else).
-func (w *worker) transact(from, to string, raw []byte, announced bool) (err error) {
+func (w *worker) transact(from, to string, raw []byte) (err error) {
 	c := w.c
 	if c == nil {
 		return staged(stageMail, errors.New("no connection"))
@@ -681,16 +641,12 @@ func (w *worker) transact(from, to string, raw []byte, announced bool) (err erro
 			return
 		}
 		var te *textproto.Error
-		if w.announced == nil && errors.As(err, &te) && te.Code != 421 && c.Reset() == nil {
+		if errors.As(err, &te) && te.Code != 421 && c.Reset() == nil {
 			return
 		}
-		// The connection failed, or the next message's commands are
-		// already on it (an RSET's reply would be theirs): a fresh
-		// connection takes the next message.
-		w.announced = nil
 		w.discard()
 	}()
-	if err := w.envelope(from, to, announced); err != nil {
+	if err := w.envelope(from, to); err != nil {
 		return err
 	}
 	return staged(stageData, w.data(raw))
@@ -699,14 +655,14 @@ func (w *worker) transact(from, to string, raw []byte, announced bool) (err erro
 // envelope sends MAIL, RCPT and DATA and reads their replies: all three
 // in one write when the server offers PIPELINING (RFC 2920), else one at
 // a time. The error is the first refusal, with its stage.
-func (w *worker) envelope(from, to string, announced bool) error {
+func (w *worker) envelope(from, to string) error {
 	t := w.c.Text
 	cmds := [...]struct {
 		stage Stage
 		line  string
 		code  int // 25 takes 250 and 251
 	}{{stageMail, "MAIL FROM:<" + from + ">" + w.mailParams + "\r\n", 250}, {stageRcpt, "RCPT TO:<" + to + ">\r\n", 25}, {stageData, "DATA\r\n", 354}}
-	if w.pipelining && !announced {
+	if w.pipelining {
 		for _, cmd := range cmds {
 			t.W.WriteString(cmd.line)
 		}
@@ -758,7 +714,6 @@ func (w *worker) envelope(from, to string, announced bool) error {
 // at most one accepted, unrecorded message per connection.
 func (w *worker) data(raw []byte) error {
 	w.out = append(appendDotStuffed(w.out[:0], raw), ".\r\n"...)
-	w.announceNext()
 	w.awaitPrev()
 	t := w.c.Text
 	if _, err := t.W.Write(w.out); err != nil {
@@ -769,38 +724,6 @@ func (w *worker) data(raw []byte) error {
 	}
 	_, _, err := t.ReadResponse(250)
 	return err
-}
-
-// announceNext takes the next job when one is waiting and, when the
-// relay pipelines and this connection may carry it, appends its MAIL,
-// RCPT and DATA to w.out after the current message's final dot: one
-// write and one round trip a message instead of two. Its final dot still
-// waits for the current message's record (data).
-func (w *worker) announceNext() {
-	s, r := w.s, w.r
-	if w.next != nil || !w.pipelining || w.n >= s.cfg.MaxPerConnection {
-		return
-	}
-	var j *Job
-	select {
-	case j = <-r.work:
-	default:
-		return
-	}
-	w.next = j
-	if r.ctx.Err() != nil || !s.limiter.Allow() {
-		return // handled as any other job
-	}
-	_, sender, to, ok := w.prep(j)
-	if !ok {
-		w.next = nil // finished as Failed
-		return
-	}
-	if strings.ContainsAny(sender+to, "\r\n") {
-		return // transact refuses it
-	}
-	w.out = append(w.out, "MAIL FROM:<"+sender+">"+w.mailParams+"\r\nRCPT TO:<"+to+">\r\nDATA\r\n"...)
-	w.announced, w.nextFrom, w.nextTo = j, sender, to
 }
 
 // appendDotStuffed appends raw doubling every dot that starts a line (RFC
@@ -831,12 +754,6 @@ func appendDotStuffed(b, raw []byte) []byte {
 // quit ends the connection politely.
 func (w *worker) quit() {
 	if w.c == nil {
-		return
-	}
-	if w.announced != nil {
-		// Inside the announced message's DATA: QUIT would be its text.
-		w.announced = nil
-		w.discard()
 		return
 	}
 	_ = w.c.UpdateDeadline(min(w.s.cfg.Timeout, 10*time.Second))
