@@ -203,30 +203,17 @@ func (b *breaker) releaseLocked(d *domainState) []store.Outcome {
 // probeDomainLocked probes domain's postmaster once (b.mu released
 // meanwhile, as probeLocked does) and sets d's verdict.
 func (b *breaker) probeDomainLocked(domain string, d *domainState) {
-	key := "@" + domain
-	p := b.probes[key]
-	if p == nil {
-		p = &probeCall{done: make(chan struct{})}
-		b.probes[key] = p
-		err := errNoProbe
-		if b.probeDomain != nil {
-			b.mu.Unlock()
-			err = b.probeDomain(domain)
-			b.mu.Lock()
-		}
-		p.err, p.finished = err, true
-		close(p.done)
-	} else if !p.finished {
-		b.mu.Unlock()
-		<-p.done
-		b.mu.Lock()
+	var probe func() error
+	if b.probeDomain != nil {
+		probe = func() error { return b.probeDomain(domain) }
 	}
+	perr := b.callLocked("@"+domain, probe)
 	if d.probed {
 		return
 	}
 	d.probed = true
 	var e *mailer.Error
-	if errors.As(p.err, &e) && e.Code != 0 && e.Stage == mailer.StageRcpt {
+	if errors.As(perr, &e) && e.Code != 0 && e.Stage == mailer.StageRcpt {
 		d.refused = e
 	}
 	// Accepted, or no answer about the recipient (no probe possible, the
@@ -293,15 +280,25 @@ func (b *breaker) clearedLocked(key string) bool {
 // when the relay accepted the probe recipient; otherwise why the stop
 // stands.
 func (b *breaker) probeLocked(reply *mailer.Error) error {
-	key := reply.Key()
+	var probe func() error
+	if b.probe != nil {
+		probe = func() error { return b.probe(reply) }
+	}
+	return b.callLocked(reply.Key(), probe)
+}
+
+// callLocked runs probe once for key, or waits for the call another
+// outcome started, with b.mu released meanwhile, and returns its error
+// (errNoProbe when probe is nil).
+func (b *breaker) callLocked(key string, probe func() error) error {
 	p := b.probes[key]
 	if p == nil {
 		p = &probeCall{done: make(chan struct{})}
 		b.probes[key] = p
 		err := errNoProbe
-		if b.probe != nil {
+		if probe != nil {
 			b.mu.Unlock()
-			err = b.probe(reply)
+			err = probe()
 			b.mu.Lock()
 		}
 		p.err, p.finished = err, true
